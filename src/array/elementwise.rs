@@ -1,0 +1,458 @@
+//! Elementwise maths: NumPy broadcasting, chunk unification (dask's
+//! `unify_chunks`), float functions, comparisons, logic, casts and user maps.
+//!
+//! Operators cannot return `Result`, so an expression that cannot be built (shapes
+//! that do not broadcast, say) yields an array carrying the error: `compute`,
+//! `plan` and [`Array::checked`] return it.
+
+use std::sync::Arc;
+
+use ndarray::{ArrayD, ArrayViewD};
+
+use crate::array::{rechunk_node, Array};
+use crate::block::{DynArray, Tile};
+use crate::chunks::Chunks;
+use crate::element::{DType, Element, FloatElement, NumElement};
+use crate::error::{Error, Result};
+use crate::expr::{BinaryOp, BlockFn, CmpOp, ElemOp, Generator, Node, Op, TileFn, UnaryOp, UserFn};
+
+/// The right-hand side of a binary operation: an array or a scalar.
+pub enum Operand<T: Element> {
+    /// An array, broadcast against the left-hand side.
+    Array(Array<T>),
+    /// A scalar, applied to every element.
+    Scalar(T),
+}
+
+impl<T: Element> From<T> for Operand<T> {
+    fn from(v: T) -> Self {
+        Operand::Scalar(v)
+    }
+}
+
+impl<T: Element> From<Array<T>> for Operand<T> {
+    fn from(a: Array<T>) -> Self {
+        Operand::Array(a)
+    }
+}
+
+impl<T: Element> From<&Array<T>> for Operand<T> {
+    fn from(a: &Array<T>) -> Self {
+        Operand::Array(a.clone())
+    }
+}
+
+impl<T: Element> Operand<T> {
+    pub(crate) fn node(&self) -> Arc<Node> {
+        match self {
+            Operand::Array(a) => a.node.clone(),
+            Operand::Scalar(v) => constant(*v),
+        }
+    }
+}
+
+/// A 0-d constant node (fused into programs as an immediate).
+pub(crate) fn constant<T: Element>(v: T) -> Arc<Node> {
+    Node::new(
+        Op::Generate(Generator::Full(v.to_scalar())),
+        Vec::new(),
+        Chunks::single(&[]),
+        T::DTYPE,
+    )
+}
+
+/// NumPy's broadcast shape of `a` and `b`.
+pub fn broadcast_shapes(op: &str, a: &[usize], b: &[usize]) -> Result<Vec<usize>> {
+    let n = a.len().max(b.len());
+    let get = |s: &[usize], i: usize| {
+        if i < n - s.len() {
+            1
+        } else {
+            s[i - (n - s.len())]
+        }
+    };
+    (0..n)
+        .map(|i| match (get(a, i), get(b, i)) {
+            (x, y) if x == y => Ok(x),
+            (1, y) => Ok(y),
+            (x, 1) => Ok(x),
+            _ => Err(Error::ShapeMismatch {
+                op: op.to_string(),
+                left: a.to_vec(),
+                right: b.to_vec(),
+            }),
+        })
+        .collect()
+}
+
+/// The common refinement of two chunkings of one axis: every boundary of either.
+fn refine(a: &[usize], b: &[usize]) -> Vec<usize> {
+    if a == b {
+        return a.to_vec();
+    }
+    let mut cuts: Vec<usize> = Vec::with_capacity(a.len() + b.len());
+    for lens in [a, b] {
+        let mut acc = 0;
+        for &l in lens {
+            acc += l;
+            cuts.push(acc);
+        }
+    }
+    cuts.sort_unstable();
+    cuts.dedup();
+    let mut prev = 0;
+    cuts.into_iter()
+        .filter_map(|c| {
+            let l = c - prev;
+            prev = c;
+            (l > 0).then_some(l)
+        })
+        .collect()
+}
+
+/// Builds an elementwise node over `inputs` with output dtype checked by `op`.
+pub(crate) fn elementwise_node(op: ElemOp, inputs: &[Arc<Node>]) -> Arc<Node> {
+    let name = op.to_string();
+    let dtype_guess = inputs.first().map(|n| n.dtype).unwrap_or(DType::F64);
+    if let Some(e) = inputs.iter().find_map(|n| n.error()) {
+        return Node::invalid(e.clone(), Vec::new(), dtype_guess);
+    }
+    let mut shape: Vec<usize> = Vec::new();
+    for n in inputs {
+        shape = match broadcast_shapes(&name, &shape, &n.shape) {
+            Ok(s) => s,
+            Err(e) => return Node::invalid(e, shape, dtype_guess),
+        };
+    }
+    let dtypes: Vec<DType> = inputs.iter().map(|n| n.dtype).collect();
+    let dtype = match op.output_dtype(&dtypes) {
+        Ok(d) => d,
+        Err(e) => return Node::invalid(e, shape, dtype_guess),
+    };
+    // Unify chunks: along each axis, every input spanning the whole axis gets the
+    // common refinement of their chunkings.
+    let ndim = shape.len();
+    let mut lens: Vec<Vec<usize>> = shape.iter().map(|&n| vec![n]).collect();
+    let mut first = vec![true; ndim];
+    for n in inputs {
+        let skip = ndim - n.shape.len();
+        for (i, &len) in n.shape.iter().enumerate() {
+            let axis = skip + i;
+            if len == shape[axis] {
+                lens[axis] = if first[axis] {
+                    n.chunks.lens(i).to_vec()
+                } else {
+                    refine(&lens[axis], n.chunks.lens(i))
+                };
+                first[axis] = false;
+            }
+        }
+    }
+    let out_chunks = Chunks::from_checked(lens.clone());
+    let unified: Vec<Arc<Node>> = inputs
+        .iter()
+        .map(|n| {
+            let skip = ndim - n.shape.len();
+            let own: Vec<Vec<usize>> = n
+                .shape
+                .iter()
+                .enumerate()
+                .map(|(i, &len)| {
+                    if len == shape[skip + i] {
+                        lens[skip + i].clone()
+                    } else {
+                        n.chunks.lens(i).to_vec()
+                    }
+                })
+                .collect();
+            rechunk_node(n, Chunks::from_checked(own))
+        })
+        .collect();
+    Node::new(Op::Elementwise(op), unified, out_chunks, dtype)
+}
+
+impl<T: Element> Array<T> {
+    pub(crate) fn unary<U: Element>(&self, op: ElemOp) -> Array<U> {
+        Array::from_node(elementwise_node(op, &[self.node.clone()]))
+    }
+
+    pub(crate) fn binary<U: Element>(&self, op: ElemOp, other: Operand<T>) -> Array<U> {
+        Array::from_node(elementwise_node(op, &[self.node.clone(), other.node()]))
+    }
+
+    /// `self == other` elementwise.
+    ///
+    /// ```
+    /// let x = ndchunk::arange::<i32>(0, 4, 1, [2])?;
+    /// assert_eq!(x.eq(2).compute()?.into_raw_vec_and_offset().0, vec![false, false, true, false]);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
+    pub fn eq(&self, other: impl Into<Operand<T>>) -> Array<bool> {
+        self.binary(ElemOp::Compare(CmpOp::Eq), other.into())
+    }
+
+    /// `self != other` elementwise.
+    pub fn ne(&self, other: impl Into<Operand<T>>) -> Array<bool> {
+        self.binary(ElemOp::Compare(CmpOp::Ne), other.into())
+    }
+
+    /// `self < other` elementwise.
+    pub fn lt(&self, other: impl Into<Operand<T>>) -> Array<bool> {
+        self.binary(ElemOp::Compare(CmpOp::Lt), other.into())
+    }
+
+    /// `self <= other` elementwise.
+    pub fn le(&self, other: impl Into<Operand<T>>) -> Array<bool> {
+        self.binary(ElemOp::Compare(CmpOp::Le), other.into())
+    }
+
+    /// `self > other` elementwise.
+    ///
+    /// ```
+    /// let x = ndchunk::linspace::<f64>(0.0, 1.0, 3, [2])?;
+    /// let y = ndchunk::full(&[3], 0.4, [3])?;
+    /// assert_eq!(x.gt(&y).compute()?.into_raw_vec_and_offset().0, vec![false, true, true]);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
+    pub fn gt(&self, other: impl Into<Operand<T>>) -> Array<bool> {
+        self.binary(ElemOp::Compare(CmpOp::Gt), other.into())
+    }
+
+    /// `self >= other` elementwise.
+    pub fn ge(&self, other: impl Into<Operand<T>>) -> Array<bool> {
+        self.binary(ElemOp::Compare(CmpOp::Ge), other.into())
+    }
+
+    /// Each element converted to `U` with NumPy's `astype` rules.
+    ///
+    /// ```
+    /// let x = ndchunk::linspace::<f64>(0.0, 3.0, 4, [4])?.astype::<u8>();
+    /// assert_eq!(x.compute()?.into_raw_vec_and_offset().0, vec![0, 1, 2, 3]);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
+    pub fn astype<U: Element>(&self) -> Array<U> {
+        self.unary(ElemOp::Cast(U::DTYPE))
+    }
+
+    /// True where the element is NaN (never for integers and bools).
+    pub fn isnan(&self) -> Array<bool> {
+        self.unary(ElemOp::Unary(UnaryOp::IsNan))
+    }
+
+    /// True where the element is neither NaN nor infinite.
+    pub fn isfinite(&self) -> Array<bool> {
+        self.unary(ElemOp::Unary(UnaryOp::IsFinite))
+    }
+
+    /// `f` applied to every element; fused with neighbouring elementwise ops.
+    ///
+    /// ```
+    /// let x = ndchunk::arange::<i32>(0, 4, 1, [3])?.mapv(|v| v as f64 / 2.0);
+    /// assert_eq!(x.compute()?.into_raw_vec_and_offset().0, vec![0.0, 0.5, 1.0, 1.5]);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
+    pub fn mapv<U: Element>(&self, f: impl Fn(T) -> U + Send + Sync + 'static) -> Array<U> {
+        let tile_fn: Arc<TileFn> = Arc::new(move |ins: &[&Tile], out: &mut Tile| {
+            let o = U::tile_mut(out);
+            o.clear();
+            o.extend(T::tile(ins[0]).iter().map(|&v| f(v)));
+            Ok(())
+        });
+        self.unary(ElemOp::User(UserFn::new("mapv", tile_fn), U::DTYPE))
+    }
+
+    /// `f(a, b)` for every pair of broadcast elements of `self` and `other`.
+    ///
+    /// ```
+    /// let a = ndchunk::arange::<i64>(0, 3, 1, [2])?;
+    /// let b = ndchunk::full(&[3], 0.5f32, [3])?;
+    /// let c = a.zip_with(&b, |x, y| x as f32 + y);
+    /// assert_eq!(c.compute()?.into_raw_vec_and_offset().0, vec![0.5, 1.5, 2.5]);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
+    pub fn zip_with<U: Element, V: Element>(
+        &self,
+        other: &Array<U>,
+        f: impl Fn(T, U) -> V + Send + Sync + 'static,
+    ) -> Array<V> {
+        let tile_fn: Arc<TileFn> = Arc::new(move |ins: &[&Tile], out: &mut Tile| {
+            let o = V::tile_mut(out);
+            o.clear();
+            let n = T::tile(ins[0]).len().min(U::tile(ins[1]).len());
+            o.extend(
+                T::tile(ins[0])[..n]
+                    .iter()
+                    .zip(&U::tile(ins[1])[..n])
+                    .map(|(&a, &b)| f(a, b)),
+            );
+            Ok(())
+        });
+        let op = ElemOp::User(UserFn::new("zip_with", tile_fn), V::DTYPE);
+        Array::from_node(elementwise_node(
+            op,
+            &[self.node.clone(), other.node.clone()],
+        ))
+    }
+
+    /// `f` applied to each block; it must return a block of the same shape.
+    ///
+    /// ```
+    /// let x = ndchunk::arange::<f64>(0.0, 6.0, 1.0, [4])?;
+    /// let centred = x.map_blocks(|b| { let m = b.mean().unwrap_or(0.0); b.mapv(|v| v - m) });
+    /// assert_eq!(centred.compute()?.into_raw_vec_and_offset().0, vec![-1.5, -0.5, 0.5, 1.5, -0.5, 0.5]);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
+    pub fn map_blocks<U: Element>(
+        &self,
+        f: impl Fn(ArrayViewD<T>) -> ArrayD<U> + Send + Sync + 'static,
+    ) -> Array<U> {
+        let block_fn: Arc<BlockFn> = Arc::new(move |_: &[usize], ins: &[&DynArray]| {
+            let input = T::unwrap_ref(ins[0]).ok_or_else(|| Error::DtypeMismatch {
+                op: "map_blocks".into(),
+                expected: T::DTYPE.to_string(),
+                found: ins[0].dtype().to_string(),
+            })?;
+            Ok(U::wrap(f(input.view())))
+        });
+        if let Some(e) = self.error() {
+            return Array::from_node(Node::invalid(e.clone(), self.shape().to_vec(), U::DTYPE));
+        }
+        let node = Node::new(
+            Op::MapBlocks(UserFn::new("map_blocks", block_fn)),
+            vec![self.node.clone()],
+            self.chunks().clone(),
+            U::DTYPE,
+        );
+        Array::from_node(node)
+    }
+}
+
+impl<T: NumElement> Array<T> {
+    /// Absolute value (wrapping for the most negative integer, as NumPy).
+    pub fn abs(&self) -> Array<T> {
+        self.unary(ElemOp::Unary(UnaryOp::Abs))
+    }
+
+    /// Each element limited to `[lo, hi]`; NaN stays NaN.
+    ///
+    /// ```
+    /// let x = ndchunk::arange::<i32>(0, 5, 1, [5])?.clip(1, 3);
+    /// assert_eq!(x.compute()?.into_raw_vec_and_offset().0, vec![1, 1, 2, 3, 3]);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
+    pub fn clip(&self, lo: T, hi: T) -> Array<T> {
+        self.unary(ElemOp::Clip(lo.to_scalar(), hi.to_scalar()))
+    }
+}
+
+macro_rules! float_unary {
+    ($($name:ident => $op:ident, $doc:literal;)*) => {
+        impl<T: FloatElement> Array<T> {
+            $(
+                #[doc = $doc]
+                pub fn $name(&self) -> Array<T> {
+                    self.unary(ElemOp::Unary(UnaryOp::$op))
+                }
+            )*
+
+            /// Each element raised to the integer power `n`.
+            ///
+            /// ```
+            /// let x = ndchunk::full(&[2], 3.0f32, [1])?.powi(2);
+            /// assert_eq!(x.compute()?.into_raw_vec_and_offset().0, vec![9.0, 9.0]);
+            /// # Ok::<(), ndchunk::Error>(())
+            /// ```
+            pub fn powi(&self, n: i32) -> Array<T> {
+                self.unary(ElemOp::Powi(n))
+            }
+
+            /// Each element raised to `p`: a float power, or an array of powers.
+            pub fn powf(&self, p: impl Into<Operand<T>>) -> Array<T> {
+                match p.into() {
+                    Operand::Scalar(v) => self.unary(ElemOp::Powf(v.cast::<f64>())),
+                    other => self.binary(ElemOp::Binary(BinaryOp::Pow), other),
+                }
+            }
+        }
+    };
+}
+
+float_unary! {
+    sqrt => Sqrt, "Square root.";
+    exp => Exp, "`e` raised to each element.";
+    ln => Ln, "Natural logarithm.";
+    log10 => Log10, "Base-10 logarithm.";
+    log2 => Log2, "Base-2 logarithm.";
+    sin => Sin, "Sine.";
+    cos => Cos, "Cosine.";
+    tan => Tan, "Tangent.";
+    tanh => Tanh, "Hyperbolic tangent.";
+    floor => Floor, "Largest integer not above each element.";
+    ceil => Ceil, "Smallest integer not below each element.";
+    round => Round, "Nearest integer, halves to even (NumPy's `round`).";
+}
+
+impl Array<bool> {
+    /// Logical and.
+    pub fn and(&self, other: impl Into<Operand<bool>>) -> Array<bool> {
+        self.binary(ElemOp::Binary(BinaryOp::And), other.into())
+    }
+
+    /// Logical or.
+    pub fn or(&self, other: impl Into<Operand<bool>>) -> Array<bool> {
+        self.binary(ElemOp::Binary(BinaryOp::Or), other.into())
+    }
+
+    /// Logical exclusive or.
+    pub fn xor(&self, other: impl Into<Operand<bool>>) -> Array<bool> {
+        self.binary(ElemOp::Binary(BinaryOp::Xor), other.into())
+    }
+
+    /// Logical not.
+    ///
+    /// ```
+    /// let t = ndchunk::ones::<bool>(&[2], [1])?;
+    /// assert_eq!(t.not().compute()?.into_raw_vec_and_offset().0, vec![false, false]);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
+    pub fn not(&self) -> Array<bool> {
+        self.unary(ElemOp::Unary(UnaryOp::Not))
+    }
+}
+
+/// `a` where `cond` is true, else `b`; all three broadcast together.
+///
+/// ```
+/// let x = ndchunk::arange::<f64>(-2.0, 2.0, 1.0, [2])?;
+/// let relu = ndchunk::where_(&x.gt(0.0), &x, 0.0);
+/// assert_eq!(relu.compute()?.into_raw_vec_and_offset().0, vec![0.0, 0.0, 0.0, 1.0]);
+/// # Ok::<(), ndchunk::Error>(())
+/// ```
+pub fn where_<T: Element>(
+    cond: &Array<bool>,
+    a: impl Into<Operand<T>>,
+    b: impl Into<Operand<T>>,
+) -> Array<T> {
+    Array::from_node(elementwise_node(
+        ElemOp::Where,
+        &[cond.node.clone(), a.into().node(), b.into().node()],
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refine_merges_boundaries() {
+        assert_eq!(refine(&[3, 3, 1], &[2, 5]), vec![2, 1, 3, 1]);
+        assert_eq!(refine(&[4], &[4]), vec![4]);
+    }
+
+    #[test]
+    fn broadcast_follows_numpy() {
+        assert_eq!(broadcast_shapes("t", &[3, 1], &[4]).unwrap(), vec![3, 4]);
+        assert_eq!(broadcast_shapes("t", &[0], &[1]).unwrap(), vec![0]);
+        assert!(broadcast_shapes("t", &[3], &[4]).is_err());
+    }
+}

@@ -1,0 +1,131 @@
+//! Inspection: `explain()` (also `Display`) and `to_dot()`.
+
+use std::fmt::{self, Write};
+
+use crate::array::Array;
+use crate::element::Element;
+use crate::plan::StageKind;
+
+/// Bytes in a human unit (binary prefixes).
+pub(crate) fn human_bytes(b: u64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = b as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < units.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{b} B")
+    } else {
+        format!("{v:.1} {}", units[u])
+    }
+}
+
+impl<T: Element> Array<T> {
+    /// A description of the array and of the plan computing it: shape, chunks,
+    /// dtype, bytes, number of tasks, then the stages op by op.
+    ///
+    /// ```
+    /// let x = ndchunk::random::uniform::<f32>(&[1000, 10], [250, 10], 0)?;
+    /// let y = (&x * 2.0 + 1.0).powi(2).mean()?;
+    /// let text = y.explain();
+    /// assert!(text.contains("tasks: 5"), "{text}");
+    /// assert!(text.contains("random.uniform") && text.contains("mean.finish"), "{text}");
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
+    pub fn explain(&self) -> String {
+        let mut s = String::new();
+        let _ = writeln!(
+            s,
+            "Array<{}> shape={:?} chunks={} dtype={} bytes={}",
+            T::DTYPE,
+            self.shape(),
+            self.chunks(),
+            T::DTYPE,
+            human_bytes(self.nbytes())
+        );
+        match self.plan() {
+            Err(e) => {
+                let _ = writeln!(s, "cannot be planned: {e}");
+            }
+            Ok(plan) => {
+                let _ = writeln!(
+                    s,
+                    "tasks: {} in {} stages; estimated peak memory (one thread): {}",
+                    plan.tasks.len(),
+                    plan.stages.len(),
+                    human_bytes(plan.estimated_peak_bytes())
+                );
+                let mut counts = vec![0usize; plan.stages.len()];
+                let mut bytes = vec![0u64; plan.stages.len()];
+                for t in &plan.tasks {
+                    counts[t.stage] += 1;
+                    bytes[t.stage] = bytes[t.stage].max(t.work_bytes);
+                }
+                let _ = writeln!(s, "plan:");
+                for (i, st) in plan.stages.iter().enumerate() {
+                    let kind = match &st.kind {
+                        StageKind::Fused(_) => "fused",
+                        StageKind::Combine(_) => "reduce",
+                        StageKind::Rechunk(_) => "rechunk",
+                        StageKind::MapBlocks { .. } => "map_blocks",
+                    };
+                    let _ = writeln!(
+                        s,
+                        "  stage {i} [{kind}] {}: {} tasks, up to {} each, grid {:?}, {}",
+                        st.name,
+                        counts[i],
+                        human_bytes(bytes[i]),
+                        st.grid,
+                        st.dtype
+                    );
+                }
+            }
+        }
+        let _ = writeln!(s, "graph:");
+        for n in self.node().topological() {
+            let inputs: Vec<String> = n.inputs.iter().map(|i| format!("#{}", i.id)).collect();
+            let _ = writeln!(
+                s,
+                "  #{} {} <- [{}] shape={:?} chunks={} {}",
+                n.id,
+                n.label(),
+                inputs.join(", "),
+                n.shape,
+                n.chunks,
+                n.dtype
+            );
+        }
+        s
+    }
+
+    /// The logical graph in Graphviz DOT.
+    ///
+    /// ```
+    /// let x = ndchunk::ones::<f64>(&[4], [2])?;
+    /// let dot = (&x + &x).to_dot();
+    /// assert!(dot.starts_with("digraph") && dot.contains("add"));
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
+    pub fn to_dot(&self) -> String {
+        let mut s = String::from(
+            "digraph ndchunk {\n  rankdir=BT;\n  node [shape=box, fontname=\"monospace\"];\n",
+        );
+        for n in self.node().topological() {
+            let label = format!("{}\\n{:?} {}", n.label(), n.shape, n.dtype).replace('"', "\\\"");
+            let _ = writeln!(s, "  n{} [label=\"{}\"];", n.id, label);
+            for i in &n.inputs {
+                let _ = writeln!(s, "  n{} -> n{};", i.id, n.id);
+            }
+        }
+        s.push_str("}\n");
+        s
+    }
+}
+
+impl<T: Element> fmt::Display for Array<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.explain())
+    }
+}

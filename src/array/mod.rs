@@ -1,0 +1,267 @@
+//! The user API: the lazy [`Array`] handle and everything that builds on it.
+//!
+//! Methods are grouped by concern: creation (`creation.rs`, `random.rs`),
+//! elementwise maths (`elementwise.rs`, `ops.rs`), reductions (`reductions.rs`),
+//! and inspection (`explain.rs`).
+
+pub mod creation;
+pub mod elementwise;
+mod explain;
+mod ops;
+pub mod random;
+pub mod reductions;
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+
+use ndarray::{ArrayD, IxDyn};
+
+use crate::block::{write_region, DynArray};
+use crate::chunks::{ChunkSpec, Chunks};
+use crate::element::{DType, Element};
+use crate::error::{Error, Result};
+use crate::exec::{Executor, Value};
+use crate::expr::{Node, Op};
+use crate::plan::Plan;
+
+/// A lazy, chunked n-dimensional array of `T`.
+///
+/// Building an expression does no work; [`Array::compute`] plans it, runs the
+/// plan and returns an `ndarray::ArrayD<T>`. Cloning is cheap (an `Arc`).
+///
+/// ```
+/// use ndchunk::prelude::*;
+/// let x = ndchunk::from_array(ndarray::array![[1.0f64, 2.0], [3.0, 4.0]], [1, 2])?;
+/// let y = (&x * 2.0 + 1.0).sum_axis(Axis(0))?;
+/// assert_eq!(y.compute()?, ndarray::arr1(&[10.0, 14.0]).into_dyn());
+/// # Ok::<(), ndchunk::Error>(())
+/// ```
+pub struct Array<T: Element> {
+    node: Arc<Node>,
+    _t: PhantomData<fn() -> T>,
+}
+
+impl<T: Element> Clone for Array<T> {
+    fn clone(&self) -> Self {
+        Array {
+            node: self.node.clone(),
+            _t: PhantomData,
+        }
+    }
+}
+
+impl<T: Element> std::fmt::Debug for Array<T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Array<{}>(shape={:?}, chunks={})",
+            T::DTYPE,
+            self.shape(),
+            self.chunks()
+        )
+    }
+}
+
+impl<T: Element> Array<T> {
+    pub(crate) fn from_node(node: Arc<Node>) -> Self {
+        debug_assert_eq!(node.dtype, T::DTYPE);
+        Array {
+            node,
+            _t: PhantomData,
+        }
+    }
+
+    /// The logical graph node behind this array.
+    pub fn node(&self) -> &Arc<Node> {
+        &self.node
+    }
+
+    /// The array's shape.
+    pub fn shape(&self) -> &[usize] {
+        &self.node.shape
+    }
+
+    /// Number of dimensions.
+    pub fn ndim(&self) -> usize {
+        self.node.shape.len()
+    }
+
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        self.node.shape.iter().product()
+    }
+
+    /// True when the array has no elements.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The array's chunks.
+    pub fn chunks(&self) -> &Chunks {
+        &self.node.chunks
+    }
+
+    /// Number of blocks along each axis.
+    pub fn numblocks(&self) -> Vec<usize> {
+        self.node.chunks.numblocks()
+    }
+
+    /// Bytes of the whole array if materialised.
+    pub fn nbytes(&self) -> u64 {
+        self.node.nbytes()
+    }
+
+    /// The element dtype.
+    pub fn dtype(&self) -> DType {
+        T::DTYPE
+    }
+
+    /// The error met while building this expression (e.g. shapes that do not
+    /// broadcast in `&a + &b`), if any; `compute` returns it too.
+    pub fn error(&self) -> Option<&Error> {
+        self.node.error()
+    }
+
+    /// This array, or the error met while building it.
+    ///
+    /// ```
+    /// let a = ndchunk::zeros::<f32>(&[3], [3])?;
+    /// let b = ndchunk::zeros::<f32>(&[4], [4])?;
+    /// assert!((&a + &b).checked().is_err());
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
+    pub fn checked(self) -> Result<Self> {
+        match self.error() {
+            Some(e) => Err(e.clone()),
+            None => Ok(self),
+        }
+    }
+
+    /// The physical plan that computing this array runs.
+    pub fn plan(&self) -> Result<Plan> {
+        Plan::for_node(&self.node)
+    }
+
+    /// Computes the array with the default (local) executor.
+    pub fn compute(&self) -> Result<ArrayD<T>> {
+        self.compute_with(&Executor::default())
+    }
+
+    /// Computes the array with `executor`.
+    ///
+    /// ```
+    /// use ndchunk::prelude::*;
+    /// let x = ndchunk::arange::<i32>(0, 6, 1, [4])?;
+    /// let one = x.compute_with(&Executor::local().threads(1))?;
+    /// assert_eq!(one, ndarray::arr1(&[0, 1, 2, 3, 4, 5]).into_dyn());
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
+    pub fn compute_with(&self, executor: &Executor) -> Result<ArrayD<T>> {
+        let plan = self.plan()?;
+        let values = executor.run(&plan)?;
+        assemble(&plan.chunks, values)
+    }
+
+    /// Computes every block and returns an array backed by them, so later
+    /// expressions reuse the blocks instead of recomputing them.
+    ///
+    /// ```
+    /// let x = ndchunk::random::uniform::<f64>(&[100], [30], 7)?.persist()?;
+    /// assert_eq!(x.compute()?, x.compute()?);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
+    pub fn persist(&self) -> Result<Array<T>> {
+        self.persist_with(&Executor::default())
+    }
+
+    /// [`Array::persist`] with `executor`.
+    pub fn persist_with(&self, executor: &Executor) -> Result<Array<T>> {
+        let plan = self.plan()?;
+        let blocks = executor
+            .run(&plan)?
+            .into_iter()
+            .map(|v| match Arc::try_unwrap(v) {
+                Ok(Value::Block(b)) => Ok(b),
+                Ok(Value::States(_)) => Err(Error::invalid(
+                    "persist",
+                    "a task returned reduction states",
+                )),
+                Err(shared) => match &*shared {
+                    Value::Block(b) => Ok(b.clone()),
+                    Value::States(_) => Err(Error::invalid(
+                        "persist",
+                        "a task returned reduction states",
+                    )),
+                },
+            })
+            .collect::<Result<Vec<DynArray>>>()?;
+        let node = Node::new(
+            Op::Persisted(Arc::new(blocks)),
+            Vec::new(),
+            plan.chunks.clone(),
+            T::DTYPE,
+        );
+        Ok(Array::from_node(node))
+    }
+
+    /// The same values cut into new chunks (each output block copied from the
+    /// input blocks it overlaps).
+    ///
+    /// ```
+    /// let x = ndchunk::arange::<u8>(0, 10, 1, [3])?.rechunk([5])?;
+    /// assert_eq!(x.chunks().lens(0), &[5, 5]);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
+    pub fn rechunk(&self, chunks: impl Into<ChunkSpec>) -> Result<Array<T>> {
+        let chunks = chunks.into().resolve(self.shape(), T::DTYPE)?;
+        Ok(Array::from_node(rechunk_node(&self.node, chunks)))
+    }
+}
+
+/// `node` with `chunks`: the node itself if they already match; a re-cut in-memory
+/// array; or a rechunk node.
+pub(crate) fn rechunk_node(node: &Arc<Node>, chunks: Chunks) -> Arc<Node> {
+    if node.chunks == chunks {
+        return node.clone();
+    }
+    match &node.op {
+        Op::Memory(a) => Node::new(Op::Memory(a.clone()), Vec::new(), chunks, node.dtype),
+        _ => Node::new(Op::Rechunk, vec![node.clone()], chunks, node.dtype),
+    }
+}
+
+/// Puts computed blocks (C order of `chunks`) together into one array.
+fn assemble<T: Element>(chunks: &Chunks, values: Vec<Arc<Value>>) -> Result<ArrayD<T>> {
+    let take = |v: Arc<Value>| -> Result<ArrayD<T>> {
+        let block = match Arc::try_unwrap(v) {
+            Ok(Value::Block(b)) => b,
+            Ok(Value::States(_)) => {
+                return Err(Error::invalid("compute", "result is a reduction state"))
+            }
+            Err(shared) => match &*shared {
+                Value::Block(b) => b.clone(),
+                Value::States(_) => {
+                    return Err(Error::invalid("compute", "result is a reduction state"))
+                }
+            },
+        };
+        T::unwrap(block).map_err(|b| Error::DtypeMismatch {
+            op: "compute".into(),
+            expected: T::DTYPE.to_string(),
+            found: b.dtype().to_string(),
+        })
+    };
+    let mut values = values;
+    if values.len() == 1 {
+        if let Some(v) = values.pop() {
+            return take(v);
+        }
+    }
+    let mut out = ArrayD::<T>::default(IxDyn(&chunks.shape()));
+    for (i, v) in values.into_iter().enumerate() {
+        let block = take(v)?;
+        let ranges = chunks.block_ranges(&chunks.unravel(i));
+        write_region(&mut out, &ranges, &block);
+    }
+    Ok(out)
+}

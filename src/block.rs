@@ -1,0 +1,111 @@
+//! Blocks of any dtype (`DynArray`) and tile buffers (`Tile`), the untyped data
+//! that flows between tasks.
+
+use std::ops::Range;
+
+use ndarray::{ArrayD, IxDyn, SliceInfoElem};
+
+use crate::element::{DType, Element};
+
+/// An n-dimensional block of any supported dtype.
+#[derive(Clone, Debug, PartialEq)]
+#[allow(missing_docs)]
+pub enum DynArray {
+    Bool(ArrayD<bool>),
+    I8(ArrayD<i8>),
+    I16(ArrayD<i16>),
+    I32(ArrayD<i32>),
+    I64(ArrayD<i64>),
+    U8(ArrayD<u8>),
+    U16(ArrayD<u16>),
+    U32(ArrayD<u32>),
+    U64(ArrayD<u64>),
+    F32(ArrayD<f32>),
+    F64(ArrayD<f64>),
+}
+
+impl DynArray {
+    /// The block's dtype.
+    pub fn dtype(&self) -> DType {
+        dyn_match!(self, _a: T => T::DTYPE)
+    }
+
+    /// The block's shape.
+    pub fn shape(&self) -> &[usize] {
+        dyn_match!(self, a: T => a.shape())
+    }
+
+    /// Bytes held by the block's elements.
+    pub fn nbytes(&self) -> u64 {
+        (self.shape().iter().product::<usize>() * self.dtype().size()) as u64
+    }
+
+    /// An empty (all-zero) block of `dtype` and `shape`.
+    pub fn zeros(dtype: DType, shape: &[usize]) -> DynArray {
+        with_dtype!(dtype, T => T::wrap(ArrayD::<T>::default(IxDyn(shape))))
+    }
+
+    /// A standard-layout copy of the region `ranges` (one range per axis).
+    pub fn region(&self, ranges: &[Range<usize>]) -> DynArray {
+        dyn_match!(self, a: T => T::wrap(region_of(a, ranges)))
+    }
+
+    /// Each element converted to `dtype` with [`Element::cast`].
+    pub fn cast(&self, dtype: DType) -> DynArray {
+        dyn_match!(self, a: S => with_dtype!(dtype, U => U::wrap(a.mapv(|v: S| v.cast::<U>()))))
+    }
+}
+
+/// A standard-layout copy of `ranges` of `a`.
+pub(crate) fn region_of<T: Clone>(a: &ArrayD<T>, ranges: &[Range<usize>]) -> ArrayD<T> {
+    let info: Vec<SliceInfoElem> = ranges
+        .iter()
+        .map(|r| SliceInfoElem::Slice {
+            start: r.start as isize,
+            end: Some(r.end as isize),
+            step: 1,
+        })
+        .collect();
+    a.slice(info.as_slice()).as_standard_layout().into_owned()
+}
+
+/// Writes `src` into `dst` at the region `ranges`.
+pub(crate) fn write_region<T: Clone>(
+    dst: &mut ArrayD<T>,
+    ranges: &[Range<usize>],
+    src: &ArrayD<T>,
+) {
+    let info: Vec<SliceInfoElem> = ranges
+        .iter()
+        .map(|r| SliceInfoElem::Slice {
+            start: r.start as isize,
+            end: Some(r.end as isize),
+            step: 1,
+        })
+        .collect();
+    dst.slice_mut(info.as_slice()).assign(src);
+}
+
+/// A buffer of one register of a fused elementwise program.
+#[derive(Clone, Debug)]
+#[allow(missing_docs)]
+pub enum Tile {
+    Bool(Vec<bool>),
+    I8(Vec<i8>),
+    I16(Vec<i16>),
+    I32(Vec<i32>),
+    I64(Vec<i64>),
+    U8(Vec<u8>),
+    U16(Vec<u16>),
+    U32(Vec<u32>),
+    U64(Vec<u64>),
+    F32(Vec<f32>),
+    F64(Vec<f64>),
+}
+
+impl Tile {
+    /// An empty buffer for `dtype`.
+    pub fn new(dtype: DType) -> Tile {
+        with_dtype!(dtype, T => T::new_tile())
+    }
+}

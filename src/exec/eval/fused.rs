@@ -1,0 +1,316 @@
+//! Runs a fused stage at one block: leaves are read (or generated) tile by tile,
+//! the program runs over each tile, and the output tile is either appended to the
+//! result block or folded straight into a reduction state.
+
+use std::sync::Arc;
+
+use ndarray::{ArrayD, IxDyn};
+use smallvec::SmallVec;
+
+use crate::block::{DynArray, Tile};
+use crate::element::{DType, Element};
+use crate::error::{Error, Result};
+use crate::exec::eval::generate::GenStream;
+use crate::exec::eval::reduce::{block_states, identity, merge, Reducible, State, StateBlock};
+use crate::exec::eval::tile_ops::{apply, splat};
+use crate::exec::Value;
+use crate::plan::fuse::broadcast_block;
+use crate::plan::reduce::streams;
+use crate::plan::{FusedStage, Instr, Leaf, LeafSource};
+
+/// Elements per tile: small enough that a program's registers stay in L1/L2.
+pub const TILE: usize = 2048;
+
+/// How a leaf yields its tiles.
+enum LeafData<'a> {
+    /// A contiguous C-order run of `data` starting at flat position `start`.
+    Flat { data: &'a DynArray, start: usize },
+    /// Values generated as the tiles go.
+    Stream(GenStream),
+}
+
+/// A leaf before the owned copies it needs are made.
+enum Prepared<'a> {
+    Borrowed(&'a DynArray, usize),
+    Owned(usize),
+    Stream(GenStream),
+}
+
+/// Runs stage `f` (output dtype `dtype`) at `block`; `deps` are the results of its
+/// stage leaves, in leaf order.
+pub fn run(f: &FusedStage, dtype: DType, block: &[usize], deps: &[Arc<Value>]) -> Result<Value> {
+    let shape = f.chunks.block_shape(block);
+    let offset = f.chunks.block_offset(block);
+    let mut owned: Vec<DynArray> = Vec::new();
+    let mut prepared = Vec::with_capacity(f.leaves.len());
+    let mut next_dep = deps.iter();
+    for leaf in &f.leaves {
+        prepared.push(prepare(leaf, block, &shape, &mut next_dep, &mut owned)?);
+    }
+    let mut leaves: Vec<LeafData> = prepared
+        .into_iter()
+        .map(|p| match p {
+            Prepared::Borrowed(data, start) => LeafData::Flat { data, start },
+            Prepared::Owned(i) => LeafData::Flat {
+                data: &owned[i],
+                start: 0,
+            },
+            Prepared::Stream(s) => LeafData::Stream(s),
+        })
+        .collect();
+
+    let total: usize = shape.iter().product();
+    match &f.reduce {
+        Some(spec) if streams(&shape, &spec.axes) => {
+            let index_of = |p: usize| -> i64 {
+                if spec.flat {
+                    let mut rem = p;
+                    let mut local = vec![0; shape.len()];
+                    for a in (0..shape.len()).rev() {
+                        local[a] = rem % shape[a].max(1);
+                        rem /= shape[a].max(1);
+                    }
+                    (0..shape.len()).fold(0i64, |acc, a| {
+                        acc * f.full_shape[a] as i64 + (offset[a] + local[a]) as i64
+                    })
+                } else {
+                    spec.axes.first().map(|&a| offset[a] as i64).unwrap_or(0) + p as i64
+                }
+            };
+            let mut acc: Option<State> = None;
+            run_tiles(f, &mut leaves, total, |tile, p, n| {
+                let s = with_dtype!(dtype, T => T::state(spec.kind, &T::tile(tile)[..n], &|i| index_of(p + i)))?;
+                acc = Some(match acc {
+                    Some(a) => merge(spec.kind, a, s),
+                    None => s,
+                });
+                Ok(())
+            })?;
+            let state = match acc.or_else(|| identity(spec.kind, dtype)) {
+                Some(s) => s,
+                None => {
+                    return Err(Error::EmptyReduction {
+                        op: spec.kind.name().into(),
+                        axes: spec.axes.clone(),
+                        shape,
+                    })
+                }
+            };
+            let kept = shape
+                .iter()
+                .enumerate()
+                .map(|(a, &n)| if spec.axes.contains(&a) { 1 } else { n })
+                .collect();
+            Ok(Value::States(StateBlock {
+                shape: kept,
+                states: vec![state],
+            }))
+        }
+        Some(spec) => {
+            let values = collect_block(f, &mut leaves, dtype, &shape)?;
+            Ok(Value::States(block_states(spec, &values, &offset)?))
+        }
+        None => Ok(Value::Block(collect_block(f, &mut leaves, dtype, &shape)?)),
+    }
+}
+
+fn collect_block(
+    f: &FusedStage,
+    leaves: &mut [LeafData],
+    dtype: DType,
+    shape: &[usize],
+) -> Result<DynArray> {
+    let total: usize = shape.iter().product();
+    with_dtype!(dtype, T => {
+        let mut out: Vec<T> = Vec::with_capacity(total);
+        run_tiles(f, leaves, total, |tile, _, n| {
+            out.extend_from_slice(&T::tile(tile)[..n]);
+            Ok(())
+        })?;
+        ArrayD::from_shape_vec(IxDyn(shape), out)
+            .map(T::wrap)
+            .map_err(|e| Error::invalid("fused", e.to_string()))
+    })
+}
+
+/// Runs the program over `total` elements tile by tile, handing each output tile,
+/// its start and its length to `sink`.
+fn run_tiles(
+    f: &FusedStage,
+    leaves: &mut [LeafData],
+    total: usize,
+    mut sink: impl FnMut(&Tile, usize, usize) -> Result<()>,
+) -> Result<()> {
+    let prog = &f.program;
+    let mut regs: Vec<Tile> = prog.dtypes.iter().map(|&d| Tile::new(d)).collect();
+    for (i, instr) in prog.instrs.iter().enumerate() {
+        if let Instr::Const(v) = instr {
+            splat(*v, &mut regs[i], TILE.min(total));
+        }
+    }
+    let out = prog.instrs.len() - 1;
+    let mut p = 0;
+    while p < total {
+        let n = TILE.min(total - p);
+        for (i, instr) in prog.instrs.iter().enumerate() {
+            match instr {
+                Instr::Const(_) => {}
+                Instr::Leaf(l) => fill_leaf(&mut leaves[*l], p, n, &mut regs[i])?,
+                Instr::Op(op, args) => {
+                    let (before, rest) = regs.split_at_mut(i);
+                    let ins: SmallVec<[&Tile; 4]> = args.iter().map(|&a| &before[a]).collect();
+                    let dts: SmallVec<[DType; 4]> = args.iter().map(|&a| prog.dtypes[a]).collect();
+                    apply(op, &ins, &dts, prog.dtypes[i], &mut rest[0], n)?;
+                }
+            }
+        }
+        sink(&regs[out], p, n)?;
+        p += n;
+    }
+    Ok(())
+}
+
+fn fill_leaf(leaf: &mut LeafData, p: usize, n: usize, out: &mut Tile) -> Result<()> {
+    match leaf {
+        LeafData::Flat { data, start } => {
+            dyn_match!(*data, a: T => {
+                let src = a.as_slice().ok_or_else(|| Error::invalid("fused", "leaf is not contiguous"))?;
+                let o = T::tile_mut(out);
+                o.clear();
+                o.extend_from_slice(&src[*start + p..*start + p + n]);
+            });
+            Ok(())
+        }
+        LeafData::Stream(s) => s.fill(n, out),
+    }
+}
+
+/// Shape `leaf` with leading ones so it lines up with an output of `ndim` axes.
+fn padded(shape: &[usize], ndim: usize) -> Vec<usize> {
+    let mut v = vec![1; ndim - shape.len()];
+    v.extend_from_slice(shape);
+    v
+}
+
+fn prepare<'a>(
+    leaf: &'a Leaf,
+    block: &[usize],
+    out_shape: &[usize],
+    deps: &mut std::slice::Iter<'a, Arc<Value>>,
+    owned: &mut Vec<DynArray>,
+) -> Result<Prepared<'a>> {
+    let leaf_block = broadcast_block(&leaf.shape, out_shape.len(), block);
+    let leaf_shape = leaf.chunks.block_shape(&leaf_block);
+    let same = padded(&leaf_shape, out_shape.len()) == out_shape;
+    let mut keep = |a: DynArray| -> Result<Prepared<'a>> {
+        let a = if same {
+            standard(a)
+        } else {
+            broadcast(&a, out_shape)?
+        };
+        owned.push(a);
+        Ok(Prepared::Owned(owned.len() - 1))
+    };
+    match &leaf.source {
+        LeafSource::Memory(arr) => {
+            let ranges = leaf.chunks.block_ranges(&leaf_block);
+            match contiguous_start(arr, &ranges) {
+                Some(start) if same => Ok(Prepared::Borrowed(arr, start)),
+                _ => keep(arr.region(&ranges)),
+            }
+        }
+        LeafSource::Persisted(blocks) => {
+            let b = blocks
+                .get(leaf.chunks.ravel(&leaf_block))
+                .ok_or_else(|| Error::invalid("persisted", format!("no block {leaf_block:?}")))?;
+            borrow_or_keep(b, same, keep)
+        }
+        LeafSource::Stage(_) => match deps.next().map(|v| &**v) {
+            Some(Value::Block(b)) => borrow_or_keep(b, same, keep),
+            _ => Err(Error::invalid(
+                "fused",
+                "a stage input is missing or is not a block",
+            )),
+        },
+        LeafSource::Generate(g) => {
+            let linear = leaf.chunks.ravel(&leaf_block);
+            let offset = leaf.chunks.block_offset(&leaf_block);
+            let stream = GenStream::new(g, leaf.dtype, offset, leaf_shape, linear);
+            if same {
+                Ok(Prepared::Stream(stream))
+            } else {
+                keep(stream.block()?)
+            }
+        }
+        LeafSource::FromFn(f) => {
+            let b = (f.f)(&leaf_block, &[])?;
+            if b.shape() != leaf_shape.as_slice() || b.dtype() != leaf.dtype {
+                return Err(Error::BlockShape {
+                    op: format!("{} (dtype {})", f.name, leaf.dtype),
+                    block: leaf_block,
+                    expected: leaf_shape,
+                    found: b.shape().to_vec(),
+                });
+            }
+            keep(b)
+        }
+    }
+}
+
+fn borrow_or_keep<'a>(
+    b: &'a DynArray,
+    same: bool,
+    keep: impl FnOnce(DynArray) -> Result<Prepared<'a>>,
+) -> Result<Prepared<'a>> {
+    let contiguous = dyn_match!(b, a: T => a.is_standard_layout());
+    if same && contiguous {
+        Ok(Prepared::Borrowed(b, 0))
+    } else {
+        keep(b.clone())
+    }
+}
+
+/// Flat start of `ranges` in `arr` when that region is one contiguous C-order run.
+fn contiguous_start(arr: &DynArray, ranges: &[std::ops::Range<usize>]) -> Option<usize> {
+    if !dyn_match!(arr, a: T => a.is_standard_layout()) {
+        return None;
+    }
+    let shape = arr.shape();
+    // Contiguous when every axis after the last partial one is whole and every
+    // axis before it has at most one index.
+    if let Some(k) = (0..shape.len())
+        .rev()
+        .find(|&a| ranges[a].len() != shape[a])
+    {
+        if (0..k).any(|a| ranges[a].len() > 1) {
+            return None;
+        }
+    }
+    Some(
+        ranges
+            .iter()
+            .zip(shape)
+            .fold(0, |acc, (r, &n)| acc * n + r.start),
+    )
+}
+
+fn standard(a: DynArray) -> DynArray {
+    dyn_match!(a, x: T => {
+        if x.is_standard_layout() {
+            T::wrap(x)
+        } else {
+            T::wrap(x.as_standard_layout().into_owned())
+        }
+    })
+}
+
+fn broadcast(a: &DynArray, to: &[usize]) -> Result<DynArray> {
+    dyn_match!(a, x: T => {
+        let v = x.broadcast(IxDyn(to)).ok_or_else(|| Error::ShapeMismatch {
+            op: "broadcast".into(),
+            left: x.shape().to_vec(),
+            right: to.to_vec(),
+        })?;
+        Ok(T::wrap(v.as_standard_layout().into_owned()))
+    })
+}

@@ -1,0 +1,62 @@
+//! Evaluating one task of a plan, given the results of its dependencies.
+
+pub mod fused;
+pub mod generate;
+pub mod rechunk;
+pub mod reduce;
+pub mod tile_ops;
+
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+use crate::exec::Value;
+use crate::plan::{Plan, StageKind, Task};
+
+/// Computes `task` of `plan` from the results `deps` of its dependencies.
+pub fn run_task(plan: &Plan, task: &Task, deps: &[Arc<Value>]) -> Result<Value> {
+    let stage = &plan.stages[task.stage];
+    match &stage.kind {
+        StageKind::Fused(f) => fused::run(f, stage.dtype, &task.block, deps),
+        StageKind::Combine(c) => {
+            let states: Vec<&reduce::StateBlock> = deps
+                .iter()
+                .map(|d| match &**d {
+                    Value::States(s) => Ok(s),
+                    Value::Block(_) => {
+                        Err(Error::invalid("combine", "input is not a reduction state"))
+                    }
+                })
+                .collect::<Result<_>>()?;
+            let merged = reduce::combine(c.spec.kind, &states)?;
+            match &c.finish {
+                Some(chunks) => {
+                    let shape = chunks.block_shape(&task.block);
+                    Ok(Value::Block(reduce::finish_block(
+                        &c.spec,
+                        stage.dtype,
+                        &merged,
+                        &shape,
+                    )?))
+                }
+                None => Ok(Value::States(merged)),
+            }
+        }
+        StageKind::Rechunk(r) => rechunk::run(r, stage.dtype, &task.block, deps),
+        StageKind::MapBlocks { f, chunks } => {
+            let Some(Value::Block(input)) = deps.first().map(|d| &**d) else {
+                return Err(Error::invalid(&f.name, "input is not a block"));
+            };
+            let out = (f.f)(&task.block, &[input])?;
+            let expected = chunks.block_shape(&task.block);
+            if out.shape() != expected.as_slice() || out.dtype() != stage.dtype {
+                return Err(Error::BlockShape {
+                    op: format!("{} (dtype {}, got {})", f.name, stage.dtype, out.dtype()),
+                    block: task.block.clone(),
+                    expected,
+                    found: out.shape().to_vec(),
+                });
+            }
+            Ok(Value::Block(out))
+        }
+    }
+}

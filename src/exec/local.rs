@@ -1,0 +1,206 @@
+//! The local scheduler: worker loops on a rayon pool sharing one ready queue.
+//!
+//! - Ready tasks run lowest id first: ids are a depth-first post-order of the
+//!   plan, so a consumer's inputs complete before unrelated producers start.
+//! - A result is dropped as soon as its last consumer has run.
+//! - A task starts only if the bytes held plus the bytes of running tasks plus its
+//!   own estimate fit the memory limit, or if nothing else is running (so the plan
+//!   always makes progress).
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::{Arc, Condvar, Mutex};
+
+use crate::error::{Error, Result};
+use crate::exec::eval::run_task;
+use crate::exec::progress::Bar;
+use crate::exec::{Progress, Value};
+use crate::plan::{Plan, TaskId};
+
+struct Shared {
+    ready: BinaryHeap<Reverse<TaskId>>,
+    missing_deps: Vec<usize>,
+    consumers_left: Vec<usize>,
+    results: Vec<Option<Arc<Value>>>,
+    bytes_in_flight: u64,
+    running: usize,
+    done: usize,
+    error: Option<Error>,
+    bar: Bar,
+}
+
+/// Runs `plan` with `threads` workers (rayon's global pool when `None`).
+pub fn run(
+    plan: &Plan,
+    threads: Option<usize>,
+    limit: u64,
+    progress: Progress,
+) -> Result<Vec<Arc<Value>>> {
+    if let Some((t, task)) = plan
+        .tasks
+        .iter()
+        .enumerate()
+        .find(|(_, t)| t.work_bytes > limit)
+    {
+        return Err(Error::MemoryLimit {
+            task: describe(plan, t),
+            needed: task.work_bytes,
+            limit,
+        });
+    }
+    let n = plan.tasks.len();
+    let mut dependents: Vec<Vec<TaskId>> = vec![Vec::new(); n];
+    let mut missing_deps = vec![0; n];
+    let mut consumers_left = vec![0; n];
+    for (t, task) in plan.tasks.iter().enumerate() {
+        missing_deps[t] = task.deps.len();
+        for &d in &task.deps {
+            dependents[d].push(t);
+            consumers_left[d] += 1;
+        }
+    }
+    for &o in &plan.outputs {
+        consumers_left[o] += 1; // held for the caller
+    }
+    let ready = (0..n)
+        .filter(|&t| missing_deps[t] == 0)
+        .map(Reverse)
+        .collect();
+    let shared = Mutex::new(Shared {
+        ready,
+        missing_deps,
+        consumers_left,
+        results: vec![None; n],
+        bytes_in_flight: 0,
+        running: 0,
+        done: 0,
+        error: None,
+        bar: Bar::new(progress, n),
+    });
+    let wake = Condvar::new();
+    let work = || worker(plan, &dependents, limit, &shared, &wake);
+    match threads {
+        Some(k) => {
+            let pool = rayon::ThreadPoolBuilder::new()
+                .num_threads(k)
+                .build()
+                .map_err(|e| Error::Executor(format!("cannot start {k} threads: {e}")))?;
+            pool.scope(|s| {
+                for _ in 0..k {
+                    s.spawn(|_| work());
+                }
+            });
+        }
+        None => rayon::scope(|s| {
+            for _ in 0..rayon::current_num_threads() {
+                s.spawn(|_| work());
+            }
+        }),
+    }
+    let mut state = shared
+        .into_inner()
+        .map_err(|_| Error::Executor("scheduler state poisoned".into()))?;
+    state.bar.finish();
+    if let Some(e) = state.error {
+        return Err(e);
+    }
+    plan.outputs
+        .iter()
+        .map(|&o| {
+            state.results[o]
+                .clone()
+                .ok_or_else(|| Error::Executor(format!("task {o} produced no result")))
+        })
+        .collect()
+}
+
+fn describe(plan: &Plan, t: TaskId) -> String {
+    let task = &plan.tasks[t];
+    format!("{} block {:?}", plan.stages[task.stage].name, task.block)
+}
+
+fn worker(
+    plan: &Plan,
+    dependents: &[Vec<TaskId>],
+    limit: u64,
+    shared: &Mutex<Shared>,
+    wake: &Condvar,
+) {
+    let Ok(mut s) = shared.lock() else { return };
+    loop {
+        if s.error.is_some() || s.done == plan.tasks.len() {
+            wake.notify_all();
+            return;
+        }
+        let next = s.ready.peek().map(|r| r.0).filter(|&t| {
+            let need = plan.tasks[t].work_bytes;
+            s.running == 0 || s.bytes_in_flight + need <= limit
+        });
+        let Some(t) = next else {
+            s = match wake.wait(s) {
+                Ok(g) => g,
+                Err(_) => return,
+            };
+            continue;
+        };
+        s.ready.pop();
+        let task = &plan.tasks[t];
+        s.running += 1;
+        s.bytes_in_flight += task.work_bytes;
+        let deps: Vec<Arc<Value>> = task
+            .deps
+            .iter()
+            .filter_map(|&d| s.results[d].clone())
+            .collect();
+        drop(s);
+
+        let outcome = if deps.len() == task.deps.len() {
+            catch_unwind(AssertUnwindSafe(|| run_task(plan, task, &deps)))
+                .unwrap_or_else(|_| Err(Error::Executor("a user function panicked".into())))
+        } else {
+            Err(Error::Executor(
+                "a dependency's result was dropped too early".into(),
+            ))
+        };
+        drop(deps);
+
+        s = match shared.lock() {
+            Ok(g) => g,
+            Err(_) => return,
+        };
+        s.running -= 1;
+        s.bytes_in_flight -= task.work_bytes;
+        match outcome {
+            Ok(value) => {
+                s.bytes_in_flight += task.out_bytes;
+                s.results[t] = Some(Arc::new(value));
+                for &d in &task.deps {
+                    s.consumers_left[d] -= 1;
+                    if s.consumers_left[d] == 0 {
+                        s.results[d] = None;
+                        s.bytes_in_flight -= plan.tasks[d].out_bytes;
+                    }
+                }
+                for &c in &dependents[t] {
+                    s.missing_deps[c] -= 1;
+                    if s.missing_deps[c] == 0 {
+                        s.ready.push(Reverse(c));
+                    }
+                }
+                s.done += 1;
+                let done = s.done;
+                s.bar.update(done);
+            }
+            Err(e) => {
+                if s.error.is_none() {
+                    s.error = Some(Error::Task {
+                        task: describe(plan, t),
+                        source: Box::new(e),
+                    });
+                }
+            }
+        }
+        wake.notify_all();
+    }
+}

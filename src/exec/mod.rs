@@ -1,0 +1,143 @@
+//! Executors: run a [`Plan`] and hand back the result's blocks.
+//!
+//! The local executor runs tasks on a rayon pool, lowest task id first (task ids
+//! are a depth-first post-order, so consumers finish before new producers start),
+//! drops each intermediate result after its last consumer, and keeps the bytes in
+//! flight under a memory limit.
+
+pub mod eval;
+mod local;
+mod progress;
+
+use std::sync::Arc;
+
+use crate::block::DynArray;
+use crate::chunks::parse_bytes;
+use crate::error::{Error, Result};
+use crate::plan::Plan;
+
+pub use eval::reduce::{State, StateBlock};
+
+/// The result of one task: a block of values, or partial reduction states.
+#[derive(Debug)]
+pub enum Value {
+    /// A block of values.
+    Block(DynArray),
+    /// Partial reduction states.
+    States(StateBlock),
+}
+
+/// Environment variable setting the default memory limit, e.g. `8GiB`.
+pub const MEMORY_LIMIT_ENV: &str = "NDCHUNK_MEMORY_LIMIT";
+
+/// Environment variable switching the progress bar: `0` never, `1` on long computes.
+pub const PROGRESS_ENV: &str = "NDCHUNK_PROGRESS";
+
+/// Default memory limit when `NDCHUNK_MEMORY_LIMIT` is not set: 4 GiB.
+pub const DEFAULT_MEMORY_LIMIT: u64 = 4 << 30;
+
+/// When to show a progress bar.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Progress {
+    /// On computes longer than about a second, when stderr is a terminal, from the
+    /// main thread, unless `NDCHUNK_PROGRESS=0` (so never under `cargo test`).
+    Auto,
+    /// Never.
+    Off,
+}
+
+/// Where and how to run a plan.
+///
+/// ```
+/// use ndchunk::prelude::*;
+/// let x = ndchunk::arange::<i64>(0, 10, 1, [3])?;
+/// let ex = Executor::local().threads(1).memory_limit(1 << 20).progress(false);
+/// assert_eq!(x.sum()?.compute_with(&ex)?.into_raw_vec_and_offset().0, vec![45]);
+/// # Ok::<(), ndchunk::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct Executor {
+    kind: ExecutorKind,
+}
+
+#[derive(Clone, Debug)]
+enum ExecutorKind {
+    Local(LocalOptions),
+}
+
+/// Options of the local executor.
+#[derive(Clone, Debug)]
+pub struct LocalOptions {
+    /// Worker threads; `None` uses rayon's global pool.
+    pub threads: Option<usize>,
+    /// Soft bound on bytes held and being produced at once.
+    pub memory_limit: Option<u64>,
+    /// Progress bar switch.
+    pub progress: Progress,
+}
+
+impl Default for Executor {
+    fn default() -> Self {
+        Executor::local()
+    }
+}
+
+impl Executor {
+    /// The local executor with default options: all cores, the default memory
+    /// limit, progress bar on long computes.
+    pub fn local() -> Executor {
+        Executor {
+            kind: ExecutorKind::Local(LocalOptions {
+                threads: None,
+                memory_limit: None,
+                progress: Progress::Auto,
+            }),
+        }
+    }
+
+    /// Use `n` worker threads (at least one).
+    pub fn threads(mut self, n: usize) -> Executor {
+        let ExecutorKind::Local(o) = &mut self.kind;
+        o.threads = Some(n.max(1));
+        self
+    }
+
+    /// Keep the bytes of results held plus tasks running under `bytes`.
+    pub fn memory_limit(mut self, bytes: u64) -> Executor {
+        let ExecutorKind::Local(o) = &mut self.kind;
+        o.memory_limit = Some(bytes);
+        self
+    }
+
+    /// Allow (`true`, on long computes) or forbid the progress bar.
+    pub fn progress(mut self, on: bool) -> Executor {
+        let ExecutorKind::Local(o) = &mut self.kind;
+        o.progress = if on { Progress::Auto } else { Progress::Off };
+        self
+    }
+
+    /// Runs `plan` and returns the values of its output tasks, in order.
+    pub fn run(&self, plan: &Plan) -> Result<Vec<Arc<Value>>> {
+        match &self.kind {
+            ExecutorKind::Local(o) => {
+                let limit = match o.memory_limit {
+                    Some(l) => l,
+                    None => default_memory_limit()?,
+                };
+                local::run(plan, o.threads, limit, o.progress)
+            }
+        }
+    }
+}
+
+/// The memory limit from `NDCHUNK_MEMORY_LIMIT`, or [`DEFAULT_MEMORY_LIMIT`].
+pub fn default_memory_limit() -> Result<u64> {
+    match std::env::var(MEMORY_LIMIT_ENV) {
+        Ok(v) => parse_bytes(&v).map_err(|message| Error::Environment {
+            name: MEMORY_LIMIT_ENV.into(),
+            value: v.clone(),
+            message,
+        }),
+        Err(_) => Ok(DEFAULT_MEMORY_LIMIT),
+    }
+}

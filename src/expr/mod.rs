@@ -1,0 +1,150 @@
+//! The logical graph: one [`Node`] per array-level operation (not per chunk).
+//!
+//! A node knows its shape, chunks and dtype; the planner (`crate::plan`) turns a
+//! graph into tasks. Building nodes does no I/O and no work.
+
+pub mod elementwise;
+pub mod generate;
+pub mod reduce;
+pub mod user;
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use crate::block::DynArray;
+use crate::chunks::Chunks;
+use crate::element::DType;
+use crate::error::Error;
+
+pub use elementwise::{BinaryOp, CmpOp, ElemOp, UnaryOp};
+pub use generate::{Distribution, Generator};
+pub use reduce::{ReduceKind, ReduceSpec};
+pub use user::{BlockFn, TileFn, UserFn};
+
+/// Identity of a node, unique within the process.
+pub type NodeId = u64;
+
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// One array-level operation and its inputs.
+#[derive(Debug)]
+pub struct Node {
+    /// Unique id.
+    pub id: NodeId,
+    /// What the node computes.
+    pub op: Op,
+    /// Input nodes, in the order the op uses them.
+    pub inputs: Vec<Arc<Node>>,
+    /// Result shape.
+    pub shape: Vec<usize>,
+    /// Result chunks.
+    pub chunks: Chunks,
+    /// Result dtype.
+    pub dtype: DType,
+}
+
+/// What a node computes.
+#[derive(Debug)]
+pub enum Op {
+    /// An in-memory array (`from_array`), cut by the node's chunks.
+    Memory(Arc<DynArray>),
+    /// Blocks already computed by `persist`, in C order of the node's chunks.
+    Persisted(Arc<Vec<DynArray>>),
+    /// Values computed from the position and the block index (constants, ranges, random).
+    Generate(Generator),
+    /// A user function producing each block from its index and shape.
+    FromFn(UserFn<BlockFn>),
+    /// An elementwise operation over broadcast inputs.
+    Elementwise(ElemOp),
+    /// A user function applied block by block (same block shapes in and out).
+    MapBlocks(UserFn<BlockFn>),
+    /// The single input with the node's chunks.
+    Rechunk,
+    /// A reduction over some axes.
+    Reduce(ReduceSpec),
+    /// An operation that could not be built; computing it returns the error.
+    Invalid(Error),
+}
+
+impl Node {
+    /// A new node with a fresh id.
+    pub fn new(op: Op, inputs: Vec<Arc<Node>>, chunks: Chunks, dtype: DType) -> Arc<Node> {
+        Arc::new(Node {
+            id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            op,
+            inputs,
+            shape: chunks.shape(),
+            chunks,
+            dtype,
+        })
+    }
+
+    /// A node standing for an error found while building; it keeps the shape asked for.
+    pub fn invalid(err: Error, shape: Vec<usize>, dtype: DType) -> Arc<Node> {
+        let chunks = Chunks::single(&shape);
+        Node::new(Op::Invalid(err), Vec::new(), chunks, dtype)
+    }
+
+    /// The first build error in this node or its inputs, if any.
+    pub fn error(&self) -> Option<&Error> {
+        if let Op::Invalid(e) = &self.op {
+            return Some(e);
+        }
+        self.inputs.iter().find_map(|n| n.error())
+    }
+
+    /// True for ops the planner fuses into their consumer's tile loop.
+    pub fn is_elementwise(&self) -> bool {
+        matches!(self.op, Op::Elementwise(_))
+    }
+
+    /// Total bytes of the result.
+    pub fn nbytes(&self) -> u64 {
+        self.shape.iter().product::<usize>() as u64 * self.dtype.size() as u64
+    }
+
+    /// Every node reachable from this one, inputs before consumers, each once.
+    pub fn topological(self: &Arc<Node>) -> Vec<Arc<Node>> {
+        let mut seen = std::collections::HashSet::new();
+        let mut out = Vec::new();
+        let mut stack: Vec<(Arc<Node>, bool)> = vec![(self.clone(), false)];
+        while let Some((node, expanded)) = stack.pop() {
+            if expanded {
+                out.push(node);
+                continue;
+            }
+            if !seen.insert(node.id) {
+                continue;
+            }
+            stack.push((node.clone(), true));
+            for input in node.inputs.iter().rev() {
+                if !seen.contains(&input.id) {
+                    stack.push((input.clone(), false));
+                }
+            }
+        }
+        out
+    }
+
+    /// A short description of the op: `mul`, `from_array`, `sum(axes=[0])`, ...
+    pub fn label(&self) -> String {
+        self.op.to_string()
+    }
+}
+
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Op::Memory(_) => write!(f, "from_array"),
+            Op::Persisted(_) => write!(f, "persisted"),
+            Op::Generate(g) => write!(f, "{g}"),
+            Op::FromFn(u) => write!(f, "from_fn[{}]", u.name),
+            Op::Elementwise(e) => write!(f, "{e}"),
+            Op::MapBlocks(u) => write!(f, "map_blocks[{}]", u.name),
+            Op::Rechunk => write!(f, "rechunk"),
+            Op::Reduce(r) => write!(f, "{r}"),
+            Op::Invalid(e) => write!(f, "invalid: {e}"),
+        }
+    }
+}

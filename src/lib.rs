@@ -1,0 +1,56 @@
+//! # ndchunk
+//!
+//! Lazy, chunked, out-of-core n-dimensional arrays: dask.array's model in Rust.
+//!
+//! An [`Array`] is a handle to a node of a logical graph. Operations build the
+//! graph and do no work; [`Array::compute`] plans it (culling what the result does
+//! not need, fusing elementwise chains into one pass over cache-sized tiles,
+//! turning reductions into trees) and runs the plan on a memory-bounded local
+//! executor.
+//!
+//! ```
+//! use ndchunk::prelude::*;
+//! let u = ndchunk::random::uniform::<f32>(&[1_000_000], [250_000], 42)?;
+//! let m = ((&u * 2.0 + 1.0).powi(2)).mean()?.compute()?[[]];
+//! assert!((m - 13.0 / 3.0).abs() < 1e-2);
+//! # Ok::<(), ndchunk::Error>(())
+//! ```
+//!
+//! Differences from NumPy, on purpose: operands of a binary operation share one
+//! dtype (use [`Array::astype`] to convert; there is no implicit promotion);
+//! integer `/` is floor division (NumPy's `//`) and integer division by zero gives
+//! 0; float maths (`sqrt`, `exp`, ...) is defined on float arrays only; float sums
+//! and means accumulate in `f64` even for `f32` input (at least as accurate as
+//! NumPy's pairwise `f32` sums).
+#![warn(missing_docs)]
+
+#[macro_use]
+mod macros;
+
+pub mod array;
+pub mod block;
+pub mod chunks;
+pub mod element;
+pub mod error;
+pub mod exec;
+pub mod expr;
+pub mod plan;
+
+pub use array::creation::{arange, eye, eye_k, from_array, from_fn, full, linspace, ones, zeros};
+pub use array::elementwise::{where_, Operand};
+pub use array::random;
+pub use array::reductions::ReduceOptions;
+pub use array::Array;
+pub use block::DynArray;
+pub use chunks::{AxisChunks, ChunkSpec, Chunks};
+pub use element::{DType, Element, FloatElement, NumElement, Scalar};
+pub use error::{Error, Result};
+pub use exec::Executor;
+pub use ndarray::{s, Axis};
+
+/// The names most programs need: `use ndchunk::prelude::*;`.
+pub mod prelude {
+    pub use crate::{
+        s, Array, Axis, ChunkSpec, Chunks, DType, Element, Error, Executor, ReduceOptions,
+    };
+}

@@ -1,0 +1,118 @@
+//! Rule "fuse blockwise": compile a chain of elementwise nodes into one
+//! [`Program`] evaluated tile by tile, with no intermediate block per op.
+//!
+//! The nodes below the chain become the program's leaves: in-memory arrays and
+//! generators are read or generated inside the task; anything else is the result
+//! of another stage.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::error::Result;
+use crate::expr::{Generator, Node, NodeId, Op};
+use crate::plan::{Instr, Leaf, LeafSource, Program};
+
+/// A compiled elementwise chain.
+pub struct Fused {
+    /// The program.
+    pub program: Program,
+    /// Its leaves.
+    pub leaves: Vec<Leaf>,
+    /// The names of the fused ops, producers first (for `explain`).
+    pub names: Vec<String>,
+}
+
+/// Compiles the elementwise chain ending at `root`; `stage_of` plans the stage of a
+/// non-fusable input and returns its index.
+pub fn compile(
+    root: &Arc<Node>,
+    stage_of: &mut dyn FnMut(&Arc<Node>) -> Result<usize>,
+) -> Result<Fused> {
+    let mut c = Compiler {
+        fused: Fused {
+            program: Program::default(),
+            leaves: Vec::new(),
+            names: Vec::new(),
+        },
+        regs: HashMap::new(),
+        leaf_regs: HashMap::new(),
+    };
+    c.visit(root, stage_of)?;
+    Ok(c.fused)
+}
+
+struct Compiler {
+    fused: Fused,
+    regs: HashMap<NodeId, usize>,
+    leaf_regs: HashMap<NodeId, usize>,
+}
+
+impl Compiler {
+    fn push(&mut self, instr: Instr, node: &Node) -> usize {
+        self.fused.program.instrs.push(instr);
+        self.fused.program.dtypes.push(node.dtype);
+        self.fused.program.instrs.len() - 1
+    }
+
+    fn visit(
+        &mut self,
+        node: &Arc<Node>,
+        stage_of: &mut dyn FnMut(&Arc<Node>) -> Result<usize>,
+    ) -> Result<usize> {
+        if let Some(&r) = self
+            .regs
+            .get(&node.id)
+            .or_else(|| self.leaf_regs.get(&node.id))
+        {
+            return Ok(r);
+        }
+        let reg = match &node.op {
+            Op::Elementwise(op) => {
+                let mut args = Vec::with_capacity(node.inputs.len());
+                for input in &node.inputs {
+                    args.push(self.visit(input, stage_of)?);
+                }
+                self.fused.names.push(op.to_string());
+                let r = self.push(Instr::Op(op.clone(), args), node);
+                self.regs.insert(node.id, r);
+                r
+            }
+            Op::Generate(Generator::Full(v)) => {
+                let r = self.push(Instr::Const(*v), node);
+                self.leaf_regs.insert(node.id, r);
+                r
+            }
+            _ => {
+                let source = match &node.op {
+                    Op::Memory(a) => LeafSource::Memory(a.clone()),
+                    Op::Persisted(b) => LeafSource::Persisted(b.clone()),
+                    Op::Generate(g) => LeafSource::Generate(g.clone()),
+                    Op::FromFn(f) => LeafSource::FromFn(f.clone()),
+                    _ => LeafSource::Stage(stage_of(node)?),
+                };
+                self.fused.names.push(node.label());
+                self.fused.leaves.push(Leaf {
+                    source,
+                    shape: node.shape.clone(),
+                    chunks: node.chunks.clone(),
+                    dtype: node.dtype,
+                });
+                let r = self.push(Instr::Leaf(self.fused.leaves.len() - 1), node);
+                self.leaf_regs.insert(node.id, r);
+                r
+            }
+        };
+        Ok(reg)
+    }
+}
+
+/// The block of an input of shape `leaf_shape` that output block `block` (of an
+/// output of `out_ndim` axes) reads under NumPy broadcasting.
+pub fn broadcast_block(leaf_shape: &[usize], out_ndim: usize, block: &[usize]) -> Vec<usize> {
+    let skip = out_ndim - leaf_shape.len();
+    leaf_shape
+        .iter()
+        .enumerate()
+        .map(|(i, &n)| if n == 1 { 0 } else { block[skip + i] })
+        .collect()
+}

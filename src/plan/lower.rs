@@ -1,0 +1,292 @@
+//! Lowering: stages created per logical node, tasks created on demand from the
+//! blocks a consumer needs (so unneeded blocks are culled).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+use crate::expr::{Node, NodeId, Op, ReduceSpec};
+use crate::plan::fuse::{broadcast_block, compile};
+use crate::plan::rechunk::{box_indices, RechunkStage};
+use crate::plan::reduce::{level_factors, streams, CombineStage, STATE_BYTES};
+use crate::plan::{FusedStage, LeafSource, Plan, Stage, StageKind, Task, TaskId};
+
+/// Plans every block of `node`.
+pub fn lower(node: &Arc<Node>) -> Result<Plan> {
+    if let Some(e) = node.error() {
+        return Err(e.clone());
+    }
+    let mut l = Lowering::default();
+    let stage = l.value_stage(node)?;
+    let mut outputs = Vec::with_capacity(node.chunks.nblocks());
+    for block in node.chunks.block_indices() {
+        outputs.push(l.task(stage, &block)?);
+    }
+    Ok(Plan {
+        stages: l.stages,
+        tasks: l.tasks,
+        outputs,
+        chunks: node.chunks.clone(),
+        dtype: node.dtype,
+    })
+}
+
+/// Stage-level facts the task builder needs beyond [`StageKind`].
+enum Inputs {
+    /// Fused: stage of each leaf that is a stage (by leaf), and the output chunks.
+    Fused(Vec<Option<usize>>, usize),
+    Combine,
+    Rechunk(usize),
+    MapBlocks(usize),
+}
+
+#[derive(Default)]
+struct Lowering {
+    stages: Vec<Stage>,
+    inputs: Vec<Inputs>,
+    by_node: HashMap<NodeId, usize>,
+    tasks: Vec<Task>,
+    by_block: HashMap<(usize, Vec<usize>), TaskId>,
+}
+
+impl Lowering {
+    fn add_stage(&mut self, stage: Stage, inputs: Inputs) -> usize {
+        self.stages.push(stage);
+        self.inputs.push(inputs);
+        self.stages.len() - 1
+    }
+
+    /// The stage whose task at block `b` yields block `b` of `node`.
+    fn value_stage(&mut self, node: &Arc<Node>) -> Result<usize> {
+        if let Some(&s) = self.by_node.get(&node.id) {
+            return Ok(s);
+        }
+        let s = match &node.op {
+            Op::Reduce(spec) => self.reduce_stages(node, spec)?,
+            Op::Rechunk => {
+                let input = self.value_stage(&node.inputs[0])?;
+                let kind = StageKind::Rechunk(RechunkStage {
+                    from: node.inputs[0].chunks.clone(),
+                    to: node.chunks.clone(),
+                });
+                let stage = Stage {
+                    name: "rechunk".into(),
+                    kind,
+                    grid: node.chunks.numblocks(),
+                    dtype: node.dtype,
+                };
+                self.add_stage(stage, Inputs::Rechunk(input))
+            }
+            Op::MapBlocks(f) => {
+                let input = self.value_stage(&node.inputs[0])?;
+                let kind = StageKind::MapBlocks {
+                    f: f.clone(),
+                    chunks: node.chunks.clone(),
+                };
+                let stage = Stage {
+                    name: format!("map_blocks[{}]", f.name),
+                    kind,
+                    grid: node.chunks.numblocks(),
+                    dtype: node.dtype,
+                };
+                self.add_stage(stage, Inputs::MapBlocks(input))
+            }
+            Op::Invalid(e) => return Err(e.clone()),
+            _ => self.fused_stage(node, None)?,
+        };
+        self.by_node.insert(node.id, s);
+        Ok(s)
+    }
+
+    /// A fused stage rooted at `root`, reducing its blocks with `reduce` if given.
+    fn fused_stage(&mut self, root: &Arc<Node>, reduce: Option<&ReduceSpec>) -> Result<usize> {
+        let fused = compile(root, &mut |n| self.value_stage(n))?;
+        let leaf_stages = fused
+            .leaves
+            .iter()
+            .map(|l| {
+                if let LeafSource::Stage(s) = l.source {
+                    Some(s)
+                } else {
+                    None
+                }
+            })
+            .collect();
+        let mut name = fused.names.join(" → ");
+        if let Some(spec) = reduce {
+            name = format!("{name} → {}.partial", spec.kind.name());
+        }
+        let kind = StageKind::Fused(FusedStage {
+            program: fused.program,
+            leaves: fused.leaves,
+            chunks: root.chunks.clone(),
+            reduce: reduce.cloned(),
+            full_shape: root.shape.clone(),
+        });
+        let stage = Stage {
+            name,
+            kind,
+            grid: root.chunks.numblocks(),
+            dtype: root.dtype,
+        };
+        Ok(self.add_stage(stage, Inputs::Fused(leaf_stages, root.shape.len())))
+    }
+
+    /// The partial stage and the combine levels of a reduction; returns the top level.
+    fn reduce_stages(&mut self, node: &Arc<Node>, spec: &ReduceSpec) -> Result<usize> {
+        let input = &node.inputs[0];
+        let mut prev = self.fused_stage(input, Some(spec))?;
+        let mut grid = input.chunks.numblocks();
+        let mut level = 1;
+        loop {
+            let factors = level_factors(&grid, &spec.axes, spec.split_every);
+            let next: Vec<usize> = grid
+                .iter()
+                .zip(&factors)
+                .map(|(&n, &f)| n.div_ceil(f))
+                .collect();
+            let last = spec.axes.iter().all(|&a| next[a] <= 1);
+            let (name, out_grid) = if last {
+                (
+                    format!("{}.finish", spec.kind.name()),
+                    node.chunks.numblocks(),
+                )
+            } else {
+                (
+                    format!("{}.combine[level {level}]", spec.kind.name()),
+                    next.clone(),
+                )
+            };
+            let kind = StageKind::Combine(CombineStage {
+                spec: spec.clone(),
+                input_dtype: input.dtype,
+                prev_stage: prev,
+                prev_grid: grid.clone(),
+                factors,
+                finish: last.then(|| node.chunks.clone()),
+            });
+            let dtype = if last { node.dtype } else { input.dtype };
+            prev = self.add_stage(
+                Stage {
+                    name,
+                    kind,
+                    grid: out_grid,
+                    dtype,
+                },
+                Inputs::Combine,
+            );
+            if last {
+                return Ok(prev);
+            }
+            grid = next;
+            level += 1;
+        }
+    }
+
+    /// The task computing `block` of `stage`, creating it and its dependencies if new.
+    fn task(&mut self, stage: usize, block: &[usize]) -> Result<TaskId> {
+        if let Some(&t) = self.by_block.get(&(stage, block.to_vec())) {
+            return Ok(t);
+        }
+        let (deps, out_bytes, work_bytes) = match (&self.inputs[stage], &self.stages[stage].kind) {
+            (Inputs::Fused(leaf_stages, ndim), StageKind::Fused(f)) => {
+                let wanted: Vec<(usize, Vec<usize>)> = leaf_stages
+                    .iter()
+                    .zip(&f.leaves)
+                    .filter_map(|(s, leaf)| {
+                        s.map(|s| (s, broadcast_block(&leaf.shape, *ndim, block)))
+                    })
+                    .collect();
+                let block_shape = f.chunks.block_shape(block);
+                let elems = block_shape.iter().product::<usize>() as u64;
+                let value_bytes = elems * self.stages[stage].dtype.size() as u64;
+                let materialised: u64 = f
+                    .leaves
+                    .iter()
+                    .filter(|l| {
+                        matches!(l.source, LeafSource::FromFn(_))
+                            || matches!(&l.source, LeafSource::Generate(g) if !g.is_positional() && l.shape != f.full_shape)
+                    })
+                    .map(|l| l.chunks.max_block_len() as u64 * l.dtype.size() as u64)
+                    .sum();
+                let (out, work) = match &f.reduce {
+                    Some(spec) => {
+                        let kept: u64 = block_shape
+                            .iter()
+                            .enumerate()
+                            .filter(|(a, _)| !spec.axes.contains(a))
+                            .map(|(_, &n)| n as u64)
+                            .product();
+                        let state = kept * STATE_BYTES;
+                        let block = if streams(&block_shape, &spec.axes) {
+                            0
+                        } else {
+                            value_bytes
+                        };
+                        (state, state + block + materialised)
+                    }
+                    None => (value_bytes, value_bytes + materialised),
+                };
+                let mut deps = Vec::with_capacity(wanted.len());
+                for (s, b) in wanted {
+                    deps.push(self.task(s, &b)?);
+                }
+                (deps, out, work)
+            }
+            (Inputs::Combine, StageKind::Combine(c)) => {
+                let ranges = c.input_ranges(block);
+                let prev = c.prev_stage;
+                let kept: u64 = match &c.finish {
+                    Some(chunks) => {
+                        let shape = chunks.block_shape(block);
+                        shape.iter().product::<usize>() as u64 * STATE_BYTES
+                    }
+                    None => 0,
+                };
+                let mut deps = Vec::new();
+                for b in box_indices(&ranges) {
+                    deps.push(self.task(prev, &b)?);
+                }
+                let state = if kept > 0 {
+                    kept
+                } else {
+                    deps.first().map(|&d| self.tasks[d].out_bytes).unwrap_or(0)
+                };
+                (deps, state, state)
+            }
+            (Inputs::Rechunk(input), StageKind::Rechunk(r)) => {
+                let input = *input;
+                let ranges = r.input_ranges(block);
+                let bytes = r.to.block_shape(block).iter().product::<usize>() as u64
+                    * self.stages[stage].dtype.size() as u64;
+                let mut deps = Vec::new();
+                for b in box_indices(&ranges) {
+                    deps.push(self.task(input, &b)?);
+                }
+                (deps, bytes, bytes)
+            }
+            (Inputs::MapBlocks(input), StageKind::MapBlocks { chunks, .. }) => {
+                let input = *input;
+                let bytes = chunks.block_shape(block).iter().product::<usize>() as u64
+                    * self.stages[stage].dtype.size() as u64;
+                (vec![self.task(input, block)?], bytes, 2 * bytes)
+            }
+            _ => {
+                return Err(Error::invalid(
+                    "plan",
+                    format!("stage {stage} has inconsistent inputs"),
+                ))
+            }
+        };
+        self.tasks.push(Task {
+            stage,
+            block: block.to_vec(),
+            deps,
+            out_bytes,
+            work_bytes,
+        });
+        let id = self.tasks.len() - 1;
+        self.by_block.insert((stage, block.to_vec()), id);
+        Ok(id)
+    }
+}

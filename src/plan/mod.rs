@@ -1,0 +1,191 @@
+//! From the logical graph to a physical task graph.
+//!
+//! Lowering works per stage: a stage is a group of logical nodes that runs as one
+//! task per output block. Elementwise chains fuse into one stage whose tasks run a
+//! small register [`Program`] over cache-sized tiles ([`fuse`]); a reduction becomes
+//! a partial stage fused with its producer, then tree levels of combines
+//! ([`reduce`]). Tasks are created on demand from the blocks the result needs, so
+//! anything the result does not need is never planned (culling).
+//!
+//! The plan of built-in ops is plain data (`serde::Serialize`); in-memory arrays
+//! and user functions appear by reference (their shape, or their registered name).
+
+pub mod fuse;
+mod lower;
+pub mod rechunk;
+pub mod reduce;
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::block::DynArray;
+use crate::chunks::Chunks;
+use crate::element::{DType, Scalar};
+use crate::error::Result;
+use crate::expr::{BlockFn, ElemOp, Generator, Node, ReduceSpec, UserFn};
+
+pub use lower::lower;
+
+/// Index of a task in [`Plan::tasks`].
+pub type TaskId = usize;
+
+/// A physical plan: stages, their tasks, and the tasks holding the result's blocks.
+#[derive(Debug, Serialize)]
+pub struct Plan {
+    /// Stages, producers before consumers.
+    pub stages: Vec<Stage>,
+    /// Tasks, dependencies before dependents.
+    pub tasks: Vec<Task>,
+    /// The tasks giving the result's blocks, in C order of [`Plan::chunks`].
+    pub outputs: Vec<TaskId>,
+    /// The result's chunks.
+    pub chunks: Chunks,
+    /// The result's dtype.
+    pub dtype: DType,
+}
+
+/// One unit of work: a stage evaluated at one block.
+#[derive(Clone, Debug, Serialize)]
+pub struct Task {
+    /// The stage this task belongs to.
+    pub stage: usize,
+    /// The block of the stage's grid it computes.
+    pub block: Vec<usize>,
+    /// Tasks whose results it reads, in the order the stage uses them.
+    pub deps: Vec<TaskId>,
+    /// Bytes of its result, held until its last consumer has run.
+    pub out_bytes: u64,
+    /// Estimated bytes it allocates while running, result included.
+    pub work_bytes: u64,
+}
+
+/// A group of logical nodes that runs as one task per block.
+#[derive(Debug, Serialize)]
+pub struct Stage {
+    /// Human-readable summary of the fused ops.
+    pub name: String,
+    /// What each task does.
+    pub kind: StageKind,
+    /// Block grid: number of blocks along each axis.
+    pub grid: Vec<usize>,
+    /// Dtype of the values the stage yields (the input dtype for reduction states).
+    pub dtype: DType,
+}
+
+/// What the tasks of a stage do.
+#[derive(Debug, Serialize)]
+pub enum StageKind {
+    /// Run a fused elementwise program over its leaves, block by block, optionally
+    /// feeding the result into a partial reduction.
+    Fused(FusedStage),
+    /// Merge partial reduction states of a group of blocks (and finish, at the top).
+    Combine(reduce::CombineStage),
+    /// Assemble each output block from the input blocks it overlaps.
+    Rechunk(rechunk::RechunkStage),
+    /// Apply a user function to each block of the input stage.
+    MapBlocks {
+        /// The function.
+        f: UserFn<BlockFn>,
+        /// Block shapes of the output (same as the input's).
+        chunks: Chunks,
+    },
+}
+
+/// A fused elementwise stage.
+#[derive(Debug, Serialize)]
+pub struct FusedStage {
+    /// The program; `Instr::Leaf(i)` reads leaf `i`.
+    pub program: Program,
+    /// Where the program's inputs come from.
+    pub leaves: Vec<Leaf>,
+    /// Chunks of the program's output (the stage's block grid).
+    pub chunks: Chunks,
+    /// When set, the block is reduced instead of returned.
+    pub reduce: Option<ReduceSpec>,
+    /// Shape of the whole array being reduced (for global argmin/argmax positions).
+    pub full_shape: Vec<usize>,
+}
+
+/// An input of a fused stage, broadcast against the stage's output blocks.
+#[derive(Debug, Serialize)]
+pub struct Leaf {
+    /// Where its data comes from.
+    pub source: LeafSource,
+    /// The input's full shape (broadcasts against the stage's shape).
+    pub shape: Vec<usize>,
+    /// The input's chunks.
+    pub chunks: Chunks,
+    /// The input's dtype.
+    pub dtype: DType,
+}
+
+/// Where a leaf's data comes from.
+#[derive(Debug, Serialize)]
+pub enum LeafSource {
+    /// An in-memory array, read in place.
+    Memory(#[serde(skip)] Arc<DynArray>),
+    /// Blocks computed by `persist`.
+    Persisted(#[serde(skip)] Arc<Vec<DynArray>>),
+    /// Generated values, streamed tile by tile where the shapes allow.
+    Generate(Generator),
+    /// A user generator called once per block.
+    FromFn(UserFn<BlockFn>),
+    /// The result of another stage's task (a dependency).
+    Stage(usize),
+}
+
+/// A fused elementwise program in SSA form: register `i` holds the value of `instrs[i]`.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Program {
+    /// Instructions; the last one is the output.
+    pub instrs: Vec<Instr>,
+    /// The dtype of each register.
+    pub dtypes: Vec<DType>,
+}
+
+/// One instruction of a [`Program`].
+#[derive(Clone, Debug, Serialize)]
+pub enum Instr {
+    /// Read leaf `i`.
+    Leaf(usize),
+    /// A constant broadcast to the whole block.
+    Const(Scalar),
+    /// Apply an op to earlier registers.
+    Op(ElemOp, Vec<usize>),
+}
+
+impl Plan {
+    /// Plan the computation of every block of `node`.
+    pub fn for_node(node: &Arc<Node>) -> Result<Plan> {
+        lower(node)
+    }
+
+    /// Estimated peak bytes held at once when tasks run one at a time in plan order
+    /// (task ids are a depth-first post-order by construction): a lower bound on
+    /// what an executor needs.
+    pub fn estimated_peak_bytes(&self) -> u64 {
+        let mut remaining: Vec<usize> = vec![0; self.tasks.len()];
+        for t in &self.tasks {
+            for &d in &t.deps {
+                remaining[d] += 1;
+            }
+        }
+        for &o in &self.outputs {
+            remaining[o] += 1;
+        }
+        let (mut held, mut peak) = (0u64, 0u64);
+        for t in 0..self.tasks.len() {
+            let task = &self.tasks[t];
+            peak = peak.max(held + task.work_bytes);
+            held += task.out_bytes;
+            for &d in &task.deps {
+                remaining[d] -= 1;
+                if remaining[d] == 0 {
+                    held -= self.tasks[d].out_bytes;
+                }
+            }
+        }
+        peak
+    }
+}

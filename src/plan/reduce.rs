@@ -1,0 +1,89 @@
+//! Tree reductions: a partial stage (fused with the producer) turns each block into
+//! a mergeable state; combine levels merge up to `split_every` states at a time,
+//! and the top level finishes the states into values.
+
+use std::ops::Range;
+
+use serde::Serialize;
+
+use crate::chunks::Chunks;
+use crate::element::DType;
+use crate::expr::ReduceSpec;
+
+/// One level of a tree reduction.
+#[derive(Debug, Serialize)]
+pub struct CombineStage {
+    /// The reduction.
+    pub spec: ReduceSpec,
+    /// Dtype of the values being reduced.
+    pub input_dtype: DType,
+    /// The stage whose states this level merges.
+    pub prev_stage: usize,
+    /// Grid of the previous level, with reduced axes kept.
+    pub prev_grid: Vec<usize>,
+    /// How many previous blocks one task merges along each axis (1 off the reduced axes).
+    pub factors: Vec<usize>,
+    /// At the top level: the chunks of the reduction's result.
+    pub finish: Option<Chunks>,
+}
+
+impl CombineStage {
+    /// Per axis, the previous-level blocks that block `block` of this level merges.
+    pub fn input_ranges(&self, block: &[usize]) -> Vec<Range<usize>> {
+        let full = match &self.finish {
+            Some(_) if !self.spec.keepdims => expand_reduced(block, &self.spec.axes),
+            _ => block.to_vec(),
+        };
+        full.iter()
+            .zip(&self.factors)
+            .zip(&self.prev_grid)
+            .map(|((&b, &f), &n)| b * f..((b + 1) * f).min(n))
+            .collect()
+    }
+}
+
+/// A block index of the result with the reduced axes re-inserted as 0.
+pub fn expand_reduced(block: &[usize], axes: &[usize]) -> Vec<usize> {
+    let ndim = block.len() + axes.len();
+    let mut it = block.iter();
+    (0..ndim)
+        .map(|a| {
+            if axes.contains(&a) {
+                0
+            } else {
+                *it.next().unwrap_or(&0)
+            }
+        })
+        .collect()
+}
+
+/// Grouping factors of the next level for a grid `grid` reduced over `axes`.
+pub fn level_factors(grid: &[usize], axes: &[usize], split_every: usize) -> Vec<usize> {
+    let split = axes.iter().filter(|&&a| grid[a] > 1).count();
+    let per_axis = if split == 0 {
+        1
+    } else {
+        ((split_every as f64).powf(1.0 / split as f64).floor() as usize).max(2)
+    };
+    (0..grid.len())
+        .map(|a| {
+            if axes.contains(&a) && grid[a] > 1 {
+                per_axis
+            } else {
+                1
+            }
+        })
+        .collect()
+}
+
+/// True when a block of `block_shape` reduces to a single position, so it can be
+/// reduced tile by tile as the fused program produces it.
+pub fn streams(block_shape: &[usize], axes: &[usize]) -> bool {
+    block_shape
+        .iter()
+        .enumerate()
+        .all(|(a, &n)| axes.contains(&a) || n == 1)
+}
+
+/// Bytes of one reduction state per kept position (an upper bound over kinds).
+pub const STATE_BYTES: u64 = 24;
