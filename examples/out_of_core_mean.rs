@@ -15,7 +15,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         None => 1_000_000_000,
     };
     let start = Instant::now();
-    let u = ndchunk::random::uniform::<f32>(&[elements], [ndchunk::AxisChunks::Auto].to_vec(), 42)?;
+    let u = ndchunk::random::uniform::<f32>(&[elements], ndchunk::ChunkSpec::Auto, 42)?;
     let mean = ((&u * 2.0 + 1.0).powi(2)).mean()?.compute()?;
     let seconds = start.elapsed().as_secs_f64();
     println!(

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# One command for a fresh Debian machine: installs what ndchunk needs, builds it,
+# and runs the main example (examples/out_of_core_mean.rs).
+#
+#   ./setup.sh                 install, then run the example
+#   ./setup.sh --install-only  install only (what .ci/run uses)
+#
+# Installs: Debian packages for building and for the Python virtualenv, and the
+# project-local virtualenv .venv (numpy, dask, distributed, zarr, h5py) used by
+# the interop tests, the comparison harness and the Dask executor.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+install_only=0
+[[ "${1:-}" == "--install-only" ]] && install_only=1
+
+log() { printf '==> %s\n' "$*" >&2; }
+
+# 1. Debian packages (only the missing ones).
+packages=(build-essential pkg-config)
+python3 -c 'import venv, ensurepip' 2>/dev/null || packages+=(python3-venv python3-pip)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  log "installing Debian packages: ${missing[*]}"
+  sudo_cmd=()
+  [[ $(id -u) -ne 0 ]] && sudo_cmd=(sudo)
+  "${sudo_cmd[@]}" apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive "${sudo_cmd[@]}" apt-get install -y -qq "${missing[@]}"
+fi
+
+# 2. Rust toolchain: provided by rustup on the machine; the crate needs 1.85+.
+if ! command -v cargo >/dev/null 2>&1; then
+  echo "cargo not found: install a Rust toolchain (rustup, Rust 1.85 or newer) first" >&2
+  exit 1
+fi
+
+# 3. Project-local Python virtualenv.
+if [[ ! -x .venv/bin/python ]] || ! .venv/bin/python -c 'import numpy, dask, distributed, zarr, h5py' 2>/dev/null; then
+  log "creating .venv with the Python peers (python/requirements.txt)"
+  python3 -m venv .venv
+  .venv/bin/pip install -q --upgrade pip
+  .venv/bin/pip install -q -r python/requirements.txt
+fi
+
+# 4. Build.
+log "building ndchunk (release)"
+cargo build --release --workspace --examples -q
+
+if ((install_only)); then
+  log "installed; run the tests with: cargo test --workspace --release"
+  exit 0
+fi
+
+# 5. The main example: mean((2u + 1)^2) over 1e9 uniform f32 values, out of core.
+log "running examples/out_of_core_mean (1e9 elements; expect mean ~ 13/3)"
+cargo run --release -q --example out_of_core_mean
