@@ -330,6 +330,7 @@ pub enum ChunkSpec {
 impl ChunkSpec {
     /// The chunks this spec gives an array of `shape` and `dtype`.
     pub fn resolve(&self, shape: &[usize], dtype: DType) -> Result<Chunks> {
+        check_size(shape, dtype)?;
         match self {
             ChunkSpec::Auto => {
                 let target = chunk_bytes_from_env()?;
@@ -364,6 +365,23 @@ impl ChunkSpec {
             }
             ChunkSpec::Invalid(msg) => Err(Error::chunks(msg.clone())),
         }
+    }
+}
+
+/// Checks that an array of `shape` and `dtype` stays within ndarray's limit of
+/// `isize::MAX` bytes, counting non-empty axes only (as NumPy), so element counts
+/// and byte sizes never overflow.
+pub(crate) fn check_size(shape: &[usize], dtype: DType) -> Result<()> {
+    let bytes = shape
+        .iter()
+        .filter(|&&n| n > 0)
+        .try_fold(dtype.size(), |acc, &n| acc.checked_mul(n));
+    match bytes {
+        Some(b) if b <= isize::MAX as usize => Ok(()),
+        _ => Err(Error::invalid(
+            "shape",
+            format!("shape {shape:?} of {dtype} exceeds isize::MAX bytes"),
+        )),
     }
 }
 

@@ -502,7 +502,10 @@ macro_rules! float_element {
             #[inline(always)]
             fn rem(a: Self, b: Self) -> Self {
                 let r = a % b;
-                if r != 0.0 && ((r < 0.0) != (b < 0.0)) {
+                if r == 0.0 {
+                    // An exact zero takes the divisor's sign, as NumPy's.
+                    <$t>::copysign(0.0, b)
+                } else if (r < 0.0) != (b < 0.0) {
                     r + b
                 } else {
                     r
@@ -547,8 +550,8 @@ mod tests {
     #[test]
     fn casts_follow_astype() {
         assert_eq!((-1i32).cast::<u8>(), 255);
-        assert_eq!(f64::NAN.cast::<bool>(), true);
-        assert_eq!(0.0f32.cast::<bool>(), false);
+        assert!(f64::NAN.cast::<bool>());
+        assert!(!0.0f32.cast::<bool>());
         assert_eq!(300i64.cast::<i8>(), 44);
         assert_eq!(u64::MAX.cast::<f64>(), 18446744073709551615.0);
     }

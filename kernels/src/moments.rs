@@ -69,22 +69,21 @@ impl Moments {
         Moments { count, mean, m2 }
     }
 
-    /// Variance with `ddof` delta degrees of freedom; NaN when `count <= ddof` (as NumPy).
+    /// Variance with `ddof` delta degrees of freedom. As NumPy, divides by
+    /// `max(count - ddof, 0)`: with no degrees of freedom left the result is `inf`
+    /// when the squared deviations are positive and NaN when they are zero.
     ///
     /// ```
     /// use ndchunk_kernels::moments::Moments;
     /// let m = Moments::of(&[1.0f64, 3.0], false);
     /// assert_eq!(m.variance(0), 1.0);
     /// assert_eq!(m.variance(1), 2.0);
-    /// assert!(m.variance(2).is_nan());
+    /// assert_eq!(m.variance(2), f64::INFINITY);
+    /// assert!(Moments::of(&[5.0f64], false).variance(1).is_nan());
+    /// assert!(Moments::of::<f64>(&[], false).variance(0).is_nan());
     /// ```
     pub fn variance(&self, ddof: usize) -> f64 {
-        let dof = self.count - ddof as f64;
-        if dof <= 0.0 {
-            f64::NAN
-        } else {
-            self.m2 / dof
-        }
+        self.m2 / (self.count - ddof as f64).max(0.0)
     }
 }
 

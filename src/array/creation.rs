@@ -118,7 +118,8 @@ pub fn arange<T: NumElement>(
     )
 }
 
-/// `num` evenly spaced values from `start` to `stop` (included), as NumPy's `linspace`.
+/// `num` evenly spaced values from `start` to `stop` (included), as NumPy's `linspace`
+/// (computed in `f64`; integer dtypes round toward -inf, as NumPy 2).
 ///
 /// ```
 /// let x = ndchunk::linspace::<f64>(0.0, 1.0, 5, [2])?;
@@ -183,7 +184,7 @@ pub fn eye_k<T: Element>(
 /// let x = ndchunk::from_fn(&[4, 2], [2, 2], |b, shape| {
 ///     ndarray::ArrayD::from_elem(shape, b[0] as i32)
 /// })?;
-/// assert_eq!(x.compute()?.column(0).to_vec(), vec![0, 0, 1, 1]);
+/// assert_eq!(x.compute()?.slice(ndarray::s![.., 0]).to_vec(), vec![0, 0, 1, 1]);
 /// # Ok::<(), ndchunk::Error>(())
 /// ```
 pub fn from_fn<T, F>(shape: &[usize], chunks: impl Into<ChunkSpec>, f: F) -> Result<Array<T>>

@@ -11,7 +11,7 @@ use ndarray::{ArrayD, ArrayViewD};
 
 use crate::array::{rechunk_node, Array};
 use crate::block::{DynArray, Tile};
-use crate::chunks::Chunks;
+use crate::chunks::{check_size, Chunks};
 use crate::element::{DType, Element, FloatElement, NumElement};
 use crate::error::{Error, Result};
 use crate::expr::{BinaryOp, BlockFn, CmpOp, ElemOp, Generator, Node, Op, TileFn, UnaryOp, UserFn};
@@ -113,7 +113,14 @@ fn refine(a: &[usize], b: &[usize]) -> Vec<usize> {
 /// Builds an elementwise node over `inputs` with output dtype checked by `op`.
 pub(crate) fn elementwise_node(op: ElemOp, inputs: &[Arc<Node>]) -> Arc<Node> {
     let name = op.to_string();
-    let dtype_guess = inputs.first().map(|n| n.dtype).unwrap_or(DType::F64);
+    let dtypes: Vec<DType> = inputs.iter().map(|n| n.dtype).collect();
+    let out_dtype = op.output_dtype(&dtypes);
+    // An expression that cannot be built still has the op's output dtype (the
+    // typed handle checks it), e.g. `bool` for a comparison of invalid operands.
+    let dtype_guess = match &out_dtype {
+        Ok(d) => *d,
+        Err(_) => dtypes.first().copied().unwrap_or(DType::F64),
+    };
     if let Some(e) = inputs.iter().find_map(|n| n.error()) {
         return Node::invalid(e.clone(), Vec::new(), dtype_guess);
     }
@@ -124,11 +131,13 @@ pub(crate) fn elementwise_node(op: ElemOp, inputs: &[Arc<Node>]) -> Arc<Node> {
             Err(e) => return Node::invalid(e, shape, dtype_guess),
         };
     }
-    let dtypes: Vec<DType> = inputs.iter().map(|n| n.dtype).collect();
-    let dtype = match op.output_dtype(&dtypes) {
+    let dtype = match out_dtype {
         Ok(d) => d,
         Err(e) => return Node::invalid(e, shape, dtype_guess),
     };
+    if let Err(e) = check_size(&shape, dtype) {
+        return Node::invalid(e, Vec::new(), dtype);
+    }
     // Unify chunks: along each axis, every input spanning the whole axis gets the
     // common refinement of their chunkings.
     let ndim = shape.len();
@@ -173,7 +182,7 @@ pub(crate) fn elementwise_node(op: ElemOp, inputs: &[Arc<Node>]) -> Arc<Node> {
 
 impl<T: Element> Array<T> {
     pub(crate) fn unary<U: Element>(&self, op: ElemOp) -> Array<U> {
-        Array::from_node(elementwise_node(op, &[self.node.clone()]))
+        Array::from_node(elementwise_node(op, std::slice::from_ref(&self.node)))
     }
 
     pub(crate) fn binary<U: Element>(&self, op: ElemOp, other: Operand<T>) -> Array<U> {
@@ -333,7 +342,8 @@ impl<T: NumElement> Array<T> {
         self.unary(ElemOp::Unary(UnaryOp::Abs))
     }
 
-    /// Each element limited to `[lo, hi]`; NaN stays NaN.
+    /// Each element limited to `[lo, hi]`; NaN stays NaN. As NumPy's
+    /// `minimum(maximum(x, lo), hi)`, every element becomes `hi` when `lo > hi`.
     ///
     /// ```
     /// let x = ndchunk::arange::<i32>(0, 5, 1, [5])?.clip(1, 3);

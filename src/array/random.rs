@@ -4,7 +4,7 @@
 
 use crate::array::Array;
 use crate::chunks::ChunkSpec;
-use crate::element::{FloatElement, NumElement};
+use crate::element::{Element, FloatElement, NumElement};
 use crate::error::{Error, Result};
 use crate::expr::{Distribution, Generator, Node, Op};
 
@@ -60,7 +60,7 @@ pub fn uniform_range<T: FloatElement>(
     chunks: impl Into<ChunkSpec>,
     seed: u64,
 ) -> Result<Array<T>> {
-    if !(low < high) || !low.is_finite() || !high.is_finite() {
+    if !low.is_finite() || !high.is_finite() || low >= high {
         return Err(Error::invalid(
             "random.uniform",
             format!("low {low} must be below high {high}, both finite"),
@@ -84,7 +84,7 @@ pub fn standard_normal<T: FloatElement>(
     random(Distribution::StandardNormal, shape, chunks, seed)
 }
 
-/// Uniform integers on `[low, high)`.
+/// Uniform integers on `[low, high)`; both bounds must fit `T` (as NumPy).
 ///
 /// ```
 /// let k = ndchunk::random::integers::<i64>(0, 10, &[1000], [100], 5)?.compute()?;
@@ -102,6 +102,16 @@ pub fn integers<T: NumElement>(
         return Err(Error::invalid(
             "random.integers",
             format!("low {low} must be below high {high}"),
+        ));
+    }
+    let fits = |v: i64| Element::cast::<f64>(Element::cast::<T>(v)) == v as f64;
+    if !fits(low) || !fits(high - 1) {
+        return Err(Error::invalid(
+            "random.integers",
+            format!(
+                "low {low} and high {high} are out of bounds for {}",
+                T::DTYPE
+            ),
         ));
     }
     random(Distribution::Integers { low, high }, shape, chunks, seed)

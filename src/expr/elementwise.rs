@@ -73,7 +73,7 @@ pub enum ElemOp {
     Powi(i32),
     /// Float power with a constant float exponent.
     Powf(f64),
-    /// Limit to `[lo, hi]`; NaN stays NaN.
+    /// Limit to `[lo, hi]` (`hi` when `lo > hi`); NaN stays NaN.
     Clip(Scalar, Scalar),
     /// Two inputs of one dtype.
     Binary(BinaryOp),

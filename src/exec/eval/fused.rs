@@ -143,9 +143,10 @@ fn run_tiles(
 ) -> Result<()> {
     let prog = &f.program;
     let mut regs: Vec<Tile> = prog.dtypes.iter().map(|&d| Tile::new(d)).collect();
+    let first = TILE.min(total);
     for (i, instr) in prog.instrs.iter().enumerate() {
         if let Instr::Const(v) = instr {
-            splat(*v, &mut regs[i], TILE.min(total));
+            splat(*v, &mut regs[i], first);
         }
     }
     let out = prog.instrs.len() - 1;
@@ -154,6 +155,9 @@ fn run_tiles(
         let n = TILE.min(total - p);
         for (i, instr) in prog.instrs.iter().enumerate() {
             match instr {
+                // Constant tiles must hold exactly `n` values: user functions
+                // see whole tiles, so re-splat for a shorter last tile.
+                Instr::Const(v) if n != first => splat(*v, &mut regs[i], n),
                 Instr::Const(_) => {}
                 Instr::Leaf(l) => fill_leaf(&mut leaves[*l], p, n, &mut regs[i])?,
                 Instr::Op(op, args) => {

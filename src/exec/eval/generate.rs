@@ -118,7 +118,8 @@ impl GenStream {
                     } else {
                         a + i as f64 * step
                     };
-                    v.cast::<T>()
+                    // Integer dtypes round toward -inf, as NumPy (>= 2.0) does.
+                    if T::DTYPE.is_float() { v } else { v.floor() }.cast::<T>()
                 }));
             }
             Generator::Eye { k } => {
