@@ -31,7 +31,7 @@ fn check_full<T: Element + Approx>(shape: &[usize], chunks: &[Vec<usize>], v: T)
 }
 
 proptest! {
-    #![proptest_config(config(64))]
+    #![proptest_config(config(128))]
 
     #[test]
     fn constants((s, c) in shape_and_chunks(4), v in f64::arb_special(), i in i32::arb_wide(), u in u8::arb_wide(), b in any::<bool>()) {

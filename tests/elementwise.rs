@@ -225,7 +225,7 @@ fn check_arith<T>(
 }
 
 proptest! {
-    #![proptest_config(config(64))]
+    #![proptest_config(config(128))]
 
     #[test]
     fn f64_arith(((a, ca), (b, cb)) in two_arrays(f64::arb_special()), s in f64::arb_special()) {

@@ -277,7 +277,7 @@ fn exact_factor<T: Gen>(vals: &'static [f64], cast: fn(f64) -> T) -> BoxedStrate
 const FACTORS: &[f64] = &[-1.0, -0.5, 0.0, 0.5, 1.0];
 
 proptest! {
-    #![proptest_config(config(64))]
+    #![proptest_config(config(128))]
 
     #[test]
     fn f64_reductions((a, c, case) in input(f64::arb())) {
@@ -401,6 +401,27 @@ proptest! {
             let want = ref_reduce(&want_full, &all, false, |xs| ref_arg_extreme(xs, true).0);
             expect_ok(e.argmax(), &want, EXACT, DType::I64, "flat argmax of expr");
         }
+    }
+
+    /// `(x - mean(x, axes, keepdims)) / std(...)`: keepdims results (chunks of 1
+    /// on the reduced axes) broadcast back against the input.
+    #[test]
+    fn normalising_with_keepdims((a, c, case) in input(f64::arb())) {
+        let x = ndchunk::from_array(a.clone(), c.clone()).unwrap();
+        let o = opts(&case).keepdims(true).ddof(0);
+        let axes = norm_axes(&case.axes, a.ndim());
+        let mean = x.mean_with(&o).unwrap();
+        let std = x.std_with(&o).unwrap();
+        let z = (&x - &mean) / (&std + 1.0);
+        let m = ref_reduce(&a, &axes, true, ref_mean::<f64>);
+        let s = ref_reduce(&a, &axes, true, |xs| ref_std::<f64>(xs, 0));
+        let centred = ref_binary(&a, &m, |p, q| p - q);
+        let want = ref_binary(&centred, &s, |p, q| p / (q + 1.0));
+        assert_close(&z.compute().unwrap(), &want, Tol { rel: 1e-9, abs: 1e-9 }, "normalised");
+        // And reduced again.
+        let zs = z.sum_with(&opts(&case)).unwrap().compute().unwrap();
+        let want_s = ref_reduce(&want, &axes, case.keepdims, f64::ref_sum);
+        assert_close(&zs, &want_s, Tol { rel: 1e-9, abs: 1e-9 * (1.0 + a.len() as f64) }, "sum of normalised");
     }
 
     /// A reduction of a reduction: the inner result is a stage of the outer plan.

@@ -6,7 +6,9 @@
 //! ```
 //! let xs = vec![0.1f32; 1000];
 //! let s = ndchunk_kernels::sum::pairwise_sum(&xs);
-//! assert!((s - 100.0).abs() < 1e-9);
+//! // The exact sum of 1000 copies of the f32 nearest 0.1 (0.100000001490116...).
+//! let exact = 1000.0 * f64::from(0.1f32);
+//! assert!((s - exact).abs() < 1e-9);
 //! ```
 #![warn(missing_docs)]
 

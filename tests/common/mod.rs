@@ -11,8 +11,13 @@ use proptest::prelude::*;
 use proptest::strategy::BoxedStrategy;
 use proptest::test_runner::Config;
 
-/// A proptest config with `cases` cases that leaves no regression files behind.
+/// A proptest config with `cases` cases (or `NDCHUNK_TEST_CASES` when set, for
+/// deeper runs) that leaves no regression files behind.
 pub fn config(cases: u32) -> Config {
+    let cases = std::env::var("NDCHUNK_TEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(cases);
     Config {
         cases,
         failure_persistence: None,
@@ -718,4 +723,22 @@ pub fn block_of(lens: &[usize], i: usize) -> (usize, usize) {
 /// The elements of `a` in C order.
 pub fn flat<T: Clone>(a: &ArrayD<T>) -> Vec<T> {
     a.iter().cloned().collect()
+}
+
+/// Lengths summing to `n` with at most `max_cuts` cuts (few, large chunks).
+pub fn coarse_chunks(n: usize, max_cuts: usize) -> BoxedStrategy<Vec<usize>> {
+    if n <= 1 {
+        return Just(vec![n]).boxed();
+    }
+    prop::collection::btree_set(1..n, 0..=max_cuts.min(n - 1))
+        .prop_map(move |cuts| {
+            let mut lens = Vec::new();
+            let mut prev = 0;
+            for c in cuts.into_iter().chain(std::iter::once(n)) {
+                lens.push(c - prev);
+                prev = c;
+            }
+            lens
+        })
+        .boxed()
 }
