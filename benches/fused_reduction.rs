@@ -31,7 +31,10 @@ fn bench_in_memory(c: &mut Criterion) {
     });
     g.bench_function("ndarray loop (1 thread)", |b| {
         b.iter(|| {
-            let s: f64 = x.iter().map(|&v| ((2.0 * v + 1.0) * (2.0 * v + 1.0)) as f64).sum();
+            let s: f64 = x
+                .iter()
+                .map(|&v| ((2.0 * v + 1.0) * (2.0 * v + 1.0)) as f64)
+                .sum();
             black_box(s / N as f64)
         })
     });
@@ -40,7 +43,11 @@ fn bench_in_memory(c: &mut Criterion) {
         b.iter(|| {
             let s: f64 = slice
                 .par_chunks(CHUNK)
-                .map(|c| c.iter().map(|&v| ((2.0 * v + 1.0) * (2.0 * v + 1.0)) as f64).sum::<f64>())
+                .map(|c| {
+                    c.iter()
+                        .map(|&v| ((2.0 * v + 1.0) * (2.0 * v + 1.0)) as f64)
+                        .sum::<f64>()
+                })
                 .sum();
             black_box(s / N as f64)
         })

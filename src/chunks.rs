@@ -102,9 +102,11 @@ impl Chunks {
                     "axis {axis}: chunk length 0 in chunk shape {chunk:?}"
                 )));
             }
-            lens.push(regular_lens(n, c));
+            lens.push(regular_lens(n, c)?);
         }
-        Ok(Chunks::from_checked(lens))
+        let chunks = Chunks::from_checked(lens);
+        check_block_count(&chunks)?;
+        Ok(chunks)
     }
 
     /// A single block covering `shape`.
@@ -258,14 +260,12 @@ impl fmt::Display for Chunks {
             if i > 0 {
                 write!(f, ", ")?;
             }
-            let regular = l.len() > 2 && l[..l.len() - 1].iter().all(|&c| c == l[0]);
-            if regular {
-                write!(f, "{}x{}", l.len() - 1, l[0])?;
-                if l[l.len() - 1] != l[0] {
-                    write!(f, "+{}", l[l.len() - 1])?;
-                } else {
-                    write!(f, "+{}", l[0])?;
-                }
+            let body = &l[..l.len().saturating_sub(1)];
+            let regular = l.len() > 2 && body.iter().all(|&c| c == l[0]);
+            if regular && l[l.len() - 1] == l[0] {
+                write!(f, "{}x{}", l.len(), l[0])?;
+            } else if regular {
+                write!(f, "{}x{}+{}", body.len(), l[0], l[l.len() - 1])?;
             } else {
                 let items: Vec<String> = l.iter().map(usize::to_string).collect();
                 write!(f, "({})", items.join(", "))?;
@@ -275,15 +275,41 @@ impl fmt::Display for Chunks {
     }
 }
 
-fn regular_lens(n: usize, c: usize) -> Vec<usize> {
+/// Most blocks an array may have: beyond this a plan could not be enumerated
+/// (dask's graphs stop being practical far earlier).
+pub const MAX_BLOCKS: usize = 1 << 32;
+
+/// Lengths of chunks of `c` covering `n`, the last one shorter if needed.
+fn regular_lens(n: usize, c: usize) -> Result<Vec<usize>> {
     if n == 0 {
-        return vec![0];
+        return Ok(vec![0]);
+    }
+    let count = n.div_ceil(c);
+    if count > MAX_BLOCKS {
+        return Err(Error::chunks(format!(
+            "chunk length {c} cuts an axis of length {n} into {count} blocks, more than the limit of {MAX_BLOCKS}"
+        )));
     }
     let mut lens = vec![c; n / c];
     if n % c != 0 {
         lens.push(n % c);
     }
-    lens
+    Ok(lens)
+}
+
+/// Rejects chunkings with more than [`MAX_BLOCKS`] blocks in all.
+fn check_block_count(chunks: &Chunks) -> Result<()> {
+    let total = chunks
+        .lens
+        .iter()
+        .try_fold(1usize, |acc, l| acc.checked_mul(l.len()));
+    match total {
+        Some(t) if t <= MAX_BLOCKS => Ok(()),
+        _ => Err(Error::chunks(format!(
+            "{:?} blocks per axis is more than the limit of {MAX_BLOCKS} blocks",
+            chunks.numblocks()
+        ))),
+    }
 }
 
 /// How to chunk one axis.
@@ -394,8 +420,8 @@ fn auto_chunks(shape: &[usize], dtype: DType, target: u64, axes: &[AxisChunks]) 
             AxisChunks::Len(0) => {
                 return Err(Error::chunks(format!("axis {axis}: chunk length 0")));
             }
-            AxisChunks::Len(c) => Some(regular_lens(n, *c)),
-            AxisChunks::Whole => Some(regular_lens(n, n.max(1))),
+            AxisChunks::Len(c) => Some(regular_lens(n, *c)?),
+            AxisChunks::Whole => Some(regular_lens(n, n.max(1))?),
             AxisChunks::Lens(l) => Some(l.clone()),
             AxisChunks::Auto => None,
         });
@@ -420,21 +446,23 @@ fn auto_chunks(shape: &[usize], dtype: DType, target: u64, axes: &[AxisChunks]) 
         if small.is_empty() {
             for &a in &large {
                 let c = (side.floor() as usize).max(1);
-                lens[a] = Some(regular_lens(shape[a], c));
+                lens[a] = Some(regular_lens(shape[a], c)?);
             }
             break;
         }
         for &a in &small {
             budget /= shape[a].max(1) as f64;
             budget = budget.max(1.0);
-            lens[a] = Some(regular_lens(shape[a], shape[a].max(1)));
+            lens[a] = Some(regular_lens(shape[a], shape[a].max(1))?);
         }
         free = large;
     }
-    Chunks::for_shape(
+    let chunks = Chunks::for_shape(
         shape,
         lens.into_iter().map(|l| l.unwrap_or_default()).collect(),
-    )
+    )?;
+    check_block_count(&chunks)?;
+    Ok(chunks)
 }
 
 /// The chunk size for `ChunkSpec::Auto`: `NDCHUNK_CHUNK_SIZE` if set, else 128 MiB.

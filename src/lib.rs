@@ -18,9 +18,9 @@
 //!
 //! Differences from NumPy, on purpose: operands of a binary operation share one
 //! dtype (use [`Array::astype`] to convert; there is no implicit promotion);
-//! integer `/` is floor division (NumPy's `//`) and integer division by zero gives
-//! 0; float maths (`sqrt`, `exp`, ...) is defined on float arrays only; float sums
-//! and means accumulate in `f64` even for `f32` input (at least as accurate as
+//! integer `/` is floor division (NumPy's `//`), integer `%` takes the divisor's
+//! sign, and integer division or remainder by zero gives 0; float maths (`sqrt`,
+//! `exp`, ...) is defined on float arrays only; float sums and means accumulate in `f64` even for `f32` input (at least as accurate as
 //! NumPy's pairwise `f32` sums).
 #![warn(missing_docs)]
 

@@ -172,6 +172,22 @@ fn persist_reuses_blocks() {
 }
 
 #[test]
+fn user_generators_run_once_per_block_when_used_twice() {
+    let (x, calls) = counted(&[10, 6], vec![vec![3, 3, 4], vec![2, 4]]);
+    let want = x.compute().unwrap();
+    calls.store(0, Ordering::SeqCst);
+    let centred = (&x - x.mean().unwrap()).compute().unwrap();
+    assert_eq!(calls.load(Ordering::SeqCst), 6, "one call per block");
+    let mean = want.mean().unwrap();
+    assert_close(
+        &centred,
+        &want.mapv(|v| v - mean),
+        Tol::rel(1e-12),
+        "x - x.mean()",
+    );
+}
+
+#[test]
 fn generators_run_once_per_block_in_a_fused_plan() {
     let (x, calls) = counted(&[8, 4], vec![vec![2, 2, 2, 2], vec![4]]);
     let m = ((&x * 2.0 + 1.0).powi(2)).mean().unwrap();

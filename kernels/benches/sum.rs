@@ -11,11 +11,15 @@ fn bench(c: &mut Criterion) {
     let xs: Vec<f32> = (0..1 << 20).map(|i| (i % 97) as f32 * 0.01).collect();
     let mut g = c.benchmark_group("sum 2^20 f32");
     g.throughput(Throughput::Bytes((xs.len() * 4) as u64));
-    g.bench_function("pairwise_sum", |b| b.iter(|| black_box(pairwise_sum(black_box(&xs)))));
+    g.bench_function("pairwise_sum", |b| {
+        b.iter(|| black_box(pairwise_sum(black_box(&xs))))
+    });
     g.bench_function("naive f64 fold", |b| {
         b.iter(|| black_box(black_box(&xs).iter().fold(0.0f64, |a, &v| a + v as f64)))
     });
-    g.bench_function("extreme(min)", |b| b.iter(|| black_box(extreme(black_box(&xs), Extreme::Min))));
+    g.bench_function("extreme(min)", |b| {
+        b.iter(|| black_box(extreme(black_box(&xs), Extreme::Min)))
+    });
     g.bench_function("fold(f32::min)", |b| {
         b.iter(|| black_box(black_box(&xs).iter().copied().fold(f32::INFINITY, f32::min)))
     });

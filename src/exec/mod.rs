@@ -33,7 +33,8 @@ pub const MEMORY_LIMIT_ENV: &str = "NDCHUNK_MEMORY_LIMIT";
 /// Environment variable switching the progress bar: `0` never, `1` on long computes.
 pub const PROGRESS_ENV: &str = "NDCHUNK_PROGRESS";
 
-/// Default memory limit when `NDCHUNK_MEMORY_LIMIT` is not set: 4 GiB.
+/// Memory limit when `NDCHUNK_MEMORY_LIMIT` is not set and the machine's memory
+/// cannot be read: 4 GiB.
 pub const DEFAULT_MEMORY_LIMIT: u64 = 4 << 30;
 
 /// When to show a progress bar.
@@ -130,7 +131,8 @@ impl Executor {
     }
 }
 
-/// The memory limit from `NDCHUNK_MEMORY_LIMIT`, or [`DEFAULT_MEMORY_LIMIT`].
+/// The memory limit from `NDCHUNK_MEMORY_LIMIT`, else half the machine's memory
+/// (`MemTotal` in `/proc/meminfo`), else [`DEFAULT_MEMORY_LIMIT`].
 pub fn default_memory_limit() -> Result<u64> {
     match std::env::var(MEMORY_LIMIT_ENV) {
         Ok(v) => parse_bytes(&v).map_err(|message| Error::Environment {
@@ -138,6 +140,13 @@ pub fn default_memory_limit() -> Result<u64> {
             value: v.clone(),
             message,
         }),
-        Err(_) => Ok(DEFAULT_MEMORY_LIMIT),
+        Err(_) => Ok(half_of_physical_memory().unwrap_or(DEFAULT_MEMORY_LIMIT)),
     }
+}
+
+fn half_of_physical_memory() -> Option<u64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024 / 2)
 }

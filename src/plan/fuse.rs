@@ -5,7 +5,7 @@
 //! generators are read or generated inside the task; anything else is the result
 //! of another stage.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::error::Result;
@@ -23,9 +23,11 @@ pub struct Fused {
 }
 
 /// Compiles the elementwise chain ending at `root`; `stage_of` plans the stage of a
-/// non-fusable input and returns its index.
+/// non-fusable input and returns its index. User generators in `shared` (those with
+/// several consumers) are read from their own stage instead of being inlined.
 pub fn compile(
     root: &Arc<Node>,
+    shared: &HashSet<NodeId>,
     stage_of: &mut dyn FnMut(&Arc<Node>) -> Result<usize>,
 ) -> Result<Fused> {
     let mut c = Compiler {
@@ -37,7 +39,7 @@ pub fn compile(
         regs: HashMap::new(),
         leaf_regs: HashMap::new(),
     };
-    c.visit(root, stage_of)?;
+    c.visit(root, shared, stage_of)?;
     Ok(c.fused)
 }
 
@@ -57,6 +59,7 @@ impl Compiler {
     fn visit(
         &mut self,
         node: &Arc<Node>,
+        shared: &HashSet<NodeId>,
         stage_of: &mut dyn FnMut(&Arc<Node>) -> Result<usize>,
     ) -> Result<usize> {
         if let Some(&r) = self
@@ -70,7 +73,7 @@ impl Compiler {
             Op::Elementwise(op) => {
                 let mut args = Vec::with_capacity(node.inputs.len());
                 for input in &node.inputs {
-                    args.push(self.visit(input, stage_of)?);
+                    args.push(self.visit(input, shared, stage_of)?);
                 }
                 self.fused.names.push(op.to_string());
                 let r = self.push(Instr::Op(op.clone(), args), node);
@@ -87,7 +90,9 @@ impl Compiler {
                     Op::Memory(a) => LeafSource::Memory(a.clone()),
                     Op::Persisted(b) => LeafSource::Persisted(b.clone()),
                     Op::Generate(g) => LeafSource::Generate(g.clone()),
-                    Op::FromFn(f) => LeafSource::FromFn(f.clone()),
+                    // A user generator runs once per block: inlined where it has a
+                    // single consumer, otherwise its own stage shares the blocks.
+                    Op::FromFn(f) if !shared.contains(&node.id) => LeafSource::FromFn(f.clone()),
                     _ => LeafSource::Stage(stage_of(node)?),
                 };
                 self.fused.names.push(node.label());

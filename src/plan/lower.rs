@@ -1,7 +1,7 @@
 //! Lowering: stages created per logical node, tasks created on demand from the
 //! blocks a consumer needs (so unneeded blocks are culled).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
@@ -16,7 +16,10 @@ pub fn lower(node: &Arc<Node>) -> Result<Plan> {
     if let Some(e) = node.error() {
         return Err(e.clone());
     }
-    let mut l = Lowering::default();
+    let mut l = Lowering {
+        shared_sources: shared_user_sources(node),
+        ..Lowering::default()
+    };
     let stage = l.value_stage(node)?;
     let mut outputs = Vec::with_capacity(node.chunks.nblocks());
     for block in node.chunks.block_indices() {
@@ -40,8 +43,28 @@ enum Inputs {
     MapBlocks(usize),
 }
 
+/// User generators (`from_fn`) consumed by more than one node: they get a stage
+/// of their own so that each block is generated once.
+fn shared_user_sources(root: &Arc<Node>) -> HashSet<NodeId> {
+    let mut consumers: HashMap<NodeId, usize> = HashMap::new();
+    for node in root.topological() {
+        let mut seen = HashSet::new();
+        for input in &node.inputs {
+            if matches!(input.op, Op::FromFn(_)) && seen.insert(input.id) {
+                *consumers.entry(input.id).or_default() += 1;
+            }
+        }
+    }
+    consumers
+        .into_iter()
+        .filter(|&(_, n)| n > 1)
+        .map(|(id, _)| id)
+        .collect()
+}
+
 #[derive(Default)]
 struct Lowering {
+    shared_sources: HashSet<NodeId>,
     stages: Vec<Stage>,
     inputs: Vec<Inputs>,
     by_node: HashMap<NodeId, usize>,
@@ -100,7 +123,12 @@ impl Lowering {
 
     /// A fused stage rooted at `root`, reducing its blocks with `reduce` if given.
     fn fused_stage(&mut self, root: &Arc<Node>, reduce: Option<&ReduceSpec>) -> Result<usize> {
-        let fused = compile(root, &mut |n| self.value_stage(n))?;
+        // The value stage of a shared source is where it is generated.
+        let mut shared = self.shared_sources.clone();
+        if reduce.is_none() {
+            shared.remove(&root.id);
+        }
+        let fused = compile(root, &shared, &mut |n| self.value_stage(n))?;
         let leaf_stages = fused
             .leaves
             .iter()

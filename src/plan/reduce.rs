@@ -85,5 +85,6 @@ pub fn streams(block_shape: &[usize], axes: &[usize]) -> bool {
         .all(|(a, &n)| axes.contains(&a) || n == 1)
 }
 
-/// Bytes of one reduction state per kept position (an upper bound over kinds).
-pub const STATE_BYTES: u64 = 24;
+/// Bytes of one reduction state per kept position (`size_of::<exec::State>()`,
+/// checked by a test there).
+pub const STATE_BYTES: u64 = 32;

@@ -47,6 +47,15 @@ pub fn run(f: &FusedStage, dtype: DType, block: &[usize], deps: &[Arc<Value>]) -
     for leaf in &f.leaves {
         prepared.push(prepare(leaf, block, &shape, &mut next_dep, &mut owned)?);
     }
+    // A bare copy of a block made for this task (a user block, a non-contiguous
+    // region) is the result itself.
+    if f.reduce.is_none() && matches!(f.program.instrs.as_slice(), [Instr::Leaf(0)]) {
+        if matches!(prepared.first(), Some(Prepared::Owned(0))) {
+            if let Some(block) = owned.pop() {
+                return Ok(Value::Block(block));
+            }
+        }
+    }
     let mut leaves: Vec<LeafData> = prepared
         .into_iter()
         .map(|p| match p {

@@ -348,3 +348,13 @@ pub fn finish_block(
             .map_err(|e| Error::invalid(spec.kind.name(), e.to_string()))
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn planner_state_size_covers_the_real_state() {
+        assert!(std::mem::size_of::<State>() as u64 <= crate::plan::reduce::STATE_BYTES);
+    }
+}
