@@ -49,11 +49,12 @@ pub fn run(f: &FusedStage, dtype: DType, block: &[usize], deps: &[Arc<Value>]) -
     }
     // A bare copy of a block made for this task (a user block, a non-contiguous
     // region) is the result itself.
-    if f.reduce.is_none() && matches!(f.program.instrs.as_slice(), [Instr::Leaf(0)]) {
-        if matches!(prepared.first(), Some(Prepared::Owned(0))) {
-            if let Some(block) = owned.pop() {
-                return Ok(Value::Block(block));
-            }
+    let bare_copy = f.reduce.is_none()
+        && matches!(f.program.instrs.as_slice(), [Instr::Leaf(0)])
+        && matches!(prepared.first(), Some(Prepared::Owned(0)));
+    if bare_copy {
+        if let Some(block) = owned.pop() {
+            return Ok(Value::Block(block));
         }
     }
     let mut leaves: Vec<LeafData> = prepared
