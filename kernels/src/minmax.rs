@@ -34,20 +34,44 @@ impl Extreme {
 /// assert!(extreme(&[1.0, f64::NAN], Extreme::Max).unwrap().is_nan());
 /// ```
 pub fn extreme<T: PartialOrd + Copy>(xs: &[T], which: Extreme) -> Option<T> {
-    let (first, rest) = xs.split_first()?;
-    let mut best = *first;
-    if is_nan(&best) {
-        return Some(best);
-    }
-    for v in rest {
-        if is_nan(v) {
-            return Some(*v);
+    let best = match which {
+        Extreme::Min => lanes_extreme(xs, |a: &T, b: &T| a < b)?,
+        Extreme::Max => lanes_extreme(xs, |a: &T, b: &T| a > b)?,
+    };
+    Some(match best {
+        Ok(v) => v,
+        Err(()) => *xs.iter().find(|v| is_nan(*v)).unwrap_or(&xs[0]),
+    })
+}
+
+/// Eight-lane branch-free fold (it vectorises to packed min/max); NaN is tracked
+/// on the side and reported as `Err(())`.
+#[inline(always)]
+fn lanes_extreme<T: PartialOrd + Copy>(
+    xs: &[T],
+    better: impl Fn(&T, &T) -> bool,
+) -> Option<Result<T, ()>> {
+    let first = *xs.first()?;
+    let mut lanes = [first; 8];
+    let mut nan = [false; 8];
+    let chunks = xs.chunks_exact(8);
+    let rest = chunks.remainder();
+    for c in chunks {
+        for i in 0..8 {
+            let v = c[i];
+            nan[i] |= is_nan(&v);
+            lanes[i] = if better(&v, &lanes[i]) { v } else { lanes[i] };
         }
-        if which.better(v, &best) {
+    }
+    let mut best = first;
+    let mut any_nan = nan.iter().any(|&n| n);
+    for v in lanes.iter().chain(rest) {
+        any_nan |= is_nan(v);
+        if better(v, &best) {
             best = *v;
         }
     }
-    Some(best)
+    Some(if any_nan { Err(()) } else { Ok(best) })
 }
 
 /// The extreme of `xs` ignoring NaN; `None` when `xs` holds no non-NaN value.

@@ -52,7 +52,7 @@ pub fn apply(
         ElemOp::Unary(u) => unary(*u, dt, ins[0], out, n),
         ElemOp::Powi(k) => {
             let k = *k;
-            with_float_dtype!(dt, F => map1::<F, F>(ins[0], out, n, |x| x.powi(k)), else => return Err(bad(op, dt)))
+            with_float_dtype!(dt, F => powi::<F>(k, ins[0], out, n), else => return Err(bad(op, dt)))
         }
         ElemOp::Powf(p) => {
             let p = *p;
@@ -123,25 +123,42 @@ fn unary(u: UnaryOp, dt: DType, a: &Tile, out: &mut Tile, n: usize) {
         UnaryOp::Abs => {
             with_num_dtype!(dt, N => map1::<N, N>(a, out, n, NumElement::abs), else => ())
         }
-        _ => with_float_dtype!(dt, F => map1::<F, F>(a, out, n, float_fn::<F>(u)), else => ()),
+        _ => with_float_dtype!(dt, F => float_unary::<F>(u, a, out, n), else => ()),
     }
 }
 
-fn float_fn<F: FloatElement>(u: UnaryOp) -> fn(F) -> F {
+/// Each arm passes a distinct function item, so every loop is monomorphic and
+/// inlined (a `fn` pointer here would cost an indirect call per element).
+fn float_unary<F: FloatElement>(u: UnaryOp, a: &Tile, out: &mut Tile, n: usize) {
     match u {
-        UnaryOp::Sqrt => F::sqrt,
-        UnaryOp::Exp => F::exp,
-        UnaryOp::Ln => F::ln,
-        UnaryOp::Log10 => F::log10,
-        UnaryOp::Log2 => F::log2,
-        UnaryOp::Sin => F::sin,
-        UnaryOp::Cos => F::cos,
-        UnaryOp::Tan => F::tan,
-        UnaryOp::Tanh => F::tanh,
-        UnaryOp::Floor => F::floor,
-        UnaryOp::Ceil => F::ceil,
-        UnaryOp::Round => round_half_even::<F>,
-        _ => |x| x,
+        UnaryOp::Sqrt => map1::<F, F>(a, out, n, F::sqrt),
+        UnaryOp::Exp => map1::<F, F>(a, out, n, F::exp),
+        UnaryOp::Ln => map1::<F, F>(a, out, n, F::ln),
+        UnaryOp::Log10 => map1::<F, F>(a, out, n, F::log10),
+        UnaryOp::Log2 => map1::<F, F>(a, out, n, F::log2),
+        UnaryOp::Sin => map1::<F, F>(a, out, n, F::sin),
+        UnaryOp::Cos => map1::<F, F>(a, out, n, F::cos),
+        UnaryOp::Tan => map1::<F, F>(a, out, n, F::tan),
+        UnaryOp::Tanh => map1::<F, F>(a, out, n, F::tanh),
+        UnaryOp::Floor => map1::<F, F>(a, out, n, F::floor),
+        UnaryOp::Ceil => map1::<F, F>(a, out, n, F::ceil),
+        UnaryOp::Round => map1::<F, F>(a, out, n, round_half_even::<F>),
+        _ => map1::<F, F>(a, out, n, |x| x),
+    }
+}
+
+/// `x^k`; small exponents become multiplications the compiler can vectorise
+/// (a runtime exponent would otherwise be a library call per element).
+fn powi<F: FloatElement>(k: i32, a: &Tile, out: &mut Tile, n: usize) {
+    match k {
+        0 => map1::<F, F>(a, out, n, |_| F::one()),
+        1 => map1::<F, F>(a, out, n, |x| x),
+        2 => map1::<F, F>(a, out, n, |x| x * x),
+        3 => map1::<F, F>(a, out, n, |x| x * x * x),
+        4 => map1::<F, F>(a, out, n, |x| (x * x) * (x * x)),
+        -1 => map1::<F, F>(a, out, n, |x| F::one() / x),
+        -2 => map1::<F, F>(a, out, n, |x| F::one() / (x * x)),
+        _ => map1::<F, F>(a, out, n, |x| x.powi(k)),
     }
 }
 
@@ -166,15 +183,12 @@ fn binary(b: BinaryOp, dt: DType, x: &Tile, y: &Tile, out: &mut Tile, n: usize) 
         BinaryOp::Pow => {
             with_float_dtype!(dt, F => map2::<F, F, F>(x, y, out, n, F::powf), else => return None)
         }
-        _ => with_num_dtype!(dt, N => {
-            let f: fn(N, N) -> N = match b {
-                BinaryOp::Add => NumElement::add,
-                BinaryOp::Sub => NumElement::sub,
-                BinaryOp::Mul => NumElement::mul,
-                BinaryOp::Div => NumElement::div,
-                _ => NumElement::rem,
-            };
-            map2::<N, N, N>(x, y, out, n, f)
+        _ => with_num_dtype!(dt, N => match b {
+            BinaryOp::Add => map2::<N, N, N>(x, y, out, n, NumElement::add),
+            BinaryOp::Sub => map2::<N, N, N>(x, y, out, n, NumElement::sub),
+            BinaryOp::Mul => map2::<N, N, N>(x, y, out, n, NumElement::mul),
+            BinaryOp::Div => map2::<N, N, N>(x, y, out, n, NumElement::div),
+            _ => map2::<N, N, N>(x, y, out, n, NumElement::rem),
         }, else => return None),
     }
     Some(())
