@@ -280,7 +280,7 @@ impl fmt::Display for Chunks {
 pub const MAX_BLOCKS: usize = 1 << 32;
 
 /// Lengths of chunks of `c` covering `n`, the last one shorter if needed.
-fn regular_lens(n: usize, c: usize) -> Result<Vec<usize>> {
+pub(crate) fn regular_lens(n: usize, c: usize) -> Result<Vec<usize>> {
     if n == 0 {
         return Ok(vec![0]);
     }

@@ -55,6 +55,20 @@ pub enum Error {
         /// That axis' length.
         len: usize,
     },
+    /// An entry of an integer indexer beyond the axis it indexes.
+    #[error("{op}: index {index} at position {position:?} is out of bounds for axis {axis} of length {len}")]
+    IndexerOutOfBounds {
+        /// The operation that got the indexer.
+        op: String,
+        /// The offending index value.
+        index: i128,
+        /// Its position in the indexer.
+        position: Vec<usize>,
+        /// The axis it indexes.
+        axis: usize,
+        /// That axis' length.
+        len: usize,
+    },
     /// A chunking that does not fit the shape, or a malformed chunk specification.
     #[error("invalid chunks: {0}")]
     InvalidChunks(String),

@@ -38,6 +38,7 @@ pub mod plan;
 
 pub use array::creation::{arange, eye, eye_k, from_array, from_fn, full, linspace, ones, zeros};
 pub use array::elementwise::{where_, Operand};
+pub use array::indexing::{BoolMask, Index, Indexer};
 pub use array::random;
 pub use array::reductions::ReduceOptions;
 pub use array::Array;

@@ -27,7 +27,11 @@ where
     S: Data<Elem = T>,
     D: Dimension,
 {
-    let data: ArrayD<T> = data.into_owned().into_dyn();
+    let mut data: ArrayD<T> = data.into_owned().into_dyn();
+    if !data.is_standard_layout() {
+        // Blocks and gathers read C-order runs in place: store C order once.
+        data = data.as_standard_layout().into_owned();
+    }
     let chunks = chunks.into().resolve(data.shape(), T::DTYPE)?;
     let node = Node::new(
         Op::Memory(Arc::new(T::wrap(data))),

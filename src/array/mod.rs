@@ -7,6 +7,7 @@
 pub mod creation;
 pub mod elementwise;
 mod explain;
+pub mod indexing;
 mod ops;
 pub mod random;
 pub mod reductions;
@@ -226,6 +227,13 @@ pub(crate) fn rechunk_node(node: &Arc<Node>, chunks: Chunks) -> Arc<Node> {
     }
     match &node.op {
         Op::Memory(a) => Node::new(Op::Memory(a.clone()), Vec::new(), chunks, node.dtype),
+        // Rechunk the viewed array instead: the view stays fusable.
+        Op::InsertAxis(axis) => {
+            let mut lens = chunks.all_lens().to_vec();
+            lens.remove(*axis);
+            let inner = rechunk_node(&node.inputs[0], Chunks::from_checked(lens));
+            Node::new(Op::InsertAxis(*axis), vec![inner], chunks, node.dtype)
+        }
         _ => Node::new(Op::Rechunk, vec![node.clone()], chunks, node.dtype),
     }
 }

@@ -4,6 +4,7 @@
 //! graph into tasks. Building nodes does no I/O and no work.
 
 pub mod elementwise;
+pub mod gather;
 pub mod generate;
 pub mod reduce;
 pub mod user;
@@ -18,6 +19,7 @@ use crate::element::DType;
 use crate::error::Error;
 
 pub use elementwise::{BinaryOp, CmpOp, ElemOp, UnaryOp};
+pub use gather::GatherSpec;
 pub use generate::{Distribution, Generator};
 pub use reduce::{ReduceKind, ReduceSpec};
 pub use user::{BlockFn, TileFn, UserFn};
@@ -61,6 +63,10 @@ pub enum Op {
     MapBlocks(UserFn<BlockFn>),
     /// The single input with the node's chunks.
     Rechunk,
+    /// Integer indexing of the single input (which is in memory or one block).
+    Gather(Arc<GatherSpec>),
+    /// The single input with a length-1 axis inserted at this position (a view).
+    InsertAxis(usize),
     /// A reduction over some axes.
     Reduce(ReduceSpec),
     /// An operation that could not be built; computing it returns the error.
@@ -143,6 +149,8 @@ impl fmt::Display for Op {
             Op::Elementwise(e) => write!(f, "{e}"),
             Op::MapBlocks(u) => write!(f, "map_blocks[{}]", u.name),
             Op::Rechunk => write!(f, "rechunk"),
+            Op::Gather(g) => write!(f, "{g}"),
+            Op::InsertAxis(a) => write!(f, "insert_axis({a})"),
             Op::Reduce(r) => write!(f, "{r}"),
             Op::Invalid(e) => write!(f, "invalid: {e}"),
         }

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use crate::error::Result;
 use crate::expr::{Generator, Node, NodeId, Op};
-use crate::plan::{Instr, Leaf, LeafSource, Program};
+use crate::plan::{GatherFrom, Instr, Leaf, LeafSource, Program};
 
 /// A compiled elementwise chain.
 pub struct Fused {
@@ -80,20 +80,33 @@ impl Compiler {
                 self.regs.insert(node.id, r);
                 r
             }
-            Op::Generate(Generator::Full(v)) => {
-                let r = self.push(Instr::Const(*v), node);
-                self.leaf_regs.insert(node.id, r);
-                r
-            }
             _ => {
-                let source = match &node.op {
+                let (base, inserted) = peel_inserted_axes(node);
+                if let Op::Generate(Generator::Full(v)) = &base.op {
+                    let r = self.push(Instr::Const(*v), node);
+                    self.leaf_regs.insert(node.id, r);
+                    return Ok(r);
+                }
+                let source = match &base.op {
                     Op::Memory(a) => LeafSource::Memory(a.clone()),
                     Op::Persisted(b) => LeafSource::Persisted(b.clone()),
                     Op::Generate(g) => LeafSource::Generate(g.clone()),
                     // A user generator runs once per block: inlined where it has a
                     // single consumer, otherwise its own stage shares the blocks.
-                    Op::FromFn(f) if !shared.contains(&node.id) => LeafSource::FromFn(f.clone()),
-                    _ => LeafSource::Stage(stage_of(node)?),
+                    Op::FromFn(f) if !shared.contains(&base.id) => LeafSource::FromFn(f.clone()),
+                    Op::Gather(spec) => {
+                        let input = &base.inputs[0];
+                        let from = match &input.op {
+                            Op::Memory(a) => GatherFrom::Memory(a.clone()),
+                            _ => GatherFrom::Stage(stage_of(input)?),
+                        };
+                        LeafSource::Gather {
+                            spec: spec.clone(),
+                            source_shape: input.shape.clone(),
+                            from,
+                        }
+                    }
+                    _ => LeafSource::Stage(stage_of(&base)?),
                 };
                 self.fused.names.push(node.label());
                 self.fused.leaves.push(Leaf {
@@ -101,6 +114,7 @@ impl Compiler {
                     shape: node.shape.clone(),
                     chunks: node.chunks.clone(),
                     dtype: node.dtype,
+                    inserted,
                 });
                 let r = self.push(Instr::Leaf(self.fused.leaves.len() - 1), node);
                 self.leaf_regs.insert(node.id, r);
@@ -109,6 +123,24 @@ impl Compiler {
         };
         Ok(reg)
     }
+}
+
+/// The node under a chain of `insert_axis` views, and the axes (of `node`'s
+/// shape) those views inserted.
+pub fn peel_inserted_axes(node: &Arc<Node>) -> (Arc<Node>, Vec<usize>) {
+    let mut inserted = vec![false; node.shape.len()];
+    let mut current = node.clone();
+    while let Op::InsertAxis(a) = current.op {
+        // `a` counts the axes of `current`, which are `node`'s axes not yet marked.
+        if let Some(pos) = (0..inserted.len()).filter(|&i| !inserted[i]).nth(a) {
+            inserted[pos] = true;
+        }
+        current = current.inputs[0].clone();
+    }
+    (
+        current,
+        (0..inserted.len()).filter(|&i| inserted[i]).collect(),
+    )
 }
 
 /// The block of an input of shape `leaf_shape` that output block `block` (of an

@@ -9,7 +9,7 @@ use crate::expr::{Node, NodeId, Op, ReduceSpec};
 use crate::plan::fuse::{broadcast_block, compile};
 use crate::plan::rechunk::{box_indices, RechunkStage};
 use crate::plan::reduce::{level_factors, streams, CombineStage, STATE_BYTES};
-use crate::plan::{FusedStage, LeafSource, Plan, Stage, StageKind, Task, TaskId};
+use crate::plan::{FusedStage, GatherFrom, LeafSource, Plan, Stage, StageKind, Task, TaskId};
 
 /// Plans every block of `node`.
 pub fn lower(node: &Arc<Node>) -> Result<Plan> {
@@ -36,11 +36,32 @@ pub fn lower(node: &Arc<Node>) -> Result<Plan> {
 
 /// Stage-level facts the task builder needs beyond [`StageKind`].
 enum Inputs {
-    /// Fused: stage of each leaf that is a stage (by leaf), and the output chunks.
-    Fused(Vec<Option<usize>>, usize),
+    /// Fused: dependencies come from the leaves (see [`leaf_deps`]).
+    Fused,
     Combine,
     Rechunk(usize),
     MapBlocks(usize),
+}
+
+/// The (stage, block) pairs a fused task at `block` reads, in leaf order: the
+/// broadcast block of each stage leaf, and the single block a gather reads from.
+fn leaf_deps(f: &FusedStage, block: &[usize]) -> Vec<(usize, Vec<usize>)> {
+    let ndim = f.chunks.ndim();
+    f.leaves
+        .iter()
+        .filter_map(|leaf| match &leaf.source {
+            LeafSource::Stage(s) => Some((
+                *s,
+                leaf.source_block(&broadcast_block(&leaf.shape, ndim, block)),
+            )),
+            LeafSource::Gather {
+                from: GatherFrom::Stage(s),
+                source_shape,
+                ..
+            } => Some((*s, vec![0; source_shape.len()])),
+            _ => None,
+        })
+        .collect()
 }
 
 /// User generators (`from_fn`) consumed by more than one node: they get a stage
@@ -129,17 +150,6 @@ impl Lowering {
             shared.remove(&root.id);
         }
         let fused = compile(root, &shared, &mut |n| self.value_stage(n))?;
-        let leaf_stages = fused
-            .leaves
-            .iter()
-            .map(|l| {
-                if let LeafSource::Stage(s) = l.source {
-                    Some(s)
-                } else {
-                    None
-                }
-            })
-            .collect();
         let mut name = fused.names.join(" → ");
         if let Some(spec) = reduce {
             name = format!("{name} → {}.partial", spec.kind.name());
@@ -157,7 +167,7 @@ impl Lowering {
             grid: root.chunks.numblocks(),
             dtype: root.dtype,
         };
-        Ok(self.add_stage(stage, Inputs::Fused(leaf_stages, root.shape.len())))
+        Ok(self.add_stage(stage, Inputs::Fused))
     }
 
     /// The partial stage and the combine levels of a reduction; returns the top level.
@@ -217,14 +227,8 @@ impl Lowering {
             return Ok(t);
         }
         let (deps, out_bytes, work_bytes) = match (&self.inputs[stage], &self.stages[stage].kind) {
-            (Inputs::Fused(leaf_stages, ndim), StageKind::Fused(f)) => {
-                let wanted: Vec<(usize, Vec<usize>)> = leaf_stages
-                    .iter()
-                    .zip(&f.leaves)
-                    .filter_map(|(s, leaf)| {
-                        s.map(|s| (s, broadcast_block(&leaf.shape, *ndim, block)))
-                    })
-                    .collect();
+            (Inputs::Fused, StageKind::Fused(f)) => {
+                let wanted = leaf_deps(f, block);
                 let block_shape = f.chunks.block_shape(block);
                 let elems = block_shape.iter().product::<usize>() as u64;
                 let value_bytes = elems * self.stages[stage].dtype.size() as u64;
@@ -232,7 +236,7 @@ impl Lowering {
                     .leaves
                     .iter()
                     .filter(|l| {
-                        matches!(l.source, LeafSource::FromFn(_))
+                        matches!(l.source, LeafSource::FromFn(_) | LeafSource::Gather { .. })
                             || matches!(&l.source, LeafSource::Generate(g) if !g.is_positional() && l.shape != f.full_shape)
                     })
                     .map(|l| l.chunks.max_block_len() as u64 * l.dtype.size() as u64)

@@ -23,7 +23,7 @@ use crate::block::DynArray;
 use crate::chunks::Chunks;
 use crate::element::{DType, Scalar};
 use crate::error::Result;
-use crate::expr::{BlockFn, ElemOp, Generator, Node, ReduceSpec, UserFn};
+use crate::expr::{BlockFn, ElemOp, GatherSpec, Generator, Node, ReduceSpec, UserFn};
 
 pub use lower::lower;
 
@@ -118,6 +118,43 @@ pub struct Leaf {
     pub chunks: Chunks,
     /// The input's dtype.
     pub dtype: DType,
+    /// Axes of `shape` that the source does not have (length-1 axes inserted by
+    /// `insert_axis`); the source's data is read with these axes removed.
+    pub inserted: Vec<usize>,
+}
+
+impl Leaf {
+    /// The source's block index for the leaf's block `block` (inserted axes dropped).
+    pub fn source_block(&self, block: &[usize]) -> Vec<usize> {
+        block
+            .iter()
+            .enumerate()
+            .filter(|(a, _)| !self.inserted.contains(a))
+            .map(|(_, &b)| b)
+            .collect()
+    }
+
+    /// The source's chunks (the leaf's chunks without the inserted axes).
+    pub fn source_chunks(&self) -> Chunks {
+        if self.inserted.is_empty() {
+            return self.chunks.clone();
+        }
+        Chunks::from_checked(
+            self.source_block(&(0..self.chunks.ndim()).collect::<Vec<_>>())
+                .iter()
+                .map(|&a| self.chunks.lens(a).to_vec())
+                .collect(),
+        )
+    }
+}
+
+/// Where a gather leaf reads its input.
+#[derive(Debug, Serialize)]
+pub enum GatherFrom {
+    /// An in-memory array (standard layout), read in place.
+    Memory(#[serde(skip)] Arc<DynArray>),
+    /// The single block computed by another stage.
+    Stage(usize),
 }
 
 /// Where a leaf's data comes from.
@@ -133,6 +170,15 @@ pub enum LeafSource {
     FromFn(UserFn<BlockFn>),
     /// The result of another stage's task (a dependency).
     Stage(usize),
+    /// Integer indexing of a resident input, done inside the task.
+    Gather {
+        /// What to gather.
+        spec: Arc<GatherSpec>,
+        /// Shape of the input being gathered from.
+        source_shape: Vec<usize>,
+        /// Where the input is.
+        from: GatherFrom,
+    },
 }
 
 /// A fused elementwise program in SSA form: register `i` holds the value of `instrs[i]`.

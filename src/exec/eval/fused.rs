@@ -10,13 +10,14 @@ use smallvec::SmallVec;
 use crate::block::{DynArray, Tile};
 use crate::element::{DType, Element};
 use crate::error::{Error, Result};
+use crate::exec::eval::gather::{flat_range, gather_block};
 use crate::exec::eval::generate::GenStream;
 use crate::exec::eval::reduce::{block_states, identity, merge, Reducible, State, StateBlock};
 use crate::exec::eval::tile_ops::{apply, splat};
 use crate::exec::Value;
 use crate::plan::fuse::broadcast_block;
 use crate::plan::reduce::streams;
-use crate::plan::{FusedStage, Instr, Leaf, LeafSource};
+use crate::plan::{FusedStage, GatherFrom, Instr, Leaf, LeafSource};
 
 /// Elements per tile: small enough that a program's registers stay in L1/L2.
 pub const TILE: usize = 2048;
@@ -215,19 +216,23 @@ fn prepare<'a>(
 ) -> Result<Prepared<'a>> {
     let leaf_block = broadcast_block(&leaf.shape, out_shape.len(), block);
     let leaf_shape = leaf.chunks.block_shape(&leaf_block);
+    // The source lacks the leaf's inserted axes; its data has the same C order.
+    let src_chunks = leaf.source_chunks();
+    let src_block = leaf.source_block(&leaf_block);
+    let src_shape = src_chunks.block_shape(&src_block);
     let same = padded(&leaf_shape, out_shape.len()) == out_shape;
     let mut keep = |a: DynArray| -> Result<Prepared<'a>> {
         let a = if same {
             standard(a)
         } else {
-            broadcast(&a, out_shape)?
+            broadcast(&reshaped(a, &leaf_shape)?, out_shape)?
         };
         owned.push(a);
         Ok(Prepared::Owned(owned.len() - 1))
     };
     match &leaf.source {
         LeafSource::Memory(arr) => {
-            let ranges = leaf.chunks.block_ranges(&leaf_block);
+            let ranges = src_chunks.block_ranges(&src_block);
             match contiguous_start(arr, &ranges) {
                 Some(start) if same => Ok(Prepared::Borrowed(arr, start)),
                 _ => keep(arr.region(&ranges)),
@@ -235,21 +240,18 @@ fn prepare<'a>(
         }
         LeafSource::Persisted(blocks) => {
             let b = blocks
-                .get(leaf.chunks.ravel(&leaf_block))
-                .ok_or_else(|| Error::invalid("persisted", format!("no block {leaf_block:?}")))?;
+                .get(src_chunks.ravel(&src_block))
+                .ok_or_else(|| Error::invalid("persisted", format!("no block {src_block:?}")))?;
             borrow_or_keep(b, same, keep)
         }
         LeafSource::Stage(_) => match deps.next().map(|v| &**v) {
             Some(Value::Block(b)) => borrow_or_keep(b, same, keep),
-            _ => Err(Error::invalid(
-                "fused",
-                "a stage input is missing or is not a block",
-            )),
+            _ => Err(missing_input()),
         },
         LeafSource::Generate(g) => {
-            let linear = leaf.chunks.ravel(&leaf_block);
-            let offset = leaf.chunks.block_offset(&leaf_block);
-            let stream = GenStream::new(g, leaf.dtype, offset, leaf_shape, linear);
+            let linear = src_chunks.ravel(&src_block);
+            let offset = src_chunks.block_offset(&src_block);
+            let stream = GenStream::new(g, leaf.dtype, offset, src_shape, linear);
             if same {
                 Ok(Prepared::Stream(stream))
             } else {
@@ -257,18 +259,55 @@ fn prepare<'a>(
             }
         }
         LeafSource::FromFn(f) => {
-            let b = (f.f)(&leaf_block, &[])?;
-            if b.shape() != leaf_shape.as_slice() || b.dtype() != leaf.dtype {
+            let b = (f.f)(&src_block, &[])?;
+            if b.shape() != src_shape.as_slice() || b.dtype() != leaf.dtype {
                 return Err(Error::BlockShape {
                     op: format!("{} (dtype {})", f.name, leaf.dtype),
-                    block: leaf_block,
-                    expected: leaf_shape,
+                    block: src_block,
+                    expected: src_shape,
                     found: b.shape().to_vec(),
                 });
             }
             keep(b)
         }
+        LeafSource::Gather {
+            spec,
+            source_shape,
+            from,
+        } => {
+            let input: &DynArray = match from {
+                GatherFrom::Memory(arr) => arr,
+                GatherFrom::Stage(_) => match deps.next().map(|v| &**v) {
+                    Some(Value::Block(b)) => b,
+                    _ => return Err(missing_input()),
+                },
+            };
+            keep(gather_block(
+                spec,
+                source_shape,
+                input,
+                &src_chunks,
+                &src_block,
+            )?)
+        }
     }
+}
+
+fn missing_input() -> Error {
+    Error::invalid("fused", "a stage input is missing or is not a block")
+}
+
+/// `a` (standard layout) viewed with `shape`, which has the same element count.
+fn reshaped(a: DynArray, shape: &[usize]) -> Result<DynArray> {
+    if a.shape() == shape {
+        return Ok(a);
+    }
+    dyn_match!(a, x: T => x
+        .as_standard_layout()
+        .into_owned()
+        .into_shape_with_order(IxDyn(shape))
+        .map(T::wrap)
+        .map_err(|e| Error::invalid("insert_axis", e.to_string())))
 }
 
 fn borrow_or_keep<'a>(
@@ -289,23 +328,7 @@ fn contiguous_start(arr: &DynArray, ranges: &[std::ops::Range<usize>]) -> Option
     if !dyn_match!(arr, a: T => a.is_standard_layout()) {
         return None;
     }
-    let shape = arr.shape();
-    // Contiguous when every axis after the last partial one is whole and every
-    // axis before it has at most one index.
-    if let Some(k) = (0..shape.len())
-        .rev()
-        .find(|&a| ranges[a].len() != shape[a])
-    {
-        if (0..k).any(|a| ranges[a].len() > 1) {
-            return None;
-        }
-    }
-    Some(
-        ranges
-            .iter()
-            .zip(shape)
-            .fold(0, |acc, (r, &n)| acc * n + r.start),
-    )
+    flat_range(arr.shape(), ranges).map(|r| r.start)
 }
 
 fn standard(a: DynArray) -> DynArray {

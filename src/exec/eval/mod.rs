@@ -1,6 +1,7 @@
 //! Evaluating one task of a plan, given the results of its dependencies.
 
 pub mod fused;
+pub mod gather;
 pub mod generate;
 pub mod rechunk;
 pub mod reduce;

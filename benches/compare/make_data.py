@@ -1,0 +1,177 @@
+#!/usr/bin/env python
+"""Write the inputs of the comparison harness as .npy files (seeded, deterministic).
+
+    python make_data.py --data DIR [--quick | --scale S] [--only W1,W3]
+
+The data are exactly those of ../shared/anchors/bench_dask.py (same generator,
+seed 0 and draw order, same row counts and chunk shapes), so at full size the
+checksums can be compared with ../shared/anchors/results_dask.json. P4 is new here.
+
+Files (C order, little endian):
+  meta.json      sizes, chunk shapes, file names, seed, scale; read by every engine
+  w1_X.npy       W1/W6 input, float32 (N1, 64)       N1 = 2e6,  chunks (100_000, 64)
+  w1_idx.npy     W1 indices, int64 (1e6,) in [0, N1)
+  w3_X.npy       W3 input, float32 (N3, 32)          N3 = 1e6,  chunks (50_000, 32)
+  w3_knn.npy     W3 neighbour table, int64 (N3, 15) in [0, N3)
+  w7_x.npy       W7/P4 input, float64 (N7,)          N7 = 1e7,  chunks (10_000,) = 1000 chunks
+  w7_idx.npy     W7 indices, int64 (1e5,) in [0, N7)
+  p4_perm.npy    P4 indices: a full random permutation of 0..N7, int64 (N7,)
+
+Workloads (same definitions in peers.py and examples/compare_ndchunk.rs):
+  W1  X[idx] along axis 0 (np.take(X, idx, axis=0))
+  W3  mean over k of ||X[knn[i, k]] - X[i]||^2 -> float32 vector of length N3
+  W6  X[X[:, 0] > 0.5].sum()   (bench_dask.py's W6, on W1's X; a float32 scalar)
+  W7  x[idx] on the 1-d float64 array
+  P4  x[perm] on the same 1-d array (a full permutation: every chunk feeds every
+      output chunk)
+
+Checksums (identical in Python and Rust; all accumulate in float64):
+  W1, W3, W6, W7:  sum_i float64(result_flat[i])
+  P4:              sum_i float64(result[i]) * float64(i % 1000)
+                   (order-sensitive: a plain sum of a permutation equals the
+                   input's sum whatever the order)
+The summation order differs between engines, so checksums agree to about 1e-9
+relative, not bit for bit; summarize.py checks agreement within 1e-6 relative.
+
+With --quick the row counts are scaled by 0.1 (bench_dask.py's --scale rule,
+with its floors); chunk shapes stay the same, so every workload still has at
+least two chunks. Files already present with the same parameters are reused.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+
+import numpy as np
+
+SEED = 0          # bench_dask.py's seed for W1/W3/W6/W7
+P4_SEED = 4       # permutation of P4
+QUICK_SCALE = 0.1
+W6_THRESHOLD = 0.5
+P4_WEIGHT_MOD = 1000
+WORKLOADS = ("W1", "W3", "W6", "W7", "P4")
+
+
+def sizes(scale: float) -> dict:
+    """bench_dask.py's sizes() (same floors), plus W6 and P4."""
+    s = scale
+    w1 = dict(N=max(int(2_000_000 * s), 1000), D=64, chunk=[100_000, 64],
+              nidx=max(int(1_000_000 * s), 100))
+    w3 = dict(N=max(int(1_000_000 * s), 1000), D=32, K=15, chunk=[50_000, 32])
+    w7 = dict(N=max(int(10_000_000 * s), 10_000), chunk=[10_000],
+              nidx=max(int(100_000 * s), 100))
+    return {
+        "W1": w1,
+        "W3": w3,
+        "W6": dict(N=w1["N"], D=w1["D"], chunk=w1["chunk"], threshold=W6_THRESHOLD),
+        "W7": w7,
+        "P4": dict(N=w7["N"], chunk=w7["chunk"], weight_mod=P4_WEIGHT_MOD),
+    }
+
+
+# Which files each workload reads, and how each file group is generated.
+NEEDS = {"W1": ["w1"], "W3": ["w3"], "W6": ["w1"], "W7": ["w7"], "P4": ["w7", "p4"]}
+FILES = {
+    "w1": ["w1_X.npy", "w1_idx.npy"],
+    "w3": ["w3_X.npy", "w3_knn.npy"],
+    "w7": ["w7_x.npy", "w7_idx.npy"],
+    "p4": ["p4_perm.npy"],
+}
+
+
+def gen_w1(sz):
+    # bench_dask.make_X1: same rng, same draw order
+    rng = np.random.default_rng(SEED)
+    X = rng.random((sz["N"], sz["D"]), dtype=np.float32)
+    idx = rng.integers(0, sz["N"], sz["nidx"])
+    return {"w1_X.npy": X, "w1_idx.npy": idx.astype(np.int64, copy=False)}
+
+
+def gen_w3(sz):
+    # bench_dask.make_X3
+    rng = np.random.default_rng(SEED)
+    X = rng.random((sz["N"], sz["D"]), dtype=np.float32)
+    knn = rng.integers(0, sz["N"], (sz["N"], sz["K"]))
+    return {"w3_X.npy": X, "w3_knn.npy": knn.astype(np.int64, copy=False)}
+
+
+def gen_w7(sz):
+    # bench_dask.make_X7
+    rng = np.random.default_rng(SEED)
+    x = rng.random(sz["N"])  # float64
+    idx = rng.integers(0, sz["N"], sz["nidx"])
+    return {"w7_x.npy": x, "w7_idx.npy": idx.astype(np.int64, copy=False)}
+
+
+def gen_p4(sz):
+    perm = np.random.default_rng(P4_SEED).permutation(sz["N"])
+    return {"p4_perm.npy": perm.astype(np.int64, copy=False)}
+
+
+GEN = {"w1": (gen_w1, "W1"), "w3": (gen_w3, "W3"), "w7": (gen_w7, "W7"), "p4": (gen_p4, "P4")}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--data", required=True, help="output directory")
+    ap.add_argument("--quick", action="store_true", help=f"row counts x{QUICK_SCALE}")
+    ap.add_argument("--scale", type=float, default=None, help="row-count factor (overrides --quick)")
+    ap.add_argument("--only", default="", help="comma list of workloads (default: all)")
+    args = ap.parse_args(argv)
+
+    scale = args.scale if args.scale is not None else (QUICK_SCALE if args.quick else 1.0)
+    only = [w for w in args.only.split(",") if w] or list(WORKLOADS)
+    bad = [w for w in only if w not in WORKLOADS]
+    if bad:
+        print(f"make_data.py: unknown workload(s) {bad}; known: {','.join(WORKLOADS)}", file=sys.stderr)
+        return 2
+    os.makedirs(args.data, exist_ok=True)
+    sz = sizes(scale)
+
+    meta_path = os.path.join(args.data, "meta.json")
+    old = {}
+    if os.path.exists(meta_path):
+        with open(meta_path) as f:
+            old = json.load(f)
+    groups_done = old.get("groups", {}) if old.get("scale") == scale else {}
+
+    groups = sorted({g for w in only for g in NEEDS[w]})
+    for g in groups:
+        fn, w = GEN[g]
+        params = json.dumps({"sizes": sz[w], "seed": SEED, "p4_seed": P4_SEED}, sort_keys=True)
+        paths = [os.path.join(args.data, f) for f in FILES[g]]
+        if groups_done.get(g) == params and all(os.path.exists(p) for p in paths):
+            print(f"make_data: {g} present, reusing", file=sys.stderr)
+            continue
+        t0 = time.perf_counter()
+        arrays = fn(sz[w])
+        for name, a in arrays.items():
+            np.save(os.path.join(args.data, name), np.ascontiguousarray(a), allow_pickle=False)
+        mb = sum(a.nbytes for a in arrays.values()) / 2**20
+        del arrays
+        groups_done[g] = params
+        print(f"make_data: wrote {g} ({mb:.0f} MiB) in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+
+    meta = {
+        "scale": scale,
+        "quick": scale != 1.0,
+        "seed": SEED,
+        "p4_seed": P4_SEED,
+        "sizes": sz,
+        "files": {w: [f for g in NEEDS[w] for f in FILES[g]] for w in WORKLOADS},
+        "groups": groups_done,
+        "checksum": {
+            "default": "sum(float64(result))",
+            "P4": f"sum(float64(result[i]) * (i % {P4_WEIGHT_MOD}))",
+        },
+    }
+    with open(meta_path, "w") as f:
+        json.dump(meta, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,350 @@
+#!/usr/bin/env python
+"""numpy and dask side of the comparison harness (benches/compare/run).
+
+    python peers.py --data DIR [--only W1,W3] [--skip P4:dask,W3] [--systems numpy,dask]
+                    [--repeat 3] [--repeat-p4-dask 1] [--w3-dask vindex|take]
+
+Reads the .npy inputs written by make_data.py and runs every (workload, system)
+pair in its own subprocess (so peak-RSS numbers do not mix), measuring like
+../shared/anchors/bench_dask.py:
+  * each timed run is the whole operation: graph build + compute for dask, the
+    plain call for numpy; `seconds` is the minimum over --repeat runs;
+  * RSS is sampled with psutil every 5 ms during all the runs; `peak_rss_mb` is
+    the peak minus the RSS just before the first run (inputs already resident);
+  * dask: threaded scheduler, 2 workers, inputs `da.from_array` (created before
+    the timed runs) with bench_dask.py's chunk shapes; `tasks` is
+    len(result.__dask_graph__()) of the final collection; `plan_seconds` is the
+    graph build time of the fastest run;
+  * numpy: the plain single-threaded call (np.take for W1, W7 and P4; 50k-row
+    blocks for W3, as bench_dask.py's numpy W3; X[X[:, 0] > 0.5].sum() for W6).
+
+Prints one JSON line per pair on stdout as soon as it finishes.
+Installs nothing: numpy, dask and psutil come from the project's .venv (./setup.sh).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import threading
+import time
+import traceback
+import warnings
+
+import numpy as np
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+WORKLOADS = ("W1", "W3", "W6", "W7", "P4")
+SYSTEMS = ("numpy", "dask")
+DASK_WORKERS = 2
+P4_WEIGHT_MOD = 1000  # make_data.P4_WEIGHT_MOD; checked against meta.json in main()
+
+
+# --------------------------------------------------------------------------
+# measurement (as bench_dask.py)
+# --------------------------------------------------------------------------
+class PeakRSS:
+    """Sample RSS in a background thread every `interval` s while the block runs."""
+
+    def __init__(self, interval=0.005):
+        import psutil
+
+        self.proc = psutil.Process()
+        self.interval = interval
+        self.peak = 0
+        self.base = 0
+        self._stop = threading.Event()
+
+    def _run(self):
+        while not self._stop.is_set():
+            r = self.proc.memory_info().rss
+            if r > self.peak:
+                self.peak = r
+            self._stop.wait(self.interval)
+
+    def __enter__(self):
+        self.base = self.proc.memory_info().rss
+        self.peak = self.base
+        self._t = threading.Thread(target=self._run, daemon=True)
+        self._t.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._t.join()
+        self.peak = max(self.peak, self.proc.memory_info().rss)
+        return False
+
+
+def _cpu_now():
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return ru.ru_utime + ru.ru_stime
+
+
+def measure(build, run, repeat):
+    """Run build() then run(built) `repeat` times, timing both together.
+
+    build may be None (numpy: the whole op is run()).  Returns a dict with the
+    result of the last run and the timings; RSS is sampled over all runs and the
+    previous result is freed before each run (bench_dask.timed)."""
+    total, plan, cpu = [], [], []
+    res = y = None
+    with PeakRSS() as pr:
+        for _ in range(repeat):
+            res = y = None
+            c0 = _cpu_now()
+            t0 = time.perf_counter()
+            y = build() if build is not None else None
+            t1 = time.perf_counter()
+            res = run(y)
+            t2 = time.perf_counter()
+            total.append(t2 - t0)
+            plan.append(t1 - t0)
+            cpu.append(_cpu_now() - c0)
+    i = int(np.argmin(total))
+    return {
+        "res": res,
+        "y": y,
+        "seconds": total[i],
+        "plan_seconds": plan[i] if build is not None else None,
+        "all_seconds": total,
+        "cpu_seconds": cpu[i],
+        "peak_mb": pr.peak / 2**20,
+        "base_mb": pr.base / 2**20,
+    }
+
+
+def checksum(workload, res):
+    """The harness checksum (make_data.py's docstring): float64 sum of the result;
+    for P4 sum(result[i] * (i % weight_mod))."""
+    a = np.asarray(res)
+    if workload == "P4":
+        a = a.ravel()
+        w = (np.arange(a.size, dtype=np.int64) % P4_WEIGHT_MOD).astype(np.float64)
+        return float(np.dot(a.astype(np.float64, copy=False), w))
+    return float(np.sum(a, dtype=np.float64))
+
+
+
+# --------------------------------------------------------------------------
+# workloads
+# --------------------------------------------------------------------------
+def load(data, name):
+    # a full read (no mmap): the inputs are resident before the timed runs
+    return np.load(os.path.join(data, name), allow_pickle=False)
+
+
+def _w3_numpy_expr(X, knn_block, Xi):
+    # bench_dask._w3_numpy_expr
+    G = X[knn_block]  # (B, K, D)
+    return ((G - Xi[:, None, :]) ** 2).sum(-1).mean(-1)
+
+
+def child(workload, system, args, meta):
+    sz = meta["sizes"][workload]
+    rep = args.repeat
+    if workload == "P4" and system == "dask":
+        rep = args.repeat_p4_dask
+    info = {"chunks": sz["chunk"]}
+
+    if workload in ("W1", "W6"):
+        X = load(args.data, "w1_X.npy")
+        info["shape"] = list(X.shape)
+    if workload == "W1":
+        idx = load(args.data, "w1_idx.npy")
+        info["nidx"] = len(idx)
+    if workload == "W3":
+        X = load(args.data, "w3_X.npy")
+        knn = load(args.data, "w3_knn.npy")
+        info.update(shape=list(X.shape), K=knn.shape[1])
+    if workload in ("W7", "P4"):
+        x = load(args.data, "w7_x.npy")
+        info["shape"] = list(x.shape)
+    if workload == "W7":
+        idx = load(args.data, "w7_idx.npy")
+        info["nidx"] = len(idx)
+    if workload == "P4":
+        idx = load(args.data, "p4_perm.npy")
+        info["nidx"] = len(idx)
+
+    if system == "numpy":
+        if workload in ("W1",):
+            op = lambda _: np.take(X, idx, axis=0)
+        elif workload in ("W7", "P4"):
+            op = lambda _: np.take(x, idx)
+        elif workload == "W6":
+            thr = sz["threshold"]
+            op = lambda _: X[X[:, 0] > thr].sum()
+        elif workload == "W3":
+            B = sz["chunk"][0]
+            info["block_rows"] = B
+
+            def op(_):
+                out = np.empty(len(X), np.float32)
+                for i in range(0, len(X), B):
+                    out[i:i + B] = _w3_numpy_expr(X, knn[i:i + B], X[i:i + B])
+                return out
+        m = measure(None, op, rep)
+        tasks = None
+    else:
+        import dask
+        import dask.array as da
+
+        dask.config.set(scheduler="threads", num_workers=DASK_WORKERS)
+        info["scheduler"] = f"threads, {DASK_WORKERS} workers"
+        if workload in ("W1", "W6"):
+            Xd = da.from_array(X, chunks=tuple(sz["chunk"]))
+        if workload == "W1":
+            build = lambda: Xd[idx]
+        elif workload == "W6":
+            thr = sz["threshold"]
+            build = lambda: Xd[Xd[:, 0] > thr].sum()
+        elif workload == "W3":
+            Xd = da.from_array(X, chunks=tuple(sz["chunk"]))
+            N, K, D = X.shape[0], knn.shape[1], X.shape[1]
+            info["variant"] = args.w3_dask
+
+            def build():
+                if args.w3_dask == "take":
+                    G = Xd[knn.ravel()].reshape(N, K, D)
+                else:
+                    G = Xd.vindex[knn]  # (N, K, D)
+                return ((G - Xd[:, None, :]) ** 2).sum(-1).mean(-1)
+        elif workload in ("W7", "P4"):
+            xd = da.from_array(x, chunks=tuple(sz["chunk"]))
+            build = lambda: xd[idx]
+        with warnings.catch_warnings(record=True) as wrec:
+            warnings.simplefilter("always")
+            m = measure(build, lambda y: y.compute(), rep)
+        # task count of the final collection (outside the timed runs)
+        tasks = len(m["y"].__dask_graph__())
+        if wrec:
+            info["warnings"] = sorted({f"{w.category.__name__}: {str(w.message)[:160]}" for w in wrec})
+
+    out = {
+        "workload": workload,
+        "system": system,
+        "seconds": round(m["seconds"], 6),
+        "peak_rss_mb": round(m["peak_mb"] - m["base_mb"], 1),
+        "tasks": tasks,
+        "checksum": checksum(workload, m["res"]),
+        "plan_seconds": None if m["plan_seconds"] is None else round(m["plan_seconds"], 6),
+        "repeat": rep,
+        "all_seconds": [round(t, 6) for t in m["all_seconds"]],
+        "cpu_seconds": round(m["cpu_seconds"], 4),
+        "base_rss_mb": round(m["base_mb"], 1),
+        "peak_rss_abs_mb": round(m["peak_mb"], 1),
+        "quick": bool(meta.get("quick")),
+        **info,
+    }
+    return out
+
+
+# --------------------------------------------------------------------------
+# driver
+# --------------------------------------------------------------------------
+def _busy_jiffies():
+    with open("/proc/stat") as f:
+        v = [int(t) for t in f.readline().split()[1:]]
+    return sum(v) - v[3] - v[4]  # non-idle, non-iowait
+
+
+def run_child(workload, system, args):
+    cmd = [sys.executable, os.path.abspath(__file__), "--child", f"{workload}:{system}",
+           "--data", args.data, "--repeat", str(args.repeat),
+           "--repeat-p4-dask", str(args.repeat_p4_dask), "--w3-dask", args.w3_dask]
+    hz = os.sysconf("SC_CLK_TCK")
+    j0 = _busy_jiffies()
+    c0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.perf_counter()
+    try:
+        p = subprocess.run(cmd, capture_output=True, text=True, timeout=args.timeout)
+    except subprocess.TimeoutExpired:
+        return {"workload": workload, "system": system, "seconds": None, "peak_rss_mb": None,
+                "tasks": None, "checksum": None, "error": f"timeout after {args.timeout} s"}
+    wall = time.perf_counter() - t0
+    c1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    child_cpu = (c1.ru_utime - c0.ru_utime) + (c1.ru_stime - c0.ru_stime)
+    busy = (_busy_jiffies() - j0) / hz
+    lines = [ln for ln in p.stdout.splitlines() if ln.startswith("{")]
+    if p.returncode != 0 or not lines:
+        return {"workload": workload, "system": system, "seconds": None, "peak_rss_mb": None,
+                "tasks": None, "checksum": None, "error": f"child failed rc={p.returncode}",
+                "stderr_tail": p.stderr[-2000:]}
+    res = json.loads(lines[-1])
+    res["child_wall_s"] = round(wall, 2)
+    # average number of cores used by other processes while the child ran
+    res["others_busy_cores"] = round(max(busy - child_cpu, 0.0) / wall, 2)
+    return res
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="numpy and dask peers of the ndchunk comparison harness")
+    ap.add_argument("--data", required=True, help="directory written by make_data.py")
+    ap.add_argument("--only", default="", help="comma list of workloads (W1,W3,W6,W7,P4)")
+    ap.add_argument("--skip", default="", help="comma list of workloads or workload:system, e.g. P4:dask")
+    ap.add_argument("--systems", default="numpy,dask", help="comma list of numpy,dask")
+    ap.add_argument("--repeat", type=int, default=3, help="runs per pair; the minimum is reported")
+    ap.add_argument("--repeat-p4-dask", type=int, default=1,
+                    help="runs for P4 with dask (about 40 s per run at full size)")
+    ap.add_argument("--w3-dask", choices=("vindex", "take"), default="vindex",
+                    help="dask W3 formulation: Xd.vindex[knn] (default, the same operation as "
+                         "ndchunk's) or Xd[knn.ravel()].reshape(N, K, D)")
+    ap.add_argument("--timeout", type=int, default=1800, help="per-pair timeout (s)")
+    ap.add_argument("--quick", action="store_true",
+                    help="accepted for symmetry with run; sizes come from the data directory")
+    ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+
+    meta_path = os.path.join(args.data, "meta.json")
+    if not os.path.exists(meta_path):
+        print(f"peers.py: {meta_path} missing; run make_data.py --data {args.data} first", file=sys.stderr)
+        return 2
+    with open(meta_path) as f:
+        meta = json.load(f)
+    if meta["sizes"]["P4"]["weight_mod"] != P4_WEIGHT_MOD:
+        print("peers.py: meta.json's P4 weight_mod differs from peers.py's", file=sys.stderr)
+        return 2
+
+    if args.child:
+        workload, system = args.child.split(":")
+        try:
+            res = child(workload, system, args, meta)
+        except Exception as e:
+            res = {"workload": workload, "system": system, "seconds": None, "peak_rss_mb": None,
+                   "tasks": None, "checksum": None, "error": repr(e),
+                   "traceback": traceback.format_exc()[-3000:]}
+        print(json.dumps(res), flush=True)
+        return 0
+
+    only = [w for w in args.only.split(",") if w] or list(WORKLOADS)
+    skip = {s for s in args.skip.split(",") if s}
+    systems = [s for s in args.systems.split(",") if s]
+    for w in only:
+        if w not in WORKLOADS:
+            print(f"peers.py: unknown workload {w!r}; known: {','.join(WORKLOADS)}", file=sys.stderr)
+            return 2
+    for s in systems:
+        if s not in SYSTEMS:
+            print(f"peers.py: unknown system {s!r}; known: {','.join(SYSTEMS)}", file=sys.stderr)
+            return 2
+    failed = False
+    for w in only:
+        missing = [f for f in meta["files"][w] if not os.path.exists(os.path.join(args.data, f))]
+        if missing:
+            print(f"peers.py: {w} inputs missing in {args.data}: {missing}", file=sys.stderr)
+            return 2
+        for s in systems:
+            if w in skip or f"{w}:{s}" in skip:
+                continue
+            res = run_child(w, s, args)
+            failed |= res.get("error") is not None
+            print(json.dumps(res), flush=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

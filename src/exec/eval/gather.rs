@@ -1,0 +1,111 @@
+//! Computes one block of a gather from its resident (standard-layout) input.
+
+use std::ops::Range;
+
+use ndarray::{ArrayD, IxDyn};
+use ndchunk_kernels::gather::gather_axis;
+
+use crate::block::DynArray;
+use crate::chunks::Chunks;
+use crate::element::Element;
+use crate::error::{Error, Result};
+use crate::expr::GatherSpec;
+use crate::plan::rechunk::box_indices;
+
+/// Flat (C-order) range of the box `ranges` in `shape` when the box is one
+/// contiguous run, i.e. every axis after the last partial one is whole and every
+/// axis before it has at most one index.
+pub fn flat_range(shape: &[usize], ranges: &[Range<usize>]) -> Option<Range<usize>> {
+    if let Some(k) = (0..shape.len())
+        .rev()
+        .find(|&a| ranges[a].len() != shape[a])
+    {
+        if (0..k).any(|a| ranges[a].len() > 1) {
+            return None;
+        }
+    }
+    let len: usize = ranges.iter().map(Range::len).product();
+    if len == 0 {
+        return Some(0..0);
+    }
+    let start = ranges
+        .iter()
+        .zip(shape)
+        .fold(0, |acc, (r, &n)| acc * n + r.start);
+    Some(start..start + len)
+}
+
+/// The C-order flat positions of the box `ranges` in `shape`.
+fn box_positions(shape: &[usize], ranges: &[Range<usize>]) -> Vec<usize> {
+    if let Some(r) = flat_range(shape, ranges) {
+        return r.collect();
+    }
+    box_indices(ranges)
+        .iter()
+        .map(|ix| ix.iter().zip(shape).fold(0, |acc, (&i, &n)| acc * n + i))
+        .collect()
+}
+
+/// Block `block` (of the gather output chunked by `chunks`) of `spec` applied to
+/// `src`, whose shape is `source_shape`.
+pub fn gather_block(
+    spec: &GatherSpec,
+    source_shape: &[usize],
+    src: &DynArray,
+    chunks: &Chunks,
+    block: &[usize],
+) -> Result<DynArray> {
+    if src.shape() != source_shape {
+        return Err(Error::invalid(
+            &spec.origin,
+            format!(
+                "input block has shape {:?}, expected {source_shape:?}",
+                src.shape()
+            ),
+        ));
+    }
+    let ranges = chunks.block_ranges(block);
+    let out_shape: Vec<usize> = ranges.iter().map(Range::len).collect();
+    let (a, k) = (spec.axis, spec.index_shape.len());
+    let outer_shape = &source_shape[..a];
+    let inner_shape = &source_shape[a + spec.naxes..];
+    let len: usize = source_shape[a..a + spec.naxes].iter().product();
+    let inner_len: usize = inner_shape.iter().product();
+    let index_ranges = &ranges[a..a + k];
+    let inner_ranges = &ranges[a + k..];
+    let selected: Vec<usize> = match flat_range(&spec.index_shape, index_ranges) {
+        Some(r) => spec.index[r].to_vec(),
+        None => box_positions(&spec.index_shape, index_ranges)
+            .into_iter()
+            .map(|p| spec.index[p])
+            .collect(),
+    };
+    let outer = box_positions(outer_shape, &ranges[..a]);
+    let inner = flat_range(inner_shape, inner_ranges);
+    dyn_match!(src, s: T => {
+        let data = s.as_slice().ok_or_else(|| Error::invalid(&spec.origin, "input is not in standard layout"))?;
+        let mut out: Vec<T> = Vec::with_capacity(out_shape.iter().product());
+        match &inner {
+            Some(r) => {
+                for &o in &outer {
+                    gather_axis(data, len, inner_len, o..o + 1, r.clone(), &selected, &mut out);
+                }
+            }
+            None => {
+                // The inner box is not one run: gather whole inner rows, then cut.
+                let inner_positions = box_positions(inner_shape, inner_ranges);
+                let mut rows = Vec::with_capacity(inner_len);
+                for &o in &outer {
+                    for &i in &selected {
+                        rows.clear();
+                        gather_axis(data, len, inner_len, o..o + 1, 0..inner_len, &[i], &mut rows);
+                        out.extend(inner_positions.iter().map(|&p| rows[p]));
+                    }
+                }
+            }
+        }
+        ArrayD::from_shape_vec(IxDyn(&out_shape), out)
+            .map(T::wrap)
+            .map_err(|e| Error::invalid(&spec.origin, e.to_string()))
+    })
+}
