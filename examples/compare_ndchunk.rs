@@ -1,0 +1,774 @@
+//! ndchunk side of the comparison harness `benches/compare/run` (see
+//! `benches/compare/README.md`).
+//!
+//! Reads the `.npy` inputs written by `benches/compare/make_data.py` and runs the
+//! workloads W1, W3, W6, W7 and P4, each in its own child process (this binary
+//! re-run with `--child W`), so peak-RSS numbers do not mix. It prints one JSON
+//! line per workload with the same fields as `benches/compare/peers.py`:
+//!
+//! - `seconds`: minimum over `--repeat` runs of the whole operation, graph
+//!   build (`take`, `vindex`, ...) + plan + compute;
+//! - `peak_rss_mb`: peak RSS during the runs (VmRSS from `/proc/self/status`,
+//!   sampled every 5 ms in a background thread) minus the RSS just before the
+//!   first run, with the inputs already resident;
+//! - `tasks`: `plan()?.tasks.len()`; `plan_seconds`: graph build + `plan()`,
+//!   minimum over `--repeat` runs, measured after the timed runs;
+//! - `checksum`: float64 sum of the result; for P4 `sum(result[i] * (i % 1000))`
+//!   (defined in `make_data.py`).
+//!
+//! ```bash
+//! cargo build --release --example compare_ndchunk
+//! target/release/examples/compare_ndchunk --data DIR [--only W1,W3] [--skip P4] [--repeat 3]
+//! ```
+//!
+//! Dev-dependencies: `ndarray-npy = "0.10"`, `clap = { version = "4", features = ["derive"] }`.
+
+use std::collections::HashSet;
+use std::io::{Read, Write};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use clap::Parser;
+use ndarray::{Array1, Array2, ArrayD};
+use ndarray_npy::read_npy;
+use ndchunk::{Axis, Executor};
+use serde_json::{json, Value};
+
+type BoxError = Box<dyn std::error::Error>;
+type BoxResult<T> = Result<T, BoxError>;
+
+const WORKLOADS: [&str; 5] = ["W1", "W3", "W6", "W7", "P4"];
+/// `make_data.P4_WEIGHT_MOD`: the P4 checksum weights element `i` by `i % 1000`.
+const P4_WEIGHT_MOD: usize = 1000;
+/// Linux reports `/proc/*/stat` times in USER_HZ, which is 100 on every architecture.
+const USER_HZ: f64 = 100.0;
+
+#[derive(Parser, Debug)]
+#[command(about = "ndchunk side of benches/compare/run: one JSON line per workload")]
+struct Args {
+    /// Directory written by benches/compare/make_data.py.
+    #[arg(long)]
+    data: PathBuf,
+    /// Comma list of workloads (W1,W3,W6,W7,P4); default all.
+    #[arg(long, default_value = "")]
+    only: String,
+    /// Comma list of workloads or workload:system to skip (`P4`, `P4:ndchunk`;
+    /// entries for other systems are ignored).
+    #[arg(long, default_value = "")]
+    skip: String,
+    /// Accepted for symmetry with `run`; the sizes come from the data directory.
+    #[arg(long)]
+    quick: bool,
+    /// Runs per workload; the minimum is reported.
+    #[arg(long, default_value_t = 3)]
+    repeat: usize,
+    /// Executor threads (default: all cores).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Per-workload timeout in seconds.
+    #[arg(long, default_value_t = 1800)]
+    timeout: u64,
+    /// Before each workload wait until the machine-wide CPU busy fraction is
+    /// below this (e.g. 0.15; 0 = don't wait).
+    #[arg(long, default_value_t = 0.0)]
+    wait_idle: f64,
+    /// Longest wait for --wait-idle, in seconds.
+    #[arg(long, default_value_t = 300.0)]
+    max_wait: f64,
+    /// Re-run a workload up to N more times while other processes used more than
+    /// --max-others cores on average during it; the least contended run is kept.
+    #[arg(long, default_value_t = 0)]
+    retries: usize,
+    /// See --retries.
+    #[arg(long, default_value_t = 0.25)]
+    max_others: f64,
+    /// Internal: run one workload in this process.
+    #[arg(long, hide = true)]
+    child: Option<String>,
+}
+
+fn err(msg: impl Into<String>) -> BoxError {
+    msg.into().into()
+}
+
+// ---------------------------------------------------------------------------
+// measurement
+// ---------------------------------------------------------------------------
+
+/// Resident set size of this process (VmRSS), in bytes.
+fn rss_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .and_then(|rest| {
+            rest.trim()
+                .trim_end_matches("kB")
+                .trim()
+                .parse::<u64>()
+                .ok()
+        })
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// User + system CPU seconds of this process, all threads.
+fn cpu_seconds() -> f64 {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the command name, which is in parentheses and may hold spaces:
+    // index 0 is field 3 (state), so utime (field 14) is 11 and stime (15) is 12.
+    let Some(close) = stat.rfind(')') else {
+        return 0.0;
+    };
+    let fields: Vec<&str> = stat[close + 1..].split_whitespace().collect();
+    let get = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (get(11) + get(12)) / USER_HZ
+}
+
+/// Non-idle, non-iowait jiffies of the whole machine (first line of /proc/stat).
+fn busy_jiffies() -> u64 {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let v: Vec<u64> = stat
+        .lines()
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|t| t.parse().ok())
+        .collect();
+    if v.len() < 5 {
+        return 0;
+    }
+    v.iter().sum::<u64>() - v[3] - v[4]
+}
+
+/// Samples VmRSS every `interval` in a background thread (psutil-equivalent).
+struct PeakRss {
+    base: u64,
+    peak: Arc<AtomicU64>,
+    stop: Arc<AtomicBool>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl PeakRss {
+    fn start(interval: Duration) -> Self {
+        let base = rss_bytes();
+        let peak = Arc::new(AtomicU64::new(base));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (p, s) = (peak.clone(), stop.clone());
+        let handle = thread::spawn(move || {
+            while !s.load(Ordering::Relaxed) {
+                p.fetch_max(rss_bytes(), Ordering::Relaxed);
+                thread::sleep(interval);
+            }
+        });
+        PeakRss {
+            base,
+            peak,
+            stop,
+            handle: Some(handle),
+        }
+    }
+
+    /// Stops sampling; returns (base, peak) in bytes.
+    fn finish(mut self) -> (u64, u64) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+        self.peak.fetch_max(rss_bytes(), Ordering::Relaxed);
+        (self.base, self.peak.load(Ordering::Relaxed))
+    }
+}
+
+impl Drop for PeakRss {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+struct Measured<R> {
+    res: R,
+    seconds: f64,
+    all_seconds: Vec<f64>,
+    cpu_seconds: f64,
+    base_mb: f64,
+    peak_mb: f64,
+}
+
+/// Runs `op` `repeat` times (the previous result is dropped before each run, as
+/// bench_dask.py's `timed`); RSS is sampled over all runs.
+fn measure<R>(repeat: usize, mut op: impl FnMut() -> BoxResult<R>) -> BoxResult<Measured<R>> {
+    let mut all = Vec::new();
+    let mut cpu = Vec::new();
+    let mut res: Option<R> = None;
+    let sampler = PeakRss::start(Duration::from_millis(5));
+    for _ in 0..repeat.max(1) {
+        drop(res.take());
+        let c0 = cpu_seconds();
+        let t0 = Instant::now();
+        let r = op()?;
+        all.push(t0.elapsed().as_secs_f64());
+        cpu.push(cpu_seconds() - c0);
+        res = Some(r);
+    }
+    let (base, peak) = sampler.finish();
+    let best = (0..all.len())
+        .min_by(|&a, &b| all[a].total_cmp(&all[b]))
+        .expect("at least one run");
+    Ok(Measured {
+        res: res.expect("at least one run"),
+        seconds: all[best],
+        all_seconds: all,
+        cpu_seconds: cpu[best],
+        base_mb: base as f64 / 1048576.0,
+        peak_mb: peak as f64 / 1048576.0,
+    })
+}
+
+/// Graph build + `plan()`: (task count, minimum seconds over `repeat` runs).
+fn plan_info<T: ndchunk::Element>(
+    repeat: usize,
+    build: impl Fn() -> BoxResult<ndchunk::Array<T>>,
+) -> BoxResult<(usize, f64)> {
+    let mut best = f64::INFINITY;
+    let mut tasks = 0;
+    for _ in 0..repeat.max(1) {
+        let t0 = Instant::now();
+        let plan = build()?.plan()?;
+        best = best.min(t0.elapsed().as_secs_f64());
+        tasks = plan.tasks.len();
+    }
+    Ok((tasks, best))
+}
+
+// ---------------------------------------------------------------------------
+// checksums (make_data.py's definitions), Neumaier-compensated in f64
+// ---------------------------------------------------------------------------
+
+trait AsF64: Copy {
+    fn as_f64(self) -> f64;
+}
+impl AsF64 for f32 {
+    fn as_f64(self) -> f64 {
+        self as f64
+    }
+}
+impl AsF64 for f64 {
+    fn as_f64(self) -> f64 {
+        self
+    }
+}
+
+fn compensated_sum(values: impl Iterator<Item = f64>) -> f64 {
+    let (mut sum, mut c) = (0.0f64, 0.0f64);
+    for v in values {
+        let t = sum + v;
+        if sum.abs() >= v.abs() {
+            c += (sum - t) + v;
+        } else {
+            c += (v - t) + sum;
+        }
+        sum = t;
+    }
+    sum + c
+}
+
+/// `sum(float64(result))` over all elements.
+fn checksum_sum<T: AsF64>(a: &ArrayD<T>) -> f64 {
+    compensated_sum(a.iter().map(|v| v.as_f64()))
+}
+
+/// P4: `sum(float64(result[i]) * (i % 1000))` over the flat C-order result.
+fn checksum_weighted<T: AsF64>(a: &ArrayD<T>) -> f64 {
+    compensated_sum(
+        a.iter()
+            .enumerate()
+            .map(|(i, v)| v.as_f64() * (i % P4_WEIGHT_MOD) as f64),
+    )
+}
+
+// ---------------------------------------------------------------------------
+// workloads
+// ---------------------------------------------------------------------------
+
+struct Ctx {
+    data: PathBuf,
+    meta: Value,
+    repeat: usize,
+    threads: Option<usize>,
+    executor: Executor,
+}
+
+impl Ctx {
+    fn path(&self, file: &str) -> PathBuf {
+        self.data.join(file)
+    }
+
+    fn size(&self, workload: &str, key: &str) -> BoxResult<&Value> {
+        self.meta["sizes"][workload]
+            .get(key)
+            .ok_or_else(|| err(format!("meta.json: sizes.{workload}.{key} missing")))
+    }
+
+    fn chunk(&self, workload: &str) -> BoxResult<Vec<usize>> {
+        self.size(workload, "chunk")?
+            .as_array()
+            .ok_or_else(|| err(format!("meta.json: sizes.{workload}.chunk is not a list")))?
+            .iter()
+            .map(|c| {
+                c.as_u64()
+                    .map(|c| c as usize)
+                    .ok_or_else(|| err(format!("meta.json: bad chunk in sizes.{workload}")))
+            })
+            .collect()
+    }
+}
+
+/// The fields every JSON line has, in the order peers.py prints them.
+struct Report {
+    workload: &'static str,
+    seconds: f64,
+    peak_rss_mb: f64,
+    tasks: usize,
+    checksum: f64,
+    plan_seconds: f64,
+    extra: Vec<(&'static str, Value)>,
+}
+
+fn round(x: f64, digits: i32) -> f64 {
+    let p = 10f64.powi(digits);
+    (x * p).round() / p
+}
+
+fn report<R>(
+    ctx: &Ctx,
+    workload: &'static str,
+    m: &Measured<R>,
+    checksum: f64,
+    (tasks, plan_seconds): (usize, f64),
+    info: Vec<(&'static str, Value)>,
+) -> Report {
+    let mut extra = vec![
+        ("repeat", json!(ctx.repeat.max(1))),
+        (
+            "all_seconds",
+            json!(m
+                .all_seconds
+                .iter()
+                .map(|t| round(*t, 6))
+                .collect::<Vec<_>>()),
+        ),
+        ("cpu_seconds", json!(round(m.cpu_seconds, 4))),
+        ("base_rss_mb", json!(round(m.base_mb, 1))),
+        ("peak_rss_abs_mb", json!(round(m.peak_mb, 1))),
+        ("quick", json!(ctx.meta["quick"].as_bool().unwrap_or(false))),
+        (
+            "threads",
+            json!(ctx
+                .threads
+                .unwrap_or_else(|| thread::available_parallelism()
+                    .map(|n| n.get())
+                    .unwrap_or(1))),
+        ),
+    ];
+    extra.extend(info);
+    Report {
+        workload,
+        seconds: m.seconds,
+        peak_rss_mb: m.peak_mb - m.base_mb,
+        tasks,
+        checksum,
+        plan_seconds,
+        extra,
+    }
+}
+
+/// W1: `X[idx]` along axis 0; X (2e6, 64) f32 in chunks (100_000, 64), 1e6 indices.
+fn w1(ctx: &Ctx) -> BoxResult<Report> {
+    let c = ctx.chunk("W1")?;
+    let x: Array2<f32> = read_npy(ctx.path("w1_X.npy"))?;
+    let idx: Array1<i64> = read_npy(ctx.path("w1_idx.npy"))?;
+    let shape = x.shape().to_vec();
+    let xa = ndchunk::from_array(x, [c[0], c[1]])?;
+    let ix: &[i64] = idx
+        .as_slice()
+        .ok_or_else(|| err("w1_idx.npy is not contiguous"))?;
+    let build = || -> BoxResult<ndchunk::Array<f32>> { Ok(xa.take(ix, Axis(0))?) };
+    let m = measure(ctx.repeat, || Ok(build()?.compute_with(&ctx.executor)?))?;
+    let checksum = checksum_sum(&m.res);
+    let plan = plan_info(ctx.repeat, build)?;
+    let info = vec![
+        ("chunks", json!(c)),
+        ("shape", json!(shape)),
+        ("nidx", json!(ix.len())),
+    ];
+    Ok(report(ctx, "W1", &m, checksum, plan, info))
+}
+
+/// W3: UMAP neighbour distance, mean over k of ||X[knn[i, k]] - X[i]||^2;
+/// X (1e6, 32) f32 in chunks (50_000, 32), knn (1e6, 15) i64.
+fn w3(ctx: &Ctx) -> BoxResult<Report> {
+    let c = ctx.chunk("W3")?;
+    let x: Array2<f32> = read_npy(ctx.path("w3_X.npy"))?;
+    let knn: Array2<i64> = read_npy(ctx.path("w3_knn.npy"))?;
+    let shape = x.shape().to_vec();
+    let k = knn.ncols();
+    let xa = ndchunk::from_array(x, [c[0], c[1]])?;
+    let build = || -> BoxResult<ndchunk::Array<f32>> {
+        let g = xa.vindex(&[knn.view().into_dyn()])?; // (n, k, d)
+        let xe = xa.insert_axis(Axis(1))?; // (n, 1, d)
+        let d2 = (&g - &xe).powi(2).sum_axis(Axis(2))?; // (n, k)
+        Ok(d2.mean_axis(Axis(1))?) // (n,)
+    };
+    let m = measure(ctx.repeat, || Ok(build()?.compute_with(&ctx.executor)?))?;
+    let checksum = checksum_sum(&m.res);
+    let plan = plan_info(ctx.repeat, build)?;
+    let info = vec![
+        ("chunks", json!(c)),
+        ("shape", json!(shape)),
+        ("K", json!(k)),
+    ];
+    Ok(report(ctx, "W3", &m, checksum, plan, info))
+}
+
+/// W6: `X[X[:, 0] > 0.5].sum()` on W1's X. The mask is computed eagerly from the
+/// in-memory data inside the timed run (ndchunk's `mask` takes a `&[bool]`); dask
+/// computes it lazily inside its graph.
+fn w6(ctx: &Ctx) -> BoxResult<Report> {
+    let c = ctx.chunk("W6")?;
+    let thr = ctx
+        .size("W6", "threshold")?
+        .as_f64()
+        .ok_or_else(|| err("meta.json: sizes.W6.threshold is not a number"))? as f32;
+    let x: Array2<f32> = read_npy(ctx.path("w1_X.npy"))?;
+    let shape = x.shape().to_vec();
+    // `from_array` copies a view once, so `x` stays available for the mask.
+    let xa = ndchunk::from_array(x.view(), [c[0], c[1]])?;
+    let build = || -> BoxResult<ndchunk::Array<f32>> {
+        let keep: Vec<bool> = x.column(0).iter().map(|&v| v > thr).collect();
+        Ok(xa.mask(&keep[..], Axis(0))?.sum()?)
+    };
+    let m = measure(ctx.repeat, || Ok(build()?.compute_with(&ctx.executor)?))?;
+    let checksum = checksum_sum(&m.res);
+    let plan = plan_info(ctx.repeat, build)?;
+    let info = vec![
+        ("chunks", json!(c)),
+        ("shape", json!(shape)),
+        (
+            "mask",
+            json!("eager &[bool] from X[:, 0] > threshold, inside the timed run"),
+        ),
+    ];
+    Ok(report(ctx, "W6", &m, checksum, plan, info))
+}
+
+/// W7 (1e5 random indices) and P4 (a full permutation) on the 1-d f64 array of
+/// 1e7 elements in chunks of 10_000.
+fn w7_p4(ctx: &Ctx, workload: &'static str) -> BoxResult<Report> {
+    let c = ctx.chunk(workload)?;
+    let x: Array1<f64> = read_npy(ctx.path("w7_x.npy"))?;
+    let idx_file = if workload == "P4" {
+        "p4_perm.npy"
+    } else {
+        "w7_idx.npy"
+    };
+    let idx: Array1<i64> = read_npy(ctx.path(idx_file))?;
+    let shape = x.shape().to_vec();
+    let xa = ndchunk::from_array(x, [c[0]])?;
+    let ix: &[i64] = idx
+        .as_slice()
+        .ok_or_else(|| err("index file is not contiguous"))?;
+    let build = || -> BoxResult<ndchunk::Array<f64>> { Ok(xa.take(ix, Axis(0))?) };
+    let m = measure(ctx.repeat, || Ok(build()?.compute_with(&ctx.executor)?))?;
+    let checksum = if workload == "P4" {
+        checksum_weighted(&m.res)
+    } else {
+        checksum_sum(&m.res)
+    };
+    let plan = plan_info(ctx.repeat, build)?;
+    let info = vec![
+        ("chunks", json!(c)),
+        ("shape", json!(shape)),
+        ("nidx", json!(ix.len())),
+    ];
+    Ok(report(ctx, workload, &m, checksum, plan, info))
+}
+
+/// One JSON object with the keys in a fixed order (serde_json's map sorts them).
+fn json_line(fields: &[(&str, Value)]) -> String {
+    let body: Vec<String> = fields
+        .iter()
+        .map(|(k, v)| format!("{}:{}", Value::from(*k), v))
+        .collect();
+    format!("{{{}}}", body.join(", "))
+}
+
+fn error_fields(workload: &str, msg: String) -> Vec<(&'static str, Value)> {
+    vec![
+        ("workload", json!(workload)),
+        ("system", json!("ndchunk")),
+        ("seconds", Value::Null),
+        ("peak_rss_mb", Value::Null),
+        ("tasks", Value::Null),
+        ("checksum", Value::Null),
+        ("error", json!(msg)),
+    ]
+}
+
+fn run_child(args: &Args, workload: &str) -> String {
+    let result = (|| -> BoxResult<Report> {
+        let meta_path = args.data.join("meta.json");
+        let meta: Value = serde_json::from_str(
+            &std::fs::read_to_string(&meta_path)
+                .map_err(|e| err(format!("{}: {e}", meta_path.display())))?,
+        )?;
+        if meta["sizes"]["P4"]["weight_mod"].as_u64() != Some(P4_WEIGHT_MOD as u64) {
+            return Err(err(
+                "meta.json's P4 weight_mod differs from compare_ndchunk's",
+            ));
+        }
+        let executor = match args.threads {
+            Some(n) => Executor::local().threads(n),
+            None => Executor::local(),
+        };
+        let ctx = Ctx {
+            data: args.data.clone(),
+            meta,
+            repeat: args.repeat,
+            threads: args.threads,
+            executor,
+        };
+        match workload {
+            "W1" => w1(&ctx),
+            "W3" => w3(&ctx),
+            "W6" => w6(&ctx),
+            "W7" => w7_p4(&ctx, "W7"),
+            "P4" => w7_p4(&ctx, "P4"),
+            other => Err(err(format!("unknown workload {other}"))),
+        }
+    })();
+    match result {
+        Ok(r) => {
+            let mut fields: Vec<(&str, Value)> = vec![
+                ("workload", json!(r.workload)),
+                ("system", json!("ndchunk")),
+                ("seconds", json!(round(r.seconds, 6))),
+                ("peak_rss_mb", json!(round(r.peak_rss_mb, 1))),
+                ("tasks", json!(r.tasks)),
+                ("checksum", json!(r.checksum)),
+                ("plan_seconds", json!(round(r.plan_seconds, 6))),
+            ];
+            fields.extend(r.extra);
+            fields.push(("child_cpu_s", json!(round(cpu_seconds(), 2))));
+            json_line(&fields)
+        }
+        Err(e) => json_line(&error_fields(workload, e.to_string())),
+    }
+}
+
+/// Fraction of all CPUs busy over `interval` (from /proc/stat).
+fn cpu_busy_fraction(interval: Duration) -> f64 {
+    let snap = || -> (u64, u64) {
+        let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+        let v: Vec<u64> = stat
+            .lines()
+            .next()
+            .unwrap_or("")
+            .split_whitespace()
+            .skip(1)
+            .filter_map(|t| t.parse().ok())
+            .collect();
+        if v.len() < 5 {
+            return (1, 1);
+        }
+        (v.iter().sum(), v[3] + v[4])
+    };
+    let (t0, i0) = snap();
+    thread::sleep(interval);
+    let (t1, i1) = snap();
+    1.0 - i1.saturating_sub(i0) as f64 / (t1.saturating_sub(t0)).max(1) as f64
+}
+
+/// With `--wait-idle F`, waits (up to `--max-wait` s) until the machine's busy
+/// fraction is below F; returns the fields to add to the JSON line.
+fn wait_quiet(args: &Args) -> Vec<(&'static str, Value)> {
+    if args.wait_idle <= 0.0 {
+        return Vec::new();
+    }
+    let mut busy = cpu_busy_fraction(Duration::from_secs(1));
+    let mut waited = 0.0;
+    while busy > args.wait_idle && waited < args.max_wait {
+        thread::sleep(Duration::from_secs(4));
+        waited += 5.0;
+        busy = cpu_busy_fraction(Duration::from_secs(1));
+    }
+    vec![
+        ("cpu_busy_before", json!(round(busy, 3))),
+        ("waited_s", json!(waited)),
+    ]
+}
+
+/// One run of one workload in a child process: (JSON line, parsed line,
+/// cores used by other processes on average).
+fn run_child_once(args: &Args, exe: &std::path::Path, w: &str) -> BoxResult<(String, Value, f64)> {
+    let mut cmd = Command::new(exe);
+    cmd.arg("--child")
+        .arg(w)
+        .arg("--data")
+        .arg(&args.data)
+        .arg("--repeat")
+        .arg(args.repeat.to_string())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    if let Some(n) = args.threads {
+        cmd.arg("--threads").arg(n.to_string());
+    }
+    let j0 = busy_jiffies();
+    let t0 = Instant::now();
+    let mut child = cmd.spawn()?;
+    let mut stdout = child.stdout.take().ok_or_else(|| err("no child stdout"))?;
+    let reader = thread::spawn(move || {
+        let mut s = String::new();
+        let _ = stdout.read_to_string(&mut s);
+        s
+    });
+    let deadline = Duration::from_secs(args.timeout);
+    let status = loop {
+        if let Some(st) = child.try_wait()? {
+            break Some(st);
+        }
+        if t0.elapsed() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        thread::sleep(Duration::from_millis(20));
+    };
+    let wall = t0.elapsed().as_secs_f64();
+    let busy = busy_jiffies().saturating_sub(j0) as f64 / USER_HZ;
+    let out = reader.join().unwrap_or_default();
+    let line = out.lines().rfind(|l| l.starts_with('{')).map(str::to_owned);
+    let line = match (status, line) {
+        (None, _) => json_line(&error_fields(
+            w,
+            format!("timeout after {} s", args.timeout),
+        )),
+        (Some(st), Some(l)) if st.success() => l,
+        (Some(st), _) => json_line(&error_fields(w, format!("child failed: {st}"))),
+    };
+    let parsed: Value = serde_json::from_str(&line).unwrap_or(Value::Null);
+    let mut tail = vec![("child_wall_s", json!(round(wall, 2)))];
+    let mut others = f64::INFINITY;
+    if let Some(cpu) = parsed.get("child_cpu_s").and_then(Value::as_f64) {
+        others = (busy - cpu).max(0.0) / wall.max(1e-9);
+        tail.push(("others_busy_cores", json!(round(others, 2))));
+    }
+    Ok((append_fields(&line, &tail), parsed, others))
+}
+
+/// Appends `fields` to a one-line JSON object, keeping its key order.
+fn append_fields(line: &str, fields: &[(&str, Value)]) -> String {
+    if fields.is_empty() {
+        return line.to_owned();
+    }
+    match line.strip_suffix('}') {
+        Some(head) => {
+            let extra: Vec<String> = fields
+                .iter()
+                .map(|(k, v)| format!("{}:{}", Value::from(*k), v))
+                .collect();
+            format!("{head}, {}}}", extra.join(", "))
+        }
+        None => line.to_owned(),
+    }
+}
+
+/// Runs each selected workload in a child process and prints its JSON line.
+/// Returns whether every workload succeeded.
+fn run_parent(args: &Args) -> BoxResult<bool> {
+    let only: Vec<&str> = args.only.split(',').filter(|s| !s.is_empty()).collect();
+    let only: Vec<&str> = if only.is_empty() {
+        WORKLOADS.to_vec()
+    } else {
+        only
+    };
+    if let Some(bad) = only.iter().find(|w| !WORKLOADS.contains(*w)) {
+        return Err(err(format!(
+            "unknown workload {bad}; known: {}",
+            WORKLOADS.join(",")
+        )));
+    }
+    let meta_path = args.data.join("meta.json");
+    let meta: Value = serde_json::from_str(&std::fs::read_to_string(&meta_path).map_err(|e| {
+        err(format!(
+            "{}: {e} (run make_data.py first)",
+            meta_path.display()
+        ))
+    })?)?;
+    if args.quick && meta["quick"].as_bool() != Some(true) {
+        eprintln!(
+            "compare_ndchunk: --quick given but {} holds full-size data",
+            args.data.display()
+        );
+    }
+    let skip: HashSet<&str> = args.skip.split(',').filter(|s| !s.is_empty()).collect();
+    let exe = std::env::current_exe()?;
+    let mut ok = true;
+    for w in only {
+        if skip.contains(w) || skip.contains(format!("{w}:ndchunk").as_str()) {
+            continue;
+        }
+        // bench_dask.py's --retries: re-run while other processes used more than
+        // --max-others cores; keep the least contended run.
+        let mut best: Option<(String, Value, f64)> = None;
+        for attempt in 0..=args.retries {
+            let quiet = wait_quiet(args);
+            let (line, parsed, others) = run_child_once(args, &exe, w)?;
+            let mut fields = quiet;
+            if args.retries > 0 {
+                fields.push(("attempt", json!(attempt)));
+            }
+            let line = append_fields(&line, &fields);
+            let failed = parsed.is_null() || parsed.get("error").is_some();
+            if best.as_ref().is_none_or(|b| others < b.2) {
+                best = Some((line, parsed, others));
+            }
+            if failed || others <= args.max_others {
+                break;
+            }
+        }
+        let (line, parsed, _) = best.expect("at least one attempt");
+        ok &= !parsed.is_null() && parsed.get("error").is_none();
+        println!("{line}");
+        std::io::stdout().flush()?;
+    }
+    Ok(ok)
+}
+
+fn main() {
+    let args = Args::parse();
+    if let Some(w) = args.child.as_deref() {
+        println!("{}", run_child(&args, w));
+        return;
+    }
+    match run_parent(&args) {
+        Ok(true) => {}
+        Ok(false) => std::process::exit(1),
+        Err(e) => {
+            eprintln!("compare_ndchunk: {e}");
+            std::process::exit(2);
+        }
+    }
+}
