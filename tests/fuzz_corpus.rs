@@ -5,6 +5,10 @@ mod chunks_locate {
     include!("../fuzz/checks/chunks_locate.rs");
 }
 
+mod gather {
+    include!("../fuzz/checks/gather.rs");
+}
+
 fn corpus(target: &str) -> Vec<(String, Vec<u8>)> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fuzz/corpus")
@@ -35,6 +39,20 @@ fn chunks_locate_corpus_replays_cleanly() {
     );
     for (name, data) in inputs {
         let outcome = std::panic::catch_unwind(|| chunks_locate::check(&data));
+        assert!(outcome.is_ok(), "corpus input {name} fails the check");
+    }
+}
+
+#[test]
+fn gather_corpus_replays_cleanly() {
+    let inputs = corpus("gather");
+    assert!(
+        inputs.len() >= 10,
+        "the corpus should hold seed inputs, found {}",
+        inputs.len()
+    );
+    for (name, data) in inputs {
+        let outcome = std::panic::catch_unwind(|| gather::check(&data));
         assert!(outcome.is_ok(), "corpus input {name} fails the check");
     }
 }
