@@ -35,6 +35,7 @@ use std::time::{Duration, Instant};
 use clap::Parser;
 use ndarray::{Array1, Array2, ArrayD};
 use ndarray_npy::read_npy;
+use ndchunk::array::indexing::Index;
 use ndchunk::{Axis, Executor};
 use serde_json::{json, Value};
 
@@ -86,13 +87,20 @@ struct Args {
     /// See --retries.
     #[arg(long, default_value_t = 0.25)]
     max_others: f64,
+    /// W6's mask: `eager` computes `X[:, 0] > t` as a `Vec<bool>` in plain Rust
+    /// inside the timed run; `lazy` passes ndchunk the lazy
+    /// `x.oindex(&[Full, 0..1]).gt(t)` (computed first by `mask`), like dask's
+    /// `Xd[Xd[:, 0] > t]`.
+    #[arg(long, default_value = "eager", value_parser = ["eager", "lazy"])]
+    w6_mask: String,
     /// Internal: run one workload in this process.
     #[arg(long, hide = true)]
     child: Option<String>,
 }
 
 fn err(msg: impl Into<String>) -> BoxError {
-    msg.into().into()
+    let msg: String = msg.into();
+    msg.into()
 }
 
 // ---------------------------------------------------------------------------
@@ -309,6 +317,7 @@ struct Ctx {
     repeat: usize,
     threads: Option<usize>,
     executor: Executor,
+    w6_lazy_mask: bool,
 }
 
 impl Ctx {
@@ -443,9 +452,10 @@ fn w3(ctx: &Ctx) -> BoxResult<Report> {
     Ok(report(ctx, "W3", &m, checksum, plan, info))
 }
 
-/// W6: `X[X[:, 0] > 0.5].sum()` on W1's X. The mask is computed eagerly from the
-/// in-memory data inside the timed run (ndchunk's `mask` takes a `&[bool]`); dask
-/// computes it lazily inside its graph.
+/// W6: `X[X[:, 0] > 0.5].sum()` on W1's X. By default the mask is computed
+/// eagerly from the in-memory data inside the timed run (a `Vec<bool>` for
+/// `mask`); with `--w6-mask lazy` it is ndchunk's lazy `x[:, 0:1] > t`, which
+/// `mask` computes first. dask computes it lazily inside its graph.
 fn w6(ctx: &Ctx) -> BoxResult<Report> {
     let c = ctx.chunk("W6")?;
     let thr = ctx
@@ -454,22 +464,30 @@ fn w6(ctx: &Ctx) -> BoxResult<Report> {
         .ok_or_else(|| err("meta.json: sizes.W6.threshold is not a number"))? as f32;
     let x: Array2<f32> = read_npy(ctx.path("w1_X.npy"))?;
     let shape = x.shape().to_vec();
-    // `from_array` copies a view once, so `x` stays available for the mask.
+    // `from_array` copies a view once, so `x` stays available for the eager mask.
     let xa = ndchunk::from_array(x.view(), [c[0], c[1]])?;
+    let lazy = ctx.w6_lazy_mask;
     let build = || -> BoxResult<ndchunk::Array<f32>> {
-        let keep: Vec<bool> = x.column(0).iter().map(|&v| v > thr).collect();
-        Ok(xa.mask(&keep[..], Axis(0))?.sum()?)
+        if lazy {
+            let col0 = xa.oindex(&[Index::Full, Index::from(0..1)])?; // (n, 1)
+            Ok(xa.mask(&col0.gt(thr), Axis(0))?.sum()?)
+        } else {
+            let keep: Vec<bool> = x.column(0).iter().map(|&v| v > thr).collect();
+            Ok(xa.mask(&keep[..], Axis(0))?.sum()?)
+        }
     };
     let m = measure(ctx.repeat, || Ok(build()?.compute_with(&ctx.executor)?))?;
     let checksum = checksum_sum(&m.res);
     let plan = plan_info(ctx.repeat, build)?;
+    let mask = if lazy {
+        "lazy x.oindex(&[Full, 0..1]).gt(threshold), computed first by mask"
+    } else {
+        "eager Vec<bool> from X[:, 0] > threshold, inside the timed run"
+    };
     let info = vec![
         ("chunks", json!(c)),
         ("shape", json!(shape)),
-        (
-            "mask",
-            json!("eager &[bool] from X[:, 0] > threshold, inside the timed run"),
-        ),
+        ("mask", json!(mask)),
     ];
     Ok(report(ctx, "W6", &m, checksum, plan, info))
 }
@@ -549,6 +567,7 @@ fn run_child(args: &Args, workload: &str) -> String {
             repeat: args.repeat,
             threads: args.threads,
             executor,
+            w6_lazy_mask: args.w6_mask == "lazy",
         };
         match workload {
             "W1" => w1(&ctx),
@@ -635,6 +654,7 @@ fn run_child_once(args: &Args, exe: &std::path::Path, w: &str) -> BoxResult<(Str
     if let Some(n) = args.threads {
         cmd.arg("--threads").arg(n.to_string());
     }
+    cmd.arg("--w6-mask").arg(&args.w6_mask);
     let j0 = busy_jiffies();
     let t0 = Instant::now();
     let mut child = cmd.spawn()?;

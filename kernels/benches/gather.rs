@@ -52,7 +52,9 @@ fn bench(c: &mut Criterion) {
                 black_box(out.len())
             })
         });
-        g.bench_function("ndarray select", |b| b.iter(|| black_box(m.select(Axis(0), black_box(idx)))));
+        g.bench_function("ndarray select", |b| {
+            b.iter(|| black_box(m.select(Axis(0), black_box(idx))))
+        });
         g.finish();
     }
 }

@@ -69,6 +69,8 @@ impl<T: Element> Array<T> {
                         StageKind::Fused(_) => "fused",
                         StageKind::Combine(_) => "reduce",
                         StageKind::Rechunk(_) => "rechunk",
+                        StageKind::Scatter(_) => "scatter",
+                        StageKind::Extract(_) => "extract",
                         StageKind::MapBlocks { .. } => "map_blocks",
                     };
                     let _ = writeln!(

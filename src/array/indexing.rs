@@ -25,6 +25,7 @@ use crate::array::{rechunk_node, Array};
 use crate::chunks::{regular_lens, Chunks};
 use crate::element::Element;
 use crate::error::{Error, Result};
+use crate::exec::gather_budget;
 use crate::expr::{GatherSpec, Node, Op};
 
 /// Integer types an indexer may hold.
@@ -239,11 +240,21 @@ impl<T: Element> Array<T> {
             });
         }
         lens.extend_from_slice(&chunks.all_lens()[axis + naxes..]);
-        // The gather reads its input whole: in place when in memory, otherwise as
-        // one block computed first.
+        // In memory: read in place. Small enough: computed as one block that every
+        // output task reads. Otherwise: streamed (each block read once, rows
+        // scattered), which needs the gathered axes after the first to be whole.
         let input = match self.node.op {
             Op::Memory(_) => self.node.clone(),
-            _ => rechunk_node(&self.node, Chunks::single(shape)),
+            _ if self.nbytes() <= gather_budget()? => {
+                rechunk_node(&self.node, Chunks::single(shape))
+            }
+            _ => {
+                let mut lens = chunks.all_lens().to_vec();
+                for ax in axis + 1..axis + naxes {
+                    lens[ax] = vec![shape[ax]];
+                }
+                rechunk_node(&self.node, Chunks::new(lens)?)
+            }
         };
         let spec = GatherSpec {
             axis,

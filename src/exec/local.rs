@@ -148,11 +148,18 @@ fn worker(
         let task = &plan.tasks[t];
         s.running += 1;
         s.bytes_in_flight += task.work_bytes;
-        let deps: Vec<Arc<Value>> = task
-            .deps
-            .iter()
-            .filter_map(|&d| s.results[d].clone())
-            .collect();
+        // The last consumer of a result takes it, so it may reuse the buffer
+        // (`Arc::try_unwrap`) instead of copying it.
+        let mut deps: Vec<Arc<Value>> = Vec::with_capacity(task.deps.len());
+        for &d in &task.deps {
+            let last = s.consumers_left[d] == 1;
+            let value = if last {
+                s.results[d].take()
+            } else {
+                s.results[d].clone()
+            };
+            deps.extend(value);
+        }
         drop(s);
 
         let outcome = if deps.len() == task.deps.len() {

@@ -30,6 +30,10 @@ pub enum Value {
 /// Environment variable setting the default memory limit, e.g. `8GiB`.
 pub const MEMORY_LIMIT_ENV: &str = "NDCHUNK_MEMORY_LIMIT";
 
+/// Environment variable setting how many bytes a gather may hold at once (see
+/// [`gather_budget`]), e.g. `256MiB`.
+pub const GATHER_BYTES_ENV: &str = "NDCHUNK_GATHER_BYTES";
+
 /// Environment variable switching the progress bar: `0` never, `1` on long computes.
 pub const PROGRESS_ENV: &str = "NDCHUNK_PROGRESS";
 
@@ -141,6 +145,21 @@ pub fn default_memory_limit() -> Result<u64> {
             message,
         }),
         Err(_) => Ok(half_of_physical_memory().unwrap_or(DEFAULT_MEMORY_LIMIT)),
+    }
+}
+
+/// Bytes a gather may hold at once: a computed input up to this size is gathered
+/// whole (one block, read in place by every output task); a larger one streams,
+/// each source block read once and scattered into output groups of at most this
+/// size. `NDCHUNK_GATHER_BYTES`, else a quarter of the default memory limit.
+pub fn gather_budget() -> Result<u64> {
+    match std::env::var(GATHER_BYTES_ENV) {
+        Ok(v) => parse_bytes(&v).map_err(|message| Error::Environment {
+            name: GATHER_BYTES_ENV.into(),
+            value: v.clone(),
+            message,
+        }),
+        Err(_) => Ok(default_memory_limit()? / 4),
     }
 }
 

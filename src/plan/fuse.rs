@@ -94,7 +94,9 @@ impl Compiler {
                     // A user generator runs once per block: inlined where it has a
                     // single consumer, otherwise its own stage shares the blocks.
                     Op::FromFn(f) if !shared.contains(&base.id) => LeafSource::FromFn(f.clone()),
-                    Op::Gather(spec) => {
+                    // A gather from a resident input runs inside this task; one
+                    // from a chunked input streams through its own stages.
+                    Op::Gather(spec) if is_resident(&base.inputs[0]) => {
                         let input = &base.inputs[0];
                         let from = match &input.op {
                             Op::Memory(a) => GatherFrom::Memory(a.clone()),
@@ -123,6 +125,12 @@ impl Compiler {
         };
         Ok(reg)
     }
+}
+
+/// True when a gather can read `input` whole inside its consumer's task: it is in
+/// memory, or a single block.
+pub fn is_resident(input: &Node) -> bool {
+    matches!(input.op, Op::Memory(_)) || input.chunks.nblocks() == 1
 }
 
 /// The node under a chain of `insert_axis` views, and the axes (of `node`'s

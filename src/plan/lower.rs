@@ -5,10 +5,11 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
-use crate::expr::{Node, NodeId, Op, ReduceSpec};
-use crate::plan::fuse::{broadcast_block, compile};
+use crate::expr::{GatherSpec, Node, NodeId, Op, ReduceSpec};
+use crate::plan::fuse::{broadcast_block, compile, is_resident};
 use crate::plan::rechunk::{box_indices, RechunkStage};
 use crate::plan::reduce::{level_factors, streams, CombineStage, STATE_BYTES};
+use crate::plan::scatter::{plan_groups, ExtractStage, ScatterStage};
 use crate::plan::{FusedStage, GatherFrom, LeafSource, Plan, Stage, StageKind, Task, TaskId};
 
 /// Plans every block of `node`.
@@ -39,6 +40,9 @@ enum Inputs {
     /// Fused: dependencies come from the leaves (see [`leaf_deps`]).
     Fused,
     Combine,
+    /// Scatter chains reading source blocks from this stage.
+    Scatter(usize),
+    Extract,
     Rechunk(usize),
     MapBlocks(usize),
 }
@@ -107,6 +111,7 @@ impl Lowering {
         }
         let s = match &node.op {
             Op::Reduce(spec) => self.reduce_stages(node, spec)?,
+            Op::Gather(spec) if !is_resident(&node.inputs[0]) => self.scatter_stages(node, spec)?,
             Op::Rechunk => {
                 let input = self.value_stage(&node.inputs[0])?;
                 let kind = StageKind::Rechunk(RechunkStage {
@@ -221,6 +226,69 @@ impl Lowering {
         }
     }
 
+    /// The scatter chains and the extraction stage of a streaming gather; returns
+    /// the extraction stage, whose blocks are the gather's blocks.
+    fn scatter_stages(&mut self, node: &Arc<Node>, spec: &Arc<GatherSpec>) -> Result<usize> {
+        let input = &node.inputs[0];
+        let source = self.value_stage(input)?;
+        let budget = crate::exec::gather_budget()?;
+        let groups = Arc::new(plan_groups(
+            spec,
+            &input.chunks,
+            &node.chunks,
+            node.dtype.size(),
+            budget,
+        ));
+        let a = spec.axis;
+        let mut grid = input.chunks.numblocks()[..a].to_vec();
+        grid.extend([groups.len(), input.chunks.lens(a).len()]);
+        grid.extend_from_slice(&input.chunks.numblocks()[a + spec.naxes..]);
+        let scatter = ScatterStage {
+            spec: spec.clone(),
+            source: input.chunks.clone(),
+            out: node.chunks.clone(),
+            groups: groups.clone(),
+        };
+        let name = format!("{}.scatter ({} groups)", spec.origin, groups.len());
+        let stage = Stage {
+            name,
+            kind: StageKind::Scatter(scatter),
+            grid,
+            dtype: node.dtype,
+        };
+        let scatter = self.add_stage(stage, Inputs::Scatter(source));
+        let extract = ExtractStage { scatter, groups };
+        let stage = Stage {
+            name: format!("{}.extract", spec.origin),
+            kind: StageKind::Extract(extract),
+            grid: node.chunks.numblocks(),
+            dtype: node.dtype,
+        };
+        Ok(self.add_stage(stage, Inputs::Extract))
+    }
+
+    /// Creates every chain step of `scatter` for the outer blocks `outer` and inner
+    /// blocks `inner`, source block by source block, so that task order (the
+    /// executor's priority) consumes each source block right after it is read.
+    fn scatter_chains(&mut self, scatter: usize, outer: &[usize], inner: &[usize]) -> Result<()> {
+        let StageKind::Scatter(sc) = &self.stages[scatter].kind else {
+            return Err(Error::invalid("plan", "extract without a scatter stage"));
+        };
+        let groups = sc.groups.clone();
+        let m = sc.source.lens(sc.spec.axis).len();
+        for s in 0..m {
+            for (g, group) in groups.iter().enumerate() {
+                if group.touched.binary_search(&s).is_ok() {
+                    let mut key = outer.to_vec();
+                    key.extend([g, s]);
+                    key.extend_from_slice(inner);
+                    self.task(scatter, &key)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The task computing `block` of `stage`, creating it and its dependencies if new.
     fn task(&mut self, stage: usize, block: &[usize]) -> Result<TaskId> {
         if let Some(&t) = self.by_block.get(&(stage, block.to_vec())) {
@@ -285,6 +353,62 @@ impl Lowering {
                     deps.first().map(|&d| self.tasks[d].out_bytes).unwrap_or(0)
                 };
                 (deps, state, state)
+            }
+            (Inputs::Scatter(source), StageKind::Scatter(sc)) => {
+                let source = *source;
+                let (a, naxes) = (sc.spec.axis, sc.spec.naxes);
+                let (g, s) = (block[a], block[a + 1]);
+                let group = &sc.groups[g];
+                let step = group
+                    .touched
+                    .binary_search(&s)
+                    .map_err(|_| Error::invalid("plan", "untouched source block"))?;
+                let mut prev = block.to_vec();
+                let previous = (step > 0).then(|| {
+                    prev[a + 1] = group.touched[step - 1];
+                    prev
+                });
+                let mut src_block = block[..a].to_vec();
+                src_block.push(s);
+                src_block.extend(std::iter::repeat_n(0, naxes - 1));
+                src_block.extend_from_slice(&block[a + 2..]);
+                let other: u64 = (0..sc.source.ndim())
+                    .filter(|&ax| ax < a || ax >= a + naxes)
+                    .zip(block[..a].iter().chain(&block[a + 2..]))
+                    .map(|(ax, &b)| sc.source.lens(ax)[b] as u64)
+                    .product();
+                let bytes =
+                    group.positions.len() as u64 * other * self.stages[stage].dtype.size() as u64;
+                let mut deps = Vec::with_capacity(2);
+                if let Some(p) = previous {
+                    deps.push(self.task(stage, &p)?);
+                }
+                deps.push(self.task(source, &src_block)?);
+                (deps, bytes, bytes)
+            }
+            (Inputs::Extract, StageKind::Extract(ex)) => {
+                let scatter = ex.scatter;
+                let StageKind::Scatter(sc) = &self.stages[scatter].kind else {
+                    return Err(Error::invalid("plan", "extract without a scatter stage"));
+                };
+                let (a, k) = (sc.spec.axis, sc.spec.index_shape.len());
+                let chunk = if k == 0 { 0 } else { block[a] };
+                let g = ex.groups.partition_point(|grp| grp.chunks.end <= chunk);
+                let last = ex.groups[g].touched.last().copied();
+                let bytes = sc.out.block_shape(block).iter().product::<usize>() as u64
+                    * self.stages[stage].dtype.size() as u64;
+                let (outer, inner) = (block[..a].to_vec(), block[a + k..].to_vec());
+                let deps = match last {
+                    Some(s) => {
+                        self.scatter_chains(scatter, &outer, &inner)?;
+                        let mut key = outer;
+                        key.extend([g, s]);
+                        key.extend_from_slice(&inner);
+                        vec![self.task(scatter, &key)?]
+                    }
+                    None => Vec::new(),
+                };
+                (deps, bytes, bytes)
             }
             (Inputs::Rechunk(input), StageKind::Rechunk(r)) => {
                 let input = *input;

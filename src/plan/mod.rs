@@ -14,6 +14,7 @@ pub mod fuse;
 mod lower;
 pub mod rechunk;
 pub mod reduce;
+pub mod scatter;
 
 use std::sync::Arc;
 
@@ -83,6 +84,10 @@ pub enum StageKind {
     Combine(reduce::CombineStage),
     /// Assemble each output block from the input blocks it overlaps.
     Rechunk(rechunk::RechunkStage),
+    /// Scatter a source block's rows into a group buffer (one step of a chain).
+    Scatter(scatter::ScatterStage),
+    /// Cut output chunks of a streaming gather from their group buffers.
+    Extract(scatter::ExtractStage),
     /// Apply a user function to each block of the input stage.
     MapBlocks {
         /// The function.

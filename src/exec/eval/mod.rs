@@ -5,6 +5,7 @@ pub mod gather;
 pub mod generate;
 pub mod rechunk;
 pub mod reduce;
+pub mod scatter;
 pub mod tile_ops;
 
 use std::sync::Arc;
@@ -43,6 +44,11 @@ pub fn run_task(plan: &Plan, task: &Task, deps: &[Arc<Value>]) -> Result<Value> 
             }
         }
         StageKind::Rechunk(r) => rechunk::run(r, stage.dtype, &task.block, deps),
+        StageKind::Scatter(sc) => scatter::scatter_step(sc, stage.dtype, &task.block, deps),
+        StageKind::Extract(ex) => match &plan.stages[ex.scatter].kind {
+            StageKind::Scatter(sc) => scatter::extract(ex, sc, stage.dtype, &task.block, deps),
+            _ => Err(Error::invalid("gather.extract", "no scatter stage")),
+        },
         StageKind::MapBlocks { f, chunks } => {
             let Some(Value::Block(input)) = deps.first().map(|d| &**d) else {
                 return Err(Error::invalid(&f.name, "input is not a block"));

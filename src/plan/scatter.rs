@@ -1,0 +1,166 @@
+//! The streaming gather: for inputs too large to hold whole, each source block is
+//! read once and its rows are scattered into the output groups that need them.
+//!
+//! Output chunks (along the index) are packed into *groups* whose buffers fit a
+//! byte budget. For each group, the positions are counting-sorted by source block
+//! in O(n + m); a chain of scatter steps, one per touched source block, fills the
+//! group's buffer in place; then each output chunk is cut from its group.
+//! The plan holds one entry per index plus one offset per (group, source block):
+//! never one entry per (index, block) pair beyond that.
+
+use std::ops::Range;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::chunks::Chunks;
+use crate::expr::GatherSpec;
+
+/// One group of consecutive output chunks and its positions sorted by source block.
+#[derive(Debug, Serialize)]
+pub struct ScatterGroup {
+    /// Output chunks (along the first index axis) in the group.
+    pub chunks: Range<usize>,
+    /// Index positions the group covers (C order over the index).
+    pub positions: Range<usize>,
+    /// Group-relative positions, sorted by source block (counting sort).
+    #[serde(skip)]
+    pub order: Vec<u32>,
+    /// `order[offsets[s]..offsets[s + 1]]` come from source block `s`.
+    #[serde(skip)]
+    pub offsets: Vec<u32>,
+    /// Source blocks with at least one position, ascending.
+    pub touched: Vec<usize>,
+}
+
+/// The scatter chains of one gather.
+#[derive(Debug, Serialize)]
+pub struct ScatterStage {
+    /// What is gathered.
+    pub spec: Arc<GatherSpec>,
+    /// The input's chunks (axes after the first gathered one are whole).
+    pub source: Chunks,
+    /// The output's chunks.
+    pub out: Chunks,
+    /// The groups.
+    pub groups: Arc<Vec<ScatterGroup>>,
+}
+
+/// Cutting output chunks out of the groups' buffers.
+#[derive(Debug, Serialize)]
+pub struct ExtractStage {
+    /// The scatter stage whose chains it reads.
+    pub scatter: usize,
+    /// The groups (shared with the scatter stage).
+    pub groups: Arc<Vec<ScatterGroup>>,
+}
+
+/// Number of rows of the combined gathered axes per row of the first one.
+pub fn row_factor(spec: &GatherSpec, source_shape: &[usize]) -> usize {
+    source_shape[spec.axis + 1..spec.axis + spec.naxes]
+        .iter()
+        .product()
+}
+
+/// Groups the output chunks of `spec` (chunks `out`) so that each group's
+/// buffer, for the largest outer and inner blocks of `source`, fits `budget` bytes,
+/// and counting-sorts each group's positions by source block.
+pub fn plan_groups(
+    spec: &GatherSpec,
+    source: &Chunks,
+    out: &Chunks,
+    elem_bytes: usize,
+    budget: u64,
+) -> Vec<ScatterGroup> {
+    let a = spec.axis;
+    let k = spec.index_shape.len();
+    let per_row: usize = spec.index_shape.iter().skip(1).product::<usize>().max(1);
+    let other: usize = (0..source.ndim())
+        .filter(|&ax| ax < a || ax >= a + spec.naxes)
+        .map(|ax| source.lens(ax).iter().copied().max().unwrap_or(0))
+        .product::<usize>()
+        .max(1);
+    let bytes_per_position = (other * elem_bytes).max(1) as u64;
+    let factor = row_factor(spec, &source.shape());
+    let offsets = source.offsets(a);
+    let m = source.lens(a).len();
+    let index_chunks: &[usize] = if k == 0 { &[1] } else { out.lens(a) };
+    let mut groups = Vec::new();
+    let mut first_chunk = 0;
+    let mut start = 0;
+    while first_chunk < index_chunks.len() {
+        let mut end_chunk = first_chunk;
+        let mut end = start;
+        loop {
+            let next = end + index_chunks[end_chunk] * per_row;
+            let fits = (next - start) as u64 * bytes_per_position <= budget
+                && next - start <= u32::MAX as usize;
+            if end_chunk > first_chunk && !fits {
+                break;
+            }
+            end = next;
+            end_chunk += 1;
+            if end_chunk == index_chunks.len() {
+                break;
+            }
+        }
+        groups.push(sort_group(
+            &spec.index[start..end],
+            factor,
+            offsets,
+            m,
+            first_chunk..end_chunk,
+            start..end,
+        ));
+        first_chunk = end_chunk;
+        start = end;
+    }
+    groups
+}
+
+/// Counting sort of a group's positions by the source block of their index.
+fn sort_group(
+    index: &[usize],
+    factor: usize,
+    offsets: &[usize],
+    m: usize,
+    chunks: Range<usize>,
+    positions: Range<usize>,
+) -> ScatterGroup {
+    // Regular chunks locate by division; irregular ones by binary search.
+    let first = offsets.get(1).copied().unwrap_or(1).max(1);
+    let regular = (1..m).all(|s| offsets[s] == s * first);
+    let block_of = |l: usize| {
+        let row = l / factor.max(1);
+        if regular {
+            (row / first).min(m - 1)
+        } else {
+            offsets.partition_point(|&o| o <= row) - 1
+        }
+    };
+    let mut counts = vec![0u32; m + 1];
+    for &l in index {
+        counts[block_of(l) + 1] += 1;
+    }
+    for s in 0..m {
+        counts[s + 1] += counts[s];
+    }
+    let offsets_out = counts.clone();
+    let mut order = vec![0u32; index.len()];
+    let mut next = counts;
+    for (p, &l) in index.iter().enumerate() {
+        let s = block_of(l);
+        order[next[s] as usize] = p as u32;
+        next[s] += 1;
+    }
+    let touched = (0..m)
+        .filter(|&s| offsets_out[s + 1] > offsets_out[s])
+        .collect();
+    ScatterGroup {
+        chunks,
+        positions,
+        order,
+        offsets: offsets_out,
+        touched,
+    }
+}
