@@ -15,9 +15,11 @@ pub mod reductions;
 use std::marker::PhantomData;
 use std::sync::Arc;
 
-use ndarray::{ArrayD, IxDyn};
+use std::sync::Mutex;
 
-use crate::block::{write_region, DynArray};
+use ndarray::{ArrayD, ArrayViewMutD, Axis, IxDyn};
+
+use crate::block::DynArray;
 use crate::chunks::{ChunkSpec, Chunks};
 use crate::element::{DType, Element};
 use crate::error::{Error, Result};
@@ -159,8 +161,40 @@ impl<T: Element> Array<T> {
     /// ```
     pub fn compute_with(&self, executor: &Executor) -> Result<ArrayD<T>> {
         let plan = self.plan()?;
-        let values = executor.run(&plan)?;
-        assemble(&plan.chunks, values)
+        if plan.outputs.len() == 1 {
+            let values = executor.run(&plan)?;
+            return single_block(values);
+        }
+        // Workers copy each block into its own region of the result as soon as it
+        // is computed: in parallel, and no block is kept.
+        let mut out = ArrayD::<T>::default(IxDyn(&plan.chunks.shape()));
+        let slots: Vec<Mutex<Option<ArrayViewMutD<T>>>> = block_views(out.view_mut(), &plan.chunks)
+            .into_iter()
+            .map(|v| Mutex::new(Some(v)))
+            .collect();
+        let sink = |i: usize, value: Value| -> Result<()> {
+            let block = as_block::<T>(value)?;
+            let slot = slots
+                .get(i)
+                .and_then(|m| m.lock().ok().and_then(|mut s| s.take()));
+            let mut view =
+                slot.ok_or_else(|| Error::Executor(format!("output block {i} delivered twice")))?;
+            if view.shape() != block.shape() {
+                return Err(Error::invalid(
+                    "compute",
+                    format!(
+                        "block {i} has shape {:?}, expected {:?}",
+                        block.shape(),
+                        view.shape()
+                    ),
+                ));
+            }
+            view.assign(&block);
+            Ok(())
+        };
+        executor.run_into(&plan, &sink)?;
+        drop(slots);
+        Ok(out)
     }
 
     /// Computes every block and returns an array backed by them, so later
@@ -238,38 +272,49 @@ pub(crate) fn rechunk_node(node: &Arc<Node>, chunks: Chunks) -> Arc<Node> {
     }
 }
 
-/// Puts computed blocks (C order of `chunks`) together into one array.
-fn assemble<T: Element>(chunks: &Chunks, values: Vec<Arc<Value>>) -> Result<ArrayD<T>> {
-    let take = |v: Arc<Value>| -> Result<ArrayD<T>> {
-        let block = match Arc::try_unwrap(v) {
-            Ok(Value::Block(b)) => b,
-            Ok(Value::States(_)) => {
-                return Err(Error::invalid("compute", "result is a reduction state"))
-            }
-            Err(shared) => match &*shared {
-                Value::Block(b) => b.clone(),
-                Value::States(_) => {
-                    return Err(Error::invalid("compute", "result is a reduction state"))
-                }
-            },
-        };
-        T::unwrap(block).map_err(|b| Error::DtypeMismatch {
+/// The typed block inside a task's value.
+fn as_block<T: Element>(value: Value) -> Result<ArrayD<T>> {
+    match value {
+        Value::Block(b) => T::unwrap(b).map_err(|b| Error::DtypeMismatch {
             op: "compute".into(),
             expected: T::DTYPE.to_string(),
             found: b.dtype().to_string(),
-        })
-    };
-    let mut values = values;
-    if values.len() == 1 {
-        if let Some(v) = values.pop() {
-            return take(v);
+        }),
+        Value::States(_) => Err(Error::invalid("compute", "result is a reduction state")),
+    }
+}
+
+/// Disjoint mutable views of `view`, one per block of `chunks`, in C order.
+fn block_views<'a, T>(view: ArrayViewMutD<'a, T>, chunks: &Chunks) -> Vec<ArrayViewMutD<'a, T>> {
+    let mut views = vec![view];
+    for axis in 0..chunks.ndim() {
+        let lens = chunks.lens(axis);
+        let mut next = Vec::with_capacity(views.len() * lens.len());
+        for v in views {
+            let mut rest = v;
+            for &len in &lens[..lens.len() - 1] {
+                let (head, tail) = rest.split_at(Axis(axis), len);
+                next.push(head);
+                rest = tail;
+            }
+            next.push(rest);
         }
+        views = next;
     }
-    let mut out = ArrayD::<T>::default(IxDyn(&chunks.shape()));
-    for (i, v) in values.into_iter().enumerate() {
-        let block = take(v)?;
-        let ranges = chunks.block_ranges(&chunks.unravel(i));
-        write_region(&mut out, &ranges, &block);
+    views
+}
+
+/// The single computed block of a one-block result.
+fn single_block<T: Element>(values: Vec<Arc<Value>>) -> Result<ArrayD<T>> {
+    let value = values
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::Executor("no result".into()))?;
+    match Arc::try_unwrap(value) {
+        Ok(v) => as_block(v),
+        Err(shared) => match &*shared {
+            Value::Block(b) => as_block(Value::Block(b.clone())),
+            Value::States(_) => Err(Error::invalid("compute", "result is a reduction state")),
+        },
     }
-    Ok(out)
 }

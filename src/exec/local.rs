@@ -15,7 +15,7 @@ use std::sync::{Arc, Condvar, Mutex};
 use crate::error::{Error, Result};
 use crate::exec::eval::run_task;
 use crate::exec::progress::Bar;
-use crate::exec::{Progress, Value};
+use crate::exec::{Progress, Sink, Value};
 use crate::plan::{Plan, TaskId};
 
 struct Shared {
@@ -30,12 +30,15 @@ struct Shared {
     bar: Bar,
 }
 
-/// Runs `plan` with `threads` workers (rayon's global pool when `None`).
+/// Runs `plan` with `threads` workers (rayon's global pool when `None`). With a
+/// `sink`, each output is handed to it by the worker that computed it (and not
+/// kept); otherwise the outputs are returned in order.
 pub fn run(
     plan: &Plan,
     threads: Option<usize>,
     limit: u64,
     progress: Progress,
+    sink: Option<&Sink>,
 ) -> Result<Vec<Arc<Value>>> {
     if let Some((t, task)) = plan
         .tasks
@@ -60,8 +63,12 @@ pub fn run(
             consumers_left[d] += 1;
         }
     }
-    for &o in &plan.outputs {
-        consumers_left[o] += 1; // held for the caller
+    let mut output_of: Vec<Option<usize>> = vec![None; n];
+    for (i, &o) in plan.outputs.iter().enumerate() {
+        output_of[o] = Some(i);
+        if sink.is_none() {
+            consumers_left[o] += 1; // held for the caller
+        }
     }
     let ready = (0..n)
         .filter(|&t| missing_deps[t] == 0)
@@ -79,7 +86,7 @@ pub fn run(
         bar: Bar::new(progress, n),
     });
     let wake = Condvar::new();
-    let work = || worker(plan, &dependents, limit, &shared, &wake);
+    let work = || worker(plan, &dependents, &output_of, sink, limit, &shared, &wake);
     match threads {
         Some(k) => {
             let pool = rayon::ThreadPoolBuilder::new()
@@ -105,6 +112,9 @@ pub fn run(
     if let Some(e) = state.error {
         return Err(e);
     }
+    if sink.is_some() {
+        return Ok(Vec::new());
+    }
     plan.outputs
         .iter()
         .map(|&o| {
@@ -123,6 +133,8 @@ fn describe(plan: &Plan, t: TaskId) -> String {
 fn worker(
     plan: &Plan,
     dependents: &[Vec<TaskId>],
+    output_of: &[Option<usize>],
+    sink: Option<&Sink>,
     limit: u64,
     shared: &Mutex<Shared>,
     wake: &Condvar,
@@ -171,6 +183,11 @@ fn worker(
             ))
         };
         drop(deps);
+        // Outputs go to the sink from this thread, in parallel with other tasks.
+        let outcome = match (outcome, output_of[t], sink) {
+            (Ok(value), Some(i), Some(sink)) => sink(i, value).map(|()| None),
+            (outcome, _, _) => outcome.map(Some),
+        };
 
         s = match shared.lock() {
             Ok(g) => g,
@@ -180,8 +197,10 @@ fn worker(
         s.bytes_in_flight -= task.work_bytes;
         match outcome {
             Ok(value) => {
-                s.bytes_in_flight += task.out_bytes;
-                s.results[t] = Some(Arc::new(value));
+                if let Some(value) = value {
+                    s.bytes_in_flight += task.out_bytes;
+                    s.results[t] = Some(Arc::new(value));
+                }
                 for &d in &task.deps {
                     s.consumers_left[d] -= 1;
                     if s.consumers_left[d] == 0 {

@@ -27,6 +27,10 @@ pub enum Value {
     States(StateBlock),
 }
 
+/// Receives output `i` of a plan as soon as it is computed, on the worker thread
+/// that computed it.
+pub type Sink<'a> = dyn Fn(usize, Value) -> Result<()> + Sync + 'a;
+
 /// Environment variable setting the default memory limit, e.g. `8GiB`.
 pub const MEMORY_LIMIT_ENV: &str = "NDCHUNK_MEMORY_LIMIT";
 
@@ -123,13 +127,23 @@ impl Executor {
 
     /// Runs `plan` and returns the values of its output tasks, in order.
     pub fn run(&self, plan: &Plan) -> Result<Vec<Arc<Value>>> {
+        self.execute(plan, None)
+    }
+
+    /// Runs `plan`, handing output `i` to `sink` as soon as it is computed (in
+    /// parallel, on worker threads); outputs are not kept.
+    pub fn run_into(&self, plan: &Plan, sink: &Sink) -> Result<()> {
+        self.execute(plan, Some(sink)).map(|_| ())
+    }
+
+    fn execute(&self, plan: &Plan, sink: Option<&Sink>) -> Result<Vec<Arc<Value>>> {
         match &self.kind {
             ExecutorKind::Local(o) => {
                 let limit = match o.memory_limit {
                     Some(l) => l,
                     None => default_memory_limit()?,
                 };
-                local::run(plan, o.threads, limit, o.progress)
+                local::run(plan, o.threads, limit, o.progress, sink)
             }
         }
     }

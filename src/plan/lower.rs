@@ -8,7 +8,7 @@ use crate::error::{Error, Result};
 use crate::expr::{GatherSpec, Node, NodeId, Op, ReduceSpec};
 use crate::plan::fuse::{broadcast_block, compile, is_resident};
 use crate::plan::rechunk::{box_indices, RechunkStage};
-use crate::plan::reduce::{level_factors, streams, CombineStage, STATE_BYTES};
+use crate::plan::reduce::{contiguous_runs, level_factors, CombineStage, STATE_BYTES};
 use crate::plan::scatter::{plan_groups, ExtractStage, ScatterStage};
 use crate::plan::{FusedStage, GatherFrom, LeafSource, Plan, Stage, StageKind, Task, TaskId};
 
@@ -318,7 +318,7 @@ impl Lowering {
                             .map(|(_, &n)| n as u64)
                             .product();
                         let state = kept * STATE_BYTES;
-                        let block = if streams(&block_shape, &spec.axes) {
+                        let block = if contiguous_runs(&block_shape, &spec.axes).is_some() {
                             0
                         } else {
                             value_bytes

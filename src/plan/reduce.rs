@@ -76,13 +76,24 @@ pub fn level_factors(grid: &[usize], axes: &[usize], split_every: usize) -> Vec<
         .collect()
 }
 
-/// True when a block of `block_shape` reduces to a single position, so it can be
-/// reduced tile by tile as the fused program produces it.
-pub fn streams(block_shape: &[usize], axes: &[usize]) -> bool {
-    block_shape
-        .iter()
-        .enumerate()
-        .all(|(a, &n)| axes.contains(&a) || n == 1)
+/// The run length when each kept position of a block of `block_shape` reduced
+/// over `axes` owns one contiguous C-order run of elements (every reduced axis
+/// longer than 1 comes after every kept axis longer than 1). Such a block is
+/// reduced tile by tile as the fused program produces it, without being
+/// materialised.
+pub fn contiguous_runs(block_shape: &[usize], axes: &[usize]) -> Option<usize> {
+    let mut reduced_seen = false;
+    for (a, &n) in block_shape.iter().enumerate() {
+        if n == 1 {
+            continue;
+        }
+        if axes.contains(&a) {
+            reduced_seen = true;
+        } else if reduced_seen {
+            return None;
+        }
+    }
+    Some(axes.iter().map(|&a| block_shape[a]).product())
 }
 
 /// Bytes of one reduction state per kept position (`size_of::<exec::State>()`,

@@ -10,13 +10,13 @@ use smallvec::SmallVec;
 use crate::block::{DynArray, Tile};
 use crate::element::{DType, Element};
 use crate::error::{Error, Result};
-use crate::exec::eval::gather::{flat_range, gather_block};
+use crate::exec::eval::gather::{flat_range, gather_block, gather_rows};
 use crate::exec::eval::generate::GenStream;
 use crate::exec::eval::reduce::{block_states, identity, merge, Reducible, State, StateBlock};
 use crate::exec::eval::tile_ops::{apply, splat};
 use crate::exec::Value;
 use crate::plan::fuse::broadcast_block;
-use crate::plan::reduce::streams;
+use crate::plan::reduce::contiguous_runs;
 use crate::plan::{FusedStage, GatherFrom, Instr, Leaf, LeafSource};
 
 /// Elements per tile: small enough that a program's registers stay in L1/L2.
@@ -26,14 +26,72 @@ pub const TILE: usize = 2048;
 enum LeafData<'a> {
     /// A contiguous C-order run of `data` starting at flat position `start`.
     Flat { data: &'a DynArray, start: usize },
+    /// Output rows of `row_len` elements, each a contiguous run of `data` found
+    /// by `map`: a gather or a broadcast read in place, never materialised.
+    Rows {
+        data: &'a DynArray,
+        row_len: usize,
+        map: RowMap,
+    },
     /// Values generated as the tiles go.
     Stream(GenStream),
+}
+
+/// Where output row `r` of a [`LeafData::Rows`] leaf starts in its data.
+#[allow(missing_docs)] // the fields are described on each variant
+pub enum RowMap {
+    /// At `base + selected[r] * stride` (a gather of whole inner runs).
+    Gather {
+        selected: Vec<usize>,
+        base: usize,
+        stride: usize,
+    },
+    /// At `start + sum(index[a] * strides[a])`, `r` unravelled over `rows_shape`
+    /// (a broadcast: stride 0 on broadcast axes).
+    Broadcast {
+        rows_shape: Vec<usize>,
+        strides: Vec<usize>,
+        start: usize,
+    },
+}
+
+impl RowMap {
+    #[inline]
+    fn offset(&self, r: usize) -> usize {
+        match self {
+            RowMap::Gather {
+                selected,
+                base,
+                stride,
+            } => base + selected[r] * stride,
+            RowMap::Broadcast {
+                rows_shape,
+                strides,
+                start,
+            } => {
+                let (mut rem, mut off) = (r, *start);
+                for a in (0..rows_shape.len()).rev() {
+                    let n = rows_shape[a].max(1);
+                    off += (rem % n) * strides[a];
+                    rem /= n;
+                }
+                off
+            }
+        }
+    }
+}
+
+/// Where a prepared leaf's data lives.
+enum Data<'a> {
+    Borrowed(&'a DynArray),
+    Owned(usize),
 }
 
 /// A leaf before the owned copies it needs are made.
 enum Prepared<'a> {
     Borrowed(&'a DynArray, usize),
     Owned(usize),
+    Rows(Data<'a>, usize, RowMap),
     Stream(GenStream),
 }
 
@@ -66,63 +124,80 @@ pub fn run(f: &FusedStage, dtype: DType, block: &[usize], deps: &[Arc<Value>]) -
                 data: &owned[i],
                 start: 0,
             },
+            Prepared::Rows(data, row_len, map) => LeafData::Rows {
+                data: match data {
+                    Data::Borrowed(d) => d,
+                    Data::Owned(i) => &owned[i],
+                },
+                row_len,
+                map,
+            },
             Prepared::Stream(s) => LeafData::Stream(s),
         })
         .collect();
 
     let total: usize = shape.iter().product();
-    match &f.reduce {
-        Some(spec) if streams(&shape, &spec.axes) => {
-            let index_of = |p: usize| -> i64 {
-                if spec.flat {
-                    let mut rem = p;
-                    let mut local = vec![0; shape.len()];
-                    for a in (0..shape.len()).rev() {
-                        local[a] = rem % shape[a].max(1);
-                        rem /= shape[a].max(1);
-                    }
-                    (0..shape.len()).fold(0i64, |acc, a| {
-                        acc * f.full_shape[a] as i64 + (offset[a] + local[a]) as i64
-                    })
-                } else {
-                    spec.axes.first().map(|&a| offset[a] as i64).unwrap_or(0) + p as i64
-                }
-            };
-            let mut acc: Option<State> = None;
-            run_tiles(f, &mut leaves, total, |tile, p, n| {
-                let s = with_dtype!(dtype, T => T::state(spec.kind, &T::tile(tile)[..n], &|i| index_of(p + i)))?;
-                acc = Some(match acc {
-                    Some(a) => merge(spec.kind, a, s),
-                    None => s,
-                });
-                Ok(())
-            })?;
-            let state = match acc.or_else(|| identity(spec.kind, dtype)) {
-                Some(s) => s,
-                None => {
-                    return Err(Error::EmptyReduction {
-                        op: spec.kind.name().into(),
-                        axes: spec.axes.clone(),
-                        shape,
-                    })
-                }
-            };
-            let kept = shape
-                .iter()
-                .enumerate()
-                .map(|(a, &n)| if spec.axes.contains(&a) { 1 } else { n })
-                .collect();
-            Ok(Value::States(StateBlock {
-                shape: kept,
-                states: vec![state],
-            }))
+    let spec = match &f.reduce {
+        None => return Ok(Value::Block(collect_block(f, &mut leaves, dtype, &shape)?)),
+        Some(spec) => spec,
+    };
+    let Some(run) = contiguous_runs(&shape, &spec.axes) else {
+        let values = collect_block(f, &mut leaves, dtype, &shape)?;
+        return Ok(Value::States(block_states(spec, &values, &offset)?));
+    };
+    // Each kept position owns the run [k * run, (k + 1) * run): fold the program's
+    // output tiles straight into per-position states.
+    let kept_shape: Vec<usize> = shape
+        .iter()
+        .enumerate()
+        .map(|(a, &n)| if spec.axes.contains(&a) { 1 } else { n })
+        .collect();
+    let mut states: Vec<Option<State>> = vec![None; kept_shape.iter().product()];
+    let index_of = |q: usize| -> i64 {
+        if spec.flat {
+            let mut rem = q;
+            let mut local = vec![0; shape.len()];
+            for a in (0..shape.len()).rev() {
+                local[a] = rem % shape[a].max(1);
+                rem /= shape[a].max(1);
+            }
+            (0..shape.len()).fold(0i64, |acc, a| {
+                acc * f.full_shape[a] as i64 + (offset[a] + local[a]) as i64
+            })
+        } else {
+            spec.axes.first().map(|&a| offset[a] as i64).unwrap_or(0) + (q % run.max(1)) as i64
         }
-        Some(spec) => {
-            let values = collect_block(f, &mut leaves, dtype, &shape)?;
-            Ok(Value::States(block_states(spec, &values, &offset)?))
+    };
+    run_tiles(f, &mut leaves, total, |tile, p, n| {
+        let mut done = 0;
+        while done < n {
+            let q = p + done;
+            let (k, j) = (q / run, q % run);
+            let seg = (run - j).min(n - done);
+            let s = with_dtype!(dtype, T => T::state(spec.kind, &T::tile(tile)[done..done + seg], &|i| index_of(q + i)))?;
+            states[k] = Some(match states[k] {
+                Some(a) => merge(spec.kind, a, s),
+                None => s,
+            });
+            done += seg;
         }
-        None => Ok(Value::Block(collect_block(f, &mut leaves, dtype, &shape)?)),
-    }
+        Ok(())
+    })?;
+    let states = states
+        .into_iter()
+        .map(|s| {
+            s.or_else(|| identity(spec.kind, dtype))
+                .ok_or_else(|| Error::EmptyReduction {
+                    op: spec.kind.name().into(),
+                    axes: spec.axes.clone(),
+                    shape: shape.clone(),
+                })
+        })
+        .collect::<Result<Vec<State>>>()?;
+    Ok(Value::States(StateBlock {
+        shape: kept_shape,
+        states,
+    }))
 }
 
 fn collect_block(
@@ -196,8 +271,56 @@ fn fill_leaf(leaf: &mut LeafData, p: usize, n: usize, out: &mut Tile) -> Result<
             });
             Ok(())
         }
+        LeafData::Rows { data, row_len, map } => {
+            dyn_match!(*data, a: T => {
+                let src = a.as_slice().ok_or_else(|| Error::invalid("fused", "leaf is not contiguous"))?;
+                let o = T::tile_mut(out);
+                o.clear();
+                let mut q = p;
+                while q < p + n {
+                    let (r, c) = (q / *row_len, q % *row_len);
+                    let seg = (*row_len - c).min(p + n - q);
+                    let from = map.offset(r) + c;
+                    o.extend_from_slice(&src[from..from + seg]);
+                    q += seg;
+                }
+            });
+            Ok(())
+        }
         LeafData::Stream(s) => s.fill(n, out),
     }
+}
+
+/// The row map reading a compact C-order block of `leaf_shape` (padded to the
+/// output's axes) broadcast to `out_shape`, when its last axis is not broadcast.
+fn broadcast_rows(
+    leaf_shape: &[usize],
+    out_shape: &[usize],
+    start: usize,
+) -> Option<(usize, RowMap)> {
+    let nd = out_shape.len();
+    if nd == 0 || leaf_shape[nd - 1] != out_shape[nd - 1] {
+        return None;
+    }
+    let mut strides = vec![0; nd - 1];
+    let mut s = leaf_shape[nd - 1];
+    for a in (0..nd - 1).rev() {
+        strides[a] = if leaf_shape[a] == 1 && out_shape[a] != 1 {
+            0
+        } else {
+            s
+        };
+        s *= leaf_shape[a];
+    }
+    let rows_shape = out_shape[..nd - 1].to_vec();
+    Some((
+        out_shape[nd - 1],
+        RowMap::Broadcast {
+            rows_shape,
+            strides,
+            start,
+        },
+    ))
 }
 
 /// Shape `leaf` with leading ones so it lines up with an output of `ndim` axes.
@@ -220,14 +343,21 @@ fn prepare<'a>(
     let src_chunks = leaf.source_chunks();
     let src_block = leaf.source_block(&leaf_block);
     let src_shape = src_chunks.block_shape(&src_block);
-    let same = padded(&leaf_shape, out_shape.len()) == out_shape;
+    let padded_leaf = padded(&leaf_shape, out_shape.len());
+    let same = padded_leaf == out_shape;
+    // A broadcast leaf whose last axis is not broadcast is read row by row from
+    // its compact data; others are materialised at the output's shape.
+    let rows = broadcast_rows(&padded_leaf, out_shape, 0);
     let mut keep = |a: DynArray| -> Result<Prepared<'a>> {
-        let a = if same {
-            standard(a)
-        } else {
-            broadcast(&reshaped(a, &leaf_shape)?, out_shape)?
-        };
-        owned.push(a);
+        if same {
+            owned.push(standard(a));
+            return Ok(Prepared::Owned(owned.len() - 1));
+        }
+        if let Some((row_len, map)) = broadcast_rows(&padded_leaf, out_shape, 0) {
+            owned.push(standard(a));
+            return Ok(Prepared::Rows(Data::Owned(owned.len() - 1), row_len, map));
+        }
+        owned.push(broadcast(&reshaped(a, &leaf_shape)?, out_shape)?);
         Ok(Prepared::Owned(owned.len() - 1))
     };
     match &leaf.source {
@@ -235,17 +365,21 @@ fn prepare<'a>(
             let ranges = src_chunks.block_ranges(&src_block);
             match contiguous_start(arr, &ranges) {
                 Some(start) if same => Ok(Prepared::Borrowed(arr, start)),
-                _ => keep(arr.region(&ranges)),
+                Some(start) => match broadcast_rows(&padded_leaf, out_shape, start) {
+                    Some((row_len, map)) => Ok(Prepared::Rows(Data::Borrowed(arr), row_len, map)),
+                    None => keep(arr.region(&ranges)),
+                },
+                None => keep(arr.region(&ranges)),
             }
         }
         LeafSource::Persisted(blocks) => {
             let b = blocks
                 .get(src_chunks.ravel(&src_block))
                 .ok_or_else(|| Error::invalid("persisted", format!("no block {src_block:?}")))?;
-            borrow_or_keep(b, same, keep)
+            borrow_or_keep(b, same, rows, keep)
         }
         LeafSource::Stage(_) => match deps.next().map(|v| &**v) {
-            Some(Value::Block(b)) => borrow_or_keep(b, same, keep),
+            Some(Value::Block(b)) => borrow_or_keep(b, same, rows, keep),
             _ => Err(missing_input()),
         },
         LeafSource::Generate(g) => {
@@ -282,13 +416,18 @@ fn prepare<'a>(
                     _ => return Err(missing_input()),
                 },
             };
-            keep(gather_block(
-                spec,
-                source_shape,
-                input,
-                &src_chunks,
-                &src_block,
-            )?)
+            match gather_rows(spec, source_shape, &src_chunks, &src_block) {
+                Some((row_len, map)) if same => {
+                    Ok(Prepared::Rows(Data::Borrowed(input), row_len, map))
+                }
+                _ => keep(gather_block(
+                    spec,
+                    source_shape,
+                    input,
+                    &src_chunks,
+                    &src_block,
+                )?),
+            }
         }
     }
 }
@@ -313,13 +452,14 @@ fn reshaped(a: DynArray, shape: &[usize]) -> Result<DynArray> {
 fn borrow_or_keep<'a>(
     b: &'a DynArray,
     same: bool,
+    rows: Option<(usize, RowMap)>,
     keep: impl FnOnce(DynArray) -> Result<Prepared<'a>>,
 ) -> Result<Prepared<'a>> {
     let contiguous = dyn_match!(b, a: T => a.is_standard_layout());
-    if same && contiguous {
-        Ok(Prepared::Borrowed(b, 0))
-    } else {
-        keep(b.clone())
+    match (contiguous, same, rows) {
+        (true, true, _) => Ok(Prepared::Borrowed(b, 0)),
+        (true, false, Some((row_len, map))) => Ok(Prepared::Rows(Data::Borrowed(b), row_len, map)),
+        _ => keep(b.clone()),
     }
 }
 

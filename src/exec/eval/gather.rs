@@ -9,6 +9,7 @@ use crate::block::DynArray;
 use crate::chunks::Chunks;
 use crate::element::Element;
 use crate::error::{Error, Result};
+use crate::exec::eval::fused::RowMap;
 use crate::expr::GatherSpec;
 use crate::plan::rechunk::box_indices;
 
@@ -44,6 +45,43 @@ fn box_positions(shape: &[usize], ranges: &[Range<usize>]) -> Vec<usize> {
         .iter()
         .map(|ix| ix.iter().zip(shape).fold(0, |acc, (&i, &n)| acc * n + i))
         .collect()
+}
+
+/// When block `block` of the gather is, row by row, whole inner runs of one outer
+/// position of the input (always so for a gather along axis 0 of an input not
+/// split along its inner axes), the row length and the map to read it in place.
+pub fn gather_rows(
+    spec: &GatherSpec,
+    source_shape: &[usize],
+    chunks: &Chunks,
+    block: &[usize],
+) -> Option<(usize, RowMap)> {
+    let ranges = chunks.block_ranges(block);
+    let (a, k) = (spec.axis, spec.index_shape.len());
+    let outer = box_positions(&source_shape[..a], &ranges[..a]);
+    let inner_shape = &source_shape[a + spec.naxes..];
+    let inner = flat_range(inner_shape, &ranges[a + k..])?;
+    let [o] = outer.as_slice() else { return None };
+    let len: usize = source_shape[a..a + spec.naxes].iter().product();
+    let inner_len: usize = inner_shape.iter().product();
+    let index_ranges = &ranges[a..a + k];
+    let selected: Vec<usize> = match flat_range(&spec.index_shape, index_ranges) {
+        Some(r) => spec.index[r].to_vec(),
+        None => box_positions(&spec.index_shape, index_ranges)
+            .into_iter()
+            .map(|p| spec.index[p])
+            .collect(),
+    };
+    (!inner.is_empty()).then(|| {
+        (
+            inner.len(),
+            RowMap::Gather {
+                selected,
+                base: o * len * inner_len + inner.start,
+                stride: inner_len,
+            },
+        )
+    })
 }
 
 /// Block `block` (of the gather output chunked by `chunks`) of `spec` applied to
