@@ -66,7 +66,11 @@ pub fn gather_axis<T: Copy>(
     out.reserve(outer.len() * idx.len() * inner.len());
     for o in outer {
         let base = o * len * inner_len;
-        if whole_inner {
+        if inner_len == 1 && whole_inner {
+            // Single elements: a plain indexed loop beats run detection.
+            let src = &src[base..base + len];
+            out.extend(idx.iter().map(|&i| src[i]));
+        } else if whole_inner {
             for (start, run) in runs(idx) {
                 let from = base + start * inner_len;
                 out.extend_from_slice(&src[from..from + run * inner_len]);

@@ -103,15 +103,21 @@ pub fn run(f: &FusedStage, dtype: DType, block: &[usize], deps: &[Arc<Value>]) -
     let mut owned: Vec<DynArray> = Vec::new();
     let mut prepared = Vec::with_capacity(f.leaves.len());
     let mut next_dep = deps.iter();
+    // A bare leaf is the result itself: it is built as a block, not tile by tile.
+    let bare = f.reduce.is_none() && matches!(f.program.instrs.as_slice(), [Instr::Leaf(0)]);
     for leaf in &f.leaves {
-        prepared.push(prepare(leaf, block, &shape, &mut next_dep, &mut owned)?);
+        prepared.push(prepare(
+            leaf,
+            block,
+            &shape,
+            bare,
+            &mut next_dep,
+            &mut owned,
+        )?);
     }
     // A bare copy of a block made for this task (a user block, a non-contiguous
     // region) is the result itself.
-    let bare_copy = f.reduce.is_none()
-        && matches!(f.program.instrs.as_slice(), [Instr::Leaf(0)])
-        && matches!(prepared.first(), Some(Prepared::Owned(0)));
-    if bare_copy {
+    if bare && matches!(prepared.first(), Some(Prepared::Owned(0))) {
         if let Some(block) = owned.pop() {
             return Ok(Value::Block(block));
         }
@@ -334,6 +340,7 @@ fn prepare<'a>(
     leaf: &'a Leaf,
     block: &[usize],
     out_shape: &[usize],
+    bare: bool,
     deps: &mut std::slice::Iter<'a, Arc<Value>>,
     owned: &mut Vec<DynArray>,
 ) -> Result<Prepared<'a>> {
@@ -417,7 +424,7 @@ fn prepare<'a>(
                 },
             };
             match gather_rows(spec, source_shape, &src_chunks, &src_block) {
-                Some((row_len, map)) if same => {
+                Some((row_len, map)) if same && !bare => {
                     Ok(Prepared::Rows(Data::Borrowed(input), row_len, map))
                 }
                 _ => keep(gather_block(
