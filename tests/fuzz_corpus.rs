@@ -29,30 +29,26 @@ fn corpus(target: &str) -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
-#[test]
-fn chunks_locate_corpus_replays_cleanly() {
-    let inputs = corpus("chunks_locate");
+/// Runs `check` on every input of `target`'s corpus.
+fn replay(target: &str, check: fn(&[u8])) {
+    let inputs = corpus(target);
     assert!(
         inputs.len() >= 10,
-        "the corpus should hold seed inputs, found {}",
+        "the {target} corpus should hold seed inputs, found {}",
         inputs.len()
     );
     for (name, data) in inputs {
-        let outcome = std::panic::catch_unwind(|| chunks_locate::check(&data));
+        let outcome = std::panic::catch_unwind(|| check(&data));
         assert!(outcome.is_ok(), "corpus input {name} fails the check");
     }
 }
 
 #[test]
+fn chunks_locate_corpus_replays_cleanly() {
+    replay("chunks_locate", chunks_locate::check);
+}
+
+#[test]
 fn gather_corpus_replays_cleanly() {
-    let inputs = corpus("gather");
-    assert!(
-        inputs.len() >= 10,
-        "the corpus should hold seed inputs, found {}",
-        inputs.len()
-    );
-    for (name, data) in inputs {
-        let outcome = std::panic::catch_unwind(|| gather::check(&data));
-        assert!(outcome.is_ok(), "corpus input {name} fails the check");
-    }
+    replay("gather", gather::check);
 }

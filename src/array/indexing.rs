@@ -272,6 +272,26 @@ impl<T: Element> Array<T> {
         Ok(Array::from_node(node))
     }
 
+    /// The gather of the positions where `keep` is true over `naxes` axes from `axis`.
+    fn gather_true(
+        &self,
+        axis: usize,
+        naxes: usize,
+        keep: &[bool],
+        computed: bool,
+        op: &str,
+    ) -> Result<Array<T>> {
+        let pos: Vec<usize> = keep
+            .iter()
+            .enumerate()
+            .filter(|(_, &k)| k)
+            .map(|(i, _)| i)
+            .collect();
+        let n = pos.len();
+        let origin = mask_origin(op, computed, n, keep.len());
+        self.gather(axis, naxes, pos, vec![n], origin)
+    }
+
     /// Elements at positions `idx` along `axis`, in the order given, repeats and
     /// negatives (which wrap) allowed, as NumPy's `take`. An `idx` with several
     /// dimensions replaces the axis by its dimensions.
@@ -407,15 +427,7 @@ impl<T: Element> Array<T> {
                 ),
             ));
         }
-        let pos: Vec<usize> = values
-            .iter()
-            .enumerate()
-            .filter(|(_, &k)| k)
-            .map(|(i, _)| i)
-            .collect();
-        let origin = mask_origin("mask", computed, pos.len(), len);
-        let n = pos.len();
-        self.gather(axis.0, 1, pos, vec![n], origin)
+        self.gather_true(axis.0, 1, &values, computed, "mask")
     }
 
     /// The elements where `keep` (same shape) is true, in C order, as a 1-d array
@@ -435,15 +447,7 @@ impl<T: Element> Array<T> {
             });
         }
         let (values, computed) = keep.values()?;
-        let pos: Vec<usize> = values
-            .iter()
-            .enumerate()
-            .filter(|(_, &k)| k)
-            .map(|(i, _)| i)
-            .collect();
-        let origin = mask_origin("filter", computed, pos.len(), values.len());
-        let n = pos.len();
-        self.gather(0, self.ndim(), pos, vec![n], origin)
+        self.gather_true(0, self.ndim(), &values, computed, "filter")
     }
 
     /// A random reordering along `axis`, the same for the same seed.

@@ -47,6 +47,17 @@ fn box_positions(shape: &[usize], ranges: &[Range<usize>]) -> Vec<usize> {
         .collect()
 }
 
+/// The input positions a block reads: the index entries in the box `index_ranges`.
+fn selected_indices(spec: &GatherSpec, index_ranges: &[Range<usize>]) -> Vec<usize> {
+    match flat_range(&spec.index_shape, index_ranges) {
+        Some(r) => spec.index[r].to_vec(),
+        None => box_positions(&spec.index_shape, index_ranges)
+            .into_iter()
+            .map(|p| spec.index[p])
+            .collect(),
+    }
+}
+
 /// When block `block` of the gather is, row by row, whole inner runs of one outer
 /// position of the input (always so for a gather along axis 0 of an input not
 /// split along its inner axes), the row length and the map to read it in place.
@@ -65,13 +76,7 @@ pub fn gather_rows(
     let len: usize = source_shape[a..a + spec.naxes].iter().product();
     let inner_len: usize = inner_shape.iter().product();
     let index_ranges = &ranges[a..a + k];
-    let selected: Vec<usize> = match flat_range(&spec.index_shape, index_ranges) {
-        Some(r) => spec.index[r].to_vec(),
-        None => box_positions(&spec.index_shape, index_ranges)
-            .into_iter()
-            .map(|p| spec.index[p])
-            .collect(),
-    };
+    let selected = selected_indices(spec, index_ranges);
     (!inner.is_empty()).then(|| {
         (
             inner.len(),
@@ -111,13 +116,7 @@ pub fn gather_block(
     let inner_len: usize = inner_shape.iter().product();
     let index_ranges = &ranges[a..a + k];
     let inner_ranges = &ranges[a + k..];
-    let selected: Vec<usize> = match flat_range(&spec.index_shape, index_ranges) {
-        Some(r) => spec.index[r].to_vec(),
-        None => box_positions(&spec.index_shape, index_ranges)
-            .into_iter()
-            .map(|p| spec.index[p])
-            .collect(),
-    };
+    let selected = selected_indices(spec, index_ranges);
     let outer = box_positions(outer_shape, &ranges[..a]);
     let inner = flat_range(inner_shape, inner_ranges);
     dyn_match!(src, s: T => {
