@@ -141,21 +141,22 @@ fn cpu_seconds() -> f64 {
     (get(11) + get(12)) / USER_HZ
 }
 
-/// Non-idle, non-iowait jiffies of the whole machine (first line of /proc/stat).
-fn busy_jiffies() -> u64 {
-    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+/// Total and idle + iowait jiffies of the whole machine (first line of /proc/stat).
+fn cpu_jiffies() -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/stat").ok()?;
     let v: Vec<u64> = stat
         .lines()
-        .next()
-        .unwrap_or("")
+        .next()?
         .split_whitespace()
         .skip(1)
         .filter_map(|t| t.parse().ok())
         .collect();
-    if v.len() < 5 {
-        return 0;
-    }
-    v.iter().sum::<u64>() - v[3] - v[4]
+    (v.len() >= 5).then(|| (v.iter().sum(), v[3] + v[4]))
+}
+
+/// Non-idle, non-iowait jiffies of the whole machine.
+fn busy_jiffies() -> u64 {
+    cpu_jiffies().map(|(total, idle)| total - idle).unwrap_or(0)
 }
 
 /// Samples VmRSS every `interval` in a background thread (psutil-equivalent).
@@ -599,21 +600,7 @@ fn run_child(args: &Args, workload: &str) -> String {
 
 /// Fraction of all CPUs busy over `interval` (from /proc/stat).
 fn cpu_busy_fraction(interval: Duration) -> f64 {
-    let snap = || -> (u64, u64) {
-        let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
-        let v: Vec<u64> = stat
-            .lines()
-            .next()
-            .unwrap_or("")
-            .split_whitespace()
-            .skip(1)
-            .filter_map(|t| t.parse().ok())
-            .collect();
-        if v.len() < 5 {
-            return (1, 1);
-        }
-        (v.iter().sum(), v[3] + v[4])
-    };
+    let snap = || cpu_jiffies().unwrap_or((1, 1));
     let (t0, i0) = snap();
     thread::sleep(interval);
     let (t1, i1) = snap();

@@ -467,13 +467,20 @@ fn auto_chunks(shape: &[usize], dtype: DType, target: u64, axes: &[AxisChunks]) 
 
 /// The chunk size for `ChunkSpec::Auto`: `NDCHUNK_CHUNK_SIZE` if set, else 128 MiB.
 pub fn chunk_bytes_from_env() -> Result<u64> {
-    match std::env::var(CHUNK_SIZE_ENV) {
-        Ok(v) => parse_bytes(&v).map_err(|message| Error::Environment {
-            name: CHUNK_SIZE_ENV.into(),
-            value: v.clone(),
-            message,
-        }),
-        Err(_) => Ok(DEFAULT_CHUNK_BYTES),
+    Ok(bytes_from_env(CHUNK_SIZE_ENV)?.unwrap_or(DEFAULT_CHUNK_BYTES))
+}
+
+/// The byte size in environment variable `name` (see [`parse_bytes`]), if set.
+pub fn bytes_from_env(name: &str) -> Result<Option<u64>> {
+    match std::env::var(name) {
+        Ok(v) => parse_bytes(&v)
+            .map(Some)
+            .map_err(|message| Error::Environment {
+                name: name.into(),
+                value: v.clone(),
+                message,
+            }),
+        Err(_) => Ok(None),
     }
 }
 

@@ -12,8 +12,8 @@ mod progress;
 use std::sync::Arc;
 
 use crate::block::DynArray;
-use crate::chunks::parse_bytes;
-use crate::error::{Error, Result};
+use crate::chunks::bytes_from_env;
+use crate::error::Result;
 use crate::plan::Plan;
 
 pub use eval::reduce::{State, StateBlock};
@@ -152,14 +152,8 @@ impl Executor {
 /// The memory limit from `NDCHUNK_MEMORY_LIMIT`, else half the machine's memory
 /// (`MemTotal` in `/proc/meminfo`), else [`DEFAULT_MEMORY_LIMIT`].
 pub fn default_memory_limit() -> Result<u64> {
-    match std::env::var(MEMORY_LIMIT_ENV) {
-        Ok(v) => parse_bytes(&v).map_err(|message| Error::Environment {
-            name: MEMORY_LIMIT_ENV.into(),
-            value: v.clone(),
-            message,
-        }),
-        Err(_) => Ok(half_of_physical_memory().unwrap_or(DEFAULT_MEMORY_LIMIT)),
-    }
+    Ok(bytes_from_env(MEMORY_LIMIT_ENV)?
+        .unwrap_or_else(|| half_of_physical_memory().unwrap_or(DEFAULT_MEMORY_LIMIT)))
 }
 
 /// Bytes a gather may hold at once: a computed input up to this size is gathered
@@ -167,13 +161,9 @@ pub fn default_memory_limit() -> Result<u64> {
 /// each source block read once and scattered into output groups of at most this
 /// size. `NDCHUNK_GATHER_BYTES`, else a quarter of the default memory limit.
 pub fn gather_budget() -> Result<u64> {
-    match std::env::var(GATHER_BYTES_ENV) {
-        Ok(v) => parse_bytes(&v).map_err(|message| Error::Environment {
-            name: GATHER_BYTES_ENV.into(),
-            value: v.clone(),
-            message,
-        }),
-        Err(_) => Ok(default_memory_limit()? / 4),
+    match bytes_from_env(GATHER_BYTES_ENV)? {
+        Some(b) => Ok(b),
+        None => Ok(default_memory_limit()? / 4),
     }
 }
 
