@@ -108,3 +108,24 @@ fn streamed_permutation_reads_each_source_block_once() {
     let steps = plan.tasks.len() - 20;
     assert!((10..=100).contains(&steps), "{} tasks", plan.tasks.len());
 }
+
+#[test]
+fn streamed_pointwise_indexing_over_two_axes() {
+    streaming();
+    let a = ndarray::Array3::from_shape_fn((9, 4, 2), |(i, j, k)| (i * 100 + j * 10 + k) as i64);
+    let x = ndchunk::from_array(a.clone(), vec![vec![2, 3, 4], vec![1, 3], vec![2]])
+        .unwrap()
+        .mapv(|v| v);
+    let rows = ndarray::arr1(&[8i64, 0, -1, 3, 3]);
+    let cols = ndarray::arr1(&[3i64, 0, 2, -4, 1]);
+    let got = x.vindex(&[rows.clone(), cols.clone()]).unwrap();
+    assert!(got.explain().contains("scatter"), "{}", got.explain());
+    let want = ndarray::Array2::from_shape_fn((5, 2), |(p, k)| {
+        let (r, c) = (
+            rows[p].rem_euclid(9) as usize,
+            cols[p].rem_euclid(4) as usize,
+        );
+        a[[r, c, k]]
+    });
+    assert_eq!(got.compute().unwrap(), want.into_dyn());
+}
