@@ -29,7 +29,11 @@ pub fn run_task(plan: &Plan, task: &Task, deps: &[Arc<Value>]) -> Result<Value> 
                     }
                 })
                 .collect::<Result<_>>()?;
-            let merged = reduce::combine(c.spec.kind, &states)?;
+            // A single input needs no merge (and no copy of its states).
+            let merged = match states.as_slice() {
+                [one] => std::borrow::Cow::Borrowed(*one),
+                _ => std::borrow::Cow::Owned(reduce::combine(c.spec.kind, &states)?),
+            };
             match &c.finish {
                 Some(chunks) => {
                     let shape = chunks.block_shape(&task.block);
@@ -40,7 +44,7 @@ pub fn run_task(plan: &Plan, task: &Task, deps: &[Arc<Value>]) -> Result<Value> 
                         &shape,
                     )?))
                 }
-                None => Ok(Value::States(merged)),
+                None => Ok(Value::States(merged.into_owned())),
             }
         }
         StageKind::Rechunk(r) => rechunk::run(r, stage.dtype, &task.block, deps),
