@@ -31,7 +31,7 @@ enum LeafData<'a> {
     Rows {
         data: &'a DynArray,
         row_len: usize,
-        map: RowMap,
+        map: RowMap<'a>,
     },
     /// Values generated as the tiles go.
     Stream(GenStream),
@@ -39,10 +39,10 @@ enum LeafData<'a> {
 
 /// Where output row `r` of a [`LeafData::Rows`] leaf starts in its data.
 #[allow(missing_docs)] // the fields are described on each variant
-pub enum RowMap {
+pub enum RowMap<'a> {
     /// At `base + selected[r] * stride` (a gather of whole inner runs).
     Gather {
-        selected: Vec<usize>,
+        selected: std::borrow::Cow<'a, [usize]>,
         base: usize,
         stride: usize,
     },
@@ -55,7 +55,7 @@ pub enum RowMap {
     },
 }
 
-impl RowMap {
+impl RowMap<'_> {
     #[inline]
     fn offset(&self, r: usize) -> usize {
         match self {
@@ -91,7 +91,7 @@ enum Data<'a> {
 enum Prepared<'a> {
     Borrowed(&'a DynArray, usize),
     Owned(usize),
-    Rows(Data<'a>, usize, RowMap),
+    Rows(Data<'a>, usize, RowMap<'a>),
     Stream(GenStream),
 }
 
@@ -303,7 +303,7 @@ fn broadcast_rows(
     leaf_shape: &[usize],
     out_shape: &[usize],
     start: usize,
-) -> Option<(usize, RowMap)> {
+) -> Option<(usize, RowMap<'static>)> {
     let nd = out_shape.len();
     if nd == 0 || leaf_shape[nd - 1] != out_shape[nd - 1] {
         return None;
@@ -459,7 +459,7 @@ fn reshaped(a: DynArray, shape: &[usize]) -> Result<DynArray> {
 fn borrow_or_keep<'a>(
     b: &'a DynArray,
     same: bool,
-    rows: Option<(usize, RowMap)>,
+    rows: Option<(usize, RowMap<'a>)>,
     keep: impl FnOnce(DynArray) -> Result<Prepared<'a>>,
 ) -> Result<Prepared<'a>> {
     let contiguous = dyn_match!(b, a: T => a.is_standard_layout());

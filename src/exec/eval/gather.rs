@@ -1,5 +1,6 @@
 //! Computes one block of a gather from its resident (standard-layout) input.
 
+use std::borrow::Cow;
 use std::ops::Range;
 
 use ndarray::{ArrayD, IxDyn};
@@ -48,25 +49,26 @@ fn box_positions(shape: &[usize], ranges: &[Range<usize>]) -> Vec<usize> {
 }
 
 /// The input positions a block reads: the index entries in the box `index_ranges`.
-fn selected_indices(spec: &GatherSpec, index_ranges: &[Range<usize>]) -> Vec<usize> {
+fn selected_indices<'a>(spec: &'a GatherSpec, index_ranges: &[Range<usize>]) -> Cow<'a, [usize]> {
     match flat_range(&spec.index_shape, index_ranges) {
-        Some(r) => spec.index[r].to_vec(),
+        Some(r) => Cow::Borrowed(&spec.index[r]),
         None => box_positions(&spec.index_shape, index_ranges)
             .into_iter()
             .map(|p| spec.index[p])
-            .collect(),
+            .collect::<Vec<_>>()
+            .into(),
     }
 }
 
 /// When block `block` of the gather is, row by row, whole inner runs of one outer
 /// position of the input (always so for a gather along axis 0 of an input not
 /// split along its inner axes), the row length and the map to read it in place.
-pub fn gather_rows(
-    spec: &GatherSpec,
+pub fn gather_rows<'a>(
+    spec: &'a GatherSpec,
     source_shape: &[usize],
     chunks: &Chunks,
     block: &[usize],
-) -> Option<(usize, RowMap)> {
+) -> Option<(usize, RowMap<'a>)> {
     let ranges = chunks.block_ranges(block);
     let (a, k) = (spec.axis, spec.index_shape.len());
     let outer = box_positions(&source_shape[..a], &ranges[..a]);
@@ -133,7 +135,7 @@ pub fn gather_block(
                 let inner_positions = box_positions(inner_shape, inner_ranges);
                 let mut rows = Vec::with_capacity(inner_len);
                 for &o in &outer {
-                    for &i in &selected {
+                    for &i in selected.iter() {
                         rows.clear();
                         gather_axis(data, len, inner_len, o..o + 1, 0..inner_len, &[i], &mut rows);
                         out.extend(inner_positions.iter().map(|&p| rows[p]));
