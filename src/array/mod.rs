@@ -190,6 +190,7 @@ impl<T: Element> Array<T> {
                 ));
             }
             view.assign(&block);
+            crate::exec::pool::give(block.into_raw_vec_and_offset().0);
             Ok(())
         };
         executor.run_into(&plan, &sink)?;

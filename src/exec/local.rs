@@ -86,7 +86,10 @@ pub fn run(
         bar: Bar::new(progress, n),
     });
     let wake = Condvar::new();
-    let work = || worker(plan, &dependents, &output_of, sink, limit, &shared, &wake);
+    let work = || {
+        worker(plan, &dependents, &output_of, sink, limit, &shared, &wake);
+        super::pool::clear();
+    };
     match threads {
         Some(k) => {
             let pool = rayon::ThreadPoolBuilder::new()

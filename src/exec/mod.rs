@@ -7,6 +7,7 @@
 
 pub mod eval;
 mod local;
+pub mod pool;
 mod progress;
 
 use std::sync::Arc;

@@ -214,7 +214,7 @@ fn collect_block(
 ) -> Result<DynArray> {
     let total: usize = shape.iter().product();
     with_dtype!(dtype, T => {
-        let mut out: Vec<T> = Vec::with_capacity(total);
+        let mut out: Vec<T> = crate::exec::pool::take(total);
         run_tiles(f, leaves, total, |tile, _, n| {
             out.extend_from_slice(&T::tile(tile)[..n]);
             Ok(())

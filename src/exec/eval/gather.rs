@@ -123,7 +123,7 @@ pub fn gather_block(
     let inner = flat_range(inner_shape, inner_ranges);
     dyn_match!(src, s: T => {
         let data = s.as_slice().ok_or_else(|| Error::invalid(&spec.origin, "input is not in standard layout"))?;
-        let mut out: Vec<T> = Vec::with_capacity(out_shape.iter().product());
+        let mut out: Vec<T> = crate::exec::pool::take(out_shape.iter().product());
         match &inner {
             Some(r) => {
                 for &o in &outer {
