@@ -362,6 +362,21 @@ fn round(x: f64, digits: i32) -> f64 {
     (x * p).round() / p
 }
 
+/// Times `build` plus compute (`--repeat` runs), plans it once more for the task
+/// count and plan time, and reports the result's `checksum`.
+fn run_workload<T: ndchunk::Element>(
+    ctx: &Ctx,
+    workload: &'static str,
+    build: impl Fn() -> BoxResult<ndchunk::Array<T>>,
+    checksum: fn(&ArrayD<T>) -> f64,
+    info: Vec<(&'static str, Value)>,
+) -> BoxResult<Report> {
+    let m = measure(ctx.repeat, || Ok(build()?.compute_with(&ctx.executor)?))?;
+    let sum = checksum(&m.res);
+    let plan = plan_info(ctx.repeat, &build)?;
+    Ok(report(ctx, workload, &m, sum, plan, info))
+}
+
 fn report<R>(
     ctx: &Ctx,
     workload: &'static str,
@@ -416,15 +431,12 @@ fn w1(ctx: &Ctx) -> BoxResult<Report> {
         .as_slice()
         .ok_or_else(|| err("w1_idx.npy is not contiguous"))?;
     let build = || -> BoxResult<ndchunk::Array<f32>> { Ok(xa.take(ix, Axis(0))?) };
-    let m = measure(ctx.repeat, || Ok(build()?.compute_with(&ctx.executor)?))?;
-    let checksum = checksum_sum(&m.res);
-    let plan = plan_info(ctx.repeat, build)?;
     let info = vec![
         ("chunks", json!(c)),
         ("shape", json!(shape)),
         ("nidx", json!(ix.len())),
     ];
-    Ok(report(ctx, "W1", &m, checksum, plan, info))
+    run_workload(ctx, "W1", build, checksum_sum, info)
 }
 
 /// W3: UMAP neighbour distance, mean over k of ||X[knn[i, k]] - X[i]||^2;
@@ -442,15 +454,12 @@ fn w3(ctx: &Ctx) -> BoxResult<Report> {
         let d2 = (&g - &xe).powi(2).sum_axis(Axis(2))?; // (n, k)
         Ok(d2.mean_axis(Axis(1))?) // (n,)
     };
-    let m = measure(ctx.repeat, || Ok(build()?.compute_with(&ctx.executor)?))?;
-    let checksum = checksum_sum(&m.res);
-    let plan = plan_info(ctx.repeat, build)?;
     let info = vec![
         ("chunks", json!(c)),
         ("shape", json!(shape)),
         ("K", json!(k)),
     ];
-    Ok(report(ctx, "W3", &m, checksum, plan, info))
+    run_workload(ctx, "W3", build, checksum_sum, info)
 }
 
 /// W6: `X[X[:, 0] > 0.5].sum()` on W1's X. By default the mask is computed
@@ -477,9 +486,6 @@ fn w6(ctx: &Ctx) -> BoxResult<Report> {
             Ok(xa.mask(&keep[..], Axis(0))?.sum()?)
         }
     };
-    let m = measure(ctx.repeat, || Ok(build()?.compute_with(&ctx.executor)?))?;
-    let checksum = checksum_sum(&m.res);
-    let plan = plan_info(ctx.repeat, build)?;
     let mask = if lazy {
         "lazy x.oindex(&[Full, 0..1]).gt(threshold), computed first by mask"
     } else {
@@ -490,7 +496,7 @@ fn w6(ctx: &Ctx) -> BoxResult<Report> {
         ("shape", json!(shape)),
         ("mask", json!(mask)),
     ];
-    Ok(report(ctx, "W6", &m, checksum, plan, info))
+    run_workload(ctx, "W6", build, checksum_sum, info)
 }
 
 /// W7 (1e5 random indices) and P4 (a full permutation) on the 1-d f64 array of
@@ -510,19 +516,17 @@ fn w7_p4(ctx: &Ctx, workload: &'static str) -> BoxResult<Report> {
         .as_slice()
         .ok_or_else(|| err("index file is not contiguous"))?;
     let build = || -> BoxResult<ndchunk::Array<f64>> { Ok(xa.take(ix, Axis(0))?) };
-    let m = measure(ctx.repeat, || Ok(build()?.compute_with(&ctx.executor)?))?;
-    let checksum = if workload == "P4" {
-        checksum_weighted(&m.res)
-    } else {
-        checksum_sum(&m.res)
-    };
-    let plan = plan_info(ctx.repeat, build)?;
     let info = vec![
         ("chunks", json!(c)),
         ("shape", json!(shape)),
         ("nidx", json!(ix.len())),
     ];
-    Ok(report(ctx, workload, &m, checksum, plan, info))
+    let checksum = if workload == "P4" {
+        checksum_weighted
+    } else {
+        checksum_sum
+    };
+    run_workload(ctx, workload, build, checksum, info)
 }
 
 /// One JSON object with the keys in a fixed order (serde_json's map sorts them).
