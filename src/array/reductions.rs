@@ -163,7 +163,16 @@ impl<T: Element> Array<T> {
 macro_rules! reductions {
     ($($name:ident, $axis:ident, $with:ident => $kind:ident -> $out:ty, $doc:literal;)*) => {
         impl<T: Element> Array<T> {$(
-            #[doc = concat!($doc, " over all axes.")]
+            #[doc = concat!($doc, " over all axes; `", stringify!($axis), "` reduces one axis and `",
+                stringify!($with), "` takes [`ReduceOptions`].\n\n```\n",
+                "use ndchunk::prelude::*;\n",
+                "let x = ndchunk::from_array(ndarray::arr2(&[[1.0f64, 5.0, 3.0], [4.0, 2.0, 6.0]]), [1, 2])?;\n",
+                "let all = x.", stringify!($name), "()?;\n",
+                "let rows = x.", stringify!($axis), "(Axis(1))?;\n",
+                "let kept = x.", stringify!($with), "(&ReduceOptions::new().axes(&[1]).keepdims(true))?;\n",
+                "assert_eq!((all.shape(), rows.shape(), kept.shape()), (&[][..], &[2][..], &[2, 1][..]));\n",
+                "assert_eq!(rows.compute()?.into_raw_vec_and_offset().0, kept.compute()?.into_raw_vec_and_offset().0);\n",
+                "# Ok::<(), ndchunk::Error>(())\n```")]
             pub fn $name(&self) -> Result<Array<$out>> {
                 self.reduce(ReduceKind::$kind, &ReduceOptions::new())
             }

@@ -7,7 +7,7 @@
 
 pub mod eval;
 mod local;
-pub mod pool;
+pub(crate) mod pool;
 mod progress;
 
 use std::sync::Arc;
@@ -133,6 +133,22 @@ impl Executor {
 
     /// Runs `plan`, handing output `i` to `sink` as soon as it is computed (in
     /// parallel, on worker threads); outputs are not kept.
+    ///
+    /// ```
+    /// use std::sync::atomic::{AtomicU64, Ordering};
+    /// use ndchunk::exec::Value;
+    /// let x = ndchunk::arange::<i64>(0, 10, 1, [3])?;
+    /// let elements = AtomicU64::new(0);
+    /// let sink = |_: usize, v: Value| -> ndchunk::Result<()> {
+    ///     if let Value::Block(b) = v {
+    ///         elements.fetch_add(b.shape().iter().product::<usize>() as u64, Ordering::Relaxed);
+    ///     }
+    ///     Ok(())
+    /// };
+    /// ndchunk::Executor::local().run_into(&x.plan()?, &sink)?;
+    /// assert_eq!(elements.into_inner(), 10);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
     pub fn run_into(&self, plan: &Plan, sink: &Sink) -> Result<()> {
         self.execute(plan, Some(sink)).map(|_| ())
     }
