@@ -86,6 +86,61 @@ pub(crate) fn write_region<T: Clone>(
     dst.slice_mut(info.as_slice()).assign(src);
 }
 
+/// A mutable C-order slice of any supported dtype: where an output block is
+/// written in place (its region of the caller's result).
+#[derive(Debug)]
+#[allow(missing_docs)]
+pub enum DynSliceMut<'a> {
+    Bool(&'a mut [bool]),
+    I8(&'a mut [i8]),
+    I16(&'a mut [i16]),
+    I32(&'a mut [i32]),
+    I64(&'a mut [i64]),
+    U8(&'a mut [u8]),
+    U16(&'a mut [u16]),
+    U32(&'a mut [u32]),
+    U64(&'a mut [u64]),
+    F32(&'a mut [f32]),
+    F64(&'a mut [f64]),
+}
+
+impl DynSliceMut<'_> {
+    /// The slice's dtype.
+    pub fn dtype(&self) -> DType {
+        match self {
+            DynSliceMut::Bool(_) => DType::Bool,
+            DynSliceMut::I8(_) => DType::I8,
+            DynSliceMut::I16(_) => DType::I16,
+            DynSliceMut::I32(_) => DType::I32,
+            DynSliceMut::I64(_) => DType::I64,
+            DynSliceMut::U8(_) => DType::U8,
+            DynSliceMut::U16(_) => DType::U16,
+            DynSliceMut::U32(_) => DType::U32,
+            DynSliceMut::U64(_) => DType::U64,
+            DynSliceMut::F32(_) => DType::F32,
+            DynSliceMut::F64(_) => DType::F64,
+        }
+    }
+
+    /// Copies `block` (same dtype and element count) into the slice in C order.
+    pub fn write(self, block: &DynArray) -> crate::error::Result<()> {
+        dyn_match!(block, b: T => {
+            let (found, count) = (self.dtype(), b.len());
+            let dst = T::unwrap_slice_mut(self)
+                .filter(|d| d.len() == count)
+                .ok_or_else(|| crate::error::Error::invalid(
+                    "write",
+                    format!("a {} block of {count} elements into a {found} slot", T::DTYPE),
+                ))?;
+            match b.as_slice() {
+                Some(src) => dst.copy_from_slice(src),
+                None => dst.iter_mut().zip(b.iter()).for_each(|(d, v)| *d = *v),
+            }
+            Ok(())
+        })
+    }
+}
+
 /// A buffer of one register of a fused elementwise program.
 #[derive(Clone, Debug)]
 #[allow(missing_docs)]

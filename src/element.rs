@@ -6,7 +6,7 @@ use ndarray::ArrayD;
 use num_traits::{AsPrimitive, Float};
 use serde::{Deserialize, Serialize};
 
-use crate::block::{DynArray, Tile};
+use crate::block::{DynArray, DynSliceMut, Tile};
 
 /// Runtime description of an element type; names follow NumPy.
 ///
@@ -239,6 +239,10 @@ pub trait Element:
     fn tile_mut(t: &mut Tile) -> &mut Vec<Self>;
     #[doc(hidden)]
     fn new_tile() -> Tile;
+    #[doc(hidden)]
+    fn wrap_slice_mut(s: &mut [Self]) -> DynSliceMut<'_>;
+    #[doc(hidden)]
+    fn unwrap_slice_mut(s: DynSliceMut<'_>) -> Option<&mut [Self]>;
 
     /// This value converted to `U` as NumPy's `astype` does: floats truncate toward
     /// zero (saturating, NaN to 0), integers wrap, anything non-zero is `true`.
@@ -320,6 +324,15 @@ macro_rules! element_boxing {
         }
         fn new_tile() -> Tile {
             Tile::$dt(Vec::new())
+        }
+        fn wrap_slice_mut(s: &mut [Self]) -> DynSliceMut<'_> {
+            DynSliceMut::$dt(s)
+        }
+        fn unwrap_slice_mut(s: DynSliceMut<'_>) -> Option<&mut [Self]> {
+            match s {
+                DynSliceMut::$dt(x) => Some(x),
+                _ => None,
+            }
         }
     };
 }

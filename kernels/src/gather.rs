@@ -5,6 +5,8 @@
 
 use std::ops::Range;
 
+use crate::append::Append;
+
 /// Runs of consecutive values in `idx`: `(first value, run length)`.
 ///
 /// ```
@@ -38,7 +40,7 @@ impl Iterator for Runs<'_> {
     }
 }
 
-/// Appends to `out`, for each `o` in `outer` and each `i` in `idx`, the elements
+/// Appends to `out` (a `Vec`, or a [`SliceWriter`](crate::append::SliceWriter)), for each `o` in `outer` and each `i` in `idx`, the elements
 /// `src[o, i, inner]` of `src` seen as C-order `(_, len, inner_len)`.
 ///
 /// Runs of consecutive indices copy `run * inner_len` contiguous elements at once
@@ -60,28 +62,28 @@ pub fn gather_axis<T: Copy>(
     outer: Range<usize>,
     inner: Range<usize>,
     idx: &[usize],
-    out: &mut Vec<T>,
+    out: &mut impl Append<T>,
 ) {
     let whole_inner = inner.start == 0 && inner.end == inner_len;
-    out.reserve(outer.len() * idx.len() * inner.len());
+    out.reserve_more(outer.len() * idx.len() * inner.len());
     for o in outer {
         let base = o * len * inner_len;
         if inner_len == 1 && whole_inner {
             // Single elements: a plain indexed loop beats run detection.
             let src = &src[base..base + len];
-            out.extend(idx.iter().map(|&i| src[i]));
+            out.append_iter(idx.iter().map(|&i| src[i]));
         } else if whole_inner {
             for (start, run) in runs(idx) {
                 let from = base + start * inner_len;
-                out.extend_from_slice(&src[from..from + run * inner_len]);
+                out.append(&src[from..from + run * inner_len]);
             }
         } else if inner.len() == 1 {
             let col = base + inner.start;
-            out.extend(idx.iter().map(|&i| src[col + i * inner_len]));
+            out.append_iter(idx.iter().map(|&i| src[col + i * inner_len]));
         } else {
             for &i in idx {
                 let from = base + i * inner_len;
-                out.extend_from_slice(&src[from + inner.start..from + inner.end]);
+                out.append(&src[from + inner.start..from + inner.end]);
             }
         }
     }

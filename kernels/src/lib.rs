@@ -12,6 +12,7 @@
 //! ```
 #![warn(missing_docs)]
 
+pub mod append;
 pub mod gather;
 pub mod minmax;
 pub mod moments;

@@ -20,10 +20,11 @@ use std::sync::Mutex;
 use ndarray::{ArrayD, ArrayViewMutD, Axis, IxDyn};
 
 use crate::block::DynArray;
+use crate::block::DynSliceMut;
 use crate::chunks::{ChunkSpec, Chunks};
 use crate::element::{DType, Element};
 use crate::error::{Error, Result};
-use crate::exec::{Executor, Value};
+use crate::exec::{Executor, Sink, Value};
 use crate::expr::{Node, Op};
 use crate::plan::Plan;
 
@@ -165,36 +166,15 @@ impl<T: Element> Array<T> {
             let values = executor.run(&plan)?;
             return single_block(values);
         }
-        // Workers copy each block into its own region of the result as soon as it
-        // is computed: in parallel, and no block is kept.
-        let mut out = ArrayD::<T>::default(IxDyn(&plan.chunks.shape()));
-        let slots: Vec<Mutex<Option<ArrayViewMutD<T>>>> = block_views(out.view_mut(), &plan.chunks)
-            .into_iter()
-            .map(|v| Mutex::new(Some(v)))
-            .collect();
-        let sink = |i: usize, value: Value| -> Result<()> {
-            let block = as_block::<T>(value)?;
-            let slot = slots
-                .get(i)
-                .and_then(|m| m.lock().ok().and_then(|mut s| s.take()));
-            let mut view =
-                slot.ok_or_else(|| Error::Executor(format!("output block {i} delivered twice")))?;
-            if view.shape() != block.shape() {
-                return Err(Error::invalid(
-                    "compute",
-                    format!(
-                        "block {i} has shape {:?}, expected {:?}",
-                        block.shape(),
-                        view.shape()
-                    ),
-                ));
-            }
-            view.assign(&block);
-            crate::exec::pool::give(block.into_raw_vec_and_offset().0);
-            Ok(())
-        };
+        // Workers write each block into its own region of the result: in place
+        // where the region is contiguous, else copied as soon as it is computed.
+        let shape = plan.chunks.shape();
+        let zeroed = crate::exec::huge_pages::zeroed(shape.iter().product());
+        let mut out = ArrayD::from_shape_vec(IxDyn(&shape), zeroed)
+            .map_err(|e| Error::invalid("compute", e.to_string()))?;
+        let sink = BlockSlots::new(block_views(out.view_mut(), &plan.chunks));
         executor.run_into(&plan, &sink)?;
-        drop(slots);
+        drop(sink);
         Ok(out)
     }
 
@@ -216,20 +196,7 @@ impl<T: Element> Array<T> {
         let blocks = executor
             .run(&plan)?
             .into_iter()
-            .map(|v| match Arc::try_unwrap(v) {
-                Ok(Value::Block(b)) => Ok(b),
-                Ok(Value::States(_)) => Err(Error::invalid(
-                    "persist",
-                    "a task returned reduction states",
-                )),
-                Err(shared) => match &*shared {
-                    Value::Block(b) => Ok(b.clone()),
-                    Value::States(_) => Err(Error::invalid(
-                        "persist",
-                        "a task returned reduction states",
-                    )),
-                },
-            })
+            .map(|v| Value::take_block(v, "persist"))
             .collect::<Result<Vec<DynArray>>>()?;
         let node = Node::new(
             Op::Persisted(Arc::new(blocks)),
@@ -281,7 +248,56 @@ fn as_block<T: Element>(value: Value) -> Result<ArrayD<T>> {
             expected: T::DTYPE.to_string(),
             found: b.dtype().to_string(),
         }),
-        Value::States(_) => Err(Error::invalid("compute", "result is a reduction state")),
+        _ => Err(Error::invalid("compute", "result is not a block of values")),
+    }
+}
+
+/// The result's region of each output block, each handed out once.
+struct BlockSlots<'a, T> {
+    slots: Vec<Mutex<Option<ArrayViewMutD<'a, T>>>>,
+}
+
+impl<'a, T: Element> BlockSlots<'a, T> {
+    fn new(views: Vec<ArrayViewMutD<'a, T>>) -> Self {
+        let slots = views.into_iter().map(|v| Mutex::new(Some(v))).collect();
+        BlockSlots { slots }
+    }
+
+    /// Takes block `i`'s region if `keep` accepts it (else leaves it in place).
+    fn take(
+        &self,
+        i: usize,
+        keep: impl FnOnce(&mut ArrayViewMutD<'a, T>) -> bool,
+    ) -> Option<ArrayViewMutD<'a, T>> {
+        let mut slot = self.slots.get(i)?.lock().ok()?;
+        slot.take_if(keep)
+    }
+}
+
+impl<T: Element> Sink for BlockSlots<'_, T> {
+    fn destination(&self, i: usize) -> Option<DynSliceMut<'_>> {
+        let view = self.take(i, |v| v.as_slice_mut().is_some())?;
+        view.into_slice().map(T::wrap_slice_mut)
+    }
+
+    fn receive(&self, i: usize, value: Value) -> Result<()> {
+        let block = as_block::<T>(value)?;
+        let mut view = self
+            .take(i, |_| true)
+            .ok_or_else(|| Error::Executor(format!("output block {i} delivered twice")))?;
+        if view.shape() != block.shape() {
+            return Err(Error::invalid(
+                "compute",
+                format!(
+                    "block {i} has shape {:?}, expected {:?}",
+                    block.shape(),
+                    view.shape()
+                ),
+            ));
+        }
+        view.assign(&block);
+        crate::exec::pool::give(block.into_raw_vec_and_offset().0);
+        Ok(())
     }
 }
 
@@ -311,11 +327,5 @@ fn single_block<T: Element>(values: Vec<Arc<Value>>) -> Result<ArrayD<T>> {
         .into_iter()
         .next()
         .ok_or_else(|| Error::Executor("no result".into()))?;
-    match Arc::try_unwrap(value) {
-        Ok(v) => as_block(v),
-        Err(shared) => match &*shared {
-            Value::Block(b) => as_block(Value::Block(b.clone())),
-            Value::States(_) => Err(Error::invalid("compute", "result is a reduction state")),
-        },
-    }
+    as_block(Value::Block(Value::take_block(value, "compute")?))
 }

@@ -12,6 +12,7 @@ use std::collections::BinaryHeap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Condvar, Mutex};
 
+use crate::block::DynSliceMut;
 use crate::error::{Error, Result};
 use crate::exec::eval::run_task;
 use crate::exec::progress::Bar;
@@ -38,7 +39,7 @@ pub fn run(
     threads: Option<usize>,
     limit: u64,
     progress: Progress,
-    sink: Option<&Sink>,
+    sink: Option<&dyn Sink>,
 ) -> Result<Vec<Arc<Value>>> {
     if let Some((t, task)) = plan
         .tasks
@@ -137,7 +138,7 @@ fn worker(
     plan: &Plan,
     dependents: &[Vec<TaskId>],
     output_of: &[Option<usize>],
-    sink: Option<&Sink>,
+    sink: Option<&dyn Sink>,
     limit: u64,
     shared: &Mutex<Shared>,
     wake: &Condvar,
@@ -177,8 +178,12 @@ fn worker(
         }
         drop(s);
 
+        // Outputs go to the sink from this thread, in parallel with other tasks:
+        // written straight into the destination it offers, or received whole.
+        let to_sink = output_of[t].zip(sink);
+        let mut dest = to_sink.and_then(|(i, sink)| sink.destination(i));
         let outcome = if deps.len() == task.deps.len() {
-            catch_unwind(AssertUnwindSafe(|| run_task(plan, task, &deps)))
+            catch_unwind(AssertUnwindSafe(|| run_task(plan, task, &deps, &mut dest)))
                 .unwrap_or_else(|_| Err(Error::Executor("a user function panicked".into())))
         } else {
             Err(Error::Executor(
@@ -186,10 +191,13 @@ fn worker(
             ))
         };
         drop(deps);
-        // Outputs go to the sink from this thread, in parallel with other tasks.
-        let outcome = match (outcome, output_of[t], sink) {
-            (Ok(value), Some(i), Some(sink)) => sink(i, value).map(|()| None),
-            (outcome, _, _) => outcome.map(Some),
+        let outcome = match (outcome, to_sink) {
+            (Ok(Value::Written), Some(_)) => Ok(None),
+            (Ok(value), Some((i, sink))) => match dest {
+                Some(d) => write_into(d, value).map(|()| None),
+                None => sink.receive(i, value).map(|()| None),
+            },
+            (outcome, _) => outcome.map(Some),
         };
 
         s = match shared.lock() {
@@ -231,5 +239,17 @@ fn worker(
             }
         }
         wake.notify_all();
+    }
+}
+
+/// Copies a computed output block into the destination its sink offered.
+fn write_into(dest: DynSliceMut, value: Value) -> Result<()> {
+    match value {
+        Value::Block(b) => {
+            dest.write(&b)?;
+            dyn_match!(b, a: T => super::pool::give(a.into_raw_vec_and_offset().0));
+            Ok(())
+        }
+        _ => Err(Error::invalid("sink", "output is not a block")),
     }
 }

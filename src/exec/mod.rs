@@ -6,13 +6,14 @@
 //! flight under a memory limit.
 
 pub mod eval;
+pub(crate) mod huge_pages;
 mod local;
 pub(crate) mod pool;
 mod progress;
 
 use std::sync::Arc;
 
-use crate::block::DynArray;
+use crate::block::{DynArray, DynSliceMut};
 use crate::chunks::bytes_from_env;
 use crate::error::Result;
 use crate::plan::Plan;
@@ -26,11 +27,79 @@ pub enum Value {
     Block(DynArray),
     /// Partial reduction states.
     States(StateBlock),
+    /// A block already written into the destination its sink offered.
+    Written,
 }
 
-/// Receives output `i` of a plan as soon as it is computed, on the worker thread
-/// that computed it.
-pub type Sink<'a> = dyn Fn(usize, Value) -> Result<()> + Sync + 'a;
+impl Value {
+    /// The block of a shared result: moved out when this is its only holder,
+    /// else copied. `what` names the consumer in the error for a non-block.
+    pub fn take_block(value: Arc<Value>, what: &str) -> Result<DynArray> {
+        match Arc::try_unwrap(value) {
+            Ok(Value::Block(b)) => Ok(b),
+            Ok(_) => Err(not_a_block(what)),
+            Err(shared) => match &*shared {
+                Value::Block(b) => Ok(b.clone()),
+                _ => Err(not_a_block(what)),
+            },
+        }
+    }
+}
+
+fn not_a_block(what: &str) -> crate::error::Error {
+    crate::error::Error::invalid(what, "a task's result is not a block of values")
+}
+
+/// Receives the outputs of a plan as they are computed, on the worker threads
+/// that computed them.
+///
+/// Any `Fn(usize, Value) -> Result<()> + Sync` closure is a sink that receives
+/// every output. A sink that owns the memory the outputs end up in offers it
+/// through [`Sink::destination`], so blocks are computed in place, not copied:
+///
+/// ```
+/// use std::sync::Mutex;
+/// use ndchunk::block::DynSliceMut;
+/// use ndchunk::exec::{Sink, Value};
+///
+/// /// The regions of a caller's buffer, one per output block, each handed out once.
+/// struct Regions<'a>(Vec<Mutex<Option<&'a mut [i64]>>>);
+///
+/// impl Sink for Regions<'_> {
+///     fn destination(&self, i: usize) -> Option<DynSliceMut<'_>> {
+///         self.0[i].lock().ok()?.take().map(DynSliceMut::I64)
+///     }
+///     fn receive(&self, i: usize, _value: Value) -> ndchunk::Result<()> {
+///         Err(ndchunk::Error::Executor(format!("block {i} was not written in place")))
+///     }
+/// }
+///
+/// let x = ndchunk::arange::<i64>(0, 5, 1, [3])? * 10;
+/// let mut out = vec![0; 5];
+/// let (first, second) = out.split_at_mut(3);
+/// let sink = Regions(vec![Mutex::new(Some(first)), Mutex::new(Some(second))]);
+/// ndchunk::Executor::local().run_into(&x.plan()?, &sink)?;
+/// drop(sink);
+/// assert_eq!(out, vec![0, 10, 20, 30, 40]);
+/// # Ok::<(), ndchunk::Error>(())
+/// ```
+pub trait Sink: Sync {
+    /// Where output `i` may be written in place (C order, exactly its elements),
+    /// asked once, just before it is computed. When this returns a slice the
+    /// executor fills it and does not call [`Sink::receive`] for that output.
+    fn destination(&self, _i: usize) -> Option<DynSliceMut<'_>> {
+        None
+    }
+
+    /// Receives output `i`.
+    fn receive(&self, i: usize, value: Value) -> Result<()>;
+}
+
+impl<F: Fn(usize, Value) -> Result<()> + Sync> Sink for F {
+    fn receive(&self, i: usize, value: Value) -> Result<()> {
+        self(i, value)
+    }
+}
 
 /// Environment variable setting the default memory limit, e.g. `8GiB`.
 pub const MEMORY_LIMIT_ENV: &str = "NDCHUNK_MEMORY_LIMIT";
@@ -132,7 +201,8 @@ impl Executor {
     }
 
     /// Runs `plan`, handing output `i` to `sink` as soon as it is computed (in
-    /// parallel, on worker threads); outputs are not kept.
+    /// parallel, on worker threads); outputs are not kept. See [`Sink`] for
+    /// writing outputs in place.
     ///
     /// ```
     /// use std::sync::atomic::{AtomicU64, Ordering};
@@ -149,11 +219,11 @@ impl Executor {
     /// assert_eq!(elements.into_inner(), 10);
     /// # Ok::<(), ndchunk::Error>(())
     /// ```
-    pub fn run_into(&self, plan: &Plan, sink: &Sink) -> Result<()> {
+    pub fn run_into(&self, plan: &Plan, sink: &dyn Sink) -> Result<()> {
         self.execute(plan, Some(sink)).map(|_| ())
     }
 
-    fn execute(&self, plan: &Plan, sink: Option<&Sink>) -> Result<Vec<Arc<Value>>> {
+    fn execute(&self, plan: &Plan, sink: Option<&dyn Sink>) -> Result<Vec<Arc<Value>>> {
         match &self.kind {
             ExecutorKind::Local(o) => {
                 let limit = match o.memory_limit {

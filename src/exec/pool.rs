@@ -31,7 +31,11 @@ pub fn take<T: 'static>(capacity: usize) -> Vec<T> {
             .ok()
             .map(|b| *b)
     });
-    reused.unwrap_or_else(|| Vec::with_capacity(capacity))
+    reused.unwrap_or_else(|| {
+        let mut fresh = Vec::with_capacity(capacity);
+        super::huge_pages::advise(&mut fresh);
+        fresh
+    })
 }
 
 /// Hands `buffer` back for reuse by this worker.

@@ -7,10 +7,10 @@ use std::sync::Arc;
 use ndarray::{ArrayD, IxDyn};
 use smallvec::SmallVec;
 
-use crate::block::{DynArray, Tile};
+use crate::block::{DynArray, DynSliceMut, Tile};
 use crate::element::{DType, Element};
 use crate::error::{Error, Result};
-use crate::exec::eval::gather::{flat_range, gather_block, gather_rows};
+use crate::exec::eval::gather::{flat_range, gather_block, gather_block_into, gather_rows};
 use crate::exec::eval::generate::GenStream;
 use crate::exec::eval::reduce::{block_states, identity, merge, Reducible, State, StateBlock};
 use crate::exec::eval::tile_ops::{apply, splat};
@@ -97,7 +97,15 @@ enum Prepared<'a> {
 
 /// Runs stage `f` (output dtype `dtype`) at `block`; `deps` are the results of its
 /// stage leaves, in leaf order.
-pub fn run(f: &FusedStage, dtype: DType, block: &[usize], deps: &[Arc<Value>]) -> Result<Value> {
+/// With a `dest`, a block of values is written there (see
+/// [`run_task`](super::run_task)).
+pub fn run(
+    f: &FusedStage,
+    dtype: DType,
+    block: &[usize],
+    deps: &[Arc<Value>],
+    dest: &mut Option<DynSliceMut>,
+) -> Result<Value> {
     let shape = f.chunks.block_shape(block);
     let offset = f.chunks.block_offset(block);
     let mut owned: Vec<DynArray> = Vec::new();
@@ -105,6 +113,14 @@ pub fn run(f: &FusedStage, dtype: DType, block: &[usize], deps: &[Arc<Value>]) -
     let mut next_dep = deps.iter();
     // A bare leaf is the result itself: it is built as a block, not tile by tile.
     let bare = f.reduce.is_none() && matches!(f.program.instrs.as_slice(), [Instr::Leaf(0)]);
+    if let (true, [leaf]) = (bare, f.leaves.as_slice()) {
+        if let Some(d) = dest.take() {
+            match gather_in_place(leaf, block, shape.len(), deps, d)? {
+                None => return Ok(Value::Written),
+                unused => *dest = unused,
+            }
+        }
+    }
     for leaf in &f.leaves {
         prepared.push(prepare(
             leaf,
@@ -144,7 +160,12 @@ pub fn run(f: &FusedStage, dtype: DType, block: &[usize], deps: &[Arc<Value>]) -
 
     let total: usize = shape.iter().product();
     let spec = match &f.reduce {
-        None => return Ok(Value::Block(collect_block(f, &mut leaves, dtype, &shape)?)),
+        None => {
+            return match dest.take() {
+                Some(d) => collect_into(f, &mut leaves, dtype, total, d).map(|()| Value::Written),
+                None => Ok(Value::Block(collect_block(f, &mut leaves, dtype, &shape)?)),
+            }
+        }
         Some(spec) => spec,
     };
     let Some(run) = contiguous_runs(&shape, &spec.axes) else {
@@ -223,6 +244,69 @@ fn collect_block(
             .map(T::wrap)
             .map_err(|e| Error::invalid("fused", e.to_string()))
     })
+}
+
+/// The program's `total` output values written in order into `dest`.
+fn collect_into(
+    f: &FusedStage,
+    leaves: &mut [LeafData],
+    dtype: DType,
+    total: usize,
+    dest: DynSliceMut,
+) -> Result<()> {
+    with_dtype!(dtype, T => {
+        let out = T::unwrap_slice_mut(dest)
+            .filter(|d| d.len() == total)
+            .ok_or_else(|| Error::invalid("fused", "destination does not fit the block"))?;
+        run_tiles(f, leaves, total, |tile, p, n| {
+            out[p..p + n].copy_from_slice(&T::tile(tile)[..n]);
+            Ok(())
+        })
+    })
+}
+
+/// A bare gather leaf written straight into `dest`; `dest` back when the leaf
+/// is not a gather.
+fn gather_in_place<'d>(
+    leaf: &Leaf,
+    block: &[usize],
+    ndim: usize,
+    deps: &[Arc<Value>],
+    dest: DynSliceMut<'d>,
+) -> Result<Option<DynSliceMut<'d>>> {
+    let LeafSource::Gather {
+        spec,
+        source_shape,
+        from,
+    } = &leaf.source
+    else {
+        return Ok(Some(dest));
+    };
+    let input = gather_input(from, &mut deps.iter())?;
+    let src_block = leaf.source_block(&broadcast_block(&leaf.shape, ndim, block));
+    gather_block_into(
+        spec,
+        source_shape,
+        input,
+        &leaf.source_chunks(),
+        &src_block,
+        dest,
+    )?;
+    Ok(None)
+}
+
+/// The resident input of a gather leaf: its own array or its stage's block.
+fn gather_input<'a>(
+    from: &'a GatherFrom,
+    deps: &mut std::slice::Iter<'a, Arc<Value>>,
+) -> Result<&'a DynArray> {
+    match from {
+        GatherFrom::Memory(arr) => Ok(arr),
+        GatherFrom::Stage(_) => match deps.next().map(|v| &**v) {
+            Some(Value::Block(b)) => Ok(b),
+            _ => Err(missing_input()),
+        },
+    }
 }
 
 /// Runs the program over `total` elements tile by tile, handing each output tile,
@@ -416,13 +500,7 @@ fn prepare<'a>(
             source_shape,
             from,
         } => {
-            let input: &DynArray = match from {
-                GatherFrom::Memory(arr) => arr,
-                GatherFrom::Stage(_) => match deps.next().map(|v| &**v) {
-                    Some(Value::Block(b)) => b,
-                    _ => return Err(missing_input()),
-                },
-            };
+            let input = gather_input(from, deps)?;
             match gather_rows(spec, source_shape, &src_chunks, &src_block) {
                 Some((row_len, map)) if same && !bare => {
                     Ok(Prepared::Rows(Data::Borrowed(input), row_len, map))

@@ -4,9 +4,10 @@ use std::borrow::Cow;
 use std::ops::Range;
 
 use ndarray::{ArrayD, IxDyn};
+use ndchunk_kernels::append::{Append, SliceWriter};
 use ndchunk_kernels::gather::gather_axis;
 
-use crate::block::DynArray;
+use crate::block::{DynArray, DynSliceMut};
 use crate::chunks::Chunks;
 use crate::element::Element;
 use crate::error::{Error, Result};
@@ -100,6 +101,48 @@ pub fn gather_block(
     chunks: &Chunks,
     block: &[usize],
 ) -> Result<DynArray> {
+    let out_shape = chunks.block_shape(block);
+    dyn_match!(src, s: T => {
+        let mut out: Vec<T> = crate::exec::pool::take(out_shape.iter().product());
+        gather_into(spec, source_shape, s, chunks, block, &mut out)?;
+        ArrayD::from_shape_vec(IxDyn(&out_shape), out)
+            .map(T::wrap)
+            .map_err(|e| Error::invalid(&spec.origin, e.to_string()))
+    })
+}
+
+/// [`gather_block`] written in C order into `dest`, which holds exactly the
+/// block's elements.
+pub fn gather_block_into(
+    spec: &GatherSpec,
+    source_shape: &[usize],
+    src: &DynArray,
+    chunks: &Chunks,
+    block: &[usize],
+    dest: DynSliceMut,
+) -> Result<()> {
+    let count: usize = chunks.block_shape(block).iter().product();
+    dyn_match!(src, s: T => {
+        let dest = T::unwrap_slice_mut(dest)
+            .filter(|d| d.len() == count)
+            .ok_or_else(|| Error::invalid(&spec.origin, "destination does not fit the block"))?;
+        let mut out = SliceWriter::new(dest);
+        gather_into(spec, source_shape, s, chunks, block, &mut out)?;
+        if out.written() != count {
+            return Err(Error::invalid(&spec.origin, "gathered block is short"));
+        }
+        Ok(())
+    })
+}
+
+fn gather_into<T: Element>(
+    spec: &GatherSpec,
+    source_shape: &[usize],
+    src: &ArrayD<T>,
+    chunks: &Chunks,
+    block: &[usize],
+    out: &mut impl Append<T>,
+) -> Result<()> {
     if src.shape() != source_shape {
         return Err(Error::invalid(
             &spec.origin,
@@ -109,8 +152,10 @@ pub fn gather_block(
             ),
         ));
     }
+    let data = src
+        .as_slice()
+        .ok_or_else(|| Error::invalid(&spec.origin, "input is not in standard layout"))?;
     let ranges = chunks.block_ranges(block);
-    let out_shape: Vec<usize> = ranges.iter().map(Range::len).collect();
     let (a, k) = (spec.axis, spec.index_shape.len());
     let outer_shape = &source_shape[..a];
     let inner_shape = &source_shape[a + spec.naxes..];
@@ -120,31 +165,24 @@ pub fn gather_block(
     let inner_ranges = &ranges[a + k..];
     let selected = selected_indices(spec, index_ranges);
     let outer = box_positions(outer_shape, &ranges[..a]);
-    let inner = flat_range(inner_shape, inner_ranges);
-    dyn_match!(src, s: T => {
-        let data = s.as_slice().ok_or_else(|| Error::invalid(&spec.origin, "input is not in standard layout"))?;
-        let mut out: Vec<T> = crate::exec::pool::take(out_shape.iter().product());
-        match &inner {
-            Some(r) => {
-                for &o in &outer {
-                    gather_axis(data, len, inner_len, o..o + 1, r.clone(), &selected, &mut out);
-                }
+    match flat_range(inner_shape, inner_ranges) {
+        Some(r) => {
+            for &o in &outer {
+                gather_axis(data, len, inner_len, o..o + 1, r.clone(), &selected, out);
             }
-            None => {
-                // The inner box is not one run: gather whole inner rows, then cut.
-                let inner_positions = box_positions(inner_shape, inner_ranges);
-                let mut rows = Vec::with_capacity(inner_len);
-                for &o in &outer {
-                    for &i in selected.iter() {
-                        rows.clear();
-                        gather_axis(data, len, inner_len, o..o + 1, 0..inner_len, &[i], &mut rows);
-                        out.extend(inner_positions.iter().map(|&p| rows[p]));
-                    }
+        }
+        None => {
+            // The inner box is not one run: gather whole inner rows, then cut.
+            let inner_positions = box_positions(inner_shape, inner_ranges);
+            let mut row = Vec::with_capacity(inner_len);
+            for &o in &outer {
+                for &i in selected.iter() {
+                    row.clear();
+                    gather_axis(data, len, inner_len, o..o + 1, 0..inner_len, &[i], &mut row);
+                    out.append_iter(inner_positions.iter().map(|&p| row[p]));
                 }
             }
         }
-        ArrayD::from_shape_vec(IxDyn(&out_shape), out)
-            .map(T::wrap)
-            .map_err(|e| Error::invalid(&spec.origin, e.to_string()))
-    })
+    }
+    Ok(())
 }

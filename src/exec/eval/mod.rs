@@ -10,23 +10,31 @@ pub mod tile_ops;
 
 use std::sync::Arc;
 
+use crate::block::DynSliceMut;
 use crate::error::{Error, Result};
 use crate::exec::Value;
 use crate::plan::{Plan, StageKind, Task};
 
 /// Computes `task` of `plan` from the results `deps` of its dependencies.
-pub fn run_task(plan: &Plan, task: &Task, deps: &[Arc<Value>]) -> Result<Value> {
+///
+/// When `dest` holds a slice (the output's region of the caller's result) and the
+/// task can write its block there directly, it takes it, writes, and returns
+/// [`Value::Written`].
+pub fn run_task(
+    plan: &Plan,
+    task: &Task,
+    deps: &[Arc<Value>],
+    dest: &mut Option<DynSliceMut>,
+) -> Result<Value> {
     let stage = &plan.stages[task.stage];
     match &stage.kind {
-        StageKind::Fused(f) => fused::run(f, stage.dtype, &task.block, deps),
+        StageKind::Fused(f) => fused::run(f, stage.dtype, &task.block, deps, dest),
         StageKind::Combine(c) => {
             let states: Vec<&reduce::StateBlock> = deps
                 .iter()
                 .map(|d| match &**d {
                     Value::States(s) => Ok(s),
-                    Value::Block(_) => {
-                        Err(Error::invalid("combine", "input is not a reduction state"))
-                    }
+                    _ => Err(Error::invalid("combine", "input is not a reduction state")),
                 })
                 .collect::<Result<_>>()?;
             // A single input needs no merge (and no copy of its states).

@@ -52,13 +52,8 @@ pub fn scatter_step(
     let factor = row_factor(&sc.spec, &sc.source.shape()).max(1);
     let row0 = sc.source.offsets(a)[s];
     let order = &group.order[group.offsets[s] as usize..group.offsets[s + 1] as usize];
-    let mut buffer = match prev.map(Arc::try_unwrap) {
-        Some(Ok(Value::Block(b))) => b,
-        Some(Err(shared)) => match &*shared {
-            Value::Block(b) => b.clone(),
-            Value::States(_) => return Err(not_a_block("gather.scatter")),
-        },
-        Some(Ok(Value::States(_))) => return Err(not_a_block("gather.scatter")),
+    let mut buffer = match prev {
+        Some(p) => Value::take_block(p, "gather.scatter")?,
         None => DynArray::zeros(dtype, &[outer, positions, inner]),
     };
     dyn_match!(&mut buffer, dst: T => {
