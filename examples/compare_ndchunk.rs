@@ -423,7 +423,7 @@ fn report<R>(
 /// W1: `X[idx]` along axis 0; X (2e6, 64) f32 in chunks (100_000, 64), 1e6 indices.
 fn w1(ctx: &Ctx) -> BoxResult<Report> {
     let c = ctx.chunk("W1")?;
-    let x: Array2<f32> = read_npy(ctx.path("w1_X.npy"))?;
+    let x: Array2<f32> = huge_paged(read_npy(ctx.path("w1_X.npy"))?);
     let idx: Array1<i64> = read_npy(ctx.path("w1_idx.npy"))?;
     let shape = x.shape().to_vec();
     let xa = ndchunk::from_array(x, [c[0], c[1]])?;
@@ -443,7 +443,7 @@ fn w1(ctx: &Ctx) -> BoxResult<Report> {
 /// X (1e6, 32) f32 in chunks (50_000, 32), knn (1e6, 15) i64.
 fn w3(ctx: &Ctx) -> BoxResult<Report> {
     let c = ctx.chunk("W3")?;
-    let x: Array2<f32> = read_npy(ctx.path("w3_X.npy"))?;
+    let x: Array2<f32> = huge_paged(read_npy(ctx.path("w3_X.npy"))?);
     let knn: Array2<i64> = read_npy(ctx.path("w3_knn.npy"))?;
     let shape = x.shape().to_vec();
     let k = knn.ncols();
@@ -472,7 +472,7 @@ fn w6(ctx: &Ctx) -> BoxResult<Report> {
         .size("W6", "threshold")?
         .as_f64()
         .ok_or_else(|| err("meta.json: sizes.W6.threshold is not a number"))? as f32;
-    let x: Array2<f32> = read_npy(ctx.path("w1_X.npy"))?;
+    let x: Array2<f32> = huge_paged(read_npy(ctx.path("w1_X.npy"))?);
     let shape = x.shape().to_vec();
     // `from_array` copies a view once, so `x` stays available for the eager mask.
     let xa = ndchunk::from_array(x.view(), [c[0], c[1]])?;
@@ -503,7 +503,7 @@ fn w6(ctx: &Ctx) -> BoxResult<Report> {
 /// 1e7 elements in chunks of 10_000.
 fn w7_p4(ctx: &Ctx, workload: &'static str) -> BoxResult<Report> {
     let c = ctx.chunk(workload)?;
-    let x: Array1<f64> = read_npy(ctx.path("w7_x.npy"))?;
+    let x: Array1<f64> = huge_paged(read_npy(ctx.path("w7_x.npy"))?);
     let idx_file = if workload == "P4" {
         "p4_perm.npy"
     } else {
@@ -782,4 +782,23 @@ fn main() {
             std::process::exit(2);
         }
     }
+}
+
+/// `a` copied into memory advised for transparent huge pages, as NumPy allocates
+/// the arrays `np.load` returns (its allocator advises every buffer of 4 MiB and
+/// more), so both sides gather from the same kind of pages.
+fn huge_paged<T: Copy, D: ndarray::Dimension>(a: ndarray::Array<T, D>) -> ndarray::Array<T, D> {
+    let a = a.as_standard_layout().into_owned();
+    let src = a.as_slice().expect("standard layout");
+    let mut buf: Vec<T> = Vec::with_capacity(src.len());
+    let bytes = std::mem::size_of_val(src);
+    let start = (buf.as_mut_ptr() as usize).next_multiple_of(2 << 20);
+    let end = (buf.as_ptr() as usize + bytes) / (2 << 20) * (2 << 20);
+    if end > start {
+        // SAFETY: the range lies inside `buf`'s allocation; the advice changes
+        // only how its pages are backed.
+        unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE) };
+    }
+    buf.extend_from_slice(src);
+    ndarray::Array::from_shape_vec(a.raw_dim(), buf).expect("same length")
 }
