@@ -39,6 +39,7 @@ pub mod plan;
 pub use array::creation::{arange, eye, eye_k, from_array, from_fn, full, linspace, ones, zeros};
 pub use array::elementwise::{where_, Operand};
 pub use array::indexing::{BoolMask, Index, Indexer};
+pub use array::join::{concatenate, stack, PadMode};
 pub use array::random;
 pub use array::reductions::ReduceOptions;
 pub use array::Array;
@@ -47,11 +48,12 @@ pub use chunks::{AxisChunks, ChunkSpec, Chunks};
 pub use element::{DType, Element, FloatElement, NumElement, Scalar};
 pub use error::{Error, Result};
 pub use exec::Executor;
-pub use ndarray::{s, Axis};
+pub use ndarray::{s, Axis, NewAxis, Slice};
 
 /// The names most programs need: `use ndchunk::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        s, Array, Axis, ChunkSpec, Chunks, DType, Element, Error, Executor, ReduceOptions,
+        s, Array, Axis, ChunkSpec, Chunks, DType, Element, Error, Executor, NewAxis, ReduceOptions,
+        Slice,
     };
 }

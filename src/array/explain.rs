@@ -72,6 +72,9 @@ impl<T: Element> Array<T> {
                         StageKind::Scatter(_) => "scatter",
                         StageKind::Extract(_) => "extract",
                         StageKind::MapBlocks { .. } => "map_blocks",
+                        StageKind::View(_) => "view",
+                        StageKind::Concat(_) => "concat",
+                        StageKind::Reshape(_) => "reshape",
                     };
                     let _ = writeln!(
                         s,

@@ -8,9 +8,12 @@ pub mod creation;
 pub mod elementwise;
 mod explain;
 pub mod indexing;
+pub mod join;
 mod ops;
 pub mod random;
 pub mod reductions;
+mod reshape;
+mod view;
 
 use std::marker::PhantomData;
 use std::sync::Arc;

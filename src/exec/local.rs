@@ -183,14 +183,13 @@ fn worker(
         let to_sink = output_of[t].zip(sink);
         let mut dest = to_sink.and_then(|(i, sink)| sink.destination(i));
         let outcome = if deps.len() == task.deps.len() {
-            catch_unwind(AssertUnwindSafe(|| run_task(plan, task, &deps, &mut dest)))
+            catch_unwind(AssertUnwindSafe(|| run_task(plan, task, deps, &mut dest)))
                 .unwrap_or_else(|_| Err(Error::Executor("a user function panicked".into())))
         } else {
             Err(Error::Executor(
                 "a dependency's result was dropped too early".into(),
             ))
         };
-        drop(deps);
         let outcome = match (outcome, to_sink) {
             (Ok(Value::Written), Some(_)) => Ok(None),
             (Ok(value), Some((i, sink))) => match dest {

@@ -8,6 +8,7 @@ pub mod gather;
 pub mod generate;
 pub mod reduce;
 pub mod user;
+pub mod view;
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,6 +24,7 @@ pub use gather::GatherSpec;
 pub use generate::{Distribution, Generator};
 pub use reduce::{ReduceKind, ReduceSpec};
 pub use user::{BlockFn, TileFn, UserFn};
+pub use view::{ViewAxis, ViewSpec};
 
 /// Identity of a node, unique within the process.
 pub type NodeId = u64;
@@ -67,6 +69,14 @@ pub enum Op {
     Gather(Arc<GatherSpec>),
     /// The single input with a length-1 axis inserted at this position (a view).
     InsertAxis(usize),
+    /// An affine view of the input (slicing, transposes, new and removed axes,
+    /// broadcasts).
+    View(Arc<ViewSpec>),
+    /// The inputs joined along an axis, each output block one input's block.
+    Concatenate(usize),
+    /// The input reshaped block by block (C order): per group, its input axes
+    /// and its output axes (see [`crate::plan::layout::ReshapeStage`]).
+    Reshape(Vec<(std::ops::Range<usize>, std::ops::Range<usize>)>),
     /// A reduction over some axes.
     Reduce(ReduceSpec),
     /// An operation that could not be built; computing it returns the error.
@@ -151,6 +161,9 @@ impl fmt::Display for Op {
             Op::Rechunk => write!(f, "rechunk"),
             Op::Gather(g) => write!(f, "{g}"),
             Op::InsertAxis(a) => write!(f, "insert_axis({a})"),
+            Op::View(v) => write!(f, "{v}"),
+            Op::Concatenate(a) => write!(f, "concatenate(axis={a})"),
+            Op::Reshape(_) => write!(f, "reshape"),
             Op::Reduce(r) => write!(f, "{r}"),
             Op::Invalid(e) => write!(f, "invalid: {e}"),
         }

@@ -4,9 +4,11 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use crate::chunks::Chunks;
 use crate::error::{Error, Result};
 use crate::expr::{GatherSpec, Node, NodeId, Op, ReduceSpec};
 use crate::plan::fuse::{broadcast_block, compile, is_resident};
+use crate::plan::layout::{ConcatStage, ReshapeStage, ViewStage};
 use crate::plan::rechunk::{box_indices, RechunkStage};
 use crate::plan::reduce::{contiguous_runs, level_factors, CombineStage, STATE_BYTES};
 use crate::plan::scatter::{plan_groups, ExtractStage, ScatterStage};
@@ -45,6 +47,10 @@ enum Inputs {
     Extract,
     Rechunk(usize),
     MapBlocks(usize),
+    /// The input stage, or none for an in-memory input.
+    View(Option<usize>),
+    Concat(Vec<usize>),
+    Reshape(usize),
 }
 
 /// The (stage, block) pairs a fused task at `block` reads, in leaf order: the
@@ -140,11 +146,61 @@ impl Lowering {
                 };
                 self.add_stage(stage, Inputs::MapBlocks(input))
             }
+            Op::View(spec) => {
+                let input = &node.inputs[0];
+                let (memory, from, source) = match &input.op {
+                    Op::Memory(a) => (Some(a.clone()), Chunks::single(&input.shape), None),
+                    _ => (None, input.chunks.clone(), Some(self.value_stage(input)?)),
+                };
+                let kind = StageKind::View(ViewStage {
+                    spec: spec.clone(),
+                    from,
+                    to: node.chunks.clone(),
+                    memory,
+                });
+                let stage = self.stage_for(node, spec.origin.clone(), kind);
+                self.add_stage(stage, Inputs::View(source))
+            }
+            Op::Concatenate(axis) => {
+                let mut stages = Vec::with_capacity(node.inputs.len());
+                let mut first_block = vec![0];
+                for input in &node.inputs {
+                    stages.push(self.value_stage(input)?);
+                    let end = first_block[first_block.len() - 1] + input.chunks.lens(*axis).len();
+                    first_block.push(end);
+                }
+                let kind = StageKind::Concat(ConcatStage {
+                    axis: *axis,
+                    first_block,
+                });
+                let stage = self.stage_for(node, format!("concatenate(axis={axis})"), kind);
+                self.add_stage(stage, Inputs::Concat(stages))
+            }
+            Op::Reshape(groups) => {
+                let input = self.value_stage(&node.inputs[0])?;
+                let kind = StageKind::Reshape(ReshapeStage {
+                    to: node.chunks.clone(),
+                    groups: groups.clone(),
+                    input_ndim: node.inputs[0].shape.len(),
+                });
+                let stage = self.stage_for(node, "reshape".into(), kind);
+                self.add_stage(stage, Inputs::Reshape(input))
+            }
             Op::Invalid(e) => return Err(e.clone()),
             _ => self.fused_stage(node, None)?,
         };
         self.by_node.insert(node.id, s);
         Ok(s)
+    }
+
+    /// A stage of `kind` with `node`'s grid and dtype.
+    fn stage_for(&self, node: &Node, name: String, kind: StageKind) -> Stage {
+        Stage {
+            name,
+            kind,
+            grid: node.chunks.numblocks(),
+            dtype: node.dtype,
+        }
     }
 
     /// A fused stage rooted at `root`, reducing its blocks with `reduce` if given.
@@ -289,6 +345,12 @@ impl Lowering {
         Ok(())
     }
 
+    /// Bytes of block `block` of `stage`, whose chunks are `chunks`.
+    fn block_bytes(&self, stage: usize, chunks: &Chunks, block: &[usize]) -> u64 {
+        chunks.block_shape(block).iter().product::<usize>() as u64
+            * self.stages[stage].dtype.size() as u64
+    }
+
     /// The task computing `block` of `stage`, creating it and its dependencies if new.
     fn task(&mut self, stage: usize, block: &[usize]) -> Result<TaskId> {
         if let Some(&t) = self.by_block.get(&(stage, block.to_vec())) {
@@ -420,6 +482,29 @@ impl Lowering {
                     deps.push(self.task(input, &b)?);
                 }
                 (deps, bytes, bytes)
+            }
+            (Inputs::View(source), StageKind::View(v)) => {
+                let source = *source;
+                let bytes = self.block_bytes(stage, &v.to, block);
+                let mut deps = Vec::new();
+                if let Some(s) = source {
+                    for b in box_indices(&v.input_ranges(block)) {
+                        deps.push(self.task(s, &b)?);
+                    }
+                }
+                (deps, bytes, bytes)
+            }
+            (Inputs::Concat(stages), StageKind::Concat(c)) => {
+                let (k, local) = c.source(block);
+                let input = stages[k];
+                let dep = self.task(input, &local)?;
+                let bytes = self.tasks[dep].out_bytes;
+                (vec![dep], bytes, 0)
+            }
+            (Inputs::Reshape(input), StageKind::Reshape(r)) => {
+                let input = *input;
+                let bytes = self.block_bytes(stage, &r.to, block);
+                (vec![self.task(input, &r.source(block))?], bytes, 0)
             }
             (Inputs::MapBlocks(input), StageKind::MapBlocks { chunks, .. }) => {
                 let input = *input;

@@ -11,6 +11,7 @@
 //! and user functions appear by reference (their shape, or their registered name).
 
 pub mod fuse;
+pub mod layout;
 mod lower;
 pub mod rechunk;
 pub mod reduce;
@@ -88,6 +89,12 @@ pub enum StageKind {
     Scatter(scatter::ScatterStage),
     /// Cut output chunks of a streaming gather from their group buffers.
     Extract(scatter::ExtractStage),
+    /// Assemble each block of an affine view from the input blocks it overlaps.
+    View(layout::ViewStage),
+    /// Pass on one input's block (inputs joined along an axis).
+    Concat(layout::ConcatStage),
+    /// Reshape each input block on its own.
+    Reshape(layout::ReshapeStage),
     /// Apply a user function to each block of the input stage.
     MapBlocks {
         /// The function.

@@ -135,7 +135,8 @@ pub fn run(
     // region) is the result itself.
     if bare && matches!(prepared.first(), Some(Prepared::Owned(0))) {
         if let Some(block) = owned.pop() {
-            return Ok(Value::Block(block));
+            // The source block lacks the leaf's inserted axes.
+            return Ok(Value::Block(reshaped(block, &shape)?));
         }
     }
     let mut leaves: Vec<LeafData> = prepared

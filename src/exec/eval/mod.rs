@@ -3,6 +3,7 @@
 pub mod fused;
 pub mod gather;
 pub mod generate;
+pub mod layout;
 pub mod rechunk;
 pub mod reduce;
 pub mod scatter;
@@ -15,7 +16,9 @@ use crate::error::{Error, Result};
 use crate::exec::Value;
 use crate::plan::{Plan, StageKind, Task};
 
-/// Computes `task` of `plan` from the results `deps` of its dependencies.
+/// Computes `task` of `plan` from the results `deps` of its dependencies (a
+/// result this task is the last consumer of is held only here, so it may be
+/// reused in place).
 ///
 /// When `dest` holds a slice (the output's region of the caller's result) and the
 /// task can write its block there directly, it takes it, writes, and returns
@@ -23,12 +26,12 @@ use crate::plan::{Plan, StageKind, Task};
 pub fn run_task(
     plan: &Plan,
     task: &Task,
-    deps: &[Arc<Value>],
+    deps: Vec<Arc<Value>>,
     dest: &mut Option<DynSliceMut>,
 ) -> Result<Value> {
     let stage = &plan.stages[task.stage];
     match &stage.kind {
-        StageKind::Fused(f) => fused::run(f, stage.dtype, &task.block, deps, dest),
+        StageKind::Fused(f) => fused::run(f, stage.dtype, &task.block, &deps, dest),
         StageKind::Combine(c) => {
             let states: Vec<&reduce::StateBlock> = deps
                 .iter()
@@ -55,10 +58,16 @@ pub fn run_task(
                 None => Ok(Value::States(merged.into_owned())),
             }
         }
-        StageKind::Rechunk(r) => rechunk::run(r, stage.dtype, &task.block, deps),
+        StageKind::Rechunk(r) => rechunk::run(r, stage.dtype, &task.block, &deps),
+        StageKind::View(v) => layout::view(v, stage.dtype, &task.block, &deps),
+        StageKind::Concat(_) => layout::concat(deps),
+        StageKind::Reshape(r) => layout::reshape(r, &task.block, deps),
         StageKind::Scatter(sc) => scatter::scatter_step(sc, stage.dtype, &task.block, deps),
         StageKind::Extract(ex) => match &plan.stages[ex.scatter].kind {
-            StageKind::Scatter(sc) => scatter::extract(ex, sc, stage.dtype, &task.block, deps),
+            StageKind::View(v) => layout::view(v, stage.dtype, &task.block, &deps),
+            StageKind::Concat(_) => layout::concat(deps),
+            StageKind::Reshape(r) => layout::reshape(r, &task.block, deps),
+            StageKind::Scatter(sc) => scatter::extract(ex, sc, stage.dtype, &task.block, &deps),
             _ => Err(Error::invalid("gather.extract", "no scatter stage")),
         },
         StageKind::MapBlocks { f, chunks } => {

@@ -26,14 +26,15 @@ pub fn scatter_step(
     sc: &ScatterStage,
     dtype: DType,
     block: &[usize],
-    deps: &[Arc<Value>],
+    deps: Vec<Arc<Value>>,
 ) -> Result<Value> {
     let (a, naxes) = (sc.spec.axis, sc.spec.naxes);
     let (g, s) = (block[a], block[a + 1]);
     let group = &sc.groups[g];
-    let (prev, source) = match deps {
-        [prev, source] => (Some(prev.clone()), source),
-        [source] => (None, source),
+    let mut deps = deps.into_iter();
+    let (prev, source) = match (deps.next(), deps.next(), deps.next()) {
+        (Some(prev), Some(source), None) => (Some(prev), source),
+        (Some(source), None, None) => (None, source),
         _ => {
             return Err(Error::invalid(
                 "gather.scatter",
@@ -41,7 +42,7 @@ pub fn scatter_step(
             ))
         }
     };
-    let Value::Block(src) = &**source else {
+    let Value::Block(src) = &*source else {
         return Err(not_a_block("gather.scatter"));
     };
     let src_shape = src.shape().to_vec();

@@ -1,0 +1,266 @@
+//! Joining and repeating arrays: `concatenate`, `stack`, `roll`, `tile`,
+//! `repeat` and `pad`.
+//!
+//! Concatenation passes each input block through as an output block (no copy when
+//! the block has no other consumer); the others are built from it, from views and
+//! from the gather planner.
+
+use ndarray::{Axis, Slice};
+
+use crate::array::{rechunk_node, Array};
+use crate::chunks::Chunks;
+use crate::element::Element;
+use crate::error::{Error, Result};
+use crate::expr::{Node, Op};
+
+/// The arrays joined along `axis`; their other axes must match. Chunks along
+/// `axis` are the inputs' own; the other axes take the first input's chunks.
+///
+/// ```
+/// use ndchunk::prelude::*;
+/// let a = ndchunk::arange::<i32>(0, 3, 1, [2])?;
+/// let b = ndchunk::arange::<i32>(10, 12, 1, [2])?;
+/// let c = ndchunk::concatenate(Axis(0), &[a, b])?;
+/// assert_eq!(c.compute()?, ndarray::arr1(&[0, 1, 2, 10, 11]).into_dyn());
+/// assert_eq!(c.chunks().lens(0), &[2, 1, 2]);
+/// # Ok::<(), ndchunk::Error>(())
+/// ```
+pub fn concatenate<T: Element>(axis: Axis, arrays: &[Array<T>]) -> Result<Array<T>> {
+    let first = arrays
+        .first()
+        .ok_or_else(|| Error::invalid("concatenate", "no arrays to join"))?;
+    let ndim = first.ndim();
+    if axis.0 >= ndim {
+        return Err(Error::AxisOutOfBounds {
+            op: "concatenate".into(),
+            axis: axis.0 as isize,
+            ndim,
+        });
+    }
+    for (k, a) in arrays.iter().enumerate() {
+        if let Some(e) = a.error() {
+            return Err(e.clone());
+        }
+        let same =
+            a.ndim() == ndim && (0..ndim).all(|d| d == axis.0 || a.shape()[d] == first.shape()[d]);
+        if !same {
+            return Err(Error::invalid(
+                "concatenate",
+                format!(
+                    "array {k} has shape {:?}, which does not match {:?} off axis {}",
+                    a.shape(),
+                    first.shape(),
+                    axis.0
+                ),
+            ));
+        }
+    }
+    let parts: Vec<&Array<T>> = arrays.iter().filter(|a| a.shape()[axis.0] > 0).collect();
+    match parts.as_slice() {
+        [] => return Ok(first.clone()),
+        [one] => return Ok((*one).clone()),
+        _ => {}
+    }
+    let mut inputs = Vec::with_capacity(parts.len());
+    let mut along = Vec::new();
+    for a in parts {
+        let mut lens = first.chunks().all_lens().to_vec();
+        lens[axis.0] = a.chunks().lens(axis.0).to_vec();
+        along.extend_from_slice(a.chunks().lens(axis.0));
+        inputs.push(rechunk_node(&a.node, Chunks::new(lens)?));
+    }
+    let mut lens = first.chunks().all_lens().to_vec();
+    lens[axis.0] = along;
+    let node = Node::new(
+        Op::Concatenate(axis.0),
+        inputs,
+        Chunks::new(lens)?,
+        T::DTYPE,
+    );
+    Ok(Array::from_node(node))
+}
+
+/// The arrays, all of one shape, joined along a new axis `axis`.
+///
+/// ```
+/// use ndchunk::prelude::*;
+/// let a = ndchunk::zeros::<u8>(&[3], [2])?;
+/// let s = ndchunk::stack(Axis(1), &[a.clone(), a])?;
+/// assert_eq!(s.shape(), &[3, 2]);
+/// # Ok::<(), ndchunk::Error>(())
+/// ```
+pub fn stack<T: Element>(axis: Axis, arrays: &[Array<T>]) -> Result<Array<T>> {
+    let first = arrays
+        .first()
+        .ok_or_else(|| Error::invalid("stack", "no arrays to stack"))?;
+    if let Some((k, a)) = arrays
+        .iter()
+        .enumerate()
+        .find(|(_, a)| a.shape() != first.shape())
+    {
+        return Err(Error::invalid(
+            "stack",
+            format!(
+                "array {k} has shape {:?}, not {:?}",
+                a.shape(),
+                first.shape()
+            ),
+        ));
+    }
+    let expanded = arrays
+        .iter()
+        .map(|a| a.insert_axis(axis))
+        .collect::<Result<Vec<_>>>()?;
+    concatenate(axis, &expanded)
+}
+
+/// How [`Array::pad`] fills the new elements.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum PadMode<T> {
+    /// With this value (NumPy's `mode="constant"`).
+    Constant(T),
+    /// With the nearest edge value (NumPy's `mode="edge"`).
+    Edge,
+}
+
+impl<T: Element> Array<T> {
+    /// The array shifted by `shift` along `axis`, elements leaving one end coming
+    /// back at the other (NumPy's `roll` with an axis).
+    ///
+    /// ```
+    /// use ndchunk::prelude::*;
+    /// let x = ndchunk::arange::<i32>(0, 5, 1, [2])?;
+    /// assert_eq!(x.roll(2, Axis(0))?.compute()?, ndarray::arr1(&[3, 4, 0, 1, 2]).into_dyn());
+    /// assert_eq!(x.roll(-1, Axis(0))?.compute()?, ndarray::arr1(&[1, 2, 3, 4, 0]).into_dyn());
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
+    pub fn roll(&self, shift: isize, axis: Axis) -> Result<Array<T>> {
+        let n = self.axis_len("roll", axis)? as isize;
+        let s = if n == 0 { 0 } else { shift.rem_euclid(n) };
+        if s == 0 {
+            return Ok(self.clone());
+        }
+        let tail = self.slice_axis(axis, Slice::new(n - s, None, 1))?;
+        let head = self.slice_axis(axis, Slice::new(0, Some(n - s), 1))?;
+        concatenate(axis, &[tail, head])
+    }
+
+    /// The array repeated `reps[a]` times along each axis (NumPy's `tile`: when
+    /// `reps` is longer than the array's dimensions, new leading axes are added;
+    /// when shorter, it applies to the last axes).
+    ///
+    /// ```
+    /// let x = ndchunk::arange::<i32>(0, 2, 1, [2])?;
+    /// let t = x.tile(&[2, 2])?;
+    /// assert_eq!(t.compute()?, ndarray::array![[0, 1, 0, 1], [0, 1, 0, 1]].into_dyn());
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
+    pub fn tile(&self, reps: &[usize]) -> Result<Array<T>> {
+        let mut x = self.clone();
+        while x.ndim() < reps.len() {
+            x = x.insert_axis(Axis(0))?;
+        }
+        let skip = x.ndim() - reps.len();
+        for (i, &r) in reps.iter().enumerate() {
+            let axis = Axis(skip + i);
+            x = match r {
+                0 => x.slice_axis(axis, Slice::new(0, Some(0), 1))?,
+                1 => x,
+                _ => concatenate(axis, &vec![x; r])?,
+            };
+        }
+        Ok(x)
+    }
+
+    /// Each element repeated `repeats` times along `axis` (NumPy's `repeat`), by
+    /// the gather planner.
+    ///
+    /// ```
+    /// use ndchunk::prelude::*;
+    /// let x = ndchunk::arange::<i32>(0, 3, 1, [2])?;
+    /// assert_eq!(x.repeat(2, Axis(0))?.compute()?, ndarray::arr1(&[0, 0, 1, 1, 2, 2]).into_dyn());
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
+    pub fn repeat(&self, repeats: usize, axis: Axis) -> Result<Array<T>> {
+        let n = self.axis_len("repeat", axis)?;
+        if repeats == 1 {
+            return Ok(self.clone());
+        }
+        let idx: Vec<usize> = (0..n)
+            .flat_map(|i| std::iter::repeat_n(i, repeats))
+            .collect();
+        self.take(&idx[..], axis)
+    }
+
+    /// The array padded with `widths[a] = (before, after)` elements on each axis.
+    ///
+    /// ```
+    /// use ndchunk::prelude::*;
+    /// use ndchunk::array::join::PadMode;
+    /// let x = ndchunk::arange::<i32>(1, 4, 1, [2])?;
+    /// let c = x.pad(&[(1, 2)], PadMode::Constant(0))?;
+    /// assert_eq!(c.compute()?, ndarray::arr1(&[0, 1, 2, 3, 0, 0]).into_dyn());
+    /// let e = x.pad(&[(2, 1)], PadMode::Edge)?;
+    /// assert_eq!(e.compute()?, ndarray::arr1(&[1, 1, 1, 2, 3, 3]).into_dyn());
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
+    pub fn pad(&self, widths: &[(usize, usize)], mode: PadMode<T>) -> Result<Array<T>> {
+        if widths.len() != self.ndim() {
+            return Err(Error::invalid(
+                "pad",
+                format!(
+                    "{} pad widths for an array of {} dimensions",
+                    widths.len(),
+                    self.ndim()
+                ),
+            ));
+        }
+        let mut x = self.clone();
+        for (a, &(before, after)) in widths.iter().enumerate() {
+            if before == 0 && after == 0 {
+                continue;
+            }
+            let axis = Axis(a);
+            let n = x.shape()[a];
+            let edge = |width: usize, at: isize| -> Result<Array<T>> {
+                let mut shape = x.shape().to_vec();
+                shape[a] = width;
+                match mode {
+                    PadMode::Constant(v) => {
+                        let mut lens = x.chunks().all_lens().to_vec();
+                        lens[a] = vec![width];
+                        crate::full(&shape, v, lens)
+                    }
+                    PadMode::Edge if n == 0 => Err(Error::invalid(
+                        "pad",
+                        format!("edge padding of the empty axis {a}"),
+                    )),
+                    PadMode::Edge => x
+                        .slice_axis(axis, Slice::new(at, Some(at + 1), 1))?
+                        .broadcast_to(&shape),
+                }
+            };
+            let mut parts = Vec::with_capacity(3);
+            if before > 0 {
+                parts.push(edge(before, 0)?);
+            }
+            parts.push(x.clone());
+            if after > 0 {
+                parts.push(edge(after, n as isize - 1)?);
+            }
+            x = concatenate(axis, &parts)?;
+        }
+        Ok(x)
+    }
+
+    fn axis_len(&self, op: &str, axis: Axis) -> Result<usize> {
+        self.shape()
+            .get(axis.0)
+            .copied()
+            .ok_or(Error::AxisOutOfBounds {
+                op: op.into(),
+                axis: axis.0 as isize,
+                ndim: self.ndim(),
+            })
+    }
+}
