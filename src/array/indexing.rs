@@ -201,14 +201,6 @@ impl From<RangeFull> for Index {
     }
 }
 
-fn axis_len<T: Element>(a: &Array<T>, op: &str, axis: usize) -> Result<usize> {
-    a.shape().get(axis).copied().ok_or(Error::AxisOutOfBounds {
-        op: op.into(),
-        axis: axis as isize,
-        ndim: a.ndim(),
-    })
-}
-
 impl<T: Element> Array<T> {
     /// The gather of `index` (linear positions into the `naxes` axes from `axis`,
     /// shaped `index_shape`).
@@ -305,7 +297,7 @@ impl<T: Element> Array<T> {
     /// # Ok::<(), ndchunk::Error>(())
     /// ```
     pub fn take<I: Indexer + ?Sized>(&self, idx: &I, axis: Axis) -> Result<Array<T>> {
-        let len = axis_len(self, "take", axis.0)?;
+        let len = self.axis_len("take", axis.0)?;
         let (positions, shape) = idx.positions("take", axis.0, len)?;
         self.gather(axis.0, 1, positions, shape, "take".into())
     }
@@ -415,7 +407,7 @@ impl<T: Element> Array<T> {
     /// # Ok::<(), ndchunk::Error>(())
     /// ```
     pub fn mask<M: BoolMask + ?Sized>(&self, keep: &M, axis: Axis) -> Result<Array<T>> {
-        let len = axis_len(self, "mask", axis.0)?;
+        let len = self.axis_len("mask", axis.0)?;
         let (values, computed) = keep.values()?;
         if values.len() != len {
             return Err(Error::invalid(
@@ -462,7 +454,7 @@ impl<T: Element> Array<T> {
     /// # Ok::<(), ndchunk::Error>(())
     /// ```
     pub fn permutation(&self, axis: Axis, seed: u64) -> Result<Array<T>> {
-        let len = axis_len(self, "permutation", axis.0)?;
+        let len = self.axis_len("permutation", axis.0)?;
         let mut perm: Vec<usize> = (0..len).collect();
         let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
         for i in (1..len).rev() {

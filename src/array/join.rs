@@ -135,7 +135,7 @@ impl<T: Element> Array<T> {
     /// # Ok::<(), ndchunk::Error>(())
     /// ```
     pub fn roll(&self, shift: isize, axis: Axis) -> Result<Array<T>> {
-        let n = self.axis_len("roll", axis)? as isize;
+        let n = self.axis_len("roll", axis.0)? as isize;
         let s = if n == 0 { 0 } else { shift.rem_euclid(n) };
         if s == 0 {
             return Ok(self.clone());
@@ -182,7 +182,7 @@ impl<T: Element> Array<T> {
     /// # Ok::<(), ndchunk::Error>(())
     /// ```
     pub fn repeat(&self, repeats: usize, axis: Axis) -> Result<Array<T>> {
-        let n = self.axis_len("repeat", axis)?;
+        let n = self.axis_len("repeat", axis.0)?;
         if repeats == 1 {
             return Ok(self.clone());
         }
@@ -251,16 +251,5 @@ impl<T: Element> Array<T> {
             x = concatenate(axis, &parts)?;
         }
         Ok(x)
-    }
-
-    fn axis_len(&self, op: &str, axis: Axis) -> Result<usize> {
-        self.shape()
-            .get(axis.0)
-            .copied()
-            .ok_or(Error::AxisOutOfBounds {
-                op: op.into(),
-                axis: axis.0 as isize,
-                ndim: self.ndim(),
-            })
     }
 }

@@ -103,6 +103,18 @@ impl<T: Element> Array<T> {
         self.len() == 0
     }
 
+    /// The length of `axis`, or an error naming `op` if there is no such axis.
+    pub(crate) fn axis_len(&self, op: &str, axis: usize) -> Result<usize> {
+        self.shape()
+            .get(axis)
+            .copied()
+            .ok_or(Error::AxisOutOfBounds {
+                op: op.into(),
+                axis: axis as isize,
+                ndim: self.ndim(),
+            })
+    }
+
     /// The array's chunks.
     pub fn chunks(&self) -> &Chunks {
         &self.node.chunks

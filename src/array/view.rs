@@ -286,14 +286,7 @@ impl<T: Element> Array<T> {
     }
 
     fn check_axis(&self, op: &str, axis: Axis) -> Result<()> {
-        if axis.0 >= self.ndim() {
-            return Err(Error::AxisOutOfBounds {
-                op: op.into(),
-                axis: axis.0 as isize,
-                ndim: self.ndim(),
-            });
-        }
-        Ok(())
+        self.axis_len(op, axis.0).map(|_| ())
     }
 
     /// The view node reading `axes` (output lengths `lens`) with `fixed` input
