@@ -104,7 +104,7 @@ pub enum DynSliceMut<'a> {
     F64(&'a mut [f64]),
 }
 
-impl DynSliceMut<'_> {
+impl<'a> DynSliceMut<'a> {
     /// The slice's dtype.
     pub fn dtype(&self) -> DType {
         match self {
@@ -122,16 +122,51 @@ impl DynSliceMut<'_> {
         }
     }
 
+    /// The slice as `&mut [T]`, if it holds `T` and exactly `len` elements; else
+    /// an error naming `op`.
+    pub fn typed<T: Element>(self, len: usize, op: &str) -> crate::error::Result<&'a mut [T]> {
+        let found = (self.dtype(), self.len());
+        T::unwrap_slice_mut(self)
+            .filter(|d| d.len() == len)
+            .ok_or_else(|| {
+                crate::error::Error::invalid(
+                    op,
+                    format!(
+                        "{len} {} elements do not fit a destination of {} {}",
+                        T::DTYPE,
+                        found.1,
+                        found.0
+                    ),
+                )
+            })
+    }
+
+    /// Number of elements.
+    pub fn len(&self) -> usize {
+        match self {
+            DynSliceMut::Bool(x) => x.len(),
+            DynSliceMut::I8(x) => x.len(),
+            DynSliceMut::I16(x) => x.len(),
+            DynSliceMut::I32(x) => x.len(),
+            DynSliceMut::I64(x) => x.len(),
+            DynSliceMut::U8(x) => x.len(),
+            DynSliceMut::U16(x) => x.len(),
+            DynSliceMut::U32(x) => x.len(),
+            DynSliceMut::U64(x) => x.len(),
+            DynSliceMut::F32(x) => x.len(),
+            DynSliceMut::F64(x) => x.len(),
+        }
+    }
+
+    /// True when the slice holds no elements.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// Copies `block` (same dtype and element count) into the slice in C order.
     pub fn write(self, block: &DynArray) -> crate::error::Result<()> {
         dyn_match!(block, b: T => {
-            let (found, count) = (self.dtype(), b.len());
-            let dst = T::unwrap_slice_mut(self)
-                .filter(|d| d.len() == count)
-                .ok_or_else(|| crate::error::Error::invalid(
-                    "write",
-                    format!("a {} block of {count} elements into a {found} slot", T::DTYPE),
-                ))?;
+            let dst = self.typed::<T>(b.len(), "write")?;
             match b.as_slice() {
                 Some(src) => dst.copy_from_slice(src),
                 None => dst.iter_mut().zip(b.iter()).for_each(|(d, v)| *d = *v),

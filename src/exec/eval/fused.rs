@@ -256,9 +256,7 @@ fn collect_into(
     dest: DynSliceMut,
 ) -> Result<()> {
     with_dtype!(dtype, T => {
-        let out = T::unwrap_slice_mut(dest)
-            .filter(|d| d.len() == total)
-            .ok_or_else(|| Error::invalid("fused", "destination does not fit the block"))?;
+        let out = dest.typed::<T>(total, "fused")?;
         run_tiles(f, leaves, total, |tile, p, n| {
             out[p..p + n].copy_from_slice(&T::tile(tile)[..n]);
             Ok(())

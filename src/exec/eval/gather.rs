@@ -123,9 +123,7 @@ pub fn gather_block_into(
 ) -> Result<()> {
     let count: usize = chunks.block_shape(block).iter().product();
     dyn_match!(src, s: T => {
-        let dest = T::unwrap_slice_mut(dest)
-            .filter(|d| d.len() == count)
-            .ok_or_else(|| Error::invalid(&spec.origin, "destination does not fit the block"))?;
+        let dest = dest.typed::<T>(count, &spec.origin)?;
         let mut out = SliceWriter::new(dest);
         gather_into(spec, source_shape, s, chunks, block, &mut out)?;
         if out.written() != count {
