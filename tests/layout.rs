@@ -2,16 +2,18 @@
 //! random `s!`-style specs (negative bounds and steps, integers, new axes,
 //! out-of-range ranges), transposes, flips, broadcasts, reshapes, concatenation,
 //! stacking, roll, tile, repeat and pad, over random shapes (empty and size-1
-//! axes included) and irregular chunkings, on in-memory and computed inputs.
+//! axes included) and irregular chunkings, on in-memory and computed inputs,
+//! for every dtype family.
 
 mod common;
 
+use std::fmt::Debug;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use common::*;
 use ndarray::{ArrayD, Axis, IxDyn, SliceInfoElem};
-use ndchunk::{Array, Error, PadMode};
+use ndchunk::{Array, Element, Error, PadMode};
 use proptest::prelude::*;
 
 /// The array in memory, or computed by a stage (so views read stage blocks).
@@ -73,7 +75,7 @@ fn spec_for(shape: Vec<usize>) -> BoxedStrategy<Vec<SliceInfoElem>> {
         .boxed()
 }
 
-fn reference_slice(a: &ArrayD<i32>, spec: &[SliceInfoElem]) -> Option<ArrayD<i32>> {
+fn reference_slice<T: Clone>(a: &ArrayD<T>, spec: &[SliceInfoElem]) -> Option<ArrayD<T>> {
     let mut axis = 0;
     let mut info = Vec::new();
     for &e in spec {
@@ -207,6 +209,102 @@ proptest! {
     }
 }
 
+/// The layout ops on one dtype, on `a` in memory and computed, against ndarray:
+/// a slice, the transpose, ravel, flip, concatenate, stack, roll, repeat, tile
+/// and both pad modes.
+fn layout_ops_match<T: Element + PartialEq + Debug>(
+    (a, chunks): Chunked<T>,
+    spec: Vec<SliceInfoElem>,
+    value: T,
+    widths: Vec<(usize, usize)>,
+    shift: isize,
+) -> Result<(), TestCaseError> {
+    let w = &widths[..a.ndim()];
+    let x0 = ndchunk::from_array(a.clone(), chunks.clone()).unwrap();
+    for x in [x0, computed(&a, &chunks)] {
+        let got = |y: ndchunk::Result<Array<T>>| y.and_then(|y| y.compute()).unwrap();
+        if let Some(want) = reference_slice(&a, &spec) {
+            prop_assert_eq!(got(x.slice(spec.as_slice())), want);
+        }
+        prop_assert_eq!(got(Ok(x.t())), a.t().to_owned());
+        let flat: Vec<T> = a.iter().cloned().collect();
+        prop_assert_eq!(got(x.ravel()).into_raw_vec_and_offset().0, flat);
+        prop_assert_eq!(got(x.tile(&[2])), ref_tile(&a, &[2]));
+        prop_assert_eq!(
+            got(x.pad(w, PadMode::Constant(value))),
+            ref_pad(&a, w, Some(value))
+        );
+        prop_assert_eq!(got(x.pad(w, PadMode::Edge)), ref_pad(&a, w, None));
+        let both = [x.clone(), x.clone()];
+        prop_assert_eq!(
+            got(ndchunk::stack(Axis(0), &both)),
+            ndarray::stack(Axis(0), &[a.view(), a.view()]).unwrap()
+        );
+        if a.ndim() > 0 {
+            let ax = Axis(a.ndim() - 1);
+            let mut f = a.clone();
+            f.invert_axis(ax);
+            prop_assert_eq!(got(x.flip(ax)), f);
+            prop_assert_eq!(
+                got(ndchunk::concatenate(ax, &both)),
+                ndarray::concatenate(ax, &[a.view(), a.view()]).unwrap()
+            );
+            prop_assert_eq!(got(x.roll(shift, ax)), ref_roll(&a, shift, ax.index()));
+            prop_assert_eq!(got(x.repeat(2, ax)), ref_repeat(&a, 2, ax.index()));
+        }
+    }
+    Ok(())
+}
+
+/// A non-empty array with a chunking, a slice spec, a value and pad widths.
+type LayoutCase<T> = (Chunked<T>, Vec<SliceInfoElem>, T, Vec<(usize, usize)>);
+
+/// A [`LayoutCase`] of random values.
+fn layout_case<T: Gen>() -> impl Strategy<Value = LayoutCase<T>> {
+    nonempty_shape(3).prop_flat_map(|s| {
+        (
+            array_of(s.clone(), T::arb()),
+            spec_for(s),
+            T::arb(),
+            prop::collection::vec((0usize..3, 0usize..3), 3),
+        )
+    })
+}
+
+proptest! {
+    #![proptest_config(config(40))]
+
+    #[test]
+    fn layout_ops_on_f64((a, spec, v, w) in layout_case::<f64>(), shift in -9isize..9) {
+        layout_ops_match(a, spec, v, w, shift)?;
+    }
+
+    #[test]
+    fn layout_ops_on_f32((a, spec, v, w) in layout_case::<f32>(), shift in -9isize..9) {
+        layout_ops_match(a, spec, v, w, shift)?;
+    }
+
+    #[test]
+    fn layout_ops_on_u8((a, spec, v, w) in layout_case::<u8>(), shift in -9isize..9) {
+        layout_ops_match(a, spec, v, w, shift)?;
+    }
+
+    #[test]
+    fn layout_ops_on_i64((a, spec, v, w) in layout_case::<i64>(), shift in -9isize..9) {
+        layout_ops_match(a, spec, v, w, shift)?;
+    }
+
+    #[test]
+    fn layout_ops_on_u16((a, spec, v, w) in layout_case::<u16>(), shift in -9isize..9) {
+        layout_ops_match(a, spec, v, w, shift)?;
+    }
+
+    #[test]
+    fn layout_ops_on_bool((a, spec, v, w) in layout_case::<bool>(), shift in -9isize..9) {
+        layout_ops_match(a, spec, v, w, shift)?;
+    }
+}
+
 /// Shapes with the same element count as `s`: flat, reversed, adjacent axes
 /// merged, an axis split by a factor, length-1 axes added.
 fn reshape_targets(s: &[usize]) -> Vec<Vec<usize>> {
@@ -233,7 +331,7 @@ fn reshape_targets(s: &[usize]) -> Vec<Vec<usize>> {
     out
 }
 
-fn ref_roll(a: &ArrayD<i32>, shift: isize, axis: usize) -> ArrayD<i32> {
+fn ref_roll<T: Clone>(a: &ArrayD<T>, shift: isize, axis: usize) -> ArrayD<T> {
     let n = a.shape()[axis];
     let idx: Vec<usize> = (0..n)
         .map(|i| (i as isize - shift).rem_euclid(n.max(1) as isize) as usize)
@@ -241,7 +339,7 @@ fn ref_roll(a: &ArrayD<i32>, shift: isize, axis: usize) -> ArrayD<i32> {
     a.select(Axis(axis), &idx)
 }
 
-fn ref_tile(a: &ArrayD<i32>, reps: &[usize]) -> ArrayD<i32> {
+fn ref_tile<T: Clone>(a: &ArrayD<T>, reps: &[usize]) -> ArrayD<T> {
     let mut x = a.clone();
     while x.ndim() < reps.len() {
         x.insert_axis_inplace(Axis(0));
@@ -255,14 +353,14 @@ fn ref_tile(a: &ArrayD<i32>, reps: &[usize]) -> ArrayD<i32> {
     x
 }
 
-fn ref_repeat(a: &ArrayD<i32>, times: usize, axis: usize) -> ArrayD<i32> {
+fn ref_repeat<T: Clone>(a: &ArrayD<T>, times: usize, axis: usize) -> ArrayD<T> {
     let idx: Vec<usize> = (0..a.shape()[axis])
         .flat_map(|i| std::iter::repeat_n(i, times))
         .collect();
     a.select(Axis(axis), &idx)
 }
 
-fn ref_pad(a: &ArrayD<i32>, widths: &[(usize, usize)], constant: Option<i32>) -> ArrayD<i32> {
+fn ref_pad<T: Clone>(a: &ArrayD<T>, widths: &[(usize, usize)], constant: Option<T>) -> ArrayD<T> {
     let shape: Vec<usize> = a
         .shape()
         .iter()
@@ -275,15 +373,15 @@ fn ref_pad(a: &ArrayD<i32>, widths: &[(usize, usize)], constant: Option<i32>) ->
             let i = ix[d] as isize - b as isize;
             let n = a.shape()[d] as isize;
             if i < 0 || i >= n {
-                match constant {
-                    Some(v) => return v,
+                match &constant {
+                    Some(v) => return v.clone(),
                     None => src.push(i.clamp(0, n - 1) as usize),
                 }
             } else {
                 src.push(i as usize);
             }
         }
-        a[IxDyn(&src)]
+        a[IxDyn(&src)].clone()
     })
 }
 

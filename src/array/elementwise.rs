@@ -174,7 +174,7 @@ pub(crate) fn elementwise_node(op: ElemOp, inputs: &[Arc<Node>]) -> Arc<Node> {
                     }
                 })
                 .collect();
-            rechunk_node(n, Chunks::from_checked(own))
+            rechunk_node(n, Chunks::from_checked(own), None)
         })
         .collect();
     Node::new(Op::Elementwise(op), unified, out_chunks, dtype)

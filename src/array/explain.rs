@@ -24,7 +24,9 @@ pub(crate) fn human_bytes(b: u64) -> String {
 
 impl<T: Element> Array<T> {
     /// A description of the array and of the plan computing it: shape, chunks,
-    /// dtype, bytes, number of tasks, then the stages op by op.
+    /// dtype, bytes, number of tasks and the estimated peak memory, then the
+    /// stages op by op, each with the most a task holds (its inputs and what it
+    /// allocates), then the logical graph.
     ///
     /// ```
     /// let x = ndchunk::random::uniform::<f32>(&[1000, 10], [250, 10], 0)?;
@@ -61,7 +63,8 @@ impl<T: Element> Array<T> {
                 let mut bytes = vec![0u64; plan.stages.len()];
                 for t in &plan.tasks {
                     counts[t.stage] += 1;
-                    bytes[t.stage] = bytes[t.stage].max(t.work_bytes);
+                    let inputs: u64 = t.deps.iter().map(|&d| plan.tasks[d].out_bytes).sum();
+                    bytes[t.stage] = bytes[t.stage].max(t.work_bytes + inputs);
                 }
                 let _ = writeln!(s, "plan:");
                 for (i, st) in plan.stages.iter().enumerate() {
@@ -78,7 +81,7 @@ impl<T: Element> Array<T> {
                     };
                     let _ = writeln!(
                         s,
-                        "  stage {i} [{kind}] {}: {} tasks, up to {} each, grid {:?}, {}",
+                        "  stage {i} [{kind}] {}: {} tasks, each holding up to {}, grid {:?}, {}",
                         st.name,
                         counts[i],
                         human_bytes(bytes[i]),

@@ -238,14 +238,14 @@ impl<T: Element> Array<T> {
         let input = match self.node.op {
             Op::Memory(_) => self.node.clone(),
             _ if self.nbytes() <= gather_budget()? => {
-                rechunk_node(&self.node, Chunks::single(shape))
+                rechunk_node(&self.node, Chunks::single(shape), None)
             }
             _ => {
                 let mut lens = chunks.all_lens().to_vec();
                 for ax in axis + 1..axis + naxes {
                     lens[ax] = vec![shape[ax]];
                 }
-                rechunk_node(&self.node, Chunks::new(lens)?)
+                rechunk_node(&self.node, Chunks::new(lens)?, None)
             }
         };
         let spec = GatherSpec {

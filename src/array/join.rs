@@ -67,7 +67,7 @@ pub fn concatenate<T: Element>(axis: Axis, arrays: &[Array<T>]) -> Result<Array<
         let mut lens = first.chunks().all_lens().to_vec();
         lens[axis.0] = a.chunks().lens(axis.0).to_vec();
         along.extend_from_slice(a.chunks().lens(axis.0));
-        inputs.push(rechunk_node(&a.node, Chunks::new(lens)?));
+        inputs.push(rechunk_node(&a.node, Chunks::new(lens)?, None));
     }
     let mut lens = first.chunks().all_lens().to_vec();
     lens[axis.0] = along;

@@ -6,7 +6,7 @@
 
 pub mod creation;
 pub mod elementwise;
-mod explain;
+pub(crate) mod explain;
 pub mod indexing;
 pub mod join;
 mod ops;
@@ -222,8 +222,14 @@ impl<T: Element> Array<T> {
         Ok(Array::from_node(node))
     }
 
-    /// The same values cut into new chunks (each output block copied from the
-    /// input blocks it overlaps).
+    /// The same values cut into new chunks.
+    ///
+    /// Each output block is copied from the input blocks it overlaps, each
+    /// computed once. When such a task would hold more than the rechunk budget
+    /// ([`crate::exec::rechunk_budget`]: `NDCHUNK_RECHUNK_BYTES`, else a quarter
+    /// of the memory limit), the plan goes through intermediate chunks instead;
+    /// [`Array::explain`] shows the stages and the estimated peak memory. An
+    /// in-memory array is only re-cut, with no tasks.
     ///
     /// ```
     /// let x = ndchunk::arange::<u8>(0, 10, 1, [3])?.rechunk([5])?;
@@ -232,13 +238,34 @@ impl<T: Element> Array<T> {
     /// ```
     pub fn rechunk(&self, chunks: impl Into<ChunkSpec>) -> Result<Array<T>> {
         let chunks = chunks.into().resolve(self.shape(), T::DTYPE)?;
-        Ok(Array::from_node(rechunk_node(&self.node, chunks)))
+        Ok(Array::from_node(rechunk_node(&self.node, chunks, None)))
+    }
+
+    /// [`Array::rechunk`] with tasks holding at most `budget` bytes where an
+    /// intermediate chunking allows it (a task always holds its output block and
+    /// at least one input block).
+    ///
+    /// ```
+    /// let x = ndchunk::random::uniform::<f32>(&[400, 400], [40, 40], 1)?;
+    /// // Direct tasks would hold a 400 x 4 block and ten 40 x 40 blocks (70 KiB).
+    /// let y = x.rechunk_within([400, 4], 32 << 10)?;
+    /// assert!(y.explain().contains("(intermediate"), "{}", y.explain());
+    /// assert_eq!(y.compute()?, x.compute()?);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
+    pub fn rechunk_within(&self, chunks: impl Into<ChunkSpec>, budget: u64) -> Result<Array<T>> {
+        let chunks = chunks.into().resolve(self.shape(), T::DTYPE)?;
+        Ok(Array::from_node(rechunk_node(
+            &self.node,
+            chunks,
+            Some(budget),
+        )))
     }
 }
 
 /// `node` with `chunks`: the node itself if they already match; a re-cut in-memory
-/// array; or a rechunk node.
-pub(crate) fn rechunk_node(node: &Arc<Node>, chunks: Chunks) -> Arc<Node> {
+/// array; or a rechunk node (its tasks holding at most `budget` bytes if set).
+pub(crate) fn rechunk_node(node: &Arc<Node>, chunks: Chunks, budget: Option<u64>) -> Arc<Node> {
     if node.chunks == chunks {
         return node.clone();
     }
@@ -248,10 +275,15 @@ pub(crate) fn rechunk_node(node: &Arc<Node>, chunks: Chunks) -> Arc<Node> {
         Op::InsertAxis(axis) => {
             let mut lens = chunks.all_lens().to_vec();
             lens.remove(*axis);
-            let inner = rechunk_node(&node.inputs[0], Chunks::from_checked(lens));
+            let inner = rechunk_node(&node.inputs[0], Chunks::from_checked(lens), budget);
             Node::new(Op::InsertAxis(*axis), vec![inner], chunks, node.dtype)
         }
-        _ => Node::new(Op::Rechunk, vec![node.clone()], chunks, node.dtype),
+        _ => Node::new(
+            Op::Rechunk { budget },
+            vec![node.clone()],
+            chunks,
+            node.dtype,
+        ),
     }
 }
 

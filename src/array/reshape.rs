@@ -40,7 +40,7 @@ impl<T: Element> Array<T> {
         }
         let input = self.shape();
         if self.is_empty() {
-            let one = rechunk_node(&self.node, Chunks::single(input));
+            let one = rechunk_node(&self.node, Chunks::single(input), None);
             let groups = vec![(0..input.len(), 0..out.len())];
             let node = Node::new(
                 Op::Reshape(groups),
@@ -76,7 +76,7 @@ impl<T: Element> Array<T> {
                 .map(|&c| c * inner_in / inner_out)
                 .collect();
         }
-        let rechunked = rechunk_node(&self.node, Chunks::new(in_lens)?);
+        let rechunked = rechunk_node(&self.node, Chunks::new(in_lens)?, None);
         let node = Node::new(
             Op::Reshape(groups),
             vec![rechunked],

@@ -108,6 +108,10 @@ pub const MEMORY_LIMIT_ENV: &str = "NDCHUNK_MEMORY_LIMIT";
 /// [`gather_budget`]), e.g. `256MiB`.
 pub const GATHER_BYTES_ENV: &str = "NDCHUNK_GATHER_BYTES";
 
+/// Environment variable setting how many bytes a rechunk task may hold (see
+/// [`rechunk_budget`]), e.g. `128MiB`.
+pub const RECHUNK_BYTES_ENV: &str = "NDCHUNK_RECHUNK_BYTES";
+
 /// Environment variable switching the progress bar: `0` never, `1` on long computes.
 pub const PROGRESS_ENV: &str = "NDCHUNK_PROGRESS";
 
@@ -249,6 +253,17 @@ pub fn default_memory_limit() -> Result<u64> {
 /// size. `NDCHUNK_GATHER_BYTES`, else a quarter of the default memory limit.
 pub fn gather_budget() -> Result<u64> {
     match bytes_from_env(GATHER_BYTES_ENV)? {
+        Some(b) => Ok(b),
+        None => Ok(default_memory_limit()? / 4),
+    }
+}
+
+/// Bytes a rechunk task may hold: its output block plus the input blocks it
+/// reads. A rechunk whose direct tasks would hold more is planned through
+/// intermediate chunks (see [`crate::plan::rechunk::intermediate_chunks`]).
+/// `NDCHUNK_RECHUNK_BYTES`, else a quarter of the default memory limit.
+pub fn rechunk_budget() -> Result<u64> {
+    match bytes_from_env(RECHUNK_BYTES_ENV)? {
         Some(b) => Ok(b),
         None => Ok(default_memory_limit()? / 4),
     }

@@ -63,8 +63,12 @@ pub enum Op {
     Elementwise(ElemOp),
     /// A user function applied block by block (same block shapes in and out).
     MapBlocks(UserFn<BlockFn>),
-    /// The single input with the node's chunks.
-    Rechunk,
+    /// The single input with the node's chunks; `budget` bounds the bytes a
+    /// task may hold (default: [`crate::exec::rechunk_budget`]).
+    Rechunk {
+        /// Bytes a task may hold, if set for this rechunk.
+        budget: Option<u64>,
+    },
     /// Integer indexing of the single input (which is in memory or one block).
     Gather(Arc<GatherSpec>),
     /// The single input with a length-1 axis inserted at this position (a view).
@@ -158,7 +162,7 @@ impl fmt::Display for Op {
             Op::FromFn(u) => write!(f, "from_fn[{}]", u.name),
             Op::Elementwise(e) => write!(f, "{e}"),
             Op::MapBlocks(u) => write!(f, "map_blocks[{}]", u.name),
-            Op::Rechunk => write!(f, "rechunk"),
+            Op::Rechunk { .. } => write!(f, "rechunk"),
             Op::Gather(g) => write!(f, "{g}"),
             Op::InsertAxis(a) => write!(f, "insert_axis({a})"),
             Op::View(v) => write!(f, "{v}"),

@@ -4,12 +4,13 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
+use crate::array::explain::human_bytes;
 use crate::chunks::Chunks;
 use crate::error::{Error, Result};
 use crate::expr::{GatherSpec, Node, NodeId, Op, ReduceSpec};
 use crate::plan::fuse::{broadcast_block, compile, is_resident};
 use crate::plan::layout::{ConcatStage, ReshapeStage, ViewStage};
-use crate::plan::rechunk::{box_indices, RechunkStage};
+use crate::plan::rechunk::{box_indices, intermediate_chunks, RechunkStage};
 use crate::plan::reduce::{contiguous_runs, level_factors, CombineStage, STATE_BYTES};
 use crate::plan::scatter::{plan_groups, ExtractStage, ScatterStage};
 use crate::plan::{FusedStage, GatherFrom, LeafSource, Plan, Stage, StageKind, Task, TaskId};
@@ -45,7 +46,8 @@ enum Inputs {
     /// Scatter chains reading source blocks from this stage.
     Scatter(usize),
     Extract,
-    Rechunk(usize),
+    /// The input stage, or none for a persisted input.
+    Rechunk(Option<usize>),
     MapBlocks(usize),
     /// The input stage, or none for an in-memory input.
     View(Option<usize>),
@@ -118,20 +120,7 @@ impl Lowering {
         let s = match &node.op {
             Op::Reduce(spec) => self.reduce_stages(node, spec)?,
             Op::Gather(spec) if !is_resident(&node.inputs[0]) => self.scatter_stages(node, spec)?,
-            Op::Rechunk => {
-                let input = self.value_stage(&node.inputs[0])?;
-                let kind = StageKind::Rechunk(RechunkStage {
-                    from: node.inputs[0].chunks.clone(),
-                    to: node.chunks.clone(),
-                });
-                let stage = Stage {
-                    name: "rechunk".into(),
-                    kind,
-                    grid: node.chunks.numblocks(),
-                    dtype: node.dtype,
-                };
-                self.add_stage(stage, Inputs::Rechunk(input))
-            }
+            Op::Rechunk { budget } => self.rechunk_stages(node, *budget)?,
             Op::MapBlocks(f) => {
                 let input = self.value_stage(&node.inputs[0])?;
                 let kind = StageKind::MapBlocks {
@@ -191,6 +180,49 @@ impl Lowering {
         };
         self.by_node.insert(node.id, s);
         Ok(s)
+    }
+
+    /// The stages of a rechunk: a direct copy, or two copies through intermediate
+    /// chunks when a direct task would hold more than the budget (a persisted
+    /// input is read in place, so it is always copied directly). Returns the last.
+    fn rechunk_stages(&mut self, node: &Arc<Node>, budget: Option<u64>) -> Result<usize> {
+        let input = &node.inputs[0];
+        let (mut source, mut resident) = match &input.op {
+            Op::Persisted(blocks) => (None, Some(blocks.clone())),
+            _ => (Some(self.value_stage(input)?), None),
+        };
+        let mut from = input.chunks.clone();
+        let mut steps = vec![(node.chunks.clone(), String::new())];
+        if resident.is_none() {
+            let budget = match budget {
+                Some(b) => b,
+                None => crate::exec::rechunk_budget()?,
+            };
+            let itemsize = node.dtype.size();
+            if let Some(mid) = intermediate_chunks(&from, &node.chunks, itemsize, budget) {
+                let note = format!(
+                    " (intermediate: direct tasks would hold over {})",
+                    human_bytes(budget)
+                );
+                steps.insert(0, (mid, note));
+            }
+        }
+        let mut last = None;
+        for (to, note) in steps {
+            let stage = Stage {
+                name: format!("rechunk {from} → {to}{note}"),
+                grid: to.numblocks(),
+                kind: StageKind::Rechunk(RechunkStage {
+                    from,
+                    to: to.clone(),
+                    resident: resident.take(),
+                }),
+                dtype: node.dtype,
+            };
+            let s = self.add_stage(stage, Inputs::Rechunk(source));
+            (source, last, from) = (Some(s), Some(s), to);
+        }
+        last.ok_or_else(|| Error::invalid("plan", "rechunk without stages"))
     }
 
     /// A stage of `kind` with `node`'s grid and dtype.
@@ -474,12 +506,12 @@ impl Lowering {
             }
             (Inputs::Rechunk(input), StageKind::Rechunk(r)) => {
                 let input = *input;
-                let ranges = r.input_ranges(block);
-                let bytes = r.to.block_shape(block).iter().product::<usize>() as u64
-                    * self.stages[stage].dtype.size() as u64;
+                let bytes = self.block_bytes(stage, &r.to, block);
                 let mut deps = Vec::new();
-                for b in box_indices(&ranges) {
-                    deps.push(self.task(input, &b)?);
+                if let Some(input) = input {
+                    for b in box_indices(&r.input_ranges(block)) {
+                        deps.push(self.task(input, &b)?);
+                    }
                 }
                 (deps, bytes, bytes)
             }

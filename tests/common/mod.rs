@@ -147,6 +147,22 @@ pub fn array_of<T: Element>(
         .boxed()
 }
 
+/// `a` computed block by block by a source stage (`from_fn`), so that the
+/// operations on it read stage blocks rather than memory.
+pub fn computed<T: Element>(a: &ArrayD<T>, chunks: &[Vec<usize>]) -> ndchunk::Array<T> {
+    let source = std::sync::Arc::new(a.clone());
+    let grid = ndchunk::Chunks::new(chunks.to_vec()).unwrap();
+    ndchunk::from_fn(a.shape(), chunks.to_vec(), move |b, _| {
+        let info: Vec<ndarray::SliceInfoElem> = grid
+            .block_ranges(b)
+            .into_iter()
+            .map(|r| ndarray::Slice::from(r).into())
+            .collect();
+        source.slice(info.as_slice()).to_owned()
+    })
+    .unwrap()
+}
+
 /// A random array (shape up to `max_ndim` axes) with a random chunking.
 pub fn chunked_array<T: Element>(
     max_ndim: usize,

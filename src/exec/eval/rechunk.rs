@@ -9,27 +9,36 @@ use crate::error::{Error, Result};
 use crate::exec::Value;
 use crate::plan::rechunk::{box_indices, RechunkStage};
 
-/// Runs `r` at `block`; `deps` are the overlapping input blocks in C order.
+/// Runs `r` at `block`; `deps` are the overlapping input blocks in C order
+/// (none when the input is resident).
 pub fn run(r: &RechunkStage, dtype: DType, block: &[usize], deps: &[Arc<Value>]) -> Result<Value> {
     let out_ranges = r.to.block_ranges(block);
     let shape: Vec<usize> = out_ranges.iter().map(Range::len).collect();
     let inputs = box_indices(&r.input_ranges(block));
+    let input = |k: usize| -> Result<&DynArray> {
+        let found = match &r.resident {
+            Some(blocks) => blocks.get(r.from.ravel(&inputs[k])),
+            None => match deps.get(k).map(|d| &**d) {
+                Some(Value::Block(b)) => Some(b),
+                _ => None,
+            },
+        };
+        found.ok_or_else(|| {
+            Error::invalid("rechunk", format!("input block {:?} is missing", inputs[k]))
+        })
+    };
     if inputs.len() == 1 {
-        if let Some(Value::Block(b)) = deps.first().map(|d| &**d) {
-            let in_ranges = r.from.block_ranges(&inputs[0]);
-            let local: Vec<Range<usize>> = out_ranges
-                .iter()
-                .zip(&in_ranges)
-                .map(|(o, i)| o.start - i.start..o.end - i.start)
-                .collect();
-            return Ok(Value::Block(b.region(&local)));
-        }
+        let in_ranges = r.from.block_ranges(&inputs[0]);
+        let local: Vec<Range<usize>> = out_ranges
+            .iter()
+            .zip(&in_ranges)
+            .map(|(o, i)| o.start - i.start..o.end - i.start)
+            .collect();
+        return Ok(Value::Block(input(0)?.region(&local)));
     }
     let mut out = DynArray::zeros(dtype, &shape);
-    for (idx, dep) in inputs.iter().zip(deps) {
-        let Value::Block(src) = &**dep else {
-            return Err(Error::invalid("rechunk", "input is not a block"));
-        };
+    for (k, idx) in inputs.iter().enumerate() {
+        let src = input(k)?;
         let in_ranges = r.from.block_ranges(idx);
         let mut src_local = Vec::with_capacity(shape.len());
         let mut dst_local = Vec::with_capacity(shape.len());
