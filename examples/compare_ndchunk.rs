@@ -2,7 +2,7 @@
 //! `benches/compare/README.md`).
 //!
 //! Reads the `.npy` inputs written by `benches/compare/make_data.py` and runs the
-//! workloads W1, W3, W6, W7 and P4, each in its own child process (this binary
+//! workloads W1, W3, W6, W7, P4 and W5-mem, each in its own child process (this binary
 //! re-run with `--child W`), so peak-RSS numbers do not mix. It prints one JSON
 //! line per workload with the same fields as `benches/compare/peers.py`:
 //!
@@ -42,7 +42,7 @@ use serde_json::{json, Value};
 type BoxError = Box<dyn std::error::Error>;
 type BoxResult<T> = Result<T, BoxError>;
 
-const WORKLOADS: [&str; 5] = ["W1", "W3", "W6", "W7", "P4"];
+const WORKLOADS: [&str; 6] = ["W1", "W3", "W6", "W7", "P4", "W5-mem"];
 /// `make_data.P4_WEIGHT_MOD`: the P4 checksum weights element `i` by `i % 1000`.
 const P4_WEIGHT_MOD: usize = 1000;
 /// Linux reports `/proc/*/stat` times in USER_HZ, which is 100 on every architecture.
@@ -54,7 +54,7 @@ struct Args {
     /// Directory written by benches/compare/make_data.py.
     #[arg(long)]
     data: PathBuf,
-    /// Comma list of workloads (W1,W3,W6,W7,P4); default all.
+    /// Comma list of workloads (W1,W3,W6,W7,P4,W5-mem); default all.
     #[arg(long, default_value = "")]
     only: String,
     /// Comma list of workloads or workload:system to skip (`P4`, `P4:ndchunk`;
@@ -333,14 +333,19 @@ impl Ctx {
     }
 
     fn chunk(&self, workload: &str) -> BoxResult<Vec<usize>> {
-        self.size(workload, "chunk")?
+        self.lens(workload, "chunk")
+    }
+
+    /// The list of lengths `sizes.{workload}.{key}`.
+    fn lens(&self, workload: &str, key: &str) -> BoxResult<Vec<usize>> {
+        self.size(workload, key)?
             .as_array()
-            .ok_or_else(|| err(format!("meta.json: sizes.{workload}.chunk is not a list")))?
+            .ok_or_else(|| err(format!("meta.json: sizes.{workload}.{key} is not a list")))?
             .iter()
             .map(|c| {
                 c.as_u64()
                     .map(|c| c as usize)
-                    .ok_or_else(|| err(format!("meta.json: bad chunk in sizes.{workload}")))
+                    .ok_or_else(|| err(format!("meta.json: bad length in sizes.{workload}.{key}")))
             })
             .collect()
     }
@@ -529,6 +534,53 @@ fn w7_p4(ctx: &Ctx, workload: &'static str) -> BoxResult<Report> {
     run_workload(ctx, workload, build, checksum, info)
 }
 
+/// W5-mem: an (n, n) f32 array held as persisted (c, c) blocks, rechunked to
+/// column strips and back with the result persisted (make_data.py). The JSON
+/// line carries the plan's stages and estimated peak from `explain()`.
+fn w5_mem(ctx: &Ctx) -> BoxResult<Report> {
+    let c = ctx.chunk("W5-mem")?;
+    let strips = ctx.lens("W5-mem", "strips")?;
+    let n = ctx
+        .size("W5-mem", "N")?
+        .as_u64()
+        .ok_or_else(|| err("meta.json: sizes.W5-mem.N is not a number"))? as usize;
+    let (rows, cols) = (c[0], c[1]);
+    let x = ndchunk::from_fn(&[n, n], c.clone(), move |b, shape| {
+        let (r0, c0) = (b[0] * rows, b[1] * cols);
+        ArrayD::from_shape_fn(shape, |ix| (((r0 + ix[0]) * n + c0 + ix[1]) % 1000) as f32)
+    })?
+    .persist_with(&ctx.executor)?;
+    let build =
+        || -> BoxResult<ndchunk::Array<f32>> { Ok(x.rechunk(strips.clone())?.rechunk(c.clone())?) };
+    let m = measure(ctx.repeat, || Ok(build()?.persist_with(&ctx.executor)?))?;
+    if m.res.chunks() != x.chunks() {
+        return Err(err(format!("W5-mem: result chunks {}", m.res.chunks())));
+    }
+    let sample = m
+        .res
+        .slice(ndchunk::s![..;7, ..;13])?
+        .compute_with(&ctx.executor)?;
+    let checksum = compensated_sum(
+        sample
+            .indexed_iter()
+            .map(|(ix, &v)| v as f64 * ((ix[0] + 3 * ix[1]) % 17) as f64),
+    );
+    let plan = plan_info(ctx.repeat, build)?;
+    let explained = build()?.explain();
+    let stages: Vec<&str> = explained
+        .lines()
+        .filter(|l| l.starts_with("tasks:") || l.starts_with("  stage"))
+        .map(str::trim)
+        .collect();
+    let info = vec![
+        ("chunks", json!(c)),
+        ("strips", json!(strips)),
+        ("shape", json!([n, n])),
+        ("plan", json!(stages)),
+    ];
+    Ok(report(ctx, "W5-mem", &m, checksum, plan, info))
+}
+
 /// One JSON object with the keys in a fixed order (serde_json's map sorts them).
 fn json_line(fields: &[(&str, Value)]) -> String {
     let body: Vec<String> = fields
@@ -580,6 +632,7 @@ fn run_child(args: &Args, workload: &str) -> String {
             "W6" => w6(&ctx),
             "W7" => w7_p4(&ctx, "W7"),
             "P4" => w7_p4(&ctx, "P4"),
+            "W5-mem" => w5_mem(&ctx),
             other => Err(err(format!("unknown workload {other}"))),
         }
     })();

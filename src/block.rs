@@ -42,7 +42,12 @@ impl DynArray {
 
     /// An empty (all-zero) block of `dtype` and `shape`.
     pub fn zeros(dtype: DType, shape: &[usize]) -> DynArray {
-        with_dtype!(dtype, T => T::wrap(ArrayD::<T>::default(IxDyn(shape))))
+        let n = shape.iter().product();
+        with_dtype!(dtype, T => T::wrap(
+            // Large blocks get huge pages (see `exec::huge_pages`).
+            ArrayD::from_shape_vec(IxDyn(shape), crate::exec::huge_pages::zeroed::<T>(n))
+                .unwrap_or_else(|_| ArrayD::<T>::default(IxDyn(shape)))
+        ))
     }
 
     /// A standard-layout copy of the region `ranges` (one range per axis).
@@ -67,23 +72,6 @@ pub(crate) fn region_of<T: Clone>(a: &ArrayD<T>, ranges: &[Range<usize>]) -> Arr
         })
         .collect();
     a.slice(info.as_slice()).as_standard_layout().into_owned()
-}
-
-/// Writes `src` into `dst` at the region `ranges`.
-pub(crate) fn write_region<T: Clone>(
-    dst: &mut ArrayD<T>,
-    ranges: &[Range<usize>],
-    src: &ArrayD<T>,
-) {
-    let info: Vec<SliceInfoElem> = ranges
-        .iter()
-        .map(|r| SliceInfoElem::Slice {
-            start: r.start as isize,
-            end: Some(r.end as isize),
-            step: 1,
-        })
-        .collect();
-    dst.slice_mut(info.as_slice()).assign(src);
 }
 
 /// A mutable C-order slice of any supported dtype: where an output block is

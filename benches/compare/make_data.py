@@ -24,12 +24,19 @@ Workloads (same definitions in peers.py and examples/compare_ndchunk.rs):
   W7  x[idx] on the 1-d float64 array
   P4  x[perm] on the same 1-d array (a full permutation: every chunk feeds every
       output chunk)
+  W5-mem  in-memory rechunk of an (n, n) float32 array held in (c, c) blocks to
+      (n, c / 10) column strips and back: x.rechunk(strips).rechunk(blocks), the
+      result persisted (kept in memory as blocks). n = 20000, c = 2000 (1.6 GB);
+      --quick: n = 4000, c = 400. Generated in each process (no file):
+      x[i, j] = float32((i * n + j) % 1000), held as blocks before the timed runs.
 
 Checksums (identical in Python and Rust; all accumulate in float64):
   W1, W3, W6, W7:  sum_i float64(result_flat[i])
   P4:              sum_i float64(result[i]) * float64(i % 1000)
                    (order-sensitive: a plain sum of a permutation equals the
                    input's sum whatever the order)
+  W5-mem:          s = result[::7, ::13]; sum_ij float64(s[i, j]) * ((i + 3 j) % 17)
+                   (position-sensitive, on a sample: the full result is 1.6 GB)
 The summation order differs between engines, so checksums agree to about 1e-9
 relative, not bit for bit; summarize.py checks agreement within 1e-6 relative.
 
@@ -52,7 +59,7 @@ P4_SEED = 4       # permutation of P4
 QUICK_SCALE = 0.1
 W6_THRESHOLD = 0.5
 P4_WEIGHT_MOD = 1000
-WORKLOADS = ("W1", "W3", "W6", "W7", "P4")
+WORKLOADS = ("W1", "W3", "W6", "W7", "P4", "W5-mem")
 
 
 def sizes(scale: float) -> dict:
@@ -69,11 +76,13 @@ def sizes(scale: float) -> dict:
         "W6": dict(N=w1["N"], D=w1["D"], chunk=w1["chunk"], threshold=W6_THRESHOLD),
         "W7": w7,
         "P4": dict(N=w7["N"], chunk=w7["chunk"], weight_mod=P4_WEIGHT_MOD),
+        "W5-mem": dict(N=20000, chunk=[2000, 2000], strips=[20000, 200]) if s >= 1
+        else dict(N=4000, chunk=[400, 400], strips=[4000, 40]),
     }
 
 
 # Which files each workload reads, and how each file group is generated.
-NEEDS = {"W1": ["w1"], "W3": ["w3"], "W6": ["w1"], "W7": ["w7"], "P4": ["w7", "p4"]}
+NEEDS = {"W1": ["w1"], "W3": ["w3"], "W6": ["w1"], "W7": ["w7"], "P4": ["w7", "p4"], "W5-mem": []}
 FILES = {
     "w1": ["w1_X.npy", "w1_idx.npy"],
     "w3": ["w3_X.npy", "w3_knn.npy"],

@@ -37,7 +37,7 @@ import warnings
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-WORKLOADS = ("W1", "W3", "W6", "W7", "P4")
+WORKLOADS = ("W1", "W3", "W6", "W7", "P4", "W5-mem")
 SYSTEMS = ("numpy", "dask")
 DASK_WORKERS = 2
 P4_WEIGHT_MOD = 1000  # make_data.P4_WEIGHT_MOD; checked against meta.json in main()
@@ -128,6 +128,8 @@ def checksum(workload, res):
     """The harness checksum (make_data.py's docstring): float64 sum of the result;
     for P4 sum(result[i] * (i % weight_mod))."""
     a = np.asarray(res)
+    if workload == "W5-mem":
+        return w5_checksum(a)
     if workload == "P4":
         a = a.ravel()
         w = (np.arange(a.size, dtype=np.int64) % P4_WEIGHT_MOD).astype(np.float64)
@@ -139,6 +141,23 @@ def checksum(workload, res):
 # --------------------------------------------------------------------------
 # workloads
 # --------------------------------------------------------------------------
+def w5_input(n):
+    """W5-mem's input (make_data.py): x[i, j] = float32((i * n + j) % 1000)."""
+    x = np.empty((n, n), np.float32)
+    step = max(n // 20, 1)
+    for i in range(0, n, step):
+        rows = np.arange(i * n, min(i + step, n) * n, dtype=np.int64)
+        x[i:i + step] = (rows % 1000).astype(np.float32).reshape(-1, n)
+    return x
+
+
+def w5_checksum(sample):
+    """W5-mem's checksum of the sample result[::7, ::13]."""
+    s = np.asarray(sample, dtype=np.float64)
+    i, j = np.indices(s.shape)
+    return float((s * ((i + 3 * j) % 17)).sum())
+
+
 def load(data, name):
     # a full read (no mmap): the inputs are resident before the timed runs
     return np.load(os.path.join(data, name), allow_pickle=False)
@@ -177,6 +196,8 @@ def child(workload, system, args, meta):
         idx = load(args.data, "p4_perm.npy")
         info["nidx"] = len(idx)
 
+    if workload == "W5-mem":
+        return w5_mem_dask(sz, rep, info)
     if system == "numpy":
         if workload in ("W1",):
             op = lambda _: np.take(X, idx, axis=0)
@@ -258,6 +279,41 @@ def child(workload, system, args, meta):
         **info,
     }
     return out
+
+
+def w5_mem_dask(sz, rep, info):
+    """W5-mem with dask: blocks held in memory (persisted), rechunked to column
+    strips and back, the result persisted."""
+    import dask
+    import dask.array as da
+
+    dask.config.set(scheduler="threads", num_workers=DASK_WORKERS)
+    n, chunk, strips = sz["N"], tuple(sz["chunk"]), tuple(sz["strips"])
+    x = da.from_array(w5_input(n), chunks=chunk).persist()
+    info.update(shape=[n, n], strips=list(strips), scheduler=f"threads, {DASK_WORKERS} workers")
+    seen = {}
+
+    def on_built(y, build_s):
+        seen["tasks"] = len(y.__dask_graph__())
+
+    m = measure(lambda: x.rechunk(strips).rechunk(chunk), lambda y: y.persist(), rep, on_built)
+    y = m["res"]
+    assert y.chunks == x.chunks, y.chunks
+    return {
+        "workload": "W5-mem",
+        "system": "dask",
+        "seconds": round(m["seconds"], 6),
+        "peak_rss_mb": round(m["peak_mb"] - m["base_mb"], 1),
+        "tasks": seen["tasks"],
+        "checksum": w5_checksum(y[::7, ::13].compute()),
+        "plan_seconds": round(m["plan_seconds"], 6),
+        "repeat": rep,
+        "all_seconds": [round(t, 6) for t in m["all_seconds"]],
+        "cpu_seconds": round(m["cpu_seconds"], 4),
+        "base_rss_mb": round(m["base_mb"], 1),
+        "peak_rss_abs_mb": round(m["peak_mb"], 1),
+        **info,
+    }
 
 
 # --------------------------------------------------------------------------
@@ -351,7 +407,7 @@ def run_child_once(workload, system, args):
 def main(argv=None):
     ap = argparse.ArgumentParser(description="numpy and dask peers of the ndchunk comparison harness")
     ap.add_argument("--data", required=True, help="directory written by make_data.py")
-    ap.add_argument("--only", default="", help="comma list of workloads (W1,W3,W6,W7,P4)")
+    ap.add_argument("--only", default="", help="comma list of workloads (W1,W3,W6,W7,P4,W5-mem)")
     ap.add_argument("--skip", default="", help="comma list of workloads or workload:system, e.g. P4:dask")
     ap.add_argument("--systems", default="numpy,dask", help="comma list of numpy,dask")
     ap.add_argument("--repeat", type=int, default=3, help="runs per pair; the minimum is reported")
@@ -415,8 +471,8 @@ def main(argv=None):
             print(f"peers.py: {w} inputs missing in {args.data}: {missing}", file=sys.stderr)
             return 2
         for s in systems:
-            if w in skip or f"{w}:{s}" in skip:
-                continue
+            if w in skip or f"{w}:{s}" in skip or (w, s) == ("W5-mem", "numpy"):
+                continue  # numpy has no chunks to rechunk
             res = run_child(w, s, args)
             failed |= res.get("error") is not None
             print(json.dumps(res), flush=True)

@@ -103,6 +103,9 @@ struct Lowering {
     by_node: HashMap<NodeId, usize>,
     tasks: Vec<Task>,
     by_block: HashMap<(usize, Vec<usize>), TaskId>,
+    /// Rechunk stages whose tasks are being created next to a task sharing their
+    /// inputs (see [`Lowering::rechunk_siblings`]).
+    expanding: HashSet<usize>,
 }
 
 impl Lowering {
@@ -560,6 +563,29 @@ impl Lowering {
         });
         let id = self.tasks.len() - 1;
         self.by_block.insert((stage, block.to_vec()), id);
+        self.rechunk_siblings(stage, block)?;
         Ok(id)
+    }
+
+    /// After a rechunk task reading a computed input, creates the other tasks
+    /// reading the same input blocks, so that task order (the executor's
+    /// priority) uses up each input block soon after it is computed. Without
+    /// this, (20000, 200) strips rechunked to (2000, 2000) blocks in C order
+    /// would hold every strip until the last block row.
+    fn rechunk_siblings(&mut self, stage: usize, block: &[usize]) -> Result<()> {
+        let siblings = match (&self.inputs[stage], &self.stages[stage].kind) {
+            (Inputs::Rechunk(Some(_)), StageKind::Rechunk(r))
+                if !self.expanding.contains(&stage) =>
+            {
+                r.sharing_inputs(block)
+            }
+            _ => return Ok(()),
+        };
+        self.expanding.insert(stage);
+        let created = siblings
+            .iter()
+            .try_for_each(|b| self.task(stage, b).map(drop));
+        self.expanding.remove(&stage);
+        created
     }
 }

@@ -168,6 +168,23 @@ fn merge_pairs(chunks: &Chunks, axis: usize) -> Chunks {
     Chunks::from_checked(lens)
 }
 
+impl RechunkStage {
+    /// The output blocks that read some input block that output block `block`
+    /// reads (`block` included), in C order.
+    pub fn sharing_inputs(&self, block: &[usize]) -> Vec<Vec<usize>> {
+        let ranges: Vec<Range<usize>> = self
+            .input_ranges(block)
+            .iter()
+            .enumerate()
+            .map(|(axis, r)| {
+                let offsets = self.from.offsets(axis);
+                overlapping_blocks(self.to.offsets(axis), offsets[r.start], offsets[r.end])
+            })
+            .collect();
+        box_indices(&ranges)
+    }
+}
+
 /// Every index in the box `ranges`, in C order.
 pub fn box_indices(ranges: &[Range<usize>]) -> Vec<Vec<usize>> {
     let mut out = vec![Vec::with_capacity(ranges.len())];

@@ -1,13 +1,20 @@
 //! Assembles an output block of a rechunk from the input blocks it overlaps.
 
+use std::mem::MaybeUninit;
 use std::ops::Range;
 use std::sync::Arc;
 
-use crate::block::{write_region, DynArray};
+use ndarray::{ArrayD, IxDyn, SliceInfoElem};
+
+use crate::block::DynArray;
 use crate::element::{DType, Element};
 use crate::error::{Error, Result};
-use crate::exec::Value;
+use crate::exec::{huge_pages, Value};
 use crate::plan::rechunk::{box_indices, RechunkStage};
+
+/// Where one input block's overlap goes: the block, the overlap's ranges in
+/// it, and the same overlap's ranges in the output block.
+type Part<'a> = (&'a DynArray, Vec<Range<usize>>, Vec<Range<usize>>);
 
 /// Runs `r` at `block`; `deps` are the overlapping input blocks in C order
 /// (none when the input is resident).
@@ -15,30 +22,17 @@ pub fn run(r: &RechunkStage, dtype: DType, block: &[usize], deps: &[Arc<Value>])
     let out_ranges = r.to.block_ranges(block);
     let shape: Vec<usize> = out_ranges.iter().map(Range::len).collect();
     let inputs = box_indices(&r.input_ranges(block));
-    let input = |k: usize| -> Result<&DynArray> {
+    let mut parts: Vec<Part> = Vec::with_capacity(inputs.len());
+    for (k, idx) in inputs.iter().enumerate() {
         let found = match &r.resident {
-            Some(blocks) => blocks.get(r.from.ravel(&inputs[k])),
+            Some(blocks) => blocks.get(r.from.ravel(idx)),
             None => match deps.get(k).map(|d| &**d) {
                 Some(Value::Block(b)) => Some(b),
                 _ => None,
             },
         };
-        found.ok_or_else(|| {
-            Error::invalid("rechunk", format!("input block {:?} is missing", inputs[k]))
-        })
-    };
-    if inputs.len() == 1 {
-        let in_ranges = r.from.block_ranges(&inputs[0]);
-        let local: Vec<Range<usize>> = out_ranges
-            .iter()
-            .zip(&in_ranges)
-            .map(|(o, i)| o.start - i.start..o.end - i.start)
-            .collect();
-        return Ok(Value::Block(input(0)?.region(&local)));
-    }
-    let mut out = DynArray::zeros(dtype, &shape);
-    for (k, idx) in inputs.iter().enumerate() {
-        let src = input(k)?;
+        let src = found
+            .ok_or_else(|| Error::invalid("rechunk", format!("input block {idx:?} is missing")))?;
         let in_ranges = r.from.block_ranges(idx);
         let mut src_local = Vec::with_capacity(shape.len());
         let mut dst_local = Vec::with_capacity(shape.len());
@@ -47,15 +41,39 @@ pub fn run(r: &RechunkStage, dtype: DType, block: &[usize], deps: &[Arc<Value>])
             src_local.push(lo - i.start..hi.max(lo) - i.start);
             dst_local.push(lo - o.start..hi.max(lo) - o.start);
         }
-        let piece = src.region(&src_local);
-        dyn_match!(&mut out, dst: T => {
-            let p = T::unwrap_ref(&piece).ok_or_else(|| Error::DtypeMismatch {
-                op: "rechunk".into(),
-                expected: T::DTYPE.to_string(),
-                found: piece.dtype().to_string(),
-            })?;
-            write_region(dst, &dst_local, p);
-        });
+        parts.push((src, src_local, dst_local));
     }
-    Ok(Value::Block(out))
+    with_dtype!(dtype, T => assemble::<T>(&shape, &parts).map(|a| Value::Block(T::wrap(a))))
+}
+
+/// The block of `shape` made of `parts`, written once each into a fresh buffer
+/// (advised for huge pages, never zero-filled).
+fn assemble<T: Element>(shape: &[usize], parts: &[Part]) -> Result<ArrayD<T>> {
+    let n: usize = shape.iter().product();
+    let mut buf: Vec<MaybeUninit<T>> = Vec::with_capacity(n);
+    huge_pages::advise(&mut buf);
+    buf.resize_with(n, MaybeUninit::uninit);
+    let mut out = ArrayD::from_shape_vec(IxDyn(shape), buf)
+        .map_err(|e| Error::invalid("rechunk", e.to_string()))?;
+    for (src, src_ranges, dst_ranges) in parts {
+        let src = T::unwrap_ref(src).ok_or_else(|| Error::DtypeMismatch {
+            op: "rechunk".into(),
+            expected: T::DTYPE.to_string(),
+            found: src.dtype().to_string(),
+        })?;
+        src.slice(slice_info(src_ranges).as_slice())
+            .assign_to(out.slice_mut(slice_info(dst_ranges).as_slice()));
+    }
+    // SAFETY: the parts tile the output block. Along each axis the input blocks
+    // of the box are consecutive and their overlaps with the output range
+    // partition it, so the boxes of overlaps cover every element, and each was
+    // written above.
+    Ok(unsafe { out.assume_init() })
+}
+
+fn slice_info(ranges: &[Range<usize>]) -> Vec<SliceInfoElem> {
+    ranges
+        .iter()
+        .map(|r| SliceInfoElem::from(ndarray::Slice::from(r.clone())))
+        .collect()
 }
