@@ -147,6 +147,17 @@ pub enum Error {
     /// The executor could not be set up (thread pool, progress bar).
     #[error("executor: {0}")]
     Executor(String),
+    /// A store that cannot be read or written: missing, bad metadata, a chunk
+    /// that fails to decode. `chunk` is the chunk's key when one is to blame.
+    #[error("{path}{}: {message}", chunk.as_ref().map(|k| format!(" chunk {k}")).unwrap_or_default())]
+    Storage {
+        /// The array's path.
+        path: String,
+        /// The key of the chunk at fault, if any.
+        chunk: Option<String>,
+        /// What went wrong.
+        message: String,
+    },
 }
 
 impl Error {
@@ -154,6 +165,14 @@ impl Error {
         Error::InvalidArgument {
             op: op.to_string(),
             message: message.into(),
+        }
+    }
+
+    pub(crate) fn storage(path: &std::path::Path, message: impl std::fmt::Display) -> Error {
+        Error::Storage {
+            path: path.display().to_string(),
+            chunk: None,
+            message: message.to_string(),
         }
     }
 

@@ -34,6 +34,7 @@ pub mod element;
 pub mod error;
 pub mod exec;
 pub mod expr;
+pub mod io;
 pub mod plan;
 
 pub use array::creation::{arange, eye, eye_k, from_array, from_fn, full, linspace, ones, zeros};
@@ -48,6 +49,7 @@ pub use chunks::{AxisChunks, ChunkSpec, Chunks};
 pub use element::{DType, Element, FloatElement, NumElement, Scalar};
 pub use error::{Error, Result};
 pub use exec::Executor;
+pub use io::zarr::{from_zarr, from_zarr_with};
 pub use ndarray::{s, Axis, NewAxis, Slice};
 
 /// The names most programs need: `use ndchunk::prelude::*;`.

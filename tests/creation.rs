@@ -42,7 +42,7 @@ proptest! {
         check_full(&s, &c, u);
         check_full(&s, &c, b);
         let z = ndchunk::zeros::<f64>(&s, c.clone()).unwrap().compute().unwrap();
-        prop_assert_eq!(z, ArrayD::zeros(IxDyn(&s)));
+        prop_assert_eq!(z, ArrayD::<f64>::zeros(IxDyn(&s)));
         let o = ndchunk::ones::<i16>(&s, c.clone()).unwrap().compute().unwrap();
         prop_assert_eq!(o, ArrayD::from_elem(IxDyn(&s), 1i16));
         let t = ndchunk::ones::<bool>(&s, c.clone()).unwrap().compute().unwrap();

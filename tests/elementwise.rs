@@ -659,7 +659,7 @@ fn from_array_accepts_views_in_any_layout() {
     assert_eq!(z.compute().unwrap(), f.clone().into_dyn());
     assert_eq!(
         (&z - &z.rechunk([3, 1]).unwrap()).compute().unwrap(),
-        ArrayD::zeros(IxDyn(&[3, 4]))
+        ArrayD::<i32>::zeros(IxDyn(&[3, 4]))
     );
     assert_eq!(
         flat(&z.max_axis(ndarray::Axis(1)).unwrap().compute().unwrap()),

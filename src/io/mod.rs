@@ -1,0 +1,3 @@
+//! Sources and sinks in storage: Zarr arrays (v2 and v3, through `zarrs`).
+
+pub mod zarr;

@@ -1,0 +1,182 @@
+//! Reading Zarr arrays (v2 and v3) as lazy arrays.
+//!
+//! The array's own directory is the store root, so an array inside a group is
+//! opened by its path (`store.zarr/group/array`). Each block is read with one
+//! subset request: `zarrs` decodes only the chunks it overlaps (and, in a
+//! sharded array, only the inner chunks), and missing chunks read as the fill
+//! value.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use ndarray::ArrayD;
+use zarrs::array::{Array as ZarrArray, ArraySubset};
+use zarrs::filesystem::FilesystemStore;
+
+use crate::array::Array;
+use crate::block::DynArray;
+use crate::chunks::{ChunkSpec, Chunks};
+use crate::element::{DType, Element};
+use crate::error::{Error, Result};
+use crate::expr::{BlockFn, Node, Op, UserFn};
+
+type Store = ZarrArray<FilesystemStore>;
+
+/// The Zarr array at `path` (v2 or v3), chunked as stored: one block per stored
+/// chunk (per shard, for a sharded array).
+///
+/// A missing path, metadata that cannot be read, or a dtype other than `T`
+/// gives an `Err` naming the path; a chunk that fails to decode gives one naming
+/// the chunk's key, at compute time.
+///
+/// ```no_run
+/// let x = ndchunk::from_zarr::<f32>("data.zarr/group/temperature")?;
+/// println!("{}", x.mean()?.compute()?);
+/// # Ok::<(), ndchunk::Error>(())
+/// ```
+pub fn from_zarr<T: Element>(path: impl AsRef<Path>) -> Result<Array<T>> {
+    let (array, path) = open::<T>(path.as_ref())?;
+    let chunks = stored_chunks(&array, &path)?;
+    Ok(source(array, path, chunks))
+}
+
+/// [`from_zarr`] with blocks of `chunks`, each axis' block length rounded up to
+/// a multiple of the stored chunk length, so that no stored chunk is read by two
+/// blocks.
+///
+/// ```no_run
+/// // Blocks of 1000 rows (or the next multiple of the stored rows), whole columns.
+/// let x = ndchunk::from_zarr_with::<f64>("data.zarr", [1000, -1])?;
+/// # Ok::<(), ndchunk::Error>(())
+/// ```
+pub fn from_zarr_with<T: Element>(
+    path: impl AsRef<Path>,
+    chunks: impl Into<ChunkSpec>,
+) -> Result<Array<T>> {
+    let (array, path) = open::<T>(path.as_ref())?;
+    let stored = stored_chunks(&array, &path)?;
+    let shape = stored.shape();
+    let asked = chunks.into().resolve(&shape, T::DTYPE)?;
+    let lens: Vec<usize> = (0..shape.len())
+        .map(|axis| {
+            let unit = stored.lens(axis)[0].max(1);
+            let len = asked.lens(axis)[0].max(1);
+            len.div_ceil(unit) * unit
+        })
+        .collect();
+    let chunks = Chunks::regular(&shape, &lens)?;
+    Ok(source(array, path, chunks))
+}
+
+/// Opens the array at `path`, checking that its dtype is `T`'s.
+fn open<T: Element>(path: &Path) -> Result<(Arc<Store>, PathBuf)> {
+    if !path.is_dir() {
+        return Err(Error::storage(path, "no Zarr array here (not a directory)"));
+    }
+    let store = FilesystemStore::new(path).map_err(|e| Error::storage(path, e))?;
+    let array = ZarrArray::open(Arc::new(store), "/").map_err(|e| Error::storage(path, e))?;
+    let found = array.data_type();
+    let matches =
+        with_dtype!(T::DTYPE, U => <U as zarrs::array::Element>::validate_data_type(found).is_ok());
+    if !matches {
+        return Err(Error::DtypeMismatch {
+            op: format!("from_zarr({})", path.display()),
+            expected: zarr_name(T::DTYPE).to_string(),
+            found: found.to_string(),
+        });
+    }
+    Ok((Arc::new(array), path.to_path_buf()))
+}
+
+/// The Zarr v3 name of `dtype`.
+fn zarr_name(dtype: DType) -> &'static str {
+    match dtype {
+        DType::Bool => "bool",
+        DType::I8 => "int8",
+        DType::I16 => "int16",
+        DType::I32 => "int32",
+        DType::I64 => "int64",
+        DType::U8 => "uint8",
+        DType::U16 => "uint16",
+        DType::U32 => "uint32",
+        DType::U64 => "uint64",
+        DType::F32 => "float32",
+        DType::F64 => "float64",
+    }
+}
+
+/// One block per stored chunk (the last along each axis cut at the array's end).
+fn stored_chunks(array: &Store, path: &Path) -> Result<Chunks> {
+    let shape: Vec<usize> = array.shape().iter().map(|&n| n as usize).collect();
+    let zero = vec![0; shape.len()];
+    let chunk = array
+        .chunk_shape_usize(&zero)
+        .map_err(|e| Error::storage(path, format!("chunk grid: {e}")))?;
+    Chunks::regular(&shape, &chunk)
+}
+
+/// The lazy array reading `array`'s blocks of `chunks`.
+fn source<T: Element>(array: Arc<Store>, path: PathBuf, chunks: Chunks) -> Array<T> {
+    let grid = chunks.clone();
+    let name = format!("from_zarr[{}]", path.display());
+    let read: Arc<BlockFn> = Arc::new(move |block: &[usize], _: &[&DynArray]| {
+        read_block::<T>(&array, &path, &grid, block)
+    });
+    let node = Node::new(
+        Op::FromFn(UserFn::new(&name, read)),
+        Vec::new(),
+        chunks,
+        T::DTYPE,
+    );
+    Array::from_node(node)
+}
+
+/// Block `block` of `chunks`, read from `array`.
+fn read_block<T: Element>(
+    array: &Store,
+    path: &Path,
+    chunks: &Chunks,
+    block: &[usize],
+) -> Result<DynArray> {
+    let ranges: Vec<std::ops::Range<u64>> = chunks
+        .block_ranges(block)
+        .into_iter()
+        .map(|r| r.start as u64..r.end as u64)
+        .collect();
+    let subset = ArraySubset::new_with_ranges(&ranges);
+    with_dtype!(T::DTYPE, U => {
+        let read = array.retrieve_array_subset::<ArrayD<U>>(&subset);
+        match read {
+            Ok(a) => Ok(U::wrap(a)),
+            Err(e) => Err(blame_chunk::<U>(array, path, &subset, e)),
+        }
+    })
+}
+
+/// The error of a failed read, naming the first chunk of `subset` that fails
+/// on its own (the subset's error alone does not say which).
+fn blame_chunk<U: zarrs::array::ElementOwned>(
+    array: &Store,
+    path: &Path,
+    subset: &ArraySubset,
+    error: zarrs::array::ArrayError,
+) -> Error {
+    let culprit = array
+        .chunks_in_array_subset(subset)
+        .ok()
+        .flatten()
+        .and_then(|chunks| {
+            chunks.indices().into_iter().find_map(|idx| {
+                let failed = array.retrieve_chunk::<ArrayD<U>>(&idx).err()?;
+                Some((array.chunk_key(&idx).to_string(), failed.to_string()))
+            })
+        });
+    match culprit {
+        Some((key, message)) => Error::Storage {
+            path: path.display().to_string(),
+            chunk: Some(key),
+            message,
+        },
+        None => Error::storage(path, error),
+    }
+}

@@ -1,0 +1,198 @@
+//! Zarr reading: arrays written by zarr-python (v2 and v3; zstd, blosc and no
+//! compression; sharded; inside a group; with missing chunks) read by ndchunk
+//! and compared value by value; errors for wrong dtypes, missing paths, bad
+//! metadata and corrupt chunks; slices read only the chunks they touch.
+//!
+//! The fixtures are written by `tests/interop/write_zarr.py` with the project's
+//! Python (`NDCHUNK_PYTHON`, else `.venv/bin/python`, made by `./setup.sh`).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+
+use ndarray::{s, ArrayD};
+use ndarray_npy::{ReadNpyExt, ReadableElement};
+use ndchunk::{Element, Error};
+
+/// The Python that has zarr-python.
+fn python() -> PathBuf {
+    match std::env::var_os("NDCHUNK_PYTHON") {
+        Some(p) => PathBuf::from(p),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"),
+    }
+}
+
+/// The fixture directory, written once per test run.
+fn fixtures() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("zarr_fixtures");
+        let _ = fs::remove_dir_all(&dir);
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/write_zarr.py");
+        let out = Command::new(python())
+            .arg(&script)
+            .arg(&dir)
+            .output()
+            .expect("run the project's Python (./setup.sh makes .venv)");
+        assert!(
+            out.status.success(),
+            "write_zarr.py failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        dir
+    })
+}
+
+/// A copy of fixture `rel` in a fresh directory named `name`, to damage.
+fn scratch_copy(rel: &str, name: &str) -> PathBuf {
+    let dest = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = fs::remove_dir_all(&dest);
+    copy_dir(&fixtures().join(rel), &dest);
+    dest
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+fn expected<T: ReadableElement>(name: &str) -> ArrayD<T> {
+    let file = fs::File::open(fixtures().join(format!("{name}.npy"))).unwrap();
+    ArrayD::<T>::read_npy(file).unwrap()
+}
+
+/// Reads fixture `name` as stored and with other blocks, and compares.
+fn check<T: Element + ReadableElement + PartialEq + std::fmt::Debug>(name: &str, rel: &str) {
+    let want = expected::<T>(name);
+    let path = fixtures().join(rel);
+    let x = ndchunk::from_zarr::<T>(&path).unwrap();
+    assert_eq!(x.shape(), want.shape(), "{name}");
+    assert_eq!(x.compute().unwrap(), want, "{name}");
+    let whole = vec![-1i64; want.ndim()];
+    let y = ndchunk::from_zarr_with::<T>(&path, whole).unwrap();
+    assert_eq!(y.numblocks(), vec![1; want.ndim()], "{name}");
+    assert_eq!(y.compute().unwrap(), want, "{name}");
+}
+
+#[test]
+fn arrays_written_by_zarr_python_read_back_equal() {
+    check::<f32>("v3_zstd_f32", "v3_zstd_f32.zarr");
+    check::<i16>("v3_blosc_i16", "v3_blosc_i16.zarr");
+    check::<u64>("v3_none_u64", "v3_none_u64.zarr");
+    check::<bool>("v3_zstd_bool", "v3_zstd_bool.zarr");
+    check::<f64>("v3_sharded_f64", "v3_sharded_f64.zarr");
+    check::<f64>("v2_zstd_f64", "v2_zstd_f64.zarr");
+    check::<u8>("v2_blosc_u8", "v2_blosc_u8.zarr");
+    check::<i32>("v2_none_i32", "v2_none_i32.zarr");
+    check::<i64>("grouped_i64", "grouped.zarr/inner/arr");
+    // Only the first row of chunks was written: the rest is the fill value.
+    check::<f32>("sparse_f32", "sparse.zarr");
+}
+
+#[test]
+fn blocks_follow_the_stored_chunks() {
+    let x = ndchunk::from_zarr::<f32>(fixtures().join("v3_zstd_f32.zarr")).unwrap();
+    assert_eq!(x.chunks().lens(0), &[10, 10, 10, 7]);
+    assert_eq!(x.chunks().lens(1), &[7, 7, 7, 2]);
+    // A sharded array's blocks are its shards.
+    let s = ndchunk::from_zarr::<f64>(fixtures().join("v3_sharded_f64.zarr")).unwrap();
+    assert_eq!(s.numblocks(), vec![2, 2]);
+    // Asked-for blocks are rounded up to whole stored chunks.
+    let w = ndchunk::from_zarr_with::<f32>(fixtures().join("v3_zstd_f32.zarr"), [15, 7]).unwrap();
+    assert_eq!(w.chunks().lens(0), &[20, 17]);
+    assert_eq!(w.chunks().lens(1), &[7, 7, 7, 2]);
+    assert_eq!(w.compute().unwrap(), expected::<f32>("v3_zstd_f32"));
+}
+
+#[test]
+fn lazy_operations_on_a_zarr_source_match_numpy_values() {
+    let want = expected::<f64>("v3_sharded_f64");
+    let x = ndchunk::from_zarr::<f64>(fixtures().join("v3_sharded_f64.zarr")).unwrap();
+    let got = x.slice(s![3..31;2, ..;-3]).unwrap().compute().unwrap();
+    assert_eq!(got, want.slice(s![3..31;2, ..;-3]).into_dyn().to_owned());
+    let mean = x.mean_axis(ndarray::Axis(0)).unwrap().compute().unwrap();
+    let want_mean = want.mean_axis(ndarray::Axis(0)).unwrap();
+    for (a, b) in mean.iter().zip(want_mean.iter()) {
+        assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0), "{a} {b}");
+    }
+    let rows = x
+        .take(&[39, 0, 17, 17], ndarray::Axis(0))
+        .unwrap()
+        .compute()
+        .unwrap();
+    assert_eq!(rows, want.select(ndarray::Axis(0), &[39, 0, 17, 17]));
+}
+
+#[test]
+fn wrong_dtype_missing_path_and_bad_metadata_are_errors() {
+    let e = ndchunk::from_zarr::<f64>(fixtures().join("v3_zstd_f32.zarr")).unwrap_err();
+    assert!(
+        matches!(&e, Error::DtypeMismatch { expected, found, .. } if expected == "float64" && found.contains("float32")),
+        "{e}"
+    );
+    let e = ndchunk::from_zarr::<u8>(fixtures().join("v2_zstd_f64.zarr")).unwrap_err();
+    assert!(matches!(e, Error::DtypeMismatch { .. }), "{e}");
+
+    let missing = fixtures().join("no_such.zarr");
+    let e = ndchunk::from_zarr::<f32>(&missing).unwrap_err();
+    assert!(
+        matches!(&e, Error::Storage { path, .. } if path.ends_with("no_such.zarr")),
+        "{e}"
+    );
+    // A group is not an array.
+    assert!(ndchunk::from_zarr::<i64>(fixtures().join("grouped.zarr")).is_err());
+
+    let bad = scratch_copy("v3_zstd_f32.zarr", "bad_metadata.zarr");
+    fs::write(bad.join("zarr.json"), b"{ not json").unwrap();
+    let e = ndchunk::from_zarr::<f32>(&bad).unwrap_err();
+    assert!(matches!(&e, Error::Storage { .. }), "{e}");
+    fs::remove_dir_all(bad).unwrap();
+}
+
+#[test]
+fn a_corrupt_chunk_is_an_error_naming_its_key() {
+    let dir = scratch_copy("v3_zstd_f32.zarr", "corrupt_chunk.zarr");
+    // Truncate one chunk and fill another with garbage.
+    let truncated = dir.join("c/1/2");
+    let bytes = fs::read(&truncated).unwrap();
+    fs::write(&truncated, &bytes[..bytes.len() / 2]).unwrap();
+    fs::write(dir.join("c/3/0"), b"garbage, not zstd").unwrap();
+    let x = ndchunk::from_zarr::<f32>(&dir).unwrap();
+    let e = x.compute().unwrap_err().to_string();
+    assert!(e.contains("corrupt_chunk.zarr"), "{e}");
+    assert!(
+        e.contains("chunk c/1/2") || e.contains("chunk c/3/0"),
+        "{e}"
+    );
+    // Blocks that do not touch the damaged chunks still read.
+    let want = expected::<f32>("v3_zstd_f32");
+    let ok = x.slice(s![..10, ..]).unwrap().compute().unwrap();
+    assert_eq!(ok, want.slice(s![..10, ..]).into_dyn().to_owned());
+    let e = x
+        .slice(s![12..13, 15..16])
+        .unwrap()
+        .compute()
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("chunk c/1/2"), "{e}");
+    fs::remove_dir_all(dir).unwrap();
+}
+
+#[test]
+fn v2_chunk_keys_are_named_too() {
+    let dir = scratch_copy("v2_zstd_f64.zarr", "corrupt_v2.zarr");
+    fs::write(dir.join("2.1"), b"nope").unwrap();
+    let x = ndchunk::from_zarr::<f64>(&dir).unwrap();
+    let e = x.compute().unwrap_err().to_string();
+    assert!(e.contains("chunk 2.1"), "{e}");
+    fs::remove_dir_all(dir).unwrap();
+}
