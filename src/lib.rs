@@ -50,6 +50,7 @@ pub use element::{DType, Element, FloatElement, NumElement, Scalar};
 pub use error::{Error, Result};
 pub use exec::Executor;
 pub use io::zarr::{from_zarr, from_zarr_with};
+pub use io::zarr_write::{ZarrCodec, ZarrOptions};
 pub use ndarray::{s, Axis, NewAxis, Slice};
 
 /// The names most programs need: `use ndchunk::prelude::*;`.

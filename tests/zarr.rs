@@ -12,7 +12,7 @@ use std::process::Command;
 use std::sync::OnceLock;
 
 use ndarray::{s, ArrayD};
-use ndarray_npy::{ReadNpyExt, ReadableElement};
+use ndarray_npy::{ReadNpyExt, ReadableElement, WriteNpyExt};
 use ndchunk::{Element, Error};
 
 /// The Python that has zarr-python.
@@ -195,4 +195,206 @@ fn v2_chunk_keys_are_named_too() {
     let e = x.compute().unwrap_err().to_string();
     assert!(e.contains("chunk 2.1"), "{e}");
     fs::remove_dir_all(dir).unwrap();
+}
+
+/// An array written by ndchunk, described for `read_zarr.py`.
+struct Written {
+    name: &'static str,
+    dims: Option<Vec<&'static str>>,
+    attrs: serde_json::Value,
+    chunks: Vec<usize>,
+    shards: Option<Vec<usize>>,
+}
+
+fn write_case<T: Element + ndarray_npy::WritableElement>(
+    dir: &Path,
+    x: &ndchunk::Array<T>,
+    w: &Written,
+    options: ndchunk::ZarrOptions,
+) -> serde_json::Value {
+    x.to_zarr(dir.join(format!("{}.zarr", w.name)), options)
+        .unwrap();
+    let file = fs::File::create(dir.join(format!("{}.npy", w.name))).unwrap();
+    x.compute().unwrap().write_npy(file).unwrap();
+    serde_json::json!({
+        "path": format!("{}.zarr", w.name),
+        "dims": w.dims,
+        "attrs": w.attrs,
+        "chunks": w.chunks,
+        "shards": w.shards,
+    })
+}
+
+#[test]
+fn arrays_written_by_ndchunk_read_back_in_zarr_python_and_dask() {
+    use ndchunk::{ZarrCodec, ZarrOptions};
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("written_by_ndchunk");
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    let mut manifest = serde_json::Map::new();
+
+    // Irregular blocks: rechunked to the stored chunks before writing.
+    let x = ndchunk::random::uniform::<f32>(&[37, 23], vec![vec![5, 20, 12], vec![23]], 1).unwrap();
+    let w = Written {
+        name: "zstd_f32",
+        dims: Some(vec!["y", "x"]),
+        attrs: serde_json::json!({"units": "K", "scale": 2.5}),
+        chunks: vec![10, 7],
+        shards: None,
+    };
+    let options = ZarrOptions::default()
+        .chunks(&[10, 7])
+        .dimension_names(&["y", "x"])
+        .attribute("units", "K")
+        .attribute("scale", 2.5);
+    manifest.insert(w.name.into(), write_case(&dir, &x, &w, options));
+
+    let b = ndchunk::random::uniform::<f64>(&[50, 6], [16, 6], 2)
+        .unwrap()
+        .gt(0.5);
+    let w = Written {
+        name: "blosc_bool",
+        dims: None,
+        attrs: serde_json::json!({}),
+        chunks: vec![16, 6],
+        shards: None,
+    };
+    manifest.insert(
+        w.name.into(),
+        write_case(
+            &dir,
+            &b,
+            &w,
+            ZarrOptions::default().codec(ZarrCodec::Blosc(5)),
+        ),
+    );
+
+    let i = ndchunk::arange::<i64>(-500, 700, 1, [100])
+        .unwrap()
+        .reshape(&[40, 30])
+        .unwrap();
+    let w = Written {
+        name: "sharded_i64",
+        dims: None,
+        attrs: serde_json::json!({}),
+        chunks: vec![5, 5],
+        shards: Some(vec![20, 15]),
+    };
+    manifest.insert(
+        w.name.into(),
+        write_case(
+            &dir,
+            &i,
+            &w,
+            ZarrOptions::default().chunks(&[5, 5]).shards(&[20, 15]),
+        ),
+    );
+
+    let u = ndchunk::arange::<u16>(0, 19, 1, [4]).unwrap();
+    let w = Written {
+        name: "none_u16",
+        dims: None,
+        attrs: serde_json::json!({}),
+        chunks: vec![4],
+        shards: None,
+    };
+    manifest.insert(
+        w.name.into(),
+        write_case(&dir, &u, &w, ZarrOptions::default().codec(ZarrCodec::None)),
+    );
+
+    fs::write(
+        dir.join("manifest.json"),
+        serde_json::to_string_pretty(&manifest).unwrap(),
+    )
+    .unwrap();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/read_zarr.py");
+    let out = Command::new(python())
+        .arg(&script)
+        .arg(&dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "read_zarr.py: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // ndchunk reads its own arrays back too.
+    let back = ndchunk::from_zarr::<i64>(dir.join("sharded_i64.zarr")).unwrap();
+    assert_eq!(back.numblocks(), vec![2, 2]);
+    assert_eq!(back.compute().unwrap(), i.compute().unwrap());
+    fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn writing_fails_cleanly_and_never_leaves_a_partial_array() {
+    use ndchunk::ZarrOptions;
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("write_failures");
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    let target = dir.join("a.zarr");
+    let x = ndchunk::arange::<f64>(0.0, 20.0, 1.0, [5]).unwrap();
+    x.to_zarr(&target, ZarrOptions::default()).unwrap();
+    // Exists: an error unless overwriting.
+    let e = x.to_zarr(&target, ZarrOptions::default()).unwrap_err();
+    assert!(e.to_string().contains("already exists"), "{e}");
+    let doubled = (&x * 2.0).to_zarr(&target, ZarrOptions::default().overwrite(true));
+    doubled.unwrap();
+    assert_eq!(
+        ndchunk::from_zarr::<f64>(&target)
+            .unwrap()
+            .compute()
+            .unwrap()[3],
+        6.0
+    );
+    // A task that fails half-way: the old array stays, no temporary is left.
+    let failing = ndchunk::from_fn(&[20], [5], |b, shape| {
+        assert!(b[0] < 3, "block {b:?} fails");
+        ndarray::ArrayD::from_elem(shape, 1.0f64)
+    })
+    .unwrap();
+    let e = failing.to_zarr(&target, ZarrOptions::default().overwrite(true));
+    assert!(e.is_err());
+    assert_eq!(
+        ndchunk::from_zarr::<f64>(&target)
+            .unwrap()
+            .compute()
+            .unwrap()[3],
+        6.0
+    );
+    let names: Vec<String> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, vec!["a.zarr".to_string()]);
+    // Bad options are errors naming the target.
+    assert!(x
+        .to_zarr(dir.join("b.zarr"), ZarrOptions::default().chunks(&[0]))
+        .is_err());
+    assert!(x
+        .to_zarr(
+            dir.join("b.zarr"),
+            ZarrOptions::default().chunks(&[4]).shards(&[6])
+        )
+        .is_err());
+    assert!(x
+        .to_zarr(
+            dir.join("b.zarr"),
+            ZarrOptions::default().codec(ndchunk::ZarrCodec::Blosc(12))
+        )
+        .is_err());
+    assert!(!dir.join("b.zarr").exists());
+    // A read-only parent directory: an error, nothing written.
+    let ro = dir.join("ro");
+    fs::create_dir(&ro).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&ro, fs::Permissions::from_mode(0o555)).unwrap();
+    let result = x.to_zarr(ro.join("c.zarr"), ZarrOptions::default());
+    fs::set_permissions(&ro, fs::Permissions::from_mode(0o755)).unwrap();
+    // Root ignores directory permissions; only check the outcome when it applies.
+    if result.is_err() {
+        assert_eq!(fs::read_dir(&ro).unwrap().count(), 0);
+    }
+    fs::remove_dir_all(&dir).unwrap();
 }

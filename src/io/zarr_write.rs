@@ -1,0 +1,308 @@
+//! Writing lazy arrays as Zarr v3 arrays.
+//!
+//! The array is first rechunked to the stored chunks (or shards), so that each
+//! task writes whole chunks and no two tasks write the same one. Blocks are
+//! written by the executor's workers as they are computed. Everything goes to a
+//! temporary sibling directory that is renamed into place only once every chunk
+//! is written: an interrupted or failed write never leaves something at the
+//! target that looks complete.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+
+use serde_json::{Map, Value as Json};
+use zarrs::array::codec::api::BytesToBytesCodecTraits;
+use zarrs::array::codec::{
+    BloscCodec, BloscCompressionLevel, BloscCompressor, BloscShuffleMode, ZstdCodec,
+};
+use zarrs::array::{data_type, Array as ZarrArray, ArrayBuilder, ArraySubset, DataType};
+use zarrs::filesystem::FilesystemStore;
+
+use crate::array::Array;
+use crate::element::{DType, Element};
+use crate::error::{Error, Result};
+use crate::exec::{Executor, Value};
+
+/// Compression of the stored chunks.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ZarrCodec {
+    /// Zstandard at this level (1–22; 3 is zstd's own default).
+    Zstd(i32),
+    /// Blosc with LZ4 and byte shuffling, at this level (0–9).
+    Blosc(u8),
+    /// No compression.
+    None,
+}
+
+/// How [`Array::to_zarr`] stores an array.
+///
+/// ```
+/// use ndchunk::ZarrOptions;
+/// let options = ZarrOptions::default()
+///     .chunks(&[100, 10])
+///     .shards(&[1000, 10])
+///     .dimension_names(&["time", "station"])
+///     .attribute("units", "K")
+///     .overwrite(true);
+/// # let _ = options;
+/// ```
+#[derive(Clone, Debug)]
+pub struct ZarrOptions {
+    codec: ZarrCodec,
+    chunks: Option<Vec<usize>>,
+    shards: Option<Vec<usize>>,
+    dimension_names: Option<Vec<String>>,
+    attributes: Map<String, Json>,
+    overwrite: bool,
+}
+
+impl Default for ZarrOptions {
+    /// Zstandard level 3, chunks as the array's blocks, no sharding, no names or
+    /// attributes, and an error if the target exists.
+    fn default() -> Self {
+        ZarrOptions {
+            codec: ZarrCodec::Zstd(3),
+            chunks: None,
+            shards: None,
+            dimension_names: None,
+            attributes: Map::new(),
+            overwrite: false,
+        }
+    }
+}
+
+impl ZarrOptions {
+    /// Compress chunks with `codec`.
+    pub fn codec(mut self, codec: ZarrCodec) -> Self {
+        self.codec = codec;
+        self
+    }
+
+    /// Store chunks of this shape (the inner chunks when sharded); by default the
+    /// array's first block shape.
+    pub fn chunks(mut self, shape: &[usize]) -> Self {
+        self.chunks = Some(shape.to_vec());
+        self
+    }
+
+    /// Group chunks into shards of this shape (a multiple of the chunk shape
+    /// along every axis); each task then writes one shard.
+    pub fn shards(mut self, shape: &[usize]) -> Self {
+        self.shards = Some(shape.to_vec());
+        self
+    }
+
+    /// Name the axes.
+    pub fn dimension_names(mut self, names: &[&str]) -> Self {
+        self.dimension_names = Some(names.iter().map(|n| n.to_string()).collect());
+        self
+    }
+
+    /// Add the attribute `key` with `value`.
+    pub fn attribute(mut self, key: &str, value: impl Into<Json>) -> Self {
+        self.attributes.insert(key.to_string(), value.into());
+        self
+    }
+
+    /// Replace an existing array at the target (`true`) or fail (`false`, the
+    /// default).
+    pub fn overwrite(mut self, yes: bool) -> Self {
+        self.overwrite = yes;
+        self
+    }
+}
+
+impl<T: Element> Array<T> {
+    /// Computes the array and writes it to a new Zarr v3 array at `path`.
+    ///
+    /// ```
+    /// let dir = std::env::temp_dir().join(format!("ndchunk-doc-{}.zarr", std::process::id()));
+    /// let x = ndchunk::arange::<f64>(0.0, 12.0, 1.0, [5])?.reshape(&[3, 4])?;
+    /// x.to_zarr(&dir, ndchunk::ZarrOptions::default().overwrite(true))?;
+    /// assert_eq!(ndchunk::from_zarr::<f64>(&dir)?.compute()?, x.compute()?);
+    /// std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
+    pub fn to_zarr(&self, path: impl AsRef<Path>, options: ZarrOptions) -> Result<()> {
+        self.to_zarr_with(path, options, &Executor::default())
+    }
+
+    /// [`Array::to_zarr`] on `executor`.
+    pub fn to_zarr_with(
+        &self,
+        path: impl AsRef<Path>,
+        options: ZarrOptions,
+        executor: &Executor,
+    ) -> Result<()> {
+        let path = path.as_ref();
+        let fail = |message: String| Error::storage(path, message);
+        let ndim = self.ndim();
+        let chunks = match &options.chunks {
+            Some(c) => c.clone(),
+            None => self.chunks().all_lens().iter().map(|l| l[0]).collect(),
+        };
+        let unit = options.shards.clone().unwrap_or_else(|| chunks.clone());
+        for (what, shape) in [("chunk", &chunks), ("shard", &unit)] {
+            if shape.len() != ndim || shape.contains(&0) {
+                return Err(fail(format!(
+                    "{what} shape {shape:?} must have {ndim} positive lengths"
+                )));
+            }
+        }
+        if unit.iter().zip(&chunks).any(|(s, c)| s % c != 0) {
+            return Err(fail(format!(
+                "shard shape {unit:?} is not a multiple of the chunk shape {chunks:?}"
+            )));
+        }
+        if path.exists() && !options.overwrite {
+            return Err(fail(
+                "already exists (pass ZarrOptions::overwrite(true) to replace it)".into(),
+            ));
+        }
+        let blocks = self.rechunk(unit.iter().map(|&n| n as i64).collect::<Vec<_>>())?;
+        let plan = blocks.plan()?;
+        let temp = temporary_sibling(path)?;
+        let written = (|| {
+            let array = create(&temp, self.shape(), T::DTYPE, &chunks, &options)?;
+            let sink = |i: usize, value: Value| -> Result<()> {
+                let Value::Block(block) = value else {
+                    return Err(Error::invalid("to_zarr", "a task gave no block"));
+                };
+                if block.shape().contains(&0) {
+                    return Ok(());
+                }
+                let block_idx = plan.chunks.unravel(i);
+                let idx: Vec<u64> = block_idx.iter().map(|&b| b as u64).collect();
+                // A subset, not a chunk: edge chunks are stored whole, padded
+                // with the fill value.
+                let ranges: Vec<std::ops::Range<u64>> = plan
+                    .chunks
+                    .block_ranges(&block_idx)
+                    .into_iter()
+                    .map(|r| r.start as u64..r.end as u64)
+                    .collect();
+                let subset = ArraySubset::new_with_ranges(&ranges);
+                let stored = with_dtype!(T::DTYPE, U => match U::unwrap(block) {
+                    Ok(a) => array.store_array_subset(&subset, a).map_err(|e| e.to_string()),
+                    Err(_) => Err("block of another dtype".to_string()),
+                });
+                stored.map_err(|message| Error::Storage {
+                    path: path.display().to_string(),
+                    chunk: Some(array.chunk_key(&idx).to_string()),
+                    message,
+                })
+            };
+            executor.run_into(&plan, &sink)
+        })();
+        match written {
+            Ok(()) => move_into_place(&temp, path),
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&temp);
+                Err(e)
+            }
+        }
+    }
+}
+
+/// A fresh directory next to `path` for the array being written.
+fn temporary_sibling(path: &Path) -> Result<PathBuf> {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let name = path
+        .file_name()
+        .ok_or_else(|| Error::storage(path, "the target has no file name"))?;
+    let parent = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let temp = parent.join(format!(
+        ".{}.ndchunk-{}-{}.partial",
+        name.to_string_lossy(),
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&temp).map_err(|e| Error::storage(&temp, e))?;
+    Ok(temp)
+}
+
+/// Renames the finished `temp` to `path`, replacing what was there.
+fn move_into_place(temp: &Path, path: &Path) -> Result<()> {
+    let old = path.exists().then(|| temp.with_extension("replaced"));
+    if let Some(old) = &old {
+        std::fs::rename(path, old).map_err(|e| Error::storage(path, e))?;
+    }
+    std::fs::rename(temp, path).map_err(|e| Error::storage(path, e))?;
+    if let Some(old) = old {
+        std::fs::remove_dir_all(&old).map_err(|e| Error::storage(&old, e))?;
+    }
+    Ok(())
+}
+
+/// Creates the array's metadata in the empty directory `dir`.
+fn create(
+    dir: &Path,
+    shape: &[usize],
+    dtype: DType,
+    chunks: &[usize],
+    options: &ZarrOptions,
+) -> Result<ZarrArray<FilesystemStore>> {
+    let fail = |e: &dyn std::fmt::Display| Error::storage(dir, e);
+    let store = FilesystemStore::new(dir).map_err(|e| fail(&e))?;
+    let shape: Vec<u64> = shape.iter().map(|&n| n as u64).collect();
+    let inner: Vec<u64> = chunks.iter().map(|&n| n as u64).collect();
+    let grid = match &options.shards {
+        Some(s) => s.iter().map(|&n| n as u64).collect(),
+        None => inner.clone(),
+    };
+    let fill = with_dtype!(dtype, U => zarrs::array::FillValue::from(U::default()));
+    let mut builder = ArrayBuilder::new(shape, grid, zarr_data_type(dtype), fill);
+    builder
+        .bytes_to_bytes_codecs(codecs(&options.codec, dtype).map_err(|e| fail(&e))?)
+        .attributes(options.attributes.clone())
+        .dimension_names(options.dimension_names.clone());
+    if options.shards.is_some() {
+        builder.subchunk_shape(inner);
+    }
+    let array = builder.build(Arc::new(store), "/").map_err(|e| fail(&e))?;
+    array.store_metadata().map_err(|e| fail(&e))?;
+    Ok(array)
+}
+
+fn codecs(
+    codec: &ZarrCodec,
+    dtype: DType,
+) -> std::result::Result<Vec<Arc<dyn BytesToBytesCodecTraits>>, String> {
+    Ok(match codec {
+        ZarrCodec::Zstd(level) => vec![Arc::new(ZstdCodec::new(*level, false))],
+        ZarrCodec::Blosc(level) => {
+            let level = BloscCompressionLevel::try_from(*level)
+                .map_err(|l| format!("blosc level {l} is not in 0..=9"))?;
+            let codec = BloscCodec::new(
+                BloscCompressor::LZ4,
+                level,
+                None,
+                BloscShuffleMode::Shuffle,
+                Some(dtype.size()),
+            )
+            .map_err(|e| e.to_string())?;
+            vec![Arc::new(codec)]
+        }
+        ZarrCodec::None => Vec::new(),
+    })
+}
+
+fn zarr_data_type(dtype: DType) -> DataType {
+    match dtype {
+        DType::Bool => data_type::bool(),
+        DType::I8 => data_type::int8(),
+        DType::I16 => data_type::int16(),
+        DType::I32 => data_type::int32(),
+        DType::I64 => data_type::int64(),
+        DType::U8 => data_type::uint8(),
+        DType::U16 => data_type::uint16(),
+        DType::U32 => data_type::uint32(),
+        DType::U64 => data_type::uint64(),
+        DType::F32 => data_type::float32(),
+        DType::F64 => data_type::float64(),
+    }
+}
