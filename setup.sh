@@ -5,7 +5,7 @@
 #   ./setup.sh                 install, then run the example
 #   ./setup.sh --install-only  install only (what .ci/run uses)
 #
-# Installs: Debian packages for building and for the Python virtualenv, and the
+# Installs: Debian packages for building (libhdf5-dev for HDF5) and for the Python virtualenv, and the
 # project-local virtualenv .venv (numpy, dask, distributed, zarr, h5py) used by
 # the interop tests, the comparison harness and the Dask executor.
 set -euo pipefail
@@ -17,7 +17,7 @@ install_only=0
 log() { printf '==> %s\n' "$*" >&2; }
 
 # 1. Debian packages (only the missing ones).
-packages=(build-essential pkg-config)
+packages=(build-essential pkg-config libhdf5-dev)
 python3 -c 'import venv, ensurepip' 2>/dev/null || packages+=(python3-venv python3-pip)
 missing=()
 for p in "${packages[@]}"; do

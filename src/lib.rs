@@ -49,6 +49,7 @@ pub use chunks::{AxisChunks, ChunkSpec, Chunks};
 pub use element::{DType, Element, FloatElement, NumElement, Scalar};
 pub use error::{Error, Result};
 pub use exec::Executor;
+pub use io::hdf5::{from_hdf5, from_hdf5_with, Hdf5Options};
 pub use io::zarr::{from_zarr, from_zarr_with};
 pub use io::zarr_write::{ZarrCodec, ZarrOptions};
 pub use ndarray::{s, Axis, NewAxis, Slice};

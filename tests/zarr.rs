@@ -8,20 +8,14 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::OnceLock;
+
+mod common;
+use common::run_interop_script;
 
 use ndarray::{s, ArrayD};
 use ndarray_npy::{ReadNpyExt, ReadableElement, WriteNpyExt};
 use ndchunk::{Element, Error};
-
-/// The Python that has zarr-python.
-fn python() -> PathBuf {
-    match std::env::var_os("NDCHUNK_PYTHON") {
-        Some(p) => PathBuf::from(p),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"),
-    }
-}
 
 /// The fixture directory, written once per test run.
 fn fixtures() -> &'static Path {
@@ -29,17 +23,7 @@ fn fixtures() -> &'static Path {
     DIR.get_or_init(|| {
         let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("zarr_fixtures");
         let _ = fs::remove_dir_all(&dir);
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/write_zarr.py");
-        let out = Command::new(python())
-            .arg(&script)
-            .arg(&dir)
-            .output()
-            .expect("run the project's Python (./setup.sh makes .venv)");
-        assert!(
-            out.status.success(),
-            "write_zarr.py failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        run_interop_script("write_zarr.py", &[dir.as_os_str()]);
         dir
     })
 }
@@ -308,18 +292,7 @@ fn arrays_written_by_ndchunk_read_back_in_zarr_python_and_dask() {
         serde_json::to_string_pretty(&manifest).unwrap(),
     )
     .unwrap();
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/read_zarr.py");
-    let out = Command::new(python())
-        .arg(&script)
-        .arg(&dir)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "read_zarr.py: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
+    run_interop_script("read_zarr.py", &[dir.as_os_str()]);
     // ndchunk reads its own arrays back too.
     let back = ndchunk::from_zarr::<i64>(dir.join("sharded_i64.zarr")).unwrap();
     assert_eq!(back.numblocks(), vec![2, 2]);

@@ -758,3 +758,34 @@ pub fn coarse_chunks(n: usize, max_cuts: usize) -> BoxedStrategy<Vec<usize>> {
         })
         .boxed()
 }
+
+// ---------------------------------------------------------------------------
+// Interop with Python (zarr-python, h5py, dask)
+// ---------------------------------------------------------------------------
+
+/// The project's Python, with numpy, zarr, h5py and dask: `NDCHUNK_PYTHON`, else
+/// `.venv/bin/python` (made by `./setup.sh`).
+pub fn python() -> std::path::PathBuf {
+    match std::env::var_os("NDCHUNK_PYTHON") {
+        Some(p) => std::path::PathBuf::from(p),
+        None => std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/bin/python"),
+    }
+}
+
+/// Runs `tests/interop/SCRIPT` with `args`; panics with its output if it fails.
+pub fn run_interop_script(script: &str, args: &[&std::ffi::OsStr]) {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/interop")
+        .join(script);
+    let out = std::process::Command::new(python())
+        .arg(&path)
+        .args(args)
+        .output()
+        .expect("run the project's Python (./setup.sh makes .venv)");
+    assert!(
+        out.status.success(),
+        "{script} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -1,0 +1,281 @@
+//! HDF5 datasets as lazy arrays, and arrays written as HDF5 datasets.
+//!
+//! Every HDF5 call takes the library's global lock, so reads and writes never
+//! run in parallel, whatever the thread count; computing between them does.
+//! Blocks follow the dataset's own chunks, so each read decodes whole chunks
+//! through one hyperslab selection.
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use hdf5::{Dataset, File, H5Type, Hyperslab, SliceOrIndex};
+use ndarray::IxDyn;
+
+use crate::array::Array;
+use crate::block::DynArray;
+use crate::chunks::{ChunkSpec, Chunks};
+use crate::element::Element;
+use crate::error::{Error, Result};
+use crate::exec::{Executor, Value};
+use crate::expr::{BlockFn, Node, Op, UserFn};
+
+/// The dataset `dataset` (e.g. `/group/data`) of the HDF5 file at `path`, with
+/// one block per dataset chunk (automatic chunks for a contiguous dataset).
+///
+/// ```no_run
+/// let x = ndchunk::from_hdf5::<f64>("data.h5", "/measurements")?;
+/// println!("{}", x.sum()?.compute()?);
+/// # Ok::<(), ndchunk::Error>(())
+/// ```
+pub fn from_hdf5<T: Element>(path: impl AsRef<Path>, dataset: &str) -> Result<Array<T>> {
+    let (ds, name) = open::<T>(path.as_ref(), dataset)?;
+    let shape = ds.shape();
+    let chunks = match ds.chunk() {
+        Some(c) => Chunks::regular(&shape, &c)?,
+        None => ChunkSpec::Auto.resolve(&shape, T::DTYPE)?,
+    };
+    Ok(source(ds, name, chunks))
+}
+
+/// [`from_hdf5`] with blocks of `chunks`.
+pub fn from_hdf5_with<T: Element>(
+    path: impl AsRef<Path>,
+    dataset: &str,
+    chunks: impl Into<ChunkSpec>,
+) -> Result<Array<T>> {
+    let (ds, name) = open::<T>(path.as_ref(), dataset)?;
+    let chunks = chunks.into().resolve(&ds.shape(), T::DTYPE)?;
+    Ok(source(ds, name, chunks))
+}
+
+fn open<T: Element>(path: &Path, dataset: &str) -> Result<(Arc<Dataset>, String)> {
+    let name = format!("{}:{dataset}", path.display());
+    let fail = |e: &dyn std::fmt::Display| Error::Storage {
+        path: name.clone(),
+        chunk: None,
+        message: e.to_string(),
+    };
+    if !path.is_file() {
+        return Err(fail(&"no such file"));
+    }
+    let file = File::open(path).map_err(|e| fail(&e))?;
+    let ds = file.dataset(dataset).map_err(|e| fail(&e))?;
+    let found = ds
+        .dtype()
+        .and_then(|t| t.to_descriptor())
+        .map_err(|e| fail(&e))?;
+    let expected = with_dtype!(T::DTYPE, U => <U as H5Type>::type_descriptor());
+    if found != expected {
+        return Err(Error::DtypeMismatch {
+            op: format!("from_hdf5({name})"),
+            expected: T::DTYPE.to_string(),
+            found: found.to_string(),
+        });
+    }
+    Ok((Arc::new(ds), name))
+}
+
+fn source<T: Element>(ds: Arc<Dataset>, name: String, chunks: Chunks) -> Array<T> {
+    let grid = chunks.clone();
+    let label = format!("from_hdf5[{name}]");
+    let read: Arc<BlockFn> = Arc::new(move |block: &[usize], _: &[&DynArray]| {
+        let ranges = grid.block_ranges(block);
+        with_dtype!(T::DTYPE, U => ds
+        .read_slice::<U, _, IxDyn>(hyperslab(&ranges))
+        .map(U::wrap)
+        .map_err(|e| Error::Storage {
+            path: name.clone(),
+            chunk: Some(format!("{ranges:?}")),
+            message: e.to_string(),
+        }))
+    });
+    let node = Node::new(
+        Op::FromFn(UserFn::new(&label, read)),
+        Vec::new(),
+        chunks,
+        T::DTYPE,
+    );
+    Array::from_node(node)
+}
+
+fn hyperslab(ranges: &[Range<usize>]) -> Hyperslab {
+    Hyperslab::from(
+        ranges
+            .iter()
+            .map(|r| SliceOrIndex::from(r.clone()))
+            .collect::<Vec<_>>(),
+    )
+}
+
+/// How [`Array::to_hdf5`] stores a dataset.
+///
+/// ```
+/// let options = ndchunk::Hdf5Options::default().chunks(&[1000, 64]).deflate(4);
+/// # let _ = options;
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Hdf5Options {
+    chunks: Option<Vec<usize>>,
+    deflate: Option<u8>,
+    overwrite: bool,
+}
+
+impl Hdf5Options {
+    /// Store chunks of this shape (default: the array's first block shape).
+    pub fn chunks(mut self, shape: &[usize]) -> Self {
+        self.chunks = Some(shape.to_vec());
+        self
+    }
+
+    /// Compress chunks with deflate at `level` (0–9); default: no compression.
+    pub fn deflate(mut self, level: u8) -> Self {
+        self.deflate = Some(level);
+        self
+    }
+
+    /// Replace an existing file (`true`) or fail (`false`, the default).
+    pub fn overwrite(mut self, yes: bool) -> Self {
+        self.overwrite = yes;
+        self
+    }
+}
+
+impl<T: Element> Array<T> {
+    /// Computes the array and writes it as dataset `dataset` of a new HDF5 file
+    /// at `path`, written beside it and renamed into place when complete.
+    ///
+    /// ```
+    /// let file = std::env::temp_dir().join(format!("ndchunk-doc-{}.h5", std::process::id()));
+    /// let x = ndchunk::arange::<i32>(0, 12, 1, [5])?;
+    /// x.to_hdf5(&file, "/numbers", ndchunk::Hdf5Options::default().deflate(4).overwrite(true))?;
+    /// assert_eq!(ndchunk::from_hdf5::<i32>(&file, "/numbers")?.compute()?, x.compute()?);
+    /// std::fs::remove_file(&file).unwrap();
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
+    pub fn to_hdf5(
+        &self,
+        path: impl AsRef<Path>,
+        dataset: &str,
+        options: Hdf5Options,
+    ) -> Result<()> {
+        self.to_hdf5_with(path, dataset, options, &Executor::default())
+    }
+
+    /// [`Array::to_hdf5`] on `executor`.
+    pub fn to_hdf5_with(
+        &self,
+        path: impl AsRef<Path>,
+        dataset: &str,
+        options: Hdf5Options,
+        executor: &Executor,
+    ) -> Result<()> {
+        let path = path.as_ref();
+        let name = format!("{}:{dataset}", path.display());
+        let fail = |e: &dyn std::fmt::Display| Error::Storage {
+            path: name.clone(),
+            chunk: None,
+            message: e.to_string(),
+        };
+        if path.exists() && !options.overwrite {
+            return Err(fail(
+                &"already exists (pass Hdf5Options::overwrite(true) to replace it)",
+            ));
+        }
+        let chunks = match &options.chunks {
+            Some(c) => c.clone(),
+            None => self
+                .chunks()
+                .all_lens()
+                .iter()
+                .map(|l| l[0].max(1))
+                .collect(),
+        };
+        if chunks.len() != self.ndim() || chunks.contains(&0) {
+            return Err(fail(&format!(
+                "chunk shape {chunks:?} must have {} positive lengths",
+                self.ndim()
+            )));
+        }
+        if options.deflate.is_some_and(|l| l > 9) {
+            return Err(fail(&"deflate level must be in 0..=9"));
+        }
+        let blocks = self.rechunk(chunks.iter().map(|&n| n as i64).collect::<Vec<_>>())?;
+        let plan = blocks.plan()?;
+        let temp = temporary_file(path);
+        let written = (|| {
+            let file = File::create(&temp).map_err(|e| fail(&e))?;
+            let ds = create_dataset::<T>(&file, dataset, self.shape(), &chunks, options.deflate)
+                .map_err(|e| fail(&e))?;
+            let sink = |i: usize, value: Value| -> Result<()> {
+                let Value::Block(block) = value else {
+                    return Err(Error::invalid("to_hdf5", "a task gave no block"));
+                };
+                let ranges = plan.chunks.block_ranges(&plan.chunks.unravel(i));
+                with_dtype!(T::DTYPE, U => match U::unwrap(block) {
+                    Ok(a) => ds.write_slice(&a, hyperslab(&ranges)).map_err(|e| e.to_string()),
+                    Err(_) => Err("block of another dtype".to_string()),
+                })
+                .map_err(|message| Error::Storage {
+                    path: name.clone(),
+                    chunk: Some(format!("{ranges:?}")),
+                    message,
+                })
+            };
+            executor.run_into(&plan, &sink)?;
+            file.close().map_err(|e| fail(&e))
+        })();
+        match written {
+            Ok(()) => std::fs::rename(&temp, path).map_err(|e| fail(&e)),
+            Err(e) => {
+                let _ = std::fs::remove_file(&temp);
+                Err(e)
+            }
+        }
+    }
+}
+
+/// A path next to `path` for the file being written.
+fn temporary_file(path: &Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.ndchunk-{}.partial", std::process::id()))
+}
+
+/// Creates `dataset` (and its parent groups) in `file`.
+fn create_dataset<T: Element>(
+    file: &File,
+    dataset: &str,
+    shape: &[usize],
+    chunks: &[usize],
+    deflate: Option<u8>,
+) -> hdf5::Result<Dataset> {
+    let trimmed = dataset.trim_start_matches('/');
+    let (groups, leaf) = match trimmed.rsplit_once('/') {
+        Some((g, l)) => (Some(g), l),
+        None => (None, trimmed),
+    };
+    let mut parent = file.as_group()?;
+    if let Some(groups) = groups {
+        for g in groups.split('/').filter(|g| !g.is_empty()) {
+            parent = match parent.group(g) {
+                Ok(existing) => existing,
+                Err(_) => parent.create_group(g)?,
+            };
+        }
+    }
+    let chunk: Vec<usize> = chunks
+        .iter()
+        .zip(shape)
+        .map(|(&c, &n)| c.min(n.max(1)))
+        .collect();
+    with_dtype!(T::DTYPE, U => {
+        let mut builder = parent.new_dataset::<U>().chunk(chunk.clone());
+        if let Some(level) = deflate {
+            builder = builder.deflate(level);
+        }
+        builder.shape(shape.to_vec()).create(leaf)
+    })
+}
