@@ -42,7 +42,9 @@ use serde_json::{json, Value};
 type BoxError = Box<dyn std::error::Error>;
 type BoxResult<T> = Result<T, BoxError>;
 
-const WORKLOADS: [&str; 6] = ["W1", "W3", "W6", "W7", "P4", "W5-mem"];
+const WORKLOADS: [&str; 10] = [
+    "W1", "W3", "W6", "W7", "P4", "W5-mem", "W2", "W4", "W4-sum", "W5",
+];
 /// `make_data.P4_WEIGHT_MOD`: the P4 checksum weights element `i` by `i % 1000`.
 const P4_WEIGHT_MOD: usize = 1000;
 /// Linux reports `/proc/*/stat` times in USER_HZ, which is 100 on every architecture.
@@ -93,6 +95,10 @@ struct Args {
     /// `Xd[Xd[:, 0] > t]`.
     #[arg(long, default_value = "eager", value_parser = ["eager", "lazy"])]
     w6_mask: String,
+    /// Storage workloads (W2, W4, W5): drop the input's pages from the page
+    /// cache before each run (`posix_fadvise(DONTNEED)`, as bench_dask.py --cold).
+    #[arg(long)]
+    cold: bool,
     /// Internal: run one workload in this process.
     #[arg(long, hide = true)]
     child: Option<String>,
@@ -218,13 +224,23 @@ struct Measured<R> {
 
 /// Runs `op` `repeat` times (the previous result is dropped before each run, as
 /// bench_dask.py's `timed`); RSS is sampled over all runs.
-fn measure<R>(repeat: usize, mut op: impl FnMut() -> BoxResult<R>) -> BoxResult<Measured<R>> {
+fn measure<R>(repeat: usize, op: impl FnMut() -> BoxResult<R>) -> BoxResult<Measured<R>> {
+    measure_after(repeat, || Ok(()), op)
+}
+
+/// [`measure`] calling `before` ahead of each run, outside the timing.
+fn measure_after<R>(
+    repeat: usize,
+    mut before: impl FnMut() -> BoxResult<()>,
+    mut op: impl FnMut() -> BoxResult<R>,
+) -> BoxResult<Measured<R>> {
     let mut all = Vec::new();
     let mut cpu = Vec::new();
     let mut res: Option<R> = None;
     let sampler = PeakRss::start(Duration::from_millis(5));
     for _ in 0..repeat.max(1) {
         drop(res.take());
+        before()?;
         let c0 = cpu_seconds();
         let t0 = Instant::now();
         let r = op()?;
@@ -313,6 +329,7 @@ fn checksum_weighted<T: AsF64>(a: &ArrayD<T>) -> f64 {
 // ---------------------------------------------------------------------------
 
 struct Ctx {
+    cold: bool,
     data: PathBuf,
     meta: Value,
     repeat: usize,
@@ -581,6 +598,140 @@ fn w5_mem(ctx: &Ctx) -> BoxResult<Report> {
     Ok(report(ctx, "W5-mem", &m, checksum, plan, info))
 }
 
+/// Drops the page cache of every file under `dir` (`posix_fadvise(DONTNEED)`).
+fn evict(dir: &std::path::Path) -> BoxResult<()> {
+    use std::os::fd::AsRawFd;
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if path.is_dir() {
+            evict(&path)?;
+        } else {
+            let file = std::fs::File::open(&path)?;
+            // SAFETY: a valid open descriptor; the advice changes no data.
+            unsafe { libc::posix_fadvise(file.as_raw_fd(), 0, 0, libc::POSIX_FADV_DONTNEED) };
+        }
+    }
+    Ok(())
+}
+
+impl Ctx {
+    /// The Zarr store of `workload` (`sizes.{workload}.store`).
+    fn store(&self, workload: &str) -> BoxResult<PathBuf> {
+        let name = self
+            .size(workload, "store")?
+            .as_str()
+            .ok_or_else(|| err(format!("meta.json: sizes.{workload}.store is not a string")))?;
+        Ok(self.path(name))
+    }
+
+    /// Before each run: evict `store` from the page cache when `--cold`.
+    fn before_run(&self, store: &std::path::Path) -> impl FnMut() -> BoxResult<()> + '_ {
+        let store = store.to_path_buf();
+        move || if self.cold { evict(&store) } else { Ok(()) }
+    }
+}
+
+/// W2: W1's gather, reading X from the Zarr store w2_X.zarr.
+fn w2(ctx: &Ctx) -> BoxResult<Report> {
+    let store = ctx.store("W2")?;
+    let idx: Array1<i64> = read_npy(ctx.path("w1_idx.npy"))?;
+    let ix: &[i64] = idx
+        .as_slice()
+        .ok_or_else(|| err("w1_idx.npy is not contiguous"))?;
+    let build = || -> BoxResult<ndchunk::Array<f32>> {
+        Ok(ndchunk::from_zarr::<f32>(&store)?.take(ix, Axis(0))?)
+    };
+    let m = measure_after(ctx.repeat, ctx.before_run(&store), || {
+        Ok(build()?.compute_with(&ctx.executor)?)
+    })?;
+    let sum = checksum_sum(&m.res);
+    let plan = plan_info(ctx.repeat, build)?;
+    let info = vec![("cold", json!(ctx.cold)), ("nidx", json!(ix.len()))];
+    Ok(report(ctx, "W2", &m, sum, plan, info))
+}
+
+/// W4: mean((2x + 1)^2, axis 0) (or, for W4-sum, x.sum()) over w4_big.zarr.
+fn w4(ctx: &Ctx, sum_only: bool) -> BoxResult<Report> {
+    let (name, store) = if sum_only {
+        ("W4-sum", ctx.store("W4-sum")?)
+    } else {
+        ("W4", ctx.store("W4")?)
+    };
+    let build = || -> BoxResult<ndchunk::Array<f32>> {
+        let x = ndchunk::from_zarr::<f32>(&store)?;
+        Ok(if sum_only {
+            x.sum()?
+        } else {
+            (&x * 2.0 + 1.0).powi(2).mean_axis(Axis(0))?
+        })
+    };
+    let m = measure_after(ctx.repeat, ctx.before_run(&store), || {
+        Ok(build()?.compute_with(&ctx.executor)?)
+    })?;
+    let sum = checksum_sum(&m.res);
+    let plan = plan_info(ctx.repeat, build)?;
+    let bytes = ndchunk::from_zarr::<f32>(&store)?.nbytes();
+    let info = vec![
+        ("cold", json!(ctx.cold)),
+        ("GBps", json!(round(bytes as f64 / 1e9 / m.seconds, 3))),
+    ];
+    Ok(report(ctx, name, &m, sum, plan, info))
+}
+
+/// W5: w4_big.zarr rechunked to (R, 200) strips and written to a new Zarr v3
+/// array with zarr-python's default codec (zstd level 0); the checksum is the
+/// sum of the written array's column 0, read back.
+fn w5(ctx: &Ctx) -> BoxResult<Report> {
+    let store = ctx.store("W5")?;
+    let strips = ctx.lens("W5", "strips")?;
+    let out = ctx.path("w5_ndchunk_out.zarr");
+    let options = ndchunk::ZarrOptions::default()
+        .codec(ndchunk::ZarrCodec::Zstd(0))
+        .overwrite(true);
+    let build = || -> BoxResult<ndchunk::Array<f32>> {
+        Ok(ndchunk::from_zarr::<f32>(&store)?.rechunk(strips.clone())?)
+    };
+    let mut evict_input = ctx.before_run(&store);
+    let before = || -> BoxResult<()> {
+        let _ = std::fs::remove_dir_all(&out);
+        evict_input()
+    };
+    let m = measure_after(ctx.repeat, before, || {
+        Ok(build()?.to_zarr_with(&out, options.clone(), &ctx.executor)?)
+    })?;
+    let written = ndchunk::from_zarr::<f32>(&out)?;
+    let col0 = written
+        .slice(ndchunk::s![.., 0])?
+        .compute_with(&ctx.executor)?;
+    let sum = checksum_sum(&col0);
+    let plan = plan_info(ctx.repeat, build)?;
+    let explained = build()?.explain();
+    let stages: Vec<&str> = explained
+        .lines()
+        .filter(|l| l.starts_with("tasks:") || l.starts_with("  stage"))
+        .map(str::trim)
+        .collect();
+    let info = vec![
+        ("cold", json!(ctx.cold)),
+        (
+            "out_chunks",
+            json!(written
+                .chunks()
+                .all_lens()
+                .iter()
+                .map(|l| l[0])
+                .collect::<Vec<_>>()),
+        ),
+        (
+            "GBps",
+            json!(round(written.nbytes() as f64 / 1e9 / m.seconds, 3)),
+        ),
+        ("plan", json!(stages)),
+    ];
+    std::fs::remove_dir_all(&out)?;
+    Ok(report(ctx, "W5", &m, sum, plan, info))
+}
+
 /// One JSON object with the keys in a fixed order (serde_json's map sorts them).
 fn json_line(fields: &[(&str, Value)]) -> String {
     let body: Vec<String> = fields
@@ -619,6 +770,7 @@ fn run_child(args: &Args, workload: &str) -> String {
             None => Executor::local(),
         };
         let ctx = Ctx {
+            cold: args.cold,
             data: args.data.clone(),
             meta,
             repeat: args.repeat,
@@ -633,6 +785,10 @@ fn run_child(args: &Args, workload: &str) -> String {
             "W7" => w7_p4(&ctx, "W7"),
             "P4" => w7_p4(&ctx, "P4"),
             "W5-mem" => w5_mem(&ctx),
+            "W2" => w2(&ctx),
+            "W4" => w4(&ctx, false),
+            "W4-sum" => w4(&ctx, true),
+            "W5" => w5(&ctx),
             other => Err(err(format!("unknown workload {other}"))),
         }
     })();
@@ -699,6 +855,9 @@ fn run_child_once(args: &Args, exe: &std::path::Path, w: &str) -> BoxResult<(Str
         cmd.arg("--threads").arg(n.to_string());
     }
     cmd.arg("--w6-mask").arg(&args.w6_mask);
+    if args.cold {
+        cmd.arg("--cold");
+    }
     let j0 = busy_jiffies();
     let t0 = Instant::now();
     let mut child = cmd.spawn()?;

@@ -74,6 +74,10 @@ fn wrong_dtype_missing_file_dataset_and_corrupt_file_are_errors() {
 
 #[test]
 fn arrays_written_by_ndchunk_read_back_in_h5py() {
+    // HDF5 opens files without close-on-exec: a Python child spawned while
+    // this test writes (the fixtures, by another test) would inherit the file's
+    // lock. Let the fixtures be written first.
+    fixtures();
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hdf5_written");
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).unwrap();

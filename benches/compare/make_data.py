@@ -16,6 +16,10 @@ Files (C order, little endian):
   w7_x.npy       W7/P4 input, float64 (N7,)          N7 = 1e7,  chunks (10_000,) = 1000 chunks
   w7_idx.npy     W7 indices, int64 (1e5,) in [0, N7)
   p4_perm.npy    P4 indices: a full random permutation of 0..N7, int64 (N7,)
+  w2_X.zarr      W2 input: W1's X as a Zarr v3 array (zarr-python's default codec,
+                 zstd level 0), chunks (100_000, 64)
+  w4_big.zarr    W4/W5 input, float32 (R4, 20_000) Zarr v3, chunks (2000, 2000),
+                 R4 = 20_000 (1.6 GB), written row block by row block
 
 Workloads (same definitions in peers.py and examples/compare_ndchunk.rs):
   W1  X[idx] along axis 0 (np.take(X, idx, axis=0))
@@ -24,6 +28,10 @@ Workloads (same definitions in peers.py and examples/compare_ndchunk.rs):
   W7  x[idx] on the 1-d float64 array
   P4  x[perm] on the same 1-d array (a full permutation: every chunk feeds every
       output chunk)
+  W2  X[idx] along axis 0 read from w2_X.zarr (W1's idx)
+  W4  mean((2x + 1)^2, axis 0) and x.sum() over w4_big.zarr (two timed lines:
+      W4 and W4-sum)
+  W5  w4_big.zarr rechunked to (R4, 200) and written to a new Zarr v3 array
   W5-mem  in-memory rechunk of an (n, n) float32 array held in (c, c) blocks to
       (n, c / 10) column strips and back: x.rechunk(strips).rechunk(blocks), the
       result persisted (kept in memory as blocks). n = 20000, c = 2000 (1.6 GB);
@@ -49,6 +57,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 import time
 
@@ -59,7 +68,7 @@ P4_SEED = 4       # permutation of P4
 QUICK_SCALE = 0.1
 W6_THRESHOLD = 0.5
 P4_WEIGHT_MOD = 1000
-WORKLOADS = ("W1", "W3", "W6", "W7", "P4", "W5-mem")
+WORKLOADS = ("W1", "W3", "W6", "W7", "P4", "W5-mem", "W2", "W4", "W4-sum", "W5")
 
 
 def sizes(scale: float) -> dict:
@@ -68,6 +77,8 @@ def sizes(scale: float) -> dict:
     w1 = dict(N=max(int(2_000_000 * s), 1000), D=64, chunk=[100_000, 64],
               nidx=max(int(1_000_000 * s), 100))
     w3 = dict(N=max(int(1_000_000 * s), 1000), D=32, K=15, chunk=[50_000, 32])
+    # bench_dask.sizes()["W4"]
+    w4 = dict(R=max(int(20_000 * s), 2000), C=20_000, chunk=[2000, 2000], store="w4_big.zarr")
     w7 = dict(N=max(int(10_000_000 * s), 10_000), chunk=[10_000],
               nidx=max(int(100_000 * s), 100))
     return {
@@ -78,16 +89,23 @@ def sizes(scale: float) -> dict:
         "P4": dict(N=w7["N"], chunk=w7["chunk"], weight_mod=P4_WEIGHT_MOD),
         "W5-mem": dict(N=20000, chunk=[2000, 2000], strips=[20000, 200]) if s >= 1
         else dict(N=4000, chunk=[400, 400], strips=[4000, 40]),
+        "W2": dict(w1, store="w2_X.zarr"),
+        "W4": w4,
+        "W4-sum": w4,
+        "W5": dict(w4, strips=[w4["R"], 200]),
     }
 
 
 # Which files each workload reads, and how each file group is generated.
-NEEDS = {"W1": ["w1"], "W3": ["w3"], "W6": ["w1"], "W7": ["w7"], "P4": ["w7", "p4"], "W5-mem": []}
+NEEDS = {"W1": ["w1"], "W3": ["w3"], "W6": ["w1"], "W7": ["w7"], "P4": ["w7", "p4"], "W5-mem": [],
+         "W2": ["w1", "w2"], "W4": ["w4"], "W4-sum": ["w4"], "W5": ["w4"]}
 FILES = {
     "w1": ["w1_X.npy", "w1_idx.npy"],
     "w3": ["w3_X.npy", "w3_knn.npy"],
     "w7": ["w7_x.npy", "w7_idx.npy"],
     "p4": ["p4_perm.npy"],
+    "w2": ["w2_X.zarr"],
+    "w4": ["w4_big.zarr"],
 }
 
 
@@ -120,7 +138,32 @@ def gen_p4(sz):
     return {"p4_perm.npy": perm.astype(np.int64, copy=False)}
 
 
-GEN = {"w1": (gen_w1, "W1"), "w3": (gen_w3, "W3"), "w7": (gen_w7, "W7"), "p4": (gen_p4, "P4")}
+def gen_w2(sz, data):
+    # bench_dask.prep's W2: W1's X with zarr-python's defaults
+    import zarr
+    X = np.load(os.path.join(data, "w1_X.npy"))
+    z = zarr.create_array(store=os.path.join(data, sz["store"]), shape=X.shape,
+                          chunks=tuple(sz["chunk"]), dtype="float32", zarr_format=3, overwrite=True)
+    z[:] = X
+    return {}
+
+
+def gen_w4(sz, data):
+    # bench_dask.prep's W4: rows of default_rng(0).random, one row block at a time
+    import zarr
+    rng = np.random.default_rng(SEED)
+    z = zarr.create_array(store=os.path.join(data, sz["store"]), shape=(sz["R"], sz["C"]),
+                          chunks=tuple(sz["chunk"]), dtype="float32", zarr_format=3, overwrite=True)
+    rb = sz["chunk"][0]
+    for r0 in range(0, sz["R"], rb):
+        r1 = min(r0 + rb, sz["R"])
+        z[r0:r1, :] = rng.random((r1 - r0, sz["C"]), dtype=np.float32)
+    return {}
+
+
+GEN = {"w1": (gen_w1, "W1"), "w3": (gen_w3, "W3"), "w7": (gen_w7, "W7"), "p4": (gen_p4, "P4"),
+       "w2": (gen_w2, "W2"), "w4": (gen_w4, "W4")}
+WRITES_ITSELF = {"w2", "w4"}  # generators that write their store into the data directory
 
 
 def main(argv=None) -> int:
@@ -156,6 +199,13 @@ def main(argv=None) -> int:
             print(f"make_data: {g} present, reusing", file=sys.stderr)
             continue
         t0 = time.perf_counter()
+        if g in WRITES_ITSELF:
+            for p in paths:
+                shutil.rmtree(p, ignore_errors=True)
+            fn(sz[w], args.data)
+            groups_done[g] = params
+            print(f"make_data: wrote {g} in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
+            continue
         arrays = fn(sz[w])
         for name, a in arrays.items():
             np.save(os.path.join(args.data, name), np.ascontiguousarray(a), allow_pickle=False)

@@ -37,7 +37,8 @@ import warnings
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-WORKLOADS = ("W1", "W3", "W6", "W7", "P4", "W5-mem")
+WORKLOADS = ("W1", "W3", "W6", "W7", "P4", "W5-mem", "W2", "W4", "W4-sum", "W5")
+STORAGE = ("W2", "W4", "W4-sum", "W5")  # read Zarr stores; "numpy" means zarr-python + numpy
 SYSTEMS = ("numpy", "dask")
 DASK_WORKERS = 2
 P4_WEIGHT_MOD = 1000  # make_data.P4_WEIGHT_MOD; checked against meta.json in main()
@@ -84,7 +85,7 @@ def _cpu_now():
     return ru.ru_utime + ru.ru_stime
 
 
-def measure(build, run, repeat, on_built=None):
+def measure(build, run, repeat, on_built=None, before=None):
     """Run build() then run(built) `repeat` times, timing both together.
 
     build may be None (numpy: the whole op is run()).  Returns a dict with the
@@ -97,6 +98,8 @@ def measure(build, run, repeat, on_built=None):
     with PeakRSS() as pr:
         for i in range(repeat):
             res = y = None
+            if before is not None:
+                before()
             c0 = _cpu_now()
             t0 = time.perf_counter()
             y = build() if build is not None else None
@@ -198,6 +201,8 @@ def child(workload, system, args, meta):
 
     if workload == "W5-mem":
         return w5_mem_dask(sz, rep, info)
+    if workload in STORAGE:
+        return storage_child(workload, system, args, sz, rep, info)
     if system == "numpy":
         if workload in ("W1",):
             op = lambda _: np.take(X, idx, axis=0)
@@ -316,6 +321,98 @@ def w5_mem_dask(sz, rep, info):
     }
 
 
+def evict_path(path):
+    """Drop the page cache of every file under `path` (bench_dask.evict_path)."""
+    for root, _, files in os.walk(path):
+        for f in files:
+            fd = os.open(os.path.join(root, f), os.O_RDONLY)
+            try:
+                os.posix_fadvise(fd, 0, 0, os.POSIX_FADV_DONTNEED)
+            finally:
+                os.close(fd)
+
+
+def storage_child(workload, system, args, sz, rep, info):
+    """W2, W4, W4-sum and W5 on the Zarr stores, as bench_dask.py's w2/w4/w5 with
+    dask, and with zarr-python + numpy ("numpy": read whole, then compute; W2
+    uses zarr-python's oindex gather; W5 the hand-written strip-by-strip
+    rechunk, bench_dask.w5_zarr)."""
+    import shutil
+
+    import zarr
+
+    store = os.path.join(args.data, sz["store"])
+    out_path = os.path.join(args.data, f"w5_{system}_out.zarr")
+    evict = (lambda: evict_path(store)) if args.cold else (lambda: None)
+    info.update(cold=args.cold, engine="dask" if system == "dask" else "zarr-python + numpy")
+    tasks = None
+    if system == "dask":
+        import dask
+        import dask.array as da
+
+        dask.config.set(scheduler="threads", num_workers=DASK_WORKERS)
+        seen = {}
+
+        def on_built(y, build_s):
+            seen["tasks"] = len(y.__dask_graph__())
+
+        if workload == "W2":
+            idx = load(args.data, "w1_idx.npy")
+            build, run = (lambda: da.from_zarr(store)[idx]), (lambda y: y.compute())
+        elif workload == "W4":
+            build = lambda: ((da.from_zarr(store) * 2 + 1) ** 2).mean(axis=0)
+            run = lambda y: y.compute()
+        elif workload == "W4-sum":
+            build, run = (lambda: da.from_zarr(store).sum()), (lambda y: y.compute())
+        else:
+            build = lambda: da.from_zarr(store).rechunk(tuple(sz["strips"]))
+            run = lambda y: da.to_zarr(y, out_path, overwrite=True)
+        before = evict if workload != "W5" else (lambda: (shutil.rmtree(out_path, ignore_errors=True), evict()))
+        m = measure(build, run, rep, on_built, before=before)
+        tasks = seen.get("tasks")
+    else:
+        z = zarr.open_array(store, mode="r")
+        if workload == "W2":
+            idx = load(args.data, "w1_idx.npy")
+            op = lambda _: z.oindex[idx, :]
+        elif workload == "W4":
+            op = lambda _: ((z[...] * 2 + 1) ** 2).mean(axis=0)
+        elif workload == "W4-sum":
+            op = lambda _: z[...].sum()
+        else:
+            def op(_):
+                zout = zarr.create_array(store=out_path, shape=z.shape, chunks=tuple(sz["strips"]),
+                                         dtype=z.dtype, zarr_format=3, overwrite=True)
+                cw = z.chunks[1]
+                for c0 in range(0, z.shape[1], cw):
+                    zout[:, c0:c0 + cw] = z[:, c0:c0 + cw]
+        before = evict if workload != "W5" else (lambda: (shutil.rmtree(out_path, ignore_errors=True), evict()))
+        m = measure(None, op, rep, before=before)
+    if workload == "W5":
+        res = zarr.open_array(out_path, mode="r")[:, 0]
+        info["out_chunks"] = list(zarr.open_array(out_path, mode="r").chunks)
+        shutil.rmtree(out_path, ignore_errors=True)
+    else:
+        res = m["res"]
+    nbytes = zarr.open_array(store, mode="r").nbytes
+    return {
+        "workload": workload,
+        "system": system,
+        "seconds": round(m["seconds"], 6),
+        "peak_rss_mb": round(m["peak_mb"] - m["base_mb"], 1),
+        "tasks": tasks,
+        "checksum": checksum(workload, res),
+        "plan_seconds": None if m["plan_seconds"] is None else round(m["plan_seconds"], 6),
+        "repeat": rep,
+        "all_seconds": [round(t, 6) for t in m["all_seconds"]],
+        "cpu_seconds": round(m["cpu_seconds"], 4),
+        "base_rss_mb": round(m["base_mb"], 1),
+        "peak_rss_abs_mb": round(m["peak_mb"], 1),
+        "GBps": round(nbytes / 1e9 / m["seconds"], 3),
+        **info,
+    }
+
+
 # --------------------------------------------------------------------------
 # driver
 # --------------------------------------------------------------------------
@@ -372,6 +469,8 @@ def run_child_once(workload, system, args):
     cmd = [sys.executable, os.path.abspath(__file__), "--child", f"{workload}:{system}",
            "--data", args.data, "--repeat", str(args.repeat),
            "--repeat-p4-dask", str(args.repeat_p4_dask), "--w3-dask", args.w3_dask]
+    if args.cold:
+        cmd.append("--cold")
     hz = os.sysconf("SC_CLK_TCK")
     j0 = _busy_jiffies()
     c0 = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -407,7 +506,7 @@ def run_child_once(workload, system, args):
 def main(argv=None):
     ap = argparse.ArgumentParser(description="numpy and dask peers of the ndchunk comparison harness")
     ap.add_argument("--data", required=True, help="directory written by make_data.py")
-    ap.add_argument("--only", default="", help="comma list of workloads (W1,W3,W6,W7,P4,W5-mem)")
+    ap.add_argument("--only", default="", help="comma list of workloads (" + ",".join(WORKLOADS) + ")")
     ap.add_argument("--skip", default="", help="comma list of workloads or workload:system, e.g. P4:dask")
     ap.add_argument("--systems", default="numpy,dask", help="comma list of numpy,dask")
     ap.add_argument("--repeat", type=int, default=3, help="runs per pair; the minimum is reported")
@@ -429,6 +528,8 @@ def main(argv=None):
     ap.add_argument("--max-others", type=float, default=0.25)
     ap.add_argument("--quick", action="store_true",
                     help="accepted for symmetry with run; sizes come from the data directory")
+    ap.add_argument("--cold", action="store_true",
+                    help="storage workloads: drop the input's page cache before each run")
     ap.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
 

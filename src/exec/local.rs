@@ -41,6 +41,7 @@ pub fn run(
     progress: Progress,
     sink: Option<&dyn Sink>,
 ) -> Result<Vec<Arc<Value>>> {
+    crate::exec::allocator::tune_once();
     if let Some((t, task)) = plan
         .tasks
         .iter()

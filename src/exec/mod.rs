@@ -5,6 +5,7 @@
 //! drops each intermediate result after its last consumer, and keeps the bytes in
 //! flight under a memory limit.
 
+pub mod allocator;
 pub mod eval;
 pub(crate) mod huge_pages;
 mod local;
