@@ -284,7 +284,14 @@ fn arrays_written_by_ndchunk_read_back_in_zarr_python_and_dask() {
     };
     manifest.insert(
         w.name.into(),
-        write_case(&dir, &u, &w, ZarrOptions::default().codec(ZarrCodec::None)),
+        write_case(
+            &dir,
+            &u,
+            &w,
+            ZarrOptions::default()
+                .codec(ZarrCodec::None)
+                .direct_io(true),
+        ),
     );
 
     fs::write(

@@ -17,7 +17,7 @@ use zarrs::array::codec::{
     BloscCodec, BloscCompressionLevel, BloscCompressor, BloscShuffleMode, ZstdCodec,
 };
 use zarrs::array::{data_type, Array as ZarrArray, ArrayBuilder, ArraySubset, DataType};
-use zarrs::filesystem::FilesystemStore;
+use zarrs::filesystem::{FilesystemStore, FilesystemStoreOptions};
 
 use crate::array::Array;
 use crate::element::{DType, Element};
@@ -55,6 +55,7 @@ pub struct ZarrOptions {
     dimension_names: Option<Vec<String>>,
     attributes: Map<String, Json>,
     overwrite: bool,
+    direct_io: bool,
 }
 
 impl Default for ZarrOptions {
@@ -68,6 +69,7 @@ impl Default for ZarrOptions {
             dimension_names: None,
             attributes: Map::new(),
             overwrite: false,
+            direct_io: false,
         }
     }
 }
@@ -109,6 +111,15 @@ impl ZarrOptions {
     /// default).
     pub fn overwrite(mut self, yes: bool) -> Self {
         self.overwrite = yes;
+        self
+    }
+
+    /// Write chunk files with `O_DIRECT` (Linux), past the page cache: no kernel
+    /// copy of every byte, and the written array does not push other data out
+    /// of the cache, but reading it back right away comes from the disk. W5 on
+    /// the 2-core VM took 2.5 s with it and 3.1 s without. Default: off.
+    pub fn direct_io(mut self, yes: bool) -> Self {
+        self.direct_io = yes;
         self
     }
 }
@@ -247,7 +258,9 @@ fn create(
     options: &ZarrOptions,
 ) -> Result<ZarrArray<FilesystemStore>> {
     let fail = |e: &dyn std::fmt::Display| Error::storage(dir, e);
-    let store = FilesystemStore::new(dir).map_err(|e| fail(&e))?;
+    let mut store_options = FilesystemStoreOptions::default();
+    store_options.direct_io(options.direct_io);
+    let store = FilesystemStore::new_with_options(dir, store_options).map_err(|e| fail(&e))?;
     let shape: Vec<u64> = shape.iter().map(|&n| n as u64).collect();
     let inner: Vec<u64> = chunks.iter().map(|&n| n as u64).collect();
     let grid = match &options.shards {
