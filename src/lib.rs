@@ -51,7 +51,7 @@ pub use error::{Error, Result};
 pub use exec::Executor;
 pub use io::hdf5::{from_hdf5, from_hdf5_with, Hdf5Options};
 pub use io::zarr::{from_zarr, from_zarr_with};
-pub use io::zarr_write::{ZarrCodec, ZarrOptions};
+pub use io::zarr_write::{store, store_with, AnyArray, ZarrCodec, ZarrOptions};
 pub use ndarray::{s, Axis, NewAxis, Slice};
 
 /// The names most programs need: `use ndchunk::prelude::*;`.

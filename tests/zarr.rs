@@ -378,3 +378,74 @@ fn writing_fails_cleanly_and_never_leaves_a_partial_array() {
     }
     fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn store_writes_several_arrays_in_one_pass_reading_shared_inputs_once() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("store_one_pass");
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    let reads = Arc::new(AtomicUsize::new(0));
+    let counter = reads.clone();
+    let x = ndchunk::from_fn(&[40, 6], [10, 6], move |b, shape| {
+        counter.fetch_add(1, Ordering::Relaxed);
+        ArrayD::from_shape_fn(shape, |ix| (b[0] * 10 + ix[0]) as f64 + ix[1] as f64 / 10.0)
+    })
+    .unwrap();
+    let doubled = &x * 2.0;
+    let positive = x.gt(5.0);
+    let rows = x.sum_axis(ndarray::Axis(1)).unwrap();
+    let options = ndchunk::ZarrOptions::default();
+    let (pa, pb, pc) = (dir.join("a.zarr"), dir.join("b.zarr"), dir.join("c.zarr"));
+    ndchunk::store(&[
+        (
+            (&doubled).into(),
+            pa.as_path(),
+            options.clone().chunks(&[7, 6]),
+        ),
+        ((&positive).into(), pb.as_path(), options.clone()),
+        ((&rows).into(), pc.as_path(), options.clone()),
+    ])
+    .unwrap();
+    assert_eq!(
+        reads.load(Ordering::Relaxed),
+        4,
+        "each source block read once"
+    );
+    let want = ndchunk::from_fn(&[40, 6], [10, 6], |b, shape| {
+        ArrayD::from_shape_fn(shape, |ix| (b[0] * 10 + ix[0]) as f64 + ix[1] as f64 / 10.0)
+    })
+    .unwrap()
+    .compute()
+    .unwrap();
+    assert_eq!(
+        ndchunk::from_zarr::<f64>(&pa).unwrap().compute().unwrap(),
+        &want * 2.0
+    );
+    assert_eq!(
+        ndchunk::from_zarr::<bool>(&pb).unwrap().compute().unwrap(),
+        want.mapv(|v| v > 5.0)
+    );
+    assert_eq!(
+        ndchunk::from_zarr::<f64>(&pc).unwrap().compute().unwrap(),
+        want.sum_axis(ndarray::Axis(1))
+    );
+    // One target that cannot be written: none is replaced or left behind.
+    let e = ndchunk::store(&[
+        (
+            (&doubled).into(),
+            dir.join("d.zarr").as_path(),
+            options.clone(),
+        ),
+        ((&positive).into(), pb.as_path(), options.clone()),
+    ]);
+    assert!(e.unwrap_err().to_string().contains("already exists"));
+    let mut names: Vec<String> = fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["a.zarr", "b.zarr", "c.zarr"]);
+    fs::remove_dir_all(&dir).unwrap();
+}

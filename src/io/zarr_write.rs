@@ -19,10 +19,13 @@ use zarrs::array::codec::{
 use zarrs::array::{data_type, Array as ZarrArray, ArrayBuilder, ArraySubset, DataType};
 use zarrs::filesystem::{FilesystemStore, FilesystemStoreOptions};
 
-use crate::array::Array;
+use crate::array::{rechunk_node, Array};
+use crate::chunks::Chunks;
 use crate::element::{DType, Element};
 use crate::error::{Error, Result};
 use crate::exec::{Executor, Value};
+use crate::expr::Node;
+use crate::plan::lower_many;
 
 /// Compression of the stored chunks.
 #[derive(Clone, Debug, PartialEq)]
@@ -146,74 +149,160 @@ impl<T: Element> Array<T> {
         options: ZarrOptions,
         executor: &Executor,
     ) -> Result<()> {
-        let path = path.as_ref();
-        let fail = |message: String| Error::storage(path, message);
-        let ndim = self.ndim();
-        let chunks = match &options.chunks {
-            Some(c) => c.clone(),
-            None => self.chunks().all_lens().iter().map(|l| l[0]).collect(),
-        };
-        let unit = options.shards.clone().unwrap_or_else(|| chunks.clone());
-        for (what, shape) in [("chunk", &chunks), ("shard", &unit)] {
-            if shape.len() != ndim || shape.contains(&0) {
-                return Err(fail(format!(
-                    "{what} shape {shape:?} must have {ndim} positive lengths"
-                )));
-            }
-        }
-        if unit.iter().zip(&chunks).any(|(s, c)| s % c != 0) {
-            return Err(fail(format!(
-                "shard shape {unit:?} is not a multiple of the chunk shape {chunks:?}"
-            )));
-        }
-        if path.exists() && !options.overwrite {
-            return Err(fail(
-                "already exists (pass ZarrOptions::overwrite(true) to replace it)".into(),
-            ));
-        }
-        let blocks = self.rechunk(unit.iter().map(|&n| n as i64).collect::<Vec<_>>())?;
-        let plan = blocks.plan()?;
-        let temp = temporary_sibling(path)?;
-        let written = (|| {
-            let array = create(&temp, self.shape(), T::DTYPE, &chunks, &options)?;
-            let sink = |i: usize, value: Value| -> Result<()> {
-                let Value::Block(block) = value else {
-                    return Err(Error::invalid("to_zarr", "a task gave no block"));
-                };
-                if block.shape().contains(&0) {
-                    return Ok(());
-                }
-                let block_idx = plan.chunks.unravel(i);
-                let idx: Vec<u64> = block_idx.iter().map(|&b| b as u64).collect();
-                // A subset, not a chunk: edge chunks are stored whole, padded
-                // with the fill value.
-                let ranges: Vec<std::ops::Range<u64>> = plan
-                    .chunks
-                    .block_ranges(&block_idx)
-                    .into_iter()
-                    .map(|r| r.start as u64..r.end as u64)
-                    .collect();
-                let subset = ArraySubset::new_with_ranges(&ranges);
-                let stored = with_dtype!(T::DTYPE, U => match U::unwrap(block) {
-                    Ok(a) => array.store_array_subset(&subset, a).map_err(|e| e.to_string()),
-                    Err(_) => Err("block of another dtype".to_string()),
-                });
-                stored.map_err(|message| Error::Storage {
-                    path: path.display().to_string(),
-                    chunk: Some(array.chunk_key(&idx).to_string()),
-                    message,
-                })
-            };
-            executor.run_into(&plan, &sink)
-        })();
-        match written {
-            Ok(()) => move_into_place(&temp, path),
-            Err(e) => {
-                let _ = std::fs::remove_dir_all(&temp);
-                Err(e)
-            }
+        store_with(&[(self.into(), path.as_ref(), options)], executor)
+    }
+}
+
+/// An array of any dtype, for [`store`].
+#[derive(Clone)]
+pub struct AnyArray {
+    node: Arc<Node>,
+}
+
+impl<T: Element> From<&Array<T>> for AnyArray {
+    fn from(a: &Array<T>) -> Self {
+        AnyArray {
+            node: a.node().clone(),
         }
     }
+}
+
+/// Writes several arrays to Zarr in one pass: what they share (a source read,
+/// an intermediate result) is computed once. Each target is written and moved
+/// into place as [`Array::to_zarr`] does; if any block fails, none of the
+/// targets is replaced.
+///
+/// ```
+/// let dir = std::env::temp_dir().join(format!("ndchunk-store-{}", std::process::id()));
+/// let x = ndchunk::random::uniform::<f64>(&[100], [25], 1)?;
+/// let (a, b) = (&x * 2.0, x.gt(0.5));
+/// let options = ndchunk::ZarrOptions::default().overwrite(true);
+/// ndchunk::store(&[
+///     ((&a).into(), dir.join("a.zarr").as_path(), options.clone()),
+///     ((&b).into(), dir.join("b.zarr").as_path(), options),
+/// ])?;
+/// assert_eq!(ndchunk::from_zarr::<bool>(dir.join("b.zarr"))?.compute()?, b.compute()?);
+/// std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok::<(), ndchunk::Error>(())
+/// ```
+pub fn store(items: &[(AnyArray, &Path, ZarrOptions)]) -> Result<()> {
+    store_with(items, &Executor::default())
+}
+
+/// A target being written: where, its temporary directory and its array.
+struct Target<'a> {
+    path: &'a Path,
+    temp: PathBuf,
+    array: ZarrArray<FilesystemStore>,
+    chunks: Chunks,
+}
+
+/// [`store`] on `executor`.
+pub fn store_with(items: &[(AnyArray, &Path, ZarrOptions)], executor: &Executor) -> Result<()> {
+    let mut nodes = Vec::with_capacity(items.len());
+    let mut temps: Vec<PathBuf> = Vec::with_capacity(items.len());
+    let prepared = (|| {
+        let mut targets = Vec::with_capacity(items.len());
+        for (array, path, options) in items {
+            let (node, chunks) = write_units(&array.node, path, options)?;
+            let temp = temporary_sibling(path)?;
+            temps.push(temp.clone());
+            let zarr = create(&temp, &array.node.shape, array.node.dtype, &chunks, options)?;
+            targets.push(Target {
+                path,
+                temp,
+                array: zarr,
+                chunks: node.chunks.clone(),
+            });
+            nodes.push(node);
+        }
+        Ok(targets)
+    })();
+    let written = prepared.and_then(|targets| {
+        let (plan, starts) = lower_many(&nodes)?;
+        let sink = |i: usize, value: Value| -> Result<()> {
+            let k = starts.partition_point(|&s| s <= i) - 1;
+            write_block(&targets[k], &nodes[k], i - starts[k], value)
+        };
+        executor.run_into(&plan, &sink)?;
+        Ok(targets)
+    });
+    match written {
+        Ok(targets) => targets
+            .iter()
+            .try_for_each(|t| move_into_place(&t.temp, t.path)),
+        Err(e) => {
+            for temp in temps {
+                let _ = std::fs::remove_dir_all(temp);
+            }
+            Err(e)
+        }
+    }
+}
+
+/// `node` rechunked to whole write units (shards, else chunks), after checking
+/// `options` against it; and the stored chunk shape.
+fn write_units(
+    node: &Arc<Node>,
+    path: &Path,
+    options: &ZarrOptions,
+) -> Result<(Arc<Node>, Vec<usize>)> {
+    let fail = |message: String| Error::storage(path, message);
+    let ndim = node.shape.len();
+    let chunks = match &options.chunks {
+        Some(c) => c.clone(),
+        None => node.chunks.all_lens().iter().map(|l| l[0].max(1)).collect(),
+    };
+    let unit = options.shards.clone().unwrap_or_else(|| chunks.clone());
+    for (what, shape) in [("chunk", &chunks), ("shard", &unit)] {
+        if shape.len() != ndim || shape.contains(&0) {
+            return Err(fail(format!(
+                "{what} shape {shape:?} must have {ndim} positive lengths"
+            )));
+        }
+    }
+    if unit.iter().zip(&chunks).any(|(s, c)| s % c != 0) {
+        return Err(fail(format!(
+            "shard shape {unit:?} is not a multiple of the chunk shape {chunks:?}"
+        )));
+    }
+    if path.exists() && !options.overwrite {
+        return Err(fail(
+            "already exists (pass ZarrOptions::overwrite(true) to replace it)".into(),
+        ));
+    }
+    let units = Chunks::regular(&node.shape, &unit)?;
+    Ok((rechunk_node(node, units, None), chunks))
+}
+
+/// Stores output `i` of `node` (a whole write unit) in `target`.
+fn write_block(target: &Target, node: &Node, i: usize, value: Value) -> Result<()> {
+    let Value::Block(block) = value else {
+        return Err(Error::invalid("to_zarr", "a task gave no block"));
+    };
+    if block.shape().contains(&0) {
+        return Ok(());
+    }
+    let block_idx = target.chunks.unravel(i);
+    let idx: Vec<u64> = block_idx.iter().map(|&b| b as u64).collect();
+    // A subset, not a chunk: edge chunks are stored whole, padded with the
+    // fill value.
+    let ranges: Vec<std::ops::Range<u64>> = target
+        .chunks
+        .block_ranges(&block_idx)
+        .into_iter()
+        .map(|r| r.start as u64..r.end as u64)
+        .collect();
+    let subset = ArraySubset::new_with_ranges(&ranges);
+    let stored = with_dtype!(node.dtype, U => match U::unwrap(block) {
+        Ok(a) => target.array.store_array_subset(&subset, a).map_err(|e| e.to_string()),
+        Err(_) => Err("block of another dtype".to_string()),
+    });
+    stored.map_err(|message| Error::Storage {
+        path: target.path.display().to_string(),
+        chunk: Some(target.array.chunk_key(&idx).to_string()),
+        message,
+    })
 }
 
 /// A fresh directory next to `path` for the array being written.

@@ -17,25 +17,41 @@ use crate::plan::{FusedStage, GatherFrom, LeafSource, Plan, Stage, StageKind, Ta
 
 /// Plans every block of `node`.
 pub fn lower(node: &Arc<Node>) -> Result<Plan> {
-    if let Some(e) = node.error() {
+    lower_many(std::slice::from_ref(node)).map(|(plan, _)| plan)
+}
+
+/// Plans every block of each of `nodes` in one plan, so that what they share is
+/// computed once. The plan's outputs are the first node's blocks, then the
+/// second's, and so on; the second value gives where each node's start. The
+/// plan's `chunks` and `dtype` are the first node's.
+pub fn lower_many(nodes: &[Arc<Node>]) -> Result<(Plan, Vec<usize>)> {
+    let first = nodes
+        .first()
+        .ok_or_else(|| Error::invalid("plan", "no arrays to plan"))?;
+    if let Some(e) = nodes.iter().find_map(|n| n.error()) {
         return Err(e.clone());
     }
     let mut l = Lowering {
-        shared_sources: shared_user_sources(node),
+        shared_sources: shared_user_sources(nodes),
         ..Lowering::default()
     };
-    let stage = l.value_stage(node)?;
-    let mut outputs = Vec::with_capacity(node.chunks.nblocks());
-    for block in node.chunks.block_indices() {
-        outputs.push(l.task(stage, &block)?);
+    let mut outputs = Vec::new();
+    let mut starts = Vec::with_capacity(nodes.len());
+    for node in nodes {
+        starts.push(outputs.len());
+        let stage = l.value_stage(node)?;
+        for block in node.chunks.block_indices() {
+            outputs.push(l.task(stage, &block)?);
+        }
     }
-    Ok(Plan {
+    let plan = Plan {
         stages: l.stages,
         tasks: l.tasks,
         outputs,
-        chunks: node.chunks.clone(),
-        dtype: node.dtype,
-    })
+        chunks: first.chunks.clone(),
+        dtype: first.dtype,
+    };
+    Ok((plan, starts))
 }
 
 /// Stage-level facts the task builder needs beyond [`StageKind`].
@@ -76,15 +92,25 @@ fn leaf_deps(f: &FusedStage, block: &[usize]) -> Vec<(usize, Vec<usize>)> {
         .collect()
 }
 
-/// User generators (`from_fn`) consumed by more than one node: they get a stage
-/// of their own so that each block is generated once.
-fn shared_user_sources(root: &Arc<Node>) -> HashSet<NodeId> {
+/// User generators (`from_fn`, storage sources) consumed by more than one node,
+/// or by a node and as a result of their own: they get a stage of their own so
+/// that each block is generated (read) once.
+fn shared_user_sources(roots: &[Arc<Node>]) -> HashSet<NodeId> {
     let mut consumers: HashMap<NodeId, usize> = HashMap::new();
-    for node in root.topological() {
-        let mut seen = HashSet::new();
-        for input in &node.inputs {
-            if matches!(input.op, Op::FromFn(_)) && seen.insert(input.id) {
-                *consumers.entry(input.id).or_default() += 1;
+    let mut visited = HashSet::new();
+    for root in roots {
+        if matches!(root.op, Op::FromFn(_)) {
+            *consumers.entry(root.id).or_default() += 1;
+        }
+        for node in root.topological() {
+            if !visited.insert(node.id) {
+                continue;
+            }
+            let mut seen = HashSet::new();
+            for input in &node.inputs {
+                if matches!(input.op, Op::FromFn(_)) && seen.insert(input.id) {
+                    *consumers.entry(input.id).or_default() += 1;
+                }
             }
         }
     }

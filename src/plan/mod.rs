@@ -27,7 +27,7 @@ use crate::element::{DType, Scalar};
 use crate::error::Result;
 use crate::expr::{BlockFn, ElemOp, GatherSpec, Generator, Node, ReduceSpec, UserFn};
 
-pub use lower::lower;
+pub use lower::{lower, lower_many};
 
 /// Index of a task in [`Plan::tasks`].
 pub type TaskId = usize;
