@@ -1,0 +1,100 @@
+//! Out of core: a reduction over a Zarr array, and a Zarr-to-Zarr rechunk,
+//! allocate a few chunks per thread at a time, not the array. Measured with a
+//! counting global allocator (this test binary only), under a small executor
+//! memory limit, on an array 16 times that limit.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::fs;
+use std::path::Path;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+struct Counting;
+
+static CURRENT: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards to the system allocator; only counts bytes.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            let now = CURRENT.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+            PEAK.fetch_max(now, Ordering::Relaxed);
+        }
+        p
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc_zeroed(layout) };
+        if !p.is_null() {
+            let now = CURRENT.fetch_add(layout.size(), Ordering::Relaxed) + layout.size();
+            PEAK.fetch_max(now, Ordering::Relaxed);
+        }
+        p
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(ptr, layout) };
+        CURRENT.fetch_sub(layout.size(), Ordering::Relaxed);
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// Peak bytes allocated by `f` above what was allocated when it started.
+fn peak_of<R>(f: impl FnOnce() -> R) -> (R, usize) {
+    let base = CURRENT.load(Ordering::Relaxed);
+    PEAK.store(base, Ordering::Relaxed);
+    let r = f();
+    (r, PEAK.load(Ordering::Relaxed) - base)
+}
+
+#[test]
+fn reductions_and_rechunks_of_a_zarr_array_hold_a_few_chunks() {
+    const MIB: usize = 1 << 20;
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("out_of_core");
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).unwrap();
+    // 4096 x 4096 f32: 64 MiB in 256 KiB chunks.
+    let n = 4096;
+    let source = dir.join("big.zarr");
+    let x = ndchunk::random::uniform::<f32>(&[n, n], [256, 256], 7).unwrap();
+    x.to_zarr(&source, ndchunk::ZarrOptions::default().codec(ndchunk::ZarrCodec::Zstd(1)))
+        .unwrap();
+    let executor = ndchunk::Executor::local()
+        .threads(2)
+        .memory_limit(4 * MIB as u64)
+        .progress(false);
+    let z = ndchunk::from_zarr::<f32>(&source).unwrap();
+    let array_bytes = n * n * 4;
+
+    let (mean, peak) = peak_of(|| {
+        (&z * 2.0 + 1.0).powi(2).mean_axis(ndarray::Axis(0)).unwrap().compute_with(&executor).unwrap()
+    });
+    assert_eq!(mean.len(), n);
+    eprintln!("mean_axis(0) of (2x+1)^2: peak {peak} bytes");
+    assert!(peak < 8 * MIB, "reduction peak {peak} bytes ({}x the array / 64)", peak * 64 / array_bytes);
+
+    let (total, peak) = peak_of(|| z.sum().unwrap().compute_with(&executor).unwrap());
+    assert!((total[[]] / (n * n) as f32 - 0.5).abs() < 0.01);
+    eprintln!("sum: peak {peak} bytes");
+    assert!(peak < 8 * MIB, "sum peak {peak} bytes");
+
+    // Zarr to Zarr, (256, 256) chunks to (4096, 16) strips: a strip column
+    // (4 MiB of chunks) at a time.
+    let target = dir.join("strips.zarr");
+    let ((), peak) = peak_of(|| {
+        z.rechunk([n, 16])
+            .unwrap()
+            .to_zarr_with(&target, ndchunk::ZarrOptions::default().codec(ndchunk::ZarrCodec::Zstd(1)), &executor)
+            .unwrap()
+    });
+    eprintln!("rechunk to strips, to Zarr: peak {peak} bytes");
+    assert!(peak < 24 * MIB, "rechunk peak {peak} bytes of a {array_bytes}-byte array");
+    let back = ndchunk::from_zarr::<f32>(&target).unwrap();
+    assert_eq!(back.chunks().lens(1)[0], 16);
+    assert_eq!(
+        back.slice(ndarray::s![.., 100..103]).unwrap().compute().unwrap(),
+        z.slice(ndarray::s![.., 100..103]).unwrap().compute().unwrap()
+    );
+    fs::remove_dir_all(&dir).unwrap();
+}
