@@ -58,8 +58,11 @@ fn reductions_and_rechunks_of_a_zarr_array_hold_a_few_chunks() {
     let n = 4096;
     let source = dir.join("big.zarr");
     let x = ndchunk::random::uniform::<f32>(&[n, n], [256, 256], 7).unwrap();
-    x.to_zarr(&source, ndchunk::ZarrOptions::default().codec(ndchunk::ZarrCodec::Zstd(1)))
-        .unwrap();
+    x.to_zarr(
+        &source,
+        ndchunk::ZarrOptions::default().codec(ndchunk::ZarrCodec::Zstd(1)),
+    )
+    .unwrap();
     let executor = ndchunk::Executor::local()
         .threads(2)
         .memory_limit(4 * MIB as u64)
@@ -68,11 +71,20 @@ fn reductions_and_rechunks_of_a_zarr_array_hold_a_few_chunks() {
     let array_bytes = n * n * 4;
 
     let (mean, peak) = peak_of(|| {
-        (&z * 2.0 + 1.0).powi(2).mean_axis(ndarray::Axis(0)).unwrap().compute_with(&executor).unwrap()
+        (&z * 2.0 + 1.0)
+            .powi(2)
+            .mean_axis(ndarray::Axis(0))
+            .unwrap()
+            .compute_with(&executor)
+            .unwrap()
     });
     assert_eq!(mean.len(), n);
     eprintln!("mean_axis(0) of (2x+1)^2: peak {peak} bytes");
-    assert!(peak < 8 * MIB, "reduction peak {peak} bytes ({}x the array / 64)", peak * 64 / array_bytes);
+    assert!(
+        peak < 8 * MIB,
+        "reduction peak {peak} bytes ({}x the array / 64)",
+        peak * 64 / array_bytes
+    );
 
     let (total, peak) = peak_of(|| z.sum().unwrap().compute_with(&executor).unwrap());
     assert!((total[[]] / (n * n) as f32 - 0.5).abs() < 0.01);
@@ -85,16 +97,29 @@ fn reductions_and_rechunks_of_a_zarr_array_hold_a_few_chunks() {
     let ((), peak) = peak_of(|| {
         z.rechunk([n, 16])
             .unwrap()
-            .to_zarr_with(&target, ndchunk::ZarrOptions::default().codec(ndchunk::ZarrCodec::Zstd(1)), &executor)
+            .to_zarr_with(
+                &target,
+                ndchunk::ZarrOptions::default().codec(ndchunk::ZarrCodec::Zstd(1)),
+                &executor,
+            )
             .unwrap()
     });
     eprintln!("rechunk to strips, to Zarr: peak {peak} bytes");
-    assert!(peak < 24 * MIB, "rechunk peak {peak} bytes of a {array_bytes}-byte array");
+    assert!(
+        peak < 24 * MIB,
+        "rechunk peak {peak} bytes of a {array_bytes}-byte array"
+    );
     let back = ndchunk::from_zarr::<f32>(&target).unwrap();
     assert_eq!(back.chunks().lens(1)[0], 16);
     assert_eq!(
-        back.slice(ndarray::s![.., 100..103]).unwrap().compute().unwrap(),
-        z.slice(ndarray::s![.., 100..103]).unwrap().compute().unwrap()
+        back.slice(ndarray::s![.., 100..103])
+            .unwrap()
+            .compute()
+            .unwrap(),
+        z.slice(ndarray::s![.., 100..103])
+            .unwrap()
+            .compute()
+            .unwrap()
     );
     fs::remove_dir_all(&dir).unwrap();
 }

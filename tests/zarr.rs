@@ -449,3 +449,31 @@ fn store_writes_several_arrays_in_one_pass_reading_shared_inputs_once() {
     assert_eq!(names, ["a.zarr", "b.zarr", "c.zarr"]);
     fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn blocks_of_inner_chunks_read_shards_partially() {
+    let want = expected::<f64>("v3_sharded_f64");
+    let x = ndchunk::from_zarr_with::<f64>(fixtures().join("v3_sharded_f64.zarr"), [5, 5]).unwrap();
+    assert_eq!(x.numblocks(), vec![8, 6]);
+    assert_eq!(x.compute().unwrap(), want);
+    // Damage the first inner chunk of shard (0, 0) (the start of its file; the
+    // shard index is at the end). Blocks that do not need it still read.
+    let dir = scratch_copy("v3_sharded_f64.zarr", "damaged_shard.zarr");
+    let shard = dir.join("c/0/0");
+    let mut bytes = fs::read(&shard).unwrap();
+    bytes[..8].copy_from_slice(b"garbage!");
+    fs::write(&shard, bytes).unwrap();
+    let inner = ndchunk::from_zarr_with::<f64>(&dir, [5, 5]).unwrap();
+    let rows = inner.slice(s![5..20, 3..15]).unwrap().compute().unwrap();
+    assert_eq!(rows, want.slice(s![5..20, 3..15]).into_dyn().to_owned());
+    assert!(inner.slice(s![..5, ..5]).unwrap().compute().is_err());
+    // Whole-shard blocks need the damaged chunk for the same rows.
+    let whole = ndchunk::from_zarr::<f64>(&dir).unwrap();
+    let e = whole
+        .slice(s![5..20, 3..15])
+        .unwrap()
+        .compute()
+        .unwrap_err();
+    assert!(e.to_string().contains("chunk c/0/0"), "{e}");
+    fs::remove_dir_all(dir).unwrap();
+}

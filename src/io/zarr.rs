@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use ndarray::ArrayD;
-use zarrs::array::{Array as ZarrArray, ArraySubset};
+use zarrs::array::{Array as ZarrArray, ArrayShardedExt, ArraySubset};
 use zarrs::filesystem::FilesystemStore;
 
 use crate::array::Array;
@@ -42,7 +42,9 @@ pub fn from_zarr<T: Element>(path: impl AsRef<Path>) -> Result<Array<T>> {
 
 /// [`from_zarr`] with blocks of `chunks`, each axis' block length rounded up to
 /// a multiple of the stored chunk length, so that no stored chunk is read by two
-/// blocks.
+/// blocks. For a sharded array the unit is the inner chunk: blocks smaller than
+/// a shard read only their inner chunks (zarrs decodes shards partially), so
+/// slices and gathers of such an array read only the inner chunks they touch.
 ///
 /// ```no_run
 /// // Blocks of 1000 rows (or the next multiple of the stored rows), whole columns.
@@ -56,10 +58,15 @@ pub fn from_zarr_with<T: Element>(
     let (array, path) = open::<T>(path.as_ref())?;
     let stored = stored_chunks(&array, &path)?;
     let shape = stored.shape();
+    let inner = array.effective_subchunk_shape();
     let asked = chunks.into().resolve(&shape, T::DTYPE)?;
     let lens: Vec<usize> = (0..shape.len())
         .map(|axis| {
-            let unit = stored.lens(axis)[0].max(1);
+            let unit = match &inner {
+                Some(c) => c[axis].get() as usize,
+                None => stored.lens(axis)[0],
+            }
+            .max(1);
             let len = asked.lens(axis)[0].max(1);
             len.div_ceil(unit) * unit
         })
