@@ -291,6 +291,12 @@ pub fn block_states(spec: &ReduceSpec, block: &DynArray, offset: &[usize]) -> Re
         .collect();
     let positions: usize = shape.iter().product();
     let run: usize = spec.axes.iter().map(|&a| block.shape()[a]).product();
+    let leading = spec.axes.iter().enumerate().all(|(i, &a)| a == i);
+    if leading && run > 0 && positions > 0 && spec.axes.len() < ndim {
+        if let Some(states) = column_sums(spec.kind, block, run, positions) {
+            return Ok(StateBlock { shape, states });
+        }
+    }
     let axis_offset = spec.axes.first().map(|&a| offset[a] as i64).unwrap_or(0);
     let index_of = move |i: usize| axis_offset + i as i64;
     let states = dyn_match!(block, a: T => {
@@ -309,6 +315,42 @@ pub fn block_states(spec: &ReduceSpec, block: &DynArray, offset: &[usize]) -> Re
         states
     });
     Ok(StateBlock { shape, states })
+}
+
+/// Float sums and means over the leading axes of a standard-layout block,
+/// accumulated in `f64` one row of `positions` values at a time: no transpose,
+/// and each row is a vectorised add. `None` for other kinds, dtypes or layouts.
+fn column_sums(
+    kind: ReduceKind,
+    block: &DynArray,
+    run: usize,
+    positions: usize,
+) -> Option<Vec<State>> {
+    if !matches!(kind, ReduceKind::Sum | ReduceKind::Mean) {
+        return None;
+    }
+    let mut sums = vec![0f64; positions];
+    match block {
+        DynArray::F32(a) => add_rows(a.as_slice()?, &mut sums),
+        DynArray::F64(a) => add_rows(a.as_slice()?, &mut sums),
+        _ => return None,
+    }
+    Some(
+        sums.into_iter()
+            .map(|sum| match kind {
+                ReduceKind::Mean => State::Mean(sum, run as f64),
+                _ => State::Float(sum),
+            })
+            .collect(),
+    )
+}
+
+fn add_rows<T: Copy + Into<f64>>(values: &[T], sums: &mut [f64]) {
+    for row in values.chunks_exact(sums.len()) {
+        for (s, &v) in sums.iter_mut().zip(row) {
+            *s += v.into();
+        }
+    }
 }
 
 /// Merges the states of several blocks position by position.
