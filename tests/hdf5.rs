@@ -9,9 +9,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use common::run_interop_script;
+use common::{fresh_dir, run_interop_script};
 use ndarray::ArrayD;
-use ndarray_npy::{ReadNpyExt, ReadableElement, WriteNpyExt};
+use ndarray_npy::{ReadNpyExt, ReadableElement, WritableElement, WriteNpyExt};
 use ndchunk::{Element, Error, Hdf5Options};
 
 fn fixtures() -> &'static Path {
@@ -72,24 +72,16 @@ fn wrong_dtype_missing_file_dataset_and_corrupt_file_are_errors() {
     fs::remove_file(garbage).unwrap();
 }
 
-#[test]
-fn arrays_written_by_ndchunk_read_back_in_h5py() {
-    // HDF5 opens files without close-on-exec: a Python child spawned while
-    // this test writes (the fixtures, by another test) would inherit the file's
-    // lock. Let the fixtures be written first.
-    fixtures();
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hdf5_written");
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
-    let x = ndchunk::random::uniform::<f64>(&[45, 7], vec![vec![20, 25], vec![7]], 3).unwrap();
-    let file = dir.join("out.h5");
-    x.to_hdf5(
-        &file,
-        "/results/run1",
-        Hdf5Options::default().chunks(&[10, 7]).deflate(4),
-    )
-    .unwrap();
-    let npy = dir.join("want.npy");
+/// Checks with h5py that dataset `name` of `file` holds `x`, with `chunks`
+/// (comma separated) and `deflate` (a level or `none`).
+fn h5py_reads<T: Element + WritableElement>(
+    file: &Path,
+    name: &str,
+    x: &ndchunk::Array<T>,
+    chunks: &str,
+    deflate: &str,
+) {
+    let npy = file.with_extension("npy");
     x.compute()
         .unwrap()
         .write_npy(fs::File::create(&npy).unwrap())
@@ -98,12 +90,31 @@ fn arrays_written_by_ndchunk_read_back_in_h5py() {
         "read_hdf5.py",
         &[
             file.as_os_str(),
-            "/results/run1".as_ref(),
+            name.as_ref(),
             npy.as_os_str(),
-            "10,7".as_ref(),
-            "4".as_ref(),
+            chunks.as_ref(),
+            deflate.as_ref(),
         ],
     );
+    fs::remove_file(npy).unwrap();
+}
+
+#[test]
+fn arrays_written_by_ndchunk_read_back_in_h5py() {
+    // HDF5 opens files without close-on-exec: a Python child spawned while
+    // this test writes (the fixtures, by another test) would inherit the file's
+    // lock. Let the fixtures be written first.
+    fixtures();
+    let dir = fresh_dir("hdf5_written");
+    let x = ndchunk::random::uniform::<f64>(&[45, 7], vec![vec![20, 25], vec![7]], 3).unwrap();
+    let file = dir.join("out.h5");
+    x.to_hdf5(
+        &file,
+        "/results/run1",
+        Hdf5Options::default().chunks(&[10, 7]).deflate(4),
+    )
+    .unwrap();
+    h5py_reads(&file, "/results/run1", &x, "10,7", "4");
     let back = ndchunk::from_hdf5::<f64>(&file, "/results/run1").unwrap();
     assert_eq!(back.compute().unwrap(), x.compute().unwrap());
 
@@ -122,24 +133,10 @@ fn arrays_written_by_ndchunk_read_back_in_h5py() {
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
-    assert_eq!(names.len(), 2, "{names:?}");
+    assert_eq!(names, ["out.h5"]);
     let b = ndchunk::arange::<u16>(0, 30, 1, [7]).unwrap();
     b.to_hdf5(&file, "flat", Hdf5Options::default().overwrite(true))
         .unwrap();
-    let npy = dir.join("flat.npy");
-    b.compute()
-        .unwrap()
-        .write_npy(fs::File::create(&npy).unwrap())
-        .unwrap();
-    run_interop_script(
-        "read_hdf5.py",
-        &[
-            file.as_os_str(),
-            "flat".as_ref(),
-            npy.as_os_str(),
-            "7".as_ref(),
-            "none".as_ref(),
-        ],
-    );
+    h5py_reads(&file, "flat", &b, "7", "none");
     fs::remove_dir_all(&dir).unwrap();
 }

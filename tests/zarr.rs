@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 mod common;
-use common::run_interop_script;
+use common::{fresh_dir, run_interop_script};
 
 use ndarray::{s, ArrayD};
 use ndarray_npy::{ReadNpyExt, ReadableElement, WriteNpyExt};
@@ -212,9 +212,7 @@ fn write_case<T: Element + ndarray_npy::WritableElement>(
 #[test]
 fn arrays_written_by_ndchunk_read_back_in_zarr_python_and_dask() {
     use ndchunk::{ZarrCodec, ZarrOptions};
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("written_by_ndchunk");
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
+    let dir = fresh_dir("written_by_ndchunk");
     let mut manifest = serde_json::Map::new();
 
     // Irregular blocks: rechunked to the stored chunks before writing.
@@ -310,9 +308,7 @@ fn arrays_written_by_ndchunk_read_back_in_zarr_python_and_dask() {
 #[test]
 fn writing_fails_cleanly_and_never_leaves_a_partial_array() {
     use ndchunk::ZarrOptions;
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("write_failures");
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
+    let dir = fresh_dir("write_failures");
     let target = dir.join("a.zarr");
     let x = ndchunk::arange::<f64>(0.0, 20.0, 1.0, [5]).unwrap();
     x.to_zarr(&target, ZarrOptions::default()).unwrap();
@@ -383,9 +379,7 @@ fn writing_fails_cleanly_and_never_leaves_a_partial_array() {
 fn store_writes_several_arrays_in_one_pass_reading_shared_inputs_once() {
     use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::Arc;
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("store_one_pass");
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).unwrap();
+    let dir = fresh_dir("store_one_pass");
     let reads = Arc::new(AtomicUsize::new(0));
     let counter = reads.clone();
     let x = ndchunk::from_fn(&[40, 6], [10, 6], move |b, shape| {

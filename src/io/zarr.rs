@@ -16,7 +16,7 @@ use zarrs::filesystem::FilesystemStore;
 use crate::array::Array;
 use crate::block::DynArray;
 use crate::chunks::{ChunkSpec, Chunks};
-use crate::element::{DType, Element};
+use crate::element::Element;
 use crate::error::{Error, Result};
 use crate::expr::{BlockFn, Node, Op, UserFn};
 
@@ -88,28 +88,11 @@ fn open<T: Element>(path: &Path) -> Result<(Arc<Store>, PathBuf)> {
     if !matches {
         return Err(Error::DtypeMismatch {
             op: format!("from_zarr({})", path.display()),
-            expected: zarr_name(T::DTYPE).to_string(),
+            expected: T::DTYPE.name().to_string(), // NumPy and Zarr v3 names agree
             found: found.to_string(),
         });
     }
     Ok((Arc::new(array), path.to_path_buf()))
-}
-
-/// The Zarr v3 name of `dtype`.
-fn zarr_name(dtype: DType) -> &'static str {
-    match dtype {
-        DType::Bool => "bool",
-        DType::I8 => "int8",
-        DType::I16 => "int16",
-        DType::I32 => "int32",
-        DType::I64 => "int64",
-        DType::U8 => "uint8",
-        DType::U16 => "uint16",
-        DType::U32 => "uint32",
-        DType::U64 => "uint64",
-        DType::F32 => "float32",
-        DType::F64 => "float64",
-    }
 }
 
 /// One block per stored chunk (the last along each axis cut at the array's end).
