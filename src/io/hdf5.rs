@@ -223,6 +223,11 @@ impl<T: Element> Array<T> {
                 })
             };
             executor.run_into(&plan, &sink)?;
+            // Write errors (a full disk) surface only when HDF5's caches are
+            // flushed; the dataset must be closed too, or closing the file is
+            // deferred and its errors lost.
+            file.flush().map_err(|e| fail(&e))?;
+            drop(ds);
             file.close().map_err(|e| fail(&e))
         })();
         match written {
