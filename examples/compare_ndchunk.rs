@@ -551,6 +551,15 @@ fn w7_p4(ctx: &Ctx, workload: &'static str) -> BoxResult<Report> {
     run_workload(ctx, workload, build, checksum, info)
 }
 
+/// The task-count line and the stage lines of `a.explain()`, for the JSON line.
+fn plan_lines<T: ndchunk::Element>(a: &ndchunk::Array<T>) -> Vec<String> {
+    a.explain()
+        .lines()
+        .filter(|l| l.starts_with("tasks:") || l.starts_with("  stage"))
+        .map(|l| l.trim().to_string())
+        .collect()
+}
+
 /// W5-mem: an (n, n) f32 array held as persisted (c, c) blocks, rechunked to
 /// column strips and back with the result persisted (make_data.py). The JSON
 /// line carries the plan's stages and estimated peak from `explain()`.
@@ -583,12 +592,7 @@ fn w5_mem(ctx: &Ctx) -> BoxResult<Report> {
             .map(|(ix, &v)| v as f64 * ((ix[0] + 3 * ix[1]) % 17) as f64),
     );
     let plan = plan_info(ctx.repeat, build)?;
-    let explained = build()?.explain();
-    let stages: Vec<&str> = explained
-        .lines()
-        .filter(|l| l.starts_with("tasks:") || l.starts_with("  stage"))
-        .map(str::trim)
-        .collect();
+    let stages = plan_lines(&build()?);
     let info = vec![
         ("chunks", json!(c)),
         ("strips", json!(strips)),
@@ -705,12 +709,7 @@ fn w5(ctx: &Ctx) -> BoxResult<Report> {
         .compute_with(&ctx.executor)?;
     let sum = checksum_sum(&col0);
     let plan = plan_info(ctx.repeat, build)?;
-    let explained = build()?.explain();
-    let stages: Vec<&str> = explained
-        .lines()
-        .filter(|l| l.starts_with("tasks:") || l.starts_with("  stage"))
-        .map(str::trim)
-        .collect();
+    let stages = plan_lines(&build()?);
     let info = vec![
         ("cold", json!(ctx.cold)),
         (

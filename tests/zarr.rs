@@ -305,6 +305,11 @@ fn arrays_written_by_ndchunk_read_back_in_zarr_python_and_dask() {
     fs::remove_dir_all(&dir).unwrap();
 }
 
+/// Element 3 of the 1-d f64 Zarr array at `path`.
+fn element_3(path: &Path) -> f64 {
+    ndchunk::from_zarr::<f64>(path).unwrap().compute().unwrap()[3]
+}
+
 #[test]
 fn writing_fails_cleanly_and_never_leaves_a_partial_array() {
     use ndchunk::ZarrOptions;
@@ -317,13 +322,7 @@ fn writing_fails_cleanly_and_never_leaves_a_partial_array() {
     assert!(e.to_string().contains("already exists"), "{e}");
     let doubled = (&x * 2.0).to_zarr(&target, ZarrOptions::default().overwrite(true));
     doubled.unwrap();
-    assert_eq!(
-        ndchunk::from_zarr::<f64>(&target)
-            .unwrap()
-            .compute()
-            .unwrap()[3],
-        6.0
-    );
+    assert_eq!(element_3(&target), 6.0);
     // A task that fails half-way: the old array stays, no temporary is left.
     let failing = ndchunk::from_fn(&[20], [5], |b, shape| {
         assert!(b[0] < 3, "block {b:?} fails");
@@ -332,13 +331,7 @@ fn writing_fails_cleanly_and_never_leaves_a_partial_array() {
     .unwrap();
     let e = failing.to_zarr(&target, ZarrOptions::default().overwrite(true));
     assert!(e.is_err());
-    assert_eq!(
-        ndchunk::from_zarr::<f64>(&target)
-            .unwrap()
-            .compute()
-            .unwrap()[3],
-        6.0
-    );
+    assert_eq!(element_3(&target), 6.0);
     let names: Vec<String> = fs::read_dir(&dir)
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

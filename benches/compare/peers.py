@@ -267,23 +267,27 @@ def child(workload, system, args, meta):
         if wrec:
             info["warnings"] = sorted({f"{w.category.__name__}: {str(w.message)[:160]}" for w in wrec})
 
-    out = {
+    return result_line(workload, system, m, tasks, checksum(workload, m["res"]), rep,
+                       quick=bool(meta.get("quick")), **info)
+
+
+def result_line(workload, system, m, tasks, checksum_value, rep, **extra):
+    """The JSON line of one (workload, system) pair from measure()'s timings."""
+    return {
         "workload": workload,
         "system": system,
         "seconds": round(m["seconds"], 6),
         "peak_rss_mb": round(m["peak_mb"] - m["base_mb"], 1),
         "tasks": tasks,
-        "checksum": checksum(workload, m["res"]),
+        "checksum": checksum_value,
         "plan_seconds": None if m["plan_seconds"] is None else round(m["plan_seconds"], 6),
         "repeat": rep,
         "all_seconds": [round(t, 6) for t in m["all_seconds"]],
         "cpu_seconds": round(m["cpu_seconds"], 4),
         "base_rss_mb": round(m["base_mb"], 1),
         "peak_rss_abs_mb": round(m["peak_mb"], 1),
-        "quick": bool(meta.get("quick")),
-        **info,
+        **extra,
     }
-    return out
 
 
 def w5_mem_dask(sz, rep, info):
@@ -304,21 +308,8 @@ def w5_mem_dask(sz, rep, info):
     m = measure(lambda: x.rechunk(strips).rechunk(chunk), lambda y: y.persist(), rep, on_built)
     y = m["res"]
     assert y.chunks == x.chunks, y.chunks
-    return {
-        "workload": "W5-mem",
-        "system": "dask",
-        "seconds": round(m["seconds"], 6),
-        "peak_rss_mb": round(m["peak_mb"] - m["base_mb"], 1),
-        "tasks": seen["tasks"],
-        "checksum": w5_checksum(y[::7, ::13].compute()),
-        "plan_seconds": round(m["plan_seconds"], 6),
-        "repeat": rep,
-        "all_seconds": [round(t, 6) for t in m["all_seconds"]],
-        "cpu_seconds": round(m["cpu_seconds"], 4),
-        "base_rss_mb": round(m["base_mb"], 1),
-        "peak_rss_abs_mb": round(m["peak_mb"], 1),
-        **info,
-    }
+    return result_line("W5-mem", "dask", m, seen["tasks"], w5_checksum(y[::7, ::13].compute()), rep,
+                       **info)
 
 
 def evict_path(path):
@@ -395,22 +386,8 @@ def storage_child(workload, system, args, sz, rep, info):
     else:
         res = m["res"]
     nbytes = zarr.open_array(store, mode="r").nbytes
-    return {
-        "workload": workload,
-        "system": system,
-        "seconds": round(m["seconds"], 6),
-        "peak_rss_mb": round(m["peak_mb"] - m["base_mb"], 1),
-        "tasks": tasks,
-        "checksum": checksum(workload, res),
-        "plan_seconds": None if m["plan_seconds"] is None else round(m["plan_seconds"], 6),
-        "repeat": rep,
-        "all_seconds": [round(t, 6) for t in m["all_seconds"]],
-        "cpu_seconds": round(m["cpu_seconds"], 4),
-        "base_rss_mb": round(m["base_mb"], 1),
-        "peak_rss_abs_mb": round(m["peak_mb"], 1),
-        "GBps": round(nbytes / 1e9 / m["seconds"], 3),
-        **info,
-    }
+    return result_line(workload, system, m, tasks, checksum(workload, res), rep,
+                       GBps=round(nbytes / 1e9 / m["seconds"], 3), **info)
 
 
 # --------------------------------------------------------------------------
