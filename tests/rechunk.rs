@@ -188,3 +188,23 @@ fn persisted_input_is_read_in_place() {
     assert_eq!(plan.stages.len(), 1);
     assert_eq!(y.compute().unwrap(), x.compute().unwrap());
 }
+
+#[test]
+fn strips_back_to_blocks_hold_one_strip_column_at_a_time() {
+    // 400 x 400 f32 in (40, 40) blocks, to (400, 4) strips and back. Each output
+    // block column needs ten strips; planned in C order without care, every
+    // strip would be held until the last block row.
+    let x = ndchunk::random::uniform::<f32>(&[400, 400], [40, 40], 2).unwrap();
+    let y = x.rechunk([400, 4]).unwrap().rechunk([40, 40]).unwrap();
+    let plan = y.plan().unwrap();
+    let array = 400 * 400 * 4;
+    let column = 400 * 40 * 4;
+    // The result is counted as held to the end; beyond it, a few block columns.
+    let peak = plan.estimated_peak_bytes();
+    assert!(
+        peak <= (array + 3 * column) as u64,
+        "{peak}: {}",
+        y.explain()
+    );
+    assert_eq!(y.compute().unwrap(), x.compute().unwrap());
+}

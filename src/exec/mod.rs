@@ -5,7 +5,7 @@
 //! drops each intermediate result after its last consumer, and keeps the bytes in
 //! flight under a memory limit.
 
-pub mod allocator;
+pub(crate) mod allocator;
 pub mod eval;
 pub(crate) mod huge_pages;
 mod local;
@@ -108,6 +108,8 @@ pub const MEMORY_LIMIT_ENV: &str = "NDCHUNK_MEMORY_LIMIT";
 /// Environment variable setting how many bytes a gather may hold at once (see
 /// [`gather_budget`]), e.g. `256MiB`.
 pub const GATHER_BYTES_ENV: &str = "NDCHUNK_GATHER_BYTES";
+
+pub use allocator::MALLOC_TUNING_ENV;
 
 /// Environment variable setting how many bytes a rechunk task may hold (see
 /// [`rechunk_budget`]), e.g. `128MiB`.
@@ -263,6 +265,12 @@ pub fn gather_budget() -> Result<u64> {
 /// reads. A rechunk whose direct tasks would hold more is planned through
 /// intermediate chunks (see [`crate::plan::rechunk::intermediate_chunks`]).
 /// `NDCHUNK_RECHUNK_BYTES`, else a quarter of the default memory limit.
+///
+/// ```
+/// let budget = ndchunk::exec::rechunk_budget()?;
+/// assert!(budget > 0);
+/// # Ok::<(), ndchunk::Error>(())
+/// ```
 pub fn rechunk_budget() -> Result<u64> {
     match bytes_from_env(RECHUNK_BYTES_ENV)? {
         Some(b) => Ok(b),

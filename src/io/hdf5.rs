@@ -39,6 +39,12 @@ pub fn from_hdf5<T: Element>(path: impl AsRef<Path>, dataset: &str) -> Result<Ar
 }
 
 /// [`from_hdf5`] with blocks of `chunks`.
+///
+/// ```no_run
+/// // Blocks of 10 000 rows and whole columns, whatever the dataset's chunks.
+/// let x = ndchunk::from_hdf5_with::<f32>("data.h5", "/x", [10_000, -1])?;
+/// # Ok::<(), ndchunk::Error>(())
+/// ```
 pub fn from_hdf5_with<T: Element>(
     path: impl AsRef<Path>,
     dataset: &str,
@@ -163,6 +169,16 @@ impl<T: Element> Array<T> {
     }
 
     /// [`Array::to_hdf5`] on `executor`.
+    ///
+    /// ```
+    /// let file = std::env::temp_dir().join(format!("ndchunk-doc-w-{}.h5", std::process::id()));
+    /// let x = ndchunk::ones::<f64>(&[4, 3], [2, 3])?;
+    /// let one_thread = ndchunk::Executor::local().threads(1);
+    /// x.to_hdf5_with(&file, "/ones", ndchunk::Hdf5Options::default().overwrite(true), &one_thread)?;
+    /// assert_eq!(ndchunk::from_hdf5::<f64>(&file, "/ones")?.compute()?, x.compute()?);
+    /// std::fs::remove_file(&file).unwrap();
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
     pub fn to_hdf5_with(
         &self,
         path: impl AsRef<Path>,

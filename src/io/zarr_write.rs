@@ -28,6 +28,13 @@ use crate::expr::Node;
 use crate::plan::lower_many;
 
 /// Compression of the stored chunks.
+///
+/// ```
+/// use ndchunk::{ZarrCodec, ZarrOptions};
+/// let fast = ZarrOptions::default().codec(ZarrCodec::Blosc(5));
+/// let raw = ZarrOptions::default().codec(ZarrCodec::None);
+/// # let _ = (fast, raw);
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub enum ZarrCodec {
     /// Zstandard at this level (1–22; 3 is zstd's own default).
@@ -143,6 +150,16 @@ impl<T: Element> Array<T> {
     }
 
     /// [`Array::to_zarr`] on `executor`.
+    ///
+    /// ```
+    /// let dir = std::env::temp_dir().join(format!("ndchunk-doc-w-{}.zarr", std::process::id()));
+    /// let x = ndchunk::ones::<u8>(&[10], [4])?;
+    /// let one_thread = ndchunk::Executor::local().threads(1);
+    /// x.to_zarr_with(&dir, ndchunk::ZarrOptions::default().overwrite(true), &one_thread)?;
+    /// assert_eq!(ndchunk::from_zarr::<u8>(&dir)?.compute()?, x.compute()?);
+    /// std::fs::remove_dir_all(&dir).unwrap();
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
     pub fn to_zarr_with(
         &self,
         path: impl AsRef<Path>,
@@ -154,6 +171,13 @@ impl<T: Element> Array<T> {
 }
 
 /// An array of any dtype, for [`store`].
+///
+/// ```
+/// let x = ndchunk::zeros::<f32>(&[3], [3])?;
+/// let any: ndchunk::AnyArray = (&x).into();
+/// # let _ = any;
+/// # Ok::<(), ndchunk::Error>(())
+/// ```
 #[derive(Clone)]
 pub struct AnyArray {
     node: Arc<Node>,
@@ -198,6 +222,16 @@ struct Target<'a> {
 }
 
 /// [`store`] on `executor`.
+///
+/// ```
+/// let dir = std::env::temp_dir().join(format!("ndchunk-doc-sw-{}.zarr", std::process::id()));
+/// let x = ndchunk::arange::<i32>(0, 6, 1, [2])?;
+/// let options = ndchunk::ZarrOptions::default().overwrite(true);
+/// ndchunk::store_with(&[((&x).into(), dir.as_path(), options)], &ndchunk::Executor::local())?;
+/// assert_eq!(ndchunk::from_zarr::<i32>(&dir)?.compute()?, x.compute()?);
+/// std::fs::remove_dir_all(&dir).unwrap();
+/// # Ok::<(), ndchunk::Error>(())
+/// ```
 pub fn store_with(items: &[(AnyArray, &Path, ZarrOptions)], executor: &Executor) -> Result<()> {
     let mut nodes = Vec::with_capacity(items.len());
     let mut temps: Vec<PathBuf> = Vec::with_capacity(items.len());

@@ -24,6 +24,16 @@ pub fn lower(node: &Arc<Node>) -> Result<Plan> {
 /// computed once. The plan's outputs are the first node's blocks, then the
 /// second's, and so on; the second value gives where each node's start. The
 /// plan's `chunks` and `dtype` are the first node's.
+///
+/// ```
+/// let x = ndchunk::random::uniform::<f64>(&[100], [25], 0)?;
+/// let (a, b) = (&x + 1.0, &x * 2.0);
+/// let (plan, starts) = ndchunk::plan::lower_many(&[a.node().clone(), b.node().clone()])?;
+/// assert_eq!(starts, vec![0, 4]);
+/// // x is generated inside each fused stage: 4 tasks for a, 4 for b.
+/// assert_eq!(plan.outputs.len(), 8);
+/// # Ok::<(), ndchunk::Error>(())
+/// ```
 pub fn lower_many(nodes: &[Arc<Node>]) -> Result<(Plan, Vec<usize>)> {
     let first = nodes
         .first()

@@ -59,6 +59,16 @@ impl RechunkStage {
 /// The largest working set of a direct rechunk task from `from` to `to`, in
 /// elements: its output block plus the input blocks it overlaps. An upper bound
 /// (the largest extent along each axis, multiplied).
+///
+/// ```
+/// use ndchunk::Chunks;
+/// use ndchunk::plan::rechunk::direct_task_elements;
+/// let from = Chunks::regular(&[100, 100], &[10, 10])?;
+/// let to = Chunks::regular(&[100, 100], &[100, 1])?;
+/// // A 100 x 1 strip, and the ten 10 x 10 blocks it crosses.
+/// assert_eq!(direct_task_elements(&from, &to), 100 + 1000);
+/// # Ok::<(), ndchunk::Error>(())
+/// ```
 pub fn direct_task_elements(from: &Chunks, to: &Chunks) -> u64 {
     let (mut out, mut read) = (1u64, 1u64);
     for axis in 0..to.ndim() {
@@ -171,6 +181,19 @@ fn merge_pairs(chunks: &Chunks, axis: usize) -> Chunks {
 impl RechunkStage {
     /// The output blocks that read some input block that output block `block`
     /// reads (`block` included), in C order.
+    ///
+    /// ```
+    /// use ndchunk::Chunks;
+    /// use ndchunk::plan::rechunk::RechunkStage;
+    /// let stage = RechunkStage {
+    ///     from: Chunks::regular(&[4, 4], &[2, 2])?,
+    ///     to: Chunks::regular(&[4, 4], &[4, 1])?,
+    ///     resident: None,
+    /// };
+    /// // Column 0 reads input blocks (0, 0) and (1, 0), which column 1 reads too.
+    /// assert_eq!(stage.sharing_inputs(&[0, 0]), vec![vec![0, 0], vec![0, 1]]);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
     pub fn sharing_inputs(&self, block: &[usize]) -> Vec<Vec<usize>> {
         let ranges: Vec<Range<usize>> = self
             .input_ranges(block)
