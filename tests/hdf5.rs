@@ -9,24 +9,18 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use common::{fresh_dir, run_interop_script};
+use common::{fresh_dir, npy_fixture, python_fixtures, run_interop_script};
 use ndarray::ArrayD;
-use ndarray_npy::{ReadNpyExt, ReadableElement, WritableElement, WriteNpyExt};
+use ndarray_npy::{ReadableElement, WritableElement, WriteNpyExt};
 use ndchunk::{Element, Error, Hdf5Options};
 
 fn fixtures() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("hdf5_fixtures");
-        let _ = fs::remove_dir_all(&dir);
-        run_interop_script("write_hdf5.py", &[dir.as_os_str()]);
-        dir
-    })
+    python_fixtures(&DIR, "write_hdf5.py", "hdf5_fixtures")
 }
 
 fn expected<T: ReadableElement>(name: &str) -> ArrayD<T> {
-    let file = fs::File::open(fixtures().join(format!("{name}.npy"))).unwrap();
-    ArrayD::<T>::read_npy(file).unwrap()
+    npy_fixture(fixtures(), name)
 }
 
 fn check<T: Element + ReadableElement + PartialEq + std::fmt::Debug>(name: &str, dataset: &str) {

@@ -11,21 +11,16 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 mod common;
-use common::{fresh_dir, run_interop_script};
+use common::{fresh_dir, npy_fixture, python_fixtures, run_interop_script};
 
 use ndarray::{s, ArrayD};
-use ndarray_npy::{ReadNpyExt, ReadableElement, WriteNpyExt};
+use ndarray_npy::{ReadableElement, WriteNpyExt};
 use ndchunk::{Element, Error};
 
 /// The fixture directory, written once per test run.
 fn fixtures() -> &'static Path {
     static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("zarr_fixtures");
-        let _ = fs::remove_dir_all(&dir);
-        run_interop_script("write_zarr.py", &[dir.as_os_str()]);
-        dir
-    })
+    python_fixtures(&DIR, "write_zarr.py", "zarr_fixtures")
 }
 
 /// A copy of fixture `rel` in a fresh directory named `name`, to damage.
@@ -50,8 +45,7 @@ fn copy_dir(from: &Path, to: &Path) {
 }
 
 fn expected<T: ReadableElement>(name: &str) -> ArrayD<T> {
-    let file = fs::File::open(fixtures().join(format!("{name}.npy"))).unwrap();
-    ArrayD::<T>::read_npy(file).unwrap()
+    npy_fixture(fixtures(), name)
 }
 
 /// Reads fixture `name` as stored and with other blocks, and compares.

@@ -797,3 +797,28 @@ pub fn fresh_dir(name: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// Fixtures written once per test binary by `tests/interop/SCRIPT` into the
+/// scratch directory `name`; `cell` holds the directory.
+pub fn python_fixtures<'a>(
+    cell: &'a std::sync::OnceLock<std::path::PathBuf>,
+    script: &str,
+    name: &str,
+) -> &'a std::path::Path {
+    cell.get_or_init(|| {
+        let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
+        let _ = std::fs::remove_dir_all(&dir);
+        run_interop_script(script, &[dir.as_os_str()]);
+        dir
+    })
+}
+
+/// The `.npy` file `name` of the fixture directory `dir`.
+pub fn npy_fixture<T: ndarray_npy::ReadableElement>(
+    dir: &std::path::Path,
+    name: &str,
+) -> ArrayD<T> {
+    use ndarray_npy::ReadNpyExt;
+    let file = std::fs::File::open(dir.join(format!("{name}.npy"))).unwrap();
+    ArrayD::<T>::read_npy(file).unwrap()
+}
