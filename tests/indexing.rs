@@ -37,15 +37,20 @@ fn pattern(len: usize) -> BoxedStrategy<Vec<i64>> {
     .boxed()
 }
 
-/// How the indexed array is built: in memory, or computed (no resident input).
+/// How the indexed array is built: in memory, computed, or persisted blocks.
 #[derive(Clone, Copy, Debug)]
 enum Source {
     Memory,
     Computed,
+    Persisted,
 }
 
 fn source() -> impl Strategy<Value = Source> {
-    prop_oneof![Just(Source::Memory), Just(Source::Computed)]
+    prop_oneof![
+        Just(Source::Memory),
+        Just(Source::Computed),
+        Just(Source::Persisted)
+    ]
 }
 
 fn build<T: Element>(a: &ArrayD<T>, chunks: &[Vec<usize>], how: Source) -> Array<T> {
@@ -54,6 +59,8 @@ fn build<T: Element>(a: &ArrayD<T>, chunks: &[Vec<usize>], how: Source) -> Array
         Source::Memory => x,
         // A computed array with the same values: the gather reads its blocks.
         Source::Computed => x.mapv(|v| v),
+        // Blocks held by `persist`: the gather reads them in place.
+        Source::Persisted => x.mapv(|v| v).persist().unwrap(),
     }
 }
 
@@ -325,4 +332,24 @@ fn gathers_run_inside_their_consumers_tasks() {
     let plan = y.plan().unwrap();
     assert_eq!(plan.stages.len(), 2, "{}", y.explain());
     assert_eq!(y.compute().unwrap()[[]], 16000.0);
+}
+
+#[test]
+fn computed_inputs_are_gathered_from_their_blocks_without_concatenating() {
+    // A computed (1000, 8) input in four row blocks: the gather reads all four
+    // blocks in every output task; no stage joins them into one block first.
+    let a = ndarray::Array2::<f64>::from_shape_fn((1000, 8), |(i, j)| (i * 8 + j) as f64);
+    let x = ndchunk::from_array(a.clone(), vec![vec![100, 200, 300, 400], vec![8]])
+        .unwrap()
+        .mapv(|v| v + 1.0);
+    let idx: Vec<i64> = (0..1000).map(|i| (i * 7919) % 1000).collect();
+    let y = x.take(&idx, Axis(0)).unwrap();
+    let plan = y.plan().unwrap();
+    assert_eq!(plan.stages.len(), 2, "{}", y.explain());
+    for &o in &plan.outputs {
+        assert_eq!(plan.tasks[o].deps.len(), 4, "{}", y.explain());
+    }
+    let expected =
+        ndarray::Array2::from_shape_fn((1000, 8), |(i, j)| a[[idx[i] as usize, j]] + 1.0);
+    assert_eq!(y.compute().unwrap(), expected.into_dyn());
 }

@@ -89,6 +89,83 @@ pub fn gather_axis<T: Copy>(
     }
 }
 
+/// Where position `i` of an axis split into blocks lies: its block and the
+/// position within that block. Regular splits (every block but the last of one
+/// length) are found by a division, others by a binary search.
+///
+/// ```
+/// use ndchunk_kernels::gather::BlockLocator;
+/// let at = BlockLocator::new(&[3, 3, 2]);
+/// assert_eq!(at.locate(4), (1, 1));
+/// assert_eq!(BlockLocator::new(&[1, 4]).locate(4), (1, 3));
+/// ```
+pub struct BlockLocator {
+    starts: Vec<usize>,
+    regular: Option<usize>,
+}
+
+impl BlockLocator {
+    /// The locator of an axis split into blocks of `lens`.
+    pub fn new(lens: &[usize]) -> Self {
+        let mut starts = Vec::with_capacity(lens.len() + 1);
+        starts.push(0);
+        for &n in lens {
+            starts.push(starts[starts.len() - 1] + n);
+        }
+        let regular = match lens.split_last() {
+            Some((&last, body)) if body.iter().all(|&n| n == lens[0]) && last <= lens[0] => {
+                Some(lens[0]).filter(|&n| n > 0)
+            }
+            _ => None,
+        };
+        BlockLocator { starts, regular }
+    }
+
+    /// Block of position `i` and `i`'s position in it (`i` below the total length).
+    #[inline]
+    pub fn locate(&self, i: usize) -> (usize, usize) {
+        let b = match self.regular {
+            Some(n) => i / n,
+            None => self.starts.partition_point(|&s| s <= i) - 1,
+        };
+        (b, i - self.starts[b])
+    }
+}
+
+/// [`gather_axis`] for a source split along the gathered axis: `blocks[b]` is
+/// C-order `(_, lens[b], inner_len)` and the blocks follow each other along the
+/// gathered axis, so index `i` is found in the block `at` locates it in.
+///
+/// ```
+/// use ndchunk_kernels::gather::{gather_axis_blocks, BlockLocator};
+/// // Rows 0..3 of a 4 x 2 matrix in one block, row 3 in another.
+/// let (top, bottom) = ([0, 1, 10, 11, 20, 21], [30, 31]);
+/// let at = BlockLocator::new(&[3, 1]);
+/// let mut out = Vec::new();
+/// gather_axis_blocks(&[&top, &bottom], &[3, 1], &at, 2, 0..1, 1..2, &[3, 0], &mut out);
+/// assert_eq!(out, vec![31, 1]);
+/// ```
+#[allow(clippy::too_many_arguments)] // gather_axis's arguments plus the split
+pub fn gather_axis_blocks<T: Copy>(
+    blocks: &[&[T]],
+    lens: &[usize],
+    at: &BlockLocator,
+    inner_len: usize,
+    outer: Range<usize>,
+    inner: Range<usize>,
+    idx: &[usize],
+    out: &mut impl Append<T>,
+) {
+    out.reserve_more(outer.len() * idx.len() * inner.len());
+    for o in outer {
+        for &i in idx {
+            let (b, local) = at.locate(i);
+            let from = (o * lens[b] + local) * inner_len;
+            out.append(&blocks[b][from + inner.start..from + inner.end]);
+        }
+    }
+}
+
 /// Writes row `rows[k]` of `src` (rows of `row_len`) to row `dst_rows[k]` of `dst`.
 ///
 /// ```
@@ -148,6 +225,55 @@ mod tests {
                         naive(&src, len, inner_len, o0..outer_len, i0..i1, &idx)
                     );
                 }
+            }
+        }
+    }
+
+    #[test]
+    fn blocked_source_matches_whole() {
+        let (outer_len, len, inner_len) = (2, 9, 3);
+        let src: Vec<u32> = (0..(outer_len * len * inner_len) as u32).collect();
+        let idx = [8, 0, 1, 2, 2, 5, 3, 4, 7, 6];
+        for lens in [
+            vec![9],
+            vec![3, 3, 3],
+            vec![4, 4, 1],
+            vec![1, 0, 5, 3],
+            vec![2, 7],
+        ] {
+            let at = BlockLocator::new(&lens);
+            let mut start = 0;
+            let blocks: Vec<Vec<u32>> = lens
+                .iter()
+                .map(|&n| {
+                    let b = (0..outer_len)
+                        .flat_map(|o| {
+                            let from = (o * len + start) * inner_len;
+                            src[from..from + n * inner_len].to_vec()
+                        })
+                        .collect();
+                    start += n;
+                    b
+                })
+                .collect();
+            let views: Vec<&[u32]> = blocks.iter().map(Vec::as_slice).collect();
+            for (i0, i1) in [(0, 3), (1, 2), (0, 0)] {
+                let mut out = Vec::new();
+                gather_axis_blocks(
+                    &views,
+                    &lens,
+                    &at,
+                    inner_len,
+                    0..outer_len,
+                    i0..i1,
+                    &idx,
+                    &mut out,
+                );
+                assert_eq!(
+                    out,
+                    naive(&src, len, inner_len, 0..outer_len, i0..i1, &idx),
+                    "{lens:?}"
+                );
             }
         }
     }

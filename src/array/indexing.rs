@@ -201,6 +201,22 @@ impl From<RangeFull> for Index {
     }
 }
 
+/// Most blocks a resident gather input keeps along the gathered axis: each output
+/// task depends on all of them.
+const MAX_RESIDENT_BLOCKS: usize = 64;
+
+/// Chunks for an input a gather along `axis` holds whole: split along `axis` as
+/// `chunks` are (merged into at most [`MAX_RESIDENT_BLOCKS`] blocks), whole along
+/// every other axis, so each block is one C-order run of rows.
+fn resident_chunks(shape: &[usize], chunks: &Chunks, axis: usize) -> Result<Chunks> {
+    let mut lens: Vec<Vec<usize>> = shape.iter().map(|&n| vec![n]).collect();
+    lens[axis] = chunks.lens(axis).to_vec();
+    if lens[axis].len() > MAX_RESIDENT_BLOCKS {
+        lens[axis] = regular_lens(shape[axis], shape[axis].div_ceil(MAX_RESIDENT_BLOCKS))?;
+    }
+    Chunks::new(lens)
+}
+
 impl<T: Element> Array<T> {
     /// The gather of `index` (linear positions into the `naxes` axes from `axis`,
     /// shaped `index_shape`).
@@ -232,14 +248,14 @@ impl<T: Element> Array<T> {
             });
         }
         lens.extend_from_slice(&chunks.all_lens()[axis + naxes..]);
-        // In memory: read in place. Small enough: computed as one block that every
-        // output task reads. Otherwise: streamed (each block read once, rows
-        // scattered), which needs the gathered axes after the first to be whole.
+        // In memory: read in place. Small enough: held whole, as blocks split along
+        // `axis` only, which every output task reads. Otherwise: streamed (each
+        // block read once, rows scattered), which needs the gathered axes after
+        // the first to be whole.
+        let resident = matches!(self.node.op, Op::Memory(_)) || self.nbytes() <= gather_budget()?;
         let input = match self.node.op {
             Op::Memory(_) => self.node.clone(),
-            _ if self.nbytes() <= gather_budget()? => {
-                rechunk_node(&self.node, Chunks::single(shape), None)
-            }
+            _ if resident => rechunk_node(&self.node, resident_chunks(shape, chunks, axis)?, None),
             _ => {
                 let mut lens = chunks.all_lens().to_vec();
                 for ax in axis + 1..axis + naxes {
@@ -254,6 +270,7 @@ impl<T: Element> Array<T> {
             index: Arc::new(index),
             index_shape,
             origin,
+            resident,
         };
         let node = Node::new(
             Op::Gather(Arc::new(spec)),

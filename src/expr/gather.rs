@@ -24,6 +24,11 @@ pub struct GatherSpec {
     pub index_shape: Vec<usize>,
     /// What built it (`take`, `vindex`, `mask`, ...), for `explain`.
     pub origin: String,
+    /// How the input is read. Resident: each output task reads the whole input,
+    /// in memory or as computed blocks split along `axis` only, held together.
+    /// Otherwise the input streams: each block is read once and its rows are
+    /// scattered into the output groups that need them.
+    pub resident: bool,
 }
 
 impl GatherSpec {

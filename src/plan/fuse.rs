@@ -96,15 +96,25 @@ impl Compiler {
                     Op::FromFn(f) if !shared.contains(&base.id) => LeafSource::FromFn(f.clone()),
                     // A gather from a resident input runs inside this task; one
                     // from a chunked input streams through its own stages.
-                    Op::Gather(spec) if is_resident(&base.inputs[0]) => {
+                    Op::Gather(spec) if spec.resident => {
                         let input = &base.inputs[0];
-                        let from = match &input.op {
-                            Op::Memory(a) => GatherFrom::Memory(a.clone()),
-                            _ => GatherFrom::Stage(stage_of(input)?),
+                        let (from, block_lens) = match &input.op {
+                            Op::Memory(a) => {
+                                (GatherFrom::Memory(a.clone()), vec![input.shape[spec.axis]])
+                            }
+                            Op::Persisted(blocks) => (
+                                GatherFrom::Persisted(blocks.clone()),
+                                input.chunks.lens(spec.axis).to_vec(),
+                            ),
+                            _ => (
+                                GatherFrom::Stage(stage_of(input)?),
+                                input.chunks.lens(spec.axis).to_vec(),
+                            ),
                         };
                         LeafSource::Gather {
                             spec: spec.clone(),
                             source_shape: input.shape.clone(),
+                            block_lens,
                             from,
                         }
                     }
@@ -125,12 +135,6 @@ impl Compiler {
         };
         Ok(reg)
     }
-}
-
-/// True when a gather can read `input` whole inside its consumer's task: it is in
-/// memory, or a single block.
-pub fn is_resident(input: &Node) -> bool {
-    matches!(input.op, Op::Memory(_)) || input.chunks.nblocks() == 1
 }
 
 /// The node under a chain of `insert_axis` views, and the axes (of `node`'s

@@ -8,7 +8,7 @@ use crate::array::explain::human_bytes;
 use crate::chunks::Chunks;
 use crate::error::{Error, Result};
 use crate::expr::{GatherSpec, Node, NodeId, Op, ReduceSpec};
-use crate::plan::fuse::{broadcast_block, compile, is_resident};
+use crate::plan::fuse::{broadcast_block, compile};
 use crate::plan::layout::{ConcatStage, ReshapeStage, ViewStage};
 use crate::plan::rechunk::{box_indices, intermediate_chunks, RechunkStage};
 use crate::plan::reduce::{contiguous_runs, level_factors, CombineStage, STATE_BYTES};
@@ -82,24 +82,30 @@ enum Inputs {
 }
 
 /// The (stage, block) pairs a fused task at `block` reads, in leaf order: the
-/// broadcast block of each stage leaf, and the single block a gather reads from.
+/// broadcast block of each stage leaf, and every block a gather reads from.
 fn leaf_deps(f: &FusedStage, block: &[usize]) -> Vec<(usize, Vec<usize>)> {
     let ndim = f.chunks.ndim();
-    f.leaves
-        .iter()
-        .filter_map(|leaf| match &leaf.source {
-            LeafSource::Stage(s) => Some((
+    let mut deps = Vec::new();
+    for leaf in &f.leaves {
+        match &leaf.source {
+            LeafSource::Stage(s) => deps.push((
                 *s,
                 leaf.source_block(&broadcast_block(&leaf.shape, ndim, block)),
             )),
             LeafSource::Gather {
                 from: GatherFrom::Stage(s),
                 source_shape,
-                ..
-            } => Some((*s, vec![0; source_shape.len()])),
-            _ => None,
-        })
-        .collect()
+                block_lens,
+                spec,
+            } => deps.extend((0..block_lens.len()).map(|b| {
+                let mut at = vec![0; source_shape.len()];
+                at[spec.axis] = b;
+                (*s, at)
+            })),
+            _ => {}
+        }
+    }
+    deps
 }
 
 /// User generators (`from_fn`, storage sources) consumed by more than one node,
@@ -158,7 +164,7 @@ impl Lowering {
         }
         let s = match &node.op {
             Op::Reduce(spec) => self.reduce_stages(node, spec)?,
-            Op::Gather(spec) if !is_resident(&node.inputs[0]) => self.scatter_stages(node, spec)?,
+            Op::Gather(spec) if !spec.resident => self.scatter_stages(node, spec)?,
             Op::Rechunk { budget } => self.rechunk_stages(node, *budget)?,
             Op::MapBlocks(f) => {
                 let input = self.value_stage(&node.inputs[0])?;

@@ -165,7 +165,10 @@ impl Leaf {
 pub enum GatherFrom {
     /// An in-memory array (standard layout), read in place.
     Memory(#[serde(skip)] Arc<DynArray>),
-    /// The single block computed by another stage.
+    /// Blocks computed by `persist`, split along the gathered axis only.
+    Persisted(#[serde(skip)] Arc<Vec<DynArray>>),
+    /// The blocks of another stage, split along the gathered axis only: every
+    /// one is a dependency of each task.
     Stage(usize),
 }
 
@@ -188,6 +191,9 @@ pub enum LeafSource {
         spec: Arc<GatherSpec>,
         /// Shape of the input being gathered from.
         source_shape: Vec<usize>,
+        /// Lengths of the input's blocks along the gathered axis, its only split
+        /// axis (one length for an in-memory input).
+        block_lens: Vec<usize>,
         /// Where the input is.
         from: GatherFrom,
     },

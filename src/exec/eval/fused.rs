@@ -10,7 +10,9 @@ use smallvec::SmallVec;
 use crate::block::{DynArray, DynSliceMut, Tile};
 use crate::element::{DType, Element};
 use crate::error::{Error, Result};
-use crate::exec::eval::gather::{flat_range, gather_block, gather_block_into, gather_rows};
+use crate::exec::eval::gather::{
+    flat_range, gather_block, gather_block_into, gather_rows, GatherInput,
+};
 use crate::exec::eval::generate::GenStream;
 use crate::exec::eval::reduce::{block_states, identity, merge, Reducible, State, StateBlock};
 use crate::exec::eval::tile_ops::{apply, splat};
@@ -276,35 +278,38 @@ fn gather_in_place<'d>(
     let LeafSource::Gather {
         spec,
         source_shape,
+        block_lens,
         from,
     } = &leaf.source
     else {
         return Ok(Some(dest));
     };
-    let input = gather_input(from, &mut deps.iter())?;
+    let input = GatherInput {
+        blocks: gather_input(from, block_lens.len(), &mut deps.iter())?,
+        block_lens,
+        shape: source_shape,
+    };
     let src_block = leaf.source_block(&broadcast_block(&leaf.shape, ndim, block));
-    gather_block_into(
-        spec,
-        source_shape,
-        input,
-        &leaf.source_chunks(),
-        &src_block,
-        dest,
-    )?;
+    gather_block_into(spec, &input, &leaf.source_chunks(), &src_block, dest)?;
     Ok(None)
 }
 
-/// The resident input of a gather leaf: its own array or its stage's block.
+/// The resident input of a gather leaf, block by block along the gathered axis:
+/// its own array, its persisted blocks or its stage's blocks (`count` of them).
 fn gather_input<'a>(
     from: &'a GatherFrom,
+    count: usize,
     deps: &mut std::slice::Iter<'a, Arc<Value>>,
-) -> Result<&'a DynArray> {
+) -> Result<Vec<&'a DynArray>> {
     match from {
-        GatherFrom::Memory(arr) => Ok(arr),
-        GatherFrom::Stage(_) => match deps.next().map(|v| &**v) {
-            Some(Value::Block(b)) => Ok(b),
-            _ => Err(missing_input()),
-        },
+        GatherFrom::Memory(arr) => Ok(vec![&**arr]),
+        GatherFrom::Persisted(blocks) => Ok(blocks.iter().collect()),
+        GatherFrom::Stage(_) => (0..count)
+            .map(|_| match deps.next().map(|v| &**v) {
+                Some(Value::Block(b)) => Ok(b),
+                _ => Err(missing_input()),
+            })
+            .collect(),
     }
 }
 
@@ -497,20 +502,24 @@ fn prepare<'a>(
         LeafSource::Gather {
             spec,
             source_shape,
+            block_lens,
             from,
         } => {
-            let input = gather_input(from, deps)?;
-            match gather_rows(spec, source_shape, &src_chunks, &src_block) {
-                Some((row_len, map)) if same && !bare => {
-                    Ok(Prepared::Rows(Data::Borrowed(input), row_len, map))
+            let input = GatherInput {
+                blocks: gather_input(from, block_lens.len(), deps)?,
+                block_lens,
+                shape: source_shape,
+            };
+            let rows = match input.blocks.as_slice() {
+                [whole] => gather_rows(spec, source_shape, &src_chunks, &src_block)
+                    .map(|(row_len, map)| (*whole, row_len, map)),
+                _ => None,
+            };
+            match rows {
+                Some((whole, row_len, map)) if same && !bare => {
+                    Ok(Prepared::Rows(Data::Borrowed(whole), row_len, map))
                 }
-                _ => keep(gather_block(
-                    spec,
-                    source_shape,
-                    input,
-                    &src_chunks,
-                    &src_block,
-                )?),
+                _ => keep(gather_block(spec, &input, &src_chunks, &src_block)?),
             }
         }
     }

@@ -5,7 +5,7 @@ use std::ops::Range;
 
 use ndarray::{ArrayD, IxDyn};
 use ndchunk_kernels::append::{Append, SliceWriter};
-use ndchunk_kernels::gather::gather_axis;
+use ndchunk_kernels::gather::{gather_axis, gather_axis_blocks, BlockLocator};
 
 use crate::block::{DynArray, DynSliceMut};
 use crate::chunks::Chunks;
@@ -92,19 +92,74 @@ pub fn gather_rows<'a>(
     })
 }
 
+/// The input a gather reads, held whole: its blocks in order along the gathered
+/// axis (its only split axis), their lengths along it, and its shape.
+pub struct GatherInput<'a> {
+    /// The blocks, standard layout.
+    pub blocks: Vec<&'a DynArray>,
+    /// Each block's length along the gathered axis.
+    pub block_lens: &'a [usize],
+    /// The whole input's shape.
+    pub shape: &'a [usize],
+}
+
+impl GatherInput<'_> {
+    /// The blocks' data as `T`, each checked against its expected shape.
+    fn typed<T: Element>(&self, spec: &GatherSpec) -> Result<Vec<&[T]>> {
+        if self.blocks.len() != self.block_lens.len() {
+            return Err(Error::invalid(
+                &spec.origin,
+                format!(
+                    "{} input blocks, expected {}",
+                    self.blocks.len(),
+                    self.block_lens.len()
+                ),
+            ));
+        }
+        let mut expected = self.shape.to_vec();
+        self.blocks
+            .iter()
+            .zip(self.block_lens)
+            .map(|(block, &len)| {
+                expected[spec.axis] = len;
+                if block.shape() != expected {
+                    return Err(Error::invalid(
+                        &spec.origin,
+                        format!(
+                            "input block has shape {:?}, expected {expected:?}",
+                            block.shape()
+                        ),
+                    ));
+                }
+                T::unwrap_ref(block)
+                    .and_then(|a| a.as_slice())
+                    .ok_or_else(|| {
+                        Error::invalid(
+                            &spec.origin,
+                            "input block is not a standard-layout block of the gather's dtype",
+                        )
+                    })
+            })
+            .collect()
+    }
+}
+
 /// Block `block` (of the gather output chunked by `chunks`) of `spec` applied to
-/// `src`, whose shape is `source_shape`.
+/// `input`.
 pub fn gather_block(
     spec: &GatherSpec,
-    source_shape: &[usize],
-    src: &DynArray,
+    input: &GatherInput,
     chunks: &Chunks,
     block: &[usize],
 ) -> Result<DynArray> {
     let out_shape = chunks.block_shape(block);
-    dyn_match!(src, s: T => {
+    let first = input
+        .blocks
+        .first()
+        .ok_or_else(|| Error::invalid(&spec.origin, "the input has no blocks"))?;
+    dyn_match!(first, _s: T => {
         let mut out: Vec<T> = crate::exec::pool::take(out_shape.iter().product());
-        gather_into(spec, source_shape, s, chunks, block, &mut out)?;
+        gather_into(spec, input, chunks, block, &mut out)?;
         ArrayD::from_shape_vec(IxDyn(&out_shape), out)
             .map(T::wrap)
             .map_err(|e| Error::invalid(&spec.origin, e.to_string()))
@@ -115,17 +170,20 @@ pub fn gather_block(
 /// block's elements.
 pub fn gather_block_into(
     spec: &GatherSpec,
-    source_shape: &[usize],
-    src: &DynArray,
+    input: &GatherInput,
     chunks: &Chunks,
     block: &[usize],
     dest: DynSliceMut,
 ) -> Result<()> {
     let count: usize = chunks.block_shape(block).iter().product();
-    dyn_match!(src, s: T => {
+    let first = input
+        .blocks
+        .first()
+        .ok_or_else(|| Error::invalid(&spec.origin, "the input has no blocks"))?;
+    dyn_match!(first, _s: T => {
         let dest = dest.typed::<T>(count, &spec.origin)?;
         let mut out = SliceWriter::new(dest);
-        gather_into(spec, source_shape, s, chunks, block, &mut out)?;
+        gather_into(spec, input, chunks, block, &mut out)?;
         if out.written() != count {
             return Err(Error::invalid(&spec.origin, "gathered block is short"));
         }
@@ -135,24 +193,13 @@ pub fn gather_block_into(
 
 fn gather_into<T: Element>(
     spec: &GatherSpec,
-    source_shape: &[usize],
-    src: &ArrayD<T>,
+    input: &GatherInput,
     chunks: &Chunks,
     block: &[usize],
     out: &mut impl Append<T>,
 ) -> Result<()> {
-    if src.shape() != source_shape {
-        return Err(Error::invalid(
-            &spec.origin,
-            format!(
-                "input block has shape {:?}, expected {source_shape:?}",
-                src.shape()
-            ),
-        ));
-    }
-    let data = src
-        .as_slice()
-        .ok_or_else(|| Error::invalid(&spec.origin, "input is not in standard layout"))?;
+    let blocks = input.typed::<T>(spec)?;
+    let source_shape = input.shape;
     let ranges = chunks.block_ranges(block);
     let (a, k) = (spec.axis, spec.index_shape.len());
     let outer_shape = &source_shape[..a];
@@ -163,10 +210,20 @@ fn gather_into<T: Element>(
     let inner_ranges = &ranges[a + k..];
     let selected = selected_indices(spec, index_ranges);
     let outer = box_positions(outer_shape, &ranges[..a]);
+    // Blocks split the first gathered axis; positions count the combined axes.
+    let per_row: usize = source_shape[a + 1..a + spec.naxes].iter().product();
+    let lens: Vec<usize> = input.block_lens.iter().map(|&n| n * per_row).collect();
+    let source = Source {
+        at: BlockLocator::new(&lens),
+        blocks,
+        lens,
+        len,
+        inner_len,
+    };
     match flat_range(inner_shape, inner_ranges) {
         Some(r) => {
             for &o in &outer {
-                gather_axis(data, len, inner_len, o..o + 1, r.clone(), &selected, out);
+                source.gather(o, r.clone(), &selected, out);
             }
         }
         None => {
@@ -176,11 +233,32 @@ fn gather_into<T: Element>(
             for &o in &outer {
                 for &i in selected.iter() {
                     row.clear();
-                    gather_axis(data, len, inner_len, o..o + 1, 0..inner_len, &[i], &mut row);
+                    source.gather(o, 0..inner_len, &[i], &mut row);
                     out.append_iter(inner_positions.iter().map(|&p| row[p]));
                 }
             }
         }
     }
     Ok(())
+}
+
+/// A gather's input seen as C-order `(outer, len, inner_len)`, whole or split
+/// into blocks along `len`.
+struct Source<'a, T> {
+    blocks: Vec<&'a [T]>,
+    lens: Vec<usize>,
+    at: BlockLocator,
+    len: usize,
+    inner_len: usize,
+}
+
+impl<T: Copy> Source<'_, T> {
+    /// Appends `src[o, i, inner]` for each `i` in `idx`.
+    fn gather(&self, o: usize, inner: Range<usize>, idx: &[usize], out: &mut impl Append<T>) {
+        let (outer, n) = (o..o + 1, self.inner_len);
+        match self.blocks.as_slice() {
+            [data] => gather_axis(data, self.len, n, outer, inner, idx, out),
+            blocks => gather_axis_blocks(blocks, &self.lens, &self.at, n, outer, inner, idx, out),
+        }
+    }
 }
