@@ -28,10 +28,25 @@ pub const CHUNK_SIZE_ENV: &str = "NDCHUNK_CHUNK_SIZE";
 /// assert_eq!(c.block_shape(&[1, 0]), vec![3, 4]);
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(try_from = "ChunkLens")]
 pub struct Chunks {
     lens: Vec<Vec<usize>>,
     #[serde(skip)]
     offsets: Vec<Vec<usize>>,
+}
+
+/// The serialised form of [`Chunks`]: the lengths, from which offsets are rebuilt.
+#[derive(Deserialize)]
+struct ChunkLens {
+    lens: Vec<Vec<usize>>,
+}
+
+impl TryFrom<ChunkLens> for Chunks {
+    type Error = Error;
+
+    fn try_from(c: ChunkLens) -> Result<Chunks> {
+        Chunks::new(c.lens)
+    }
 }
 
 impl Chunks {

@@ -36,6 +36,8 @@ pub mod exec;
 pub mod expr;
 pub mod io;
 pub mod plan;
+pub mod ship;
+pub mod worker;
 
 pub use array::creation::{arange, eye, eye_k, from_array, from_fn, full, linspace, ones, zeros};
 pub use array::elementwise::{where_, Operand};
@@ -49,6 +51,7 @@ pub use chunks::{AxisChunks, ChunkSpec, Chunks};
 pub use element::{DType, Element, FloatElement, NumElement, Scalar};
 pub use error::{Error, Result};
 pub use exec::Executor;
+pub use expr::register_fn;
 pub use io::hdf5::{from_hdf5, from_hdf5_with, Hdf5Options};
 pub use io::zarr::{from_zarr, from_zarr_with};
 pub use io::zarr_write::{store, store_with, AnyArray, ZarrCodec, ZarrOptions};

@@ -10,10 +10,11 @@ use std::sync::Arc;
 use ndarray::{ArrayD, ArrayViewD};
 
 use crate::array::{rechunk_node, Array};
-use crate::block::{DynArray, Tile};
+use crate::block::Tile;
 use crate::chunks::{check_size, Chunks};
 use crate::element::{DType, Element, FloatElement, NumElement};
 use crate::error::{Error, Result};
+use crate::expr::user::{block_fn_of, registered};
 use crate::expr::{BinaryOp, BlockFn, CmpOp, ElemOp, Generator, Node, Op, TileFn, UnaryOp, UserFn};
 
 /// The right-hand side of a binary operation: an array or a scalar.
@@ -315,22 +316,57 @@ impl<T: Element> Array<T> {
         &self,
         f: impl Fn(ArrayViewD<T>) -> ArrayD<U> + Send + Sync + 'static,
     ) -> Array<U> {
-        let block_fn: Arc<BlockFn> = Arc::new(move |_: &[usize], ins: &[&DynArray]| {
-            let input = T::unwrap_ref(ins[0]).ok_or_else(|| Error::DtypeMismatch {
-                op: "map_blocks".into(),
-                expected: T::DTYPE.to_string(),
-                found: ins[0].dtype().to_string(),
-            })?;
-            Ok(U::wrap(f(input.view())))
-        });
+        let f = UserFn::new("map_blocks", block_fn_of("map_blocks", f));
+        self.map_blocks_node(f, U::DTYPE)
+    }
+
+    /// The block function registered as `name` (see [`crate::register_fn`])
+    /// applied to each block; it must return a block of the same shape. This is
+    /// the form of `map_blocks` the Dask executor can run: worker processes find
+    /// the function by its name.
+    ///
+    /// An unregistered name, or a function registered for other dtypes, is an
+    /// `Err`.
+    ///
+    /// ```
+    /// ndchunk::register_fn("negate", |b: ndarray::ArrayViewD<i32>| b.mapv(|v| -v));
+    /// let x = ndchunk::arange::<i32>(0, 3, 1, [2])?;
+    /// assert_eq!(x.map_blocks_registered::<i32>("negate")?.compute()?.into_raw_vec_and_offset().0, vec![0, -1, -2]);
+    /// assert!(x.map_blocks_registered::<f64>("negate").is_err());
+    /// assert!(x.map_blocks_registered::<i32>("no such function").is_err());
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
+    pub fn map_blocks_registered<U: Element>(&self, name: &str) -> Result<Array<U>> {
+        let entry = registered(name).ok_or_else(|| {
+            Error::invalid(
+                "map_blocks_registered",
+                format!("no function is registered as {name:?} (see ndchunk::register_fn)"),
+            )
+        })?;
+        if (entry.input, entry.output) != (T::DTYPE, U::DTYPE) {
+            return Err(Error::DtypeMismatch {
+                op: format!("map_blocks_registered({name:?})"),
+                expected: format!("{} -> {}", T::DTYPE, U::DTYPE),
+                found: format!("{} -> {}", entry.input, entry.output),
+            });
+        }
+        let f = UserFn {
+            name: name.to_string(),
+            f: entry.f,
+            recipe: None,
+        };
+        Ok(self.map_blocks_node(f, U::DTYPE))
+    }
+
+    fn map_blocks_node<U: Element>(&self, f: UserFn<BlockFn>, dtype: DType) -> Array<U> {
         if let Some(e) = self.error() {
-            return Array::from_node(Node::invalid(e.clone(), self.shape().to_vec(), U::DTYPE));
+            return Array::from_node(Node::invalid(e.clone(), self.shape().to_vec(), dtype));
         }
         let node = Node::new(
-            Op::MapBlocks(UserFn::new("map_blocks", block_fn)),
+            Op::MapBlocks(f),
             vec![self.node.clone()],
             self.chunks().clone(),
-            U::DTYPE,
+            dtype,
         );
         Array::from_node(node)
     }

@@ -6,6 +6,7 @@
 //! flight under a memory limit.
 
 pub(crate) mod allocator;
+pub mod dask;
 pub mod eval;
 pub(crate) mod huge_pages;
 mod local;
@@ -19,10 +20,11 @@ use crate::chunks::bytes_from_env;
 use crate::error::Result;
 use crate::plan::Plan;
 
+pub use dask::DaskOptions;
 pub use eval::reduce::{State, StateBlock};
 
 /// The result of one task: a block of values, or partial reduction states.
-#[derive(Debug)]
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
 pub enum Value {
     /// A block of values.
     Block(DynArray),
@@ -149,6 +151,7 @@ pub struct Executor {
 #[derive(Clone, Debug)]
 enum ExecutorKind {
     Local(LocalOptions),
+    Dask(DaskOptions),
 }
 
 /// Options of the local executor.
@@ -181,24 +184,102 @@ impl Executor {
         }
     }
 
-    /// Use `n` worker threads (at least one).
+    /// The Dask executor on the scheduler at `address` (`tcp://host:8786`): one
+    /// Dask task per physical task, each running this program in worker mode
+    /// (call [`crate::worker::run_if_worker`] at the top of `main`). See
+    /// [`dask`] for what it needs.
+    ///
+    /// ```no_run
+    /// let ex = ndchunk::Executor::dask("tcp://127.0.0.1:8786");
+    /// let x = ndchunk::from_zarr::<f32>("big.zarr")?;
+    /// println!("{}", x.sum()?.compute_with(&ex)?);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
+    pub fn dask(address: &str) -> Executor {
+        Executor::dask_with(Some(address.to_string()), 2)
+    }
+
+    /// The Dask executor on a `LocalCluster` of `n_workers` worker processes
+    /// (one thread each), started for each run: for tests and laptops.
+    pub fn dask_local(n_workers: usize) -> Executor {
+        Executor::dask_with(None, n_workers)
+    }
+
+    /// The Dask executor on the scheduler named by `DASK_SCHEDULER_ADDRESS`, or on
+    /// a local cluster of `n_workers` processes when it is not set.
+    pub fn dask_from_env(n_workers: usize) -> Executor {
+        let address = std::env::var(dask::SCHEDULER_ENV)
+            .ok()
+            .filter(|a| !a.is_empty());
+        Executor::dask_with(address, n_workers)
+    }
+
+    fn dask_with(address: Option<String>, local_workers: usize) -> Executor {
+        Executor {
+            kind: ExecutorKind::Dask(DaskOptions {
+                address,
+                local_workers,
+                python: None,
+                scratch: None,
+                worker_exe: None,
+            }),
+        }
+    }
+
+    /// Dask executor: the Python interpreter that runs the driver (default
+    /// `NDCHUNK_PYTHON`, else the project's `.venv`, else `python3`). Ignored by
+    /// the local executor.
+    pub fn python(mut self, path: impl Into<std::path::PathBuf>) -> Executor {
+        if let ExecutorKind::Dask(o) = &mut self.kind {
+            o.python = Some(path.into());
+        }
+        self
+    }
+
+    /// Dask executor: where scratch directories are made, on a filesystem every
+    /// worker sees (default `NDCHUNK_SCRATCH`, else the temporary directory).
+    /// Ignored by the local executor.
+    pub fn scratch(mut self, dir: impl Into<std::path::PathBuf>) -> Executor {
+        if let ExecutorKind::Dask(o) = &mut self.kind {
+            o.scratch = Some(dir.into());
+        }
+        self
+    }
+
+    /// Dask executor: the program workers run for each task (default this
+    /// process's executable); it must call [`crate::worker::run_if_worker`]
+    /// and register the same functions. Ignored by the local executor.
+    pub fn worker_exe(mut self, path: impl Into<std::path::PathBuf>) -> Executor {
+        if let ExecutorKind::Dask(o) = &mut self.kind {
+            o.worker_exe = Some(path.into());
+        }
+        self
+    }
+
+    /// Local executor: use `n` worker threads (at least one). Ignored by the
+    /// Dask executor.
     pub fn threads(mut self, n: usize) -> Executor {
-        let ExecutorKind::Local(o) = &mut self.kind;
-        o.threads = Some(n.max(1));
+        if let ExecutorKind::Local(o) = &mut self.kind {
+            o.threads = Some(n.max(1));
+        }
         self
     }
 
-    /// Keep the bytes of results held plus tasks running under `bytes`.
+    /// Local executor: keep the bytes of results held plus tasks running under
+    /// `bytes`. Ignored by the Dask executor.
     pub fn memory_limit(mut self, bytes: u64) -> Executor {
-        let ExecutorKind::Local(o) = &mut self.kind;
-        o.memory_limit = Some(bytes);
+        if let ExecutorKind::Local(o) = &mut self.kind {
+            o.memory_limit = Some(bytes);
+        }
         self
     }
 
-    /// Allow (`true`, on long computes) or forbid the progress bar.
+    /// Local executor: allow (`true`, on long computes) or forbid the progress
+    /// bar. The Dask executor's progress is on the Dask dashboard.
     pub fn progress(mut self, on: bool) -> Executor {
-        let ExecutorKind::Local(o) = &mut self.kind;
-        o.progress = if on { Progress::Auto } else { Progress::Off };
+        if let ExecutorKind::Local(o) = &mut self.kind {
+            o.progress = if on { Progress::Auto } else { Progress::Off };
+        }
         self
     }
 
@@ -239,6 +320,7 @@ impl Executor {
                 };
                 local::run(plan, o.threads, limit, o.progress, sink)
             }
+            ExecutorKind::Dask(o) => dask::run(plan, o, sink),
         }
     }
 }

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A gather: the `naxes` input axes starting at `axis` are replaced by the axes of
 /// `index_shape`; `index` holds, in C order of `index_shape`, linear (C-order)
@@ -11,14 +11,14 @@ use serde::Serialize;
 ///
 /// `take` gathers one axis; `vindex` combines several (pointwise indexing);
 /// `mask` and `filter` gather the positions of `true` values.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct GatherSpec {
     /// First input axis replaced.
     pub axis: usize,
     /// Number of consecutive input axes replaced.
     pub naxes: usize,
     /// Linear positions into the replaced axes (serialised as a count only).
-    #[serde(skip)]
+    #[serde(with = "crate::ship::binary_only")]
     pub index: Arc<Vec<usize>>,
     /// Shape of the index; these axes replace the gathered ones in the output.
     pub index_shape: Vec<usize>,

@@ -23,7 +23,7 @@ pub use elementwise::{BinaryOp, CmpOp, ElemOp, UnaryOp};
 pub use gather::GatherSpec;
 pub use generate::{Distribution, Generator};
 pub use reduce::{ReduceKind, ReduceSpec};
-pub use user::{BlockFn, TileFn, UserFn};
+pub use user::{register_fn, BlockFn, Recipe, TileFn, UserFn};
 pub use view::{ViewAxis, ViewSpec};
 
 /// Identity of a node, unique within the process.

@@ -9,10 +9,10 @@
 use std::fmt;
 use std::ops::Range;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// What one output axis reads.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ViewAxis {
     /// Input axis `axis` at `start + step * i` for output index `i`.
     Input {
@@ -28,7 +28,7 @@ pub enum ViewAxis {
 }
 
 /// An affine view of an input of `input_ndim` axes.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ViewSpec {
     /// One entry per output axis.
     pub axes: Vec<ViewAxis>,

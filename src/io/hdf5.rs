@@ -15,10 +15,10 @@ use ndarray::IxDyn;
 use crate::array::Array;
 use crate::block::DynArray;
 use crate::chunks::{ChunkSpec, Chunks};
-use crate::element::Element;
+use crate::element::{DType, Element};
 use crate::error::{Error, Result};
 use crate::exec::{Executor, Value};
-use crate::expr::{BlockFn, Node, Op, UserFn};
+use crate::expr::{BlockFn, Node, Op, Recipe, UserFn};
 
 /// The dataset `dataset` (e.g. `/group/data`) of the HDF5 file at `path`, with
 /// one block per dataset chunk (automatic chunks for a contiguous dataset).
@@ -35,7 +35,8 @@ pub fn from_hdf5<T: Element>(path: impl AsRef<Path>, dataset: &str) -> Result<Ar
         Some(c) => Chunks::regular(&shape, &c)?,
         None => ChunkSpec::Auto.resolve(&shape, T::DTYPE)?,
     };
-    Ok(source(ds, name, chunks))
+    let recipe = recipe::<T>(path.as_ref(), dataset, &chunks);
+    Ok(source(ds, name, chunks, recipe))
 }
 
 /// [`from_hdf5`] with blocks of `chunks`.
@@ -52,7 +53,17 @@ pub fn from_hdf5_with<T: Element>(
 ) -> Result<Array<T>> {
     let (ds, name) = open::<T>(path.as_ref(), dataset)?;
     let chunks = chunks.into().resolve(&ds.shape(), T::DTYPE)?;
-    Ok(source(ds, name, chunks))
+    let recipe = recipe::<T>(path.as_ref(), dataset, &chunks);
+    Ok(source(ds, name, chunks, recipe))
+}
+
+fn recipe<T: Element>(path: &Path, dataset: &str, chunks: &Chunks) -> Recipe {
+    Recipe::Hdf5 {
+        path: path.to_path_buf(),
+        dataset: dataset.to_string(),
+        chunks: chunks.clone(),
+        dtype: T::DTYPE,
+    }
 }
 
 fn open<T: Element>(path: &Path, dataset: &str) -> Result<(Arc<Dataset>, String)> {
@@ -82,10 +93,34 @@ fn open<T: Element>(path: &Path, dataset: &str) -> Result<(Arc<Dataset>, String)
     Ok((Arc::new(ds), name))
 }
 
-fn source<T: Element>(ds: Arc<Dataset>, name: String, chunks: Chunks) -> Array<T> {
-    let grid = chunks.clone();
+fn source<T: Element>(ds: Arc<Dataset>, name: String, chunks: Chunks, recipe: Recipe) -> Array<T> {
     let label = format!("from_hdf5[{name}]");
-    let read: Arc<BlockFn> = Arc::new(move |block: &[usize], _: &[&DynArray]| {
+    let read = block_reader::<T>(ds, name, chunks.clone());
+    let node = Node::new(
+        Op::FromFn(UserFn::source(&label, read, recipe)),
+        Vec::new(),
+        chunks,
+        T::DTYPE,
+    );
+    Array::from_node(node)
+}
+
+/// The block reader of an HDF5 source made again in another process: the file
+/// is opened again and the dataset's dtype checked.
+pub(crate) fn reader(
+    path: &Path,
+    dataset: &str,
+    chunks: &Chunks,
+    dtype: DType,
+) -> Result<Arc<BlockFn>> {
+    with_dtype!(dtype, T => {
+        let (ds, name) = open::<T>(path, dataset)?;
+        Ok(block_reader::<T>(ds, name, chunks.clone()))
+    })
+}
+
+fn block_reader<T: Element>(ds: Arc<Dataset>, name: String, grid: Chunks) -> Arc<BlockFn> {
+    Arc::new(move |block: &[usize], _: &[&DynArray]| {
         let ranges = grid.block_ranges(block);
         with_dtype!(T::DTYPE, U => ds
         .read_slice::<U, _, IxDyn>(hyperslab(&ranges))
@@ -95,14 +130,7 @@ fn source<T: Element>(ds: Arc<Dataset>, name: String, chunks: Chunks) -> Array<T
             chunk: Some(format!("{ranges:?}")),
             message: e.to_string(),
         }))
-    });
-    let node = Node::new(
-        Op::FromFn(UserFn::new(&label, read)),
-        Vec::new(),
-        chunks,
-        T::DTYPE,
-    );
-    Array::from_node(node)
+    })
 }
 
 fn hyperslab(ranges: &[Range<usize>]) -> Hyperslab {

@@ -16,9 +16,10 @@ use zarrs::filesystem::FilesystemStore;
 use crate::array::Array;
 use crate::block::DynArray;
 use crate::chunks::{ChunkSpec, Chunks};
+use crate::element::DType;
 use crate::element::Element;
 use crate::error::{Error, Result};
-use crate::expr::{BlockFn, Node, Op, UserFn};
+use crate::expr::{BlockFn, Node, Op, Recipe, UserFn};
 
 type Store = ZarrArray<FilesystemStore>;
 
@@ -107,18 +108,33 @@ fn stored_chunks(array: &Store, path: &Path) -> Result<Chunks> {
 
 /// The lazy array reading `array`'s blocks of `chunks`.
 fn source<T: Element>(array: Arc<Store>, path: PathBuf, chunks: Chunks) -> Array<T> {
-    let grid = chunks.clone();
     let name = format!("from_zarr[{}]", path.display());
-    let read: Arc<BlockFn> = Arc::new(move |block: &[usize], _: &[&DynArray]| {
-        read_block::<T>(&array, &path, &grid, block)
-    });
+    let recipe = Recipe::Zarr {
+        path: path.clone(),
+        chunks: chunks.clone(),
+        dtype: T::DTYPE,
+    };
+    let read = block_reader::<T>(array, path, chunks.clone());
     let node = Node::new(
-        Op::FromFn(UserFn::new(&name, read)),
+        Op::FromFn(UserFn::source(&name, read, recipe)),
         Vec::new(),
         chunks,
         T::DTYPE,
     );
     Array::from_node(node)
+}
+
+fn block_reader<T: Element>(array: Arc<Store>, path: PathBuf, grid: Chunks) -> Arc<BlockFn> {
+    Arc::new(move |block: &[usize], _: &[&DynArray]| read_block::<T>(&array, &path, &grid, block))
+}
+
+/// The block reader of a Zarr source made again in another process: the array
+/// is opened again and its dtype checked.
+pub(crate) fn reader(path: &Path, chunks: &Chunks, dtype: DType) -> Result<Arc<BlockFn>> {
+    with_dtype!(dtype, T => {
+        let (array, path) = open::<T>(path)?;
+        Ok(block_reader::<T>(array, path, chunks.clone()))
+    })
 }
 
 /// Block `block` of `chunks`, read from `array`.

@@ -4,7 +4,7 @@
 use std::ops::Range;
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::block::DynArray;
 use crate::chunks::Chunks;
@@ -12,7 +12,7 @@ use crate::expr::{ViewAxis, ViewSpec};
 use crate::plan::rechunk::overlapping_blocks;
 
 /// A stage assembling each block of a view from the input blocks it overlaps.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct ViewStage {
     /// The view.
     pub spec: Arc<ViewSpec>,
@@ -21,7 +21,7 @@ pub struct ViewStage {
     /// Chunks of the output.
     pub to: Chunks,
     /// The input itself when it is an in-memory array (read in place, no task).
-    #[serde(skip)]
+    #[serde(with = "crate::ship::binary_only")]
     pub memory: Option<Arc<DynArray>>,
 }
 
@@ -45,7 +45,7 @@ impl ViewStage {
 }
 
 /// A stage whose block `b` is one input's block: inputs joined along `axis`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct ConcatStage {
     /// The joined axis.
     pub axis: usize,
@@ -68,7 +68,7 @@ impl ConcatStage {
 /// A stage reshaping each input block on its own (C order): the axes form
 /// groups whose sizes multiply to the same product on both sides, and within a
 /// group only the first axis of each side is split into several chunks.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct ReshapeStage {
     /// Chunks of the output.
     pub to: Chunks,

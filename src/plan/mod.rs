@@ -19,7 +19,7 @@ pub mod scatter;
 
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::block::DynArray;
 use crate::chunks::Chunks;
@@ -33,7 +33,7 @@ pub use lower::{lower, lower_many};
 pub type TaskId = usize;
 
 /// A physical plan: stages, their tasks, and the tasks holding the result's blocks.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Plan {
     /// Stages, producers before consumers.
     pub stages: Vec<Stage>,
@@ -48,7 +48,7 @@ pub struct Plan {
 }
 
 /// One unit of work: a stage evaluated at one block.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Task {
     /// The stage this task belongs to.
     pub stage: usize,
@@ -63,7 +63,7 @@ pub struct Task {
 }
 
 /// A group of logical nodes that runs as one task per block.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Stage {
     /// Human-readable summary of the fused ops.
     pub name: String,
@@ -76,7 +76,7 @@ pub struct Stage {
 }
 
 /// What the tasks of a stage do.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub enum StageKind {
     /// Run a fused elementwise program over its leaves, block by block, optionally
     /// feeding the result into a partial reduction.
@@ -105,7 +105,7 @@ pub enum StageKind {
 }
 
 /// A fused elementwise stage.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct FusedStage {
     /// The program; `Instr::Leaf(i)` reads leaf `i`.
     pub program: Program,
@@ -120,7 +120,7 @@ pub struct FusedStage {
 }
 
 /// An input of a fused stage, broadcast against the stage's output blocks.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct Leaf {
     /// Where its data comes from.
     pub source: LeafSource,
@@ -161,24 +161,24 @@ impl Leaf {
 }
 
 /// Where a gather leaf reads its input.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub enum GatherFrom {
     /// An in-memory array (standard layout), read in place.
-    Memory(#[serde(skip)] Arc<DynArray>),
+    Memory(#[serde(with = "crate::ship::binary_only")] Arc<DynArray>),
     /// Blocks computed by `persist`, split along the gathered axis only.
-    Persisted(#[serde(skip)] Arc<Vec<DynArray>>),
+    Persisted(#[serde(with = "crate::ship::binary_only")] Arc<Vec<DynArray>>),
     /// The blocks of another stage, split along the gathered axis only: every
     /// one is a dependency of each task.
     Stage(usize),
 }
 
 /// Where a leaf's data comes from.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub enum LeafSource {
     /// An in-memory array, read in place.
-    Memory(#[serde(skip)] Arc<DynArray>),
+    Memory(#[serde(with = "crate::ship::binary_only")] Arc<DynArray>),
     /// Blocks computed by `persist`.
-    Persisted(#[serde(skip)] Arc<Vec<DynArray>>),
+    Persisted(#[serde(with = "crate::ship::binary_only")] Arc<Vec<DynArray>>),
     /// Generated values, streamed tile by tile where the shapes allow.
     Generate(Generator),
     /// A user generator called once per block.
@@ -200,7 +200,7 @@ pub enum LeafSource {
 }
 
 /// A fused elementwise program in SSA form: register `i` holds the value of `instrs[i]`.
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Program {
     /// Instructions; the last one is the output.
     pub instrs: Vec<Instr>,
@@ -209,7 +209,7 @@ pub struct Program {
 }
 
 /// One instruction of a [`Program`].
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum Instr {
     /// Read leaf `i`.
     Leaf(usize),
@@ -217,6 +217,21 @@ pub enum Instr {
     Const(Scalar),
     /// Apply an op to earlier registers.
     Op(ElemOp, Vec<usize>),
+}
+
+/// Stages looked up by index: a whole [`Plan`], or the few stages a worker
+/// process loaded for its task.
+pub trait Stages {
+    /// Stage `s`.
+    fn stage(&self, s: usize) -> Result<&Stage>;
+}
+
+impl Stages for Plan {
+    fn stage(&self, s: usize) -> Result<&Stage> {
+        self.stages
+            .get(s)
+            .ok_or_else(|| crate::error::Error::invalid("plan", format!("no stage {s}")))
+    }
 }
 
 impl Plan {

@@ -10,13 +10,13 @@
 use std::ops::Range;
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::block::DynArray;
 use crate::chunks::Chunks;
 
 /// A stage assembling blocks of `to` from blocks of `from`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct RechunkStage {
     /// Chunks of the input.
     pub from: Chunks,
@@ -24,7 +24,7 @@ pub struct RechunkStage {
     pub to: Chunks,
     /// The input's blocks when they are already in memory (persisted), in C
     /// order of `from`; otherwise they come from the input stage's tasks.
-    #[serde(skip)]
+    #[serde(with = "crate::ship::binary_only")]
     pub resident: Option<Arc<Vec<DynArray>>>,
 }
 

@@ -4,14 +4,14 @@
 
 use std::ops::Range;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::chunks::Chunks;
 use crate::element::DType;
 use crate::expr::ReduceSpec;
 
 /// One level of a tree reduction.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct CombineStage {
     /// The reduction.
     pub spec: ReduceSpec,

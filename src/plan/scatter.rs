@@ -11,30 +11,30 @@
 use std::ops::Range;
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::chunks::Chunks;
 use crate::expr::GatherSpec;
 
 /// One group of consecutive output chunks and its positions sorted by source block.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct ScatterGroup {
     /// Output chunks (along the first index axis) in the group.
     pub chunks: Range<usize>,
     /// Index positions the group covers (C order over the index).
     pub positions: Range<usize>,
     /// Group-relative positions, sorted by source block (counting sort).
-    #[serde(skip)]
+    #[serde(with = "crate::ship::binary_only")]
     pub order: Vec<u32>,
     /// `order[offsets[s]..offsets[s + 1]]` come from source block `s`.
-    #[serde(skip)]
+    #[serde(with = "crate::ship::binary_only")]
     pub offsets: Vec<u32>,
     /// Source blocks with at least one position, ascending.
     pub touched: Vec<usize>,
 }
 
 /// The scatter chains of one gather.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct ScatterStage {
     /// What is gathered.
     pub spec: Arc<GatherSpec>,
@@ -47,7 +47,7 @@ pub struct ScatterStage {
 }
 
 /// Cutting output chunks out of the groups' buffers.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 pub struct ExtractStage {
     /// The scatter stage whose chains it reads.
     pub scatter: usize,

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use crate::block::DynSliceMut;
 use crate::error::{Error, Result};
 use crate::exec::Value;
-use crate::plan::{Plan, StageKind, Task};
+use crate::plan::{StageKind, Stages, Task};
 
 /// Computes `task` of `plan` from the results `deps` of its dependencies (a
 /// result this task is the last consumer of is held only here, so it may be
@@ -24,12 +24,12 @@ use crate::plan::{Plan, StageKind, Task};
 /// task can write its block there directly, it takes it, writes, and returns
 /// [`Value::Written`].
 pub fn run_task(
-    plan: &Plan,
+    stages: &dyn Stages,
     task: &Task,
     deps: Vec<Arc<Value>>,
     dest: &mut Option<DynSliceMut>,
 ) -> Result<Value> {
-    let stage = &plan.stages[task.stage];
+    let stage = stages.stage(task.stage)?;
     match &stage.kind {
         StageKind::Fused(f) => fused::run(f, stage.dtype, &task.block, &deps, dest),
         StageKind::Combine(c) => {
@@ -63,7 +63,7 @@ pub fn run_task(
         StageKind::Concat(_) => layout::concat(deps),
         StageKind::Reshape(r) => layout::reshape(r, &task.block, deps),
         StageKind::Scatter(sc) => scatter::scatter_step(sc, stage.dtype, &task.block, deps),
-        StageKind::Extract(ex) => match &plan.stages[ex.scatter].kind {
+        StageKind::Extract(ex) => match &stages.stage(ex.scatter)?.kind {
             StageKind::View(v) => layout::view(v, stage.dtype, &task.block, &deps),
             StageKind::Concat(_) => layout::concat(deps),
             StageKind::Reshape(r) => layout::reshape(r, &task.block, deps),

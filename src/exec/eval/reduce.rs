@@ -5,14 +5,24 @@ use ndarray::ArrayD;
 use ndchunk_kernels::minmax::{arg_extreme, extreme, nan_extreme, Extreme};
 use ndchunk_kernels::moments::Moments;
 use ndchunk_kernels::sum;
+use serde::{Deserialize, Serialize};
 
 use crate::block::DynArray;
 use crate::element::{DType, Element, NumElement, Scalar};
 use crate::error::{Error, Result};
 use crate::expr::{ReduceKind, ReduceSpec};
 
+/// [`Moments`] as serde sees it (the kernels crate has no serde).
+#[derive(Serialize, Deserialize)]
+#[serde(remote = "Moments")]
+struct MomentsDef {
+    count: f64,
+    mean: f64,
+    m2: f64,
+}
+
 /// The partial result of a reduction at one output position.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub enum State {
     /// Float sum or product.
     Float(f64),
@@ -23,7 +33,7 @@ pub enum State {
     /// Sum and count, for means.
     Mean(f64, f64),
     /// Count, mean and squared deviations, for variances.
-    Moments(Moments),
+    Moments(#[serde(with = "MomentsDef")] Moments),
     /// Extreme value so far (NaN when a NaN-skipping reduction has seen only NaN).
     Extreme(Scalar),
     /// Extreme value and its global position.
@@ -33,7 +43,7 @@ pub enum State {
 }
 
 /// Partial states of a block, one per position of its kept-dimensions shape.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StateBlock {
     /// The block's shape with reduced axes as length 1.
     pub shape: Vec<usize>,

@@ -1,0 +1,109 @@
+"""ndchunk's Dask driver: runs one ndchunk plan on a Dask distributed cluster.
+
+Written into the plan's scratch directory by the Rust side and run as
+`python driver.py SCRATCH`. SCRATCH/graph.json lists the tasks; each becomes one
+Dask task that runs the program's own executable in worker mode:
+
+    EXE --ndchunk-worker SCRATCH TASK STAGE BLOCK DEPS
+
+The worker reads its inputs from, and commits its result to, SCRATCH/values.
+Dask moves only the task ids. A task whose result is already committed (a retry
+after a lost worker) returns at once.
+
+Exit codes: 0 done; 2 bad arguments; 3 `distributed` cannot be imported;
+4 the scheduler cannot be reached or the local cluster cannot start; 5 a task
+failed. On failure the last line on stderr is a JSON object with the details.
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+
+STDERR_TAIL = 4000
+
+
+def fail(code, **details):
+    sys.stderr.write("\n" + json.dumps(details) + "\n")
+    sys.stderr.flush()
+    sys.exit(code)
+
+
+def run_task(exe, scratch, tid, stage, block, deps, label, *_inputs):
+    """Runs task `tid` in a fresh process of the program; returns its id."""
+    if os.path.exists(os.path.join(scratch, "values", f"{tid}.bin")):
+        return tid
+    cmd = [exe, "--ndchunk-worker", scratch, str(tid), str(stage), block, deps]
+    p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    if p.returncode != 0:
+        tail = p.stderr.decode("utf-8", "replace")[-STDERR_TAIL:]
+        raise RuntimeError(
+            json.dumps({"task": tid, "op": label, "exit": p.returncode, "stderr": tail})
+        )
+    return tid
+
+
+def key_prefix(label):
+    """A dashboard-friendly name for a stage: letters, digits and underscores."""
+    name = re.sub(r"[^0-9A-Za-z]+", "_", label).strip("_")[:40]
+    return f"ndchunk-{name or 'task'}"
+
+
+def main():
+    if len(sys.argv) != 2:
+        fail(2, error="usage: driver.py SCRATCH")
+    scratch = sys.argv[1]
+    with open(os.path.join(scratch, "graph.json")) as f:
+        graph = json.load(f)
+    try:
+        from distributed import Client, LocalCluster
+    except Exception as e:  # ImportError, or a broken installation
+        fail(3, error=f"cannot import distributed: {e!r}", python=sys.executable)
+
+    try:
+        if graph.get("address"):
+            client = Client(graph["address"], timeout=graph.get("connect_timeout", "10s"))
+        else:
+            cluster = LocalCluster(
+                n_workers=graph["local_workers"],
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+            )
+            client = Client(cluster)
+    except Exception as e:
+        fail(4, error=f"{e!r}", address=graph.get("address"))
+
+    run = graph["run"]
+    keys = {}
+    dsk = {}
+    for t in graph["tasks"]:
+        key = (key_prefix(t["label"]) + "-" + run, t["id"])
+        keys[t["id"]] = key
+        args = (
+            graph["exe"],
+            scratch,
+            t["id"],
+            t["stage"],
+            ",".join(map(str, t["block"])),
+            ",".join(map(str, t["deps"])),
+            t["label"],
+        )
+        dsk[key] = (run_task, *args, *[keys[d] for d in t["deps"]])
+    wanted = [keys[t] for t in graph["outputs"]]
+    try:
+        client.get(dsk, wanted, sync=True)
+    except Exception as e:
+        message = str(e)
+        try:
+            details = json.loads(message)
+        except ValueError:
+            details = {"error": f"{type(e).__name__}: {message}"}
+        fail(5, **details)
+    finally:
+        client.close()
+
+
+if __name__ == "__main__":
+    main()

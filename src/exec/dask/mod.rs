@@ -1,0 +1,281 @@
+//! The Dask executor: one Dask task per physical task, each running this program
+//! again in worker mode (see [`crate::worker`]).
+//!
+//! The driver (this process) writes the plan into a scratch directory on a
+//! filesystem the Dask workers share: one file per stage (`stages/S.bin`, the
+//! stage as data, see [`crate::ship`]) and the task graph (`graph.json`: per task
+//! its stage, block and dependencies). It then runs the embedded Python driver
+//! (`driver.py`), which submits the graph to the scheduler. Each Dask task runs
+//! `EXE --ndchunk-worker ...`, which reads its inputs from `values/`, runs the
+//! task and commits its result as `values/T.bin` (a temporary file renamed into
+//! place), so a task retried after a lost worker finds its result and returns.
+//! Dask moves only task ids. When the graph is done, the driver reads the output
+//! tasks' results. The scratch directory is removed after success and after
+//! failure.
+
+mod scratch;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::exec::{Sink, Value};
+use crate::plan::{Instr, LeafSource, Plan, StageKind};
+
+pub use scratch::Scratch;
+
+/// Environment variable naming the Python interpreter that runs the driver.
+pub const PYTHON_ENV: &str = "NDCHUNK_PYTHON";
+
+/// Environment variable naming the directory scratch directories are made in
+/// (on a filesystem every Dask worker sees). Default: the system's temporary
+/// directory, which suits a local cluster.
+pub const SCRATCH_ENV: &str = "NDCHUNK_SCRATCH";
+
+/// Environment variable with a Dask scheduler's address, used by
+/// [`Executor::dask_from_env`](crate::Executor::dask_from_env).
+pub const SCHEDULER_ENV: &str = "DASK_SCHEDULER_ADDRESS";
+
+const DRIVER: &str = include_str!("driver.py");
+
+/// Where the Dask executor runs and what it runs with.
+#[derive(Clone, Debug)]
+pub struct DaskOptions {
+    /// The scheduler (`tcp://host:8786`); `None` starts a `LocalCluster`.
+    pub address: Option<String>,
+    /// Worker processes of the local cluster (one thread each).
+    pub local_workers: usize,
+    /// The Python interpreter; default [`PYTHON_ENV`], else the project's
+    /// `.venv`, else `python3`.
+    pub python: Option<PathBuf>,
+    /// Parent of the scratch directory; default [`SCRATCH_ENV`], else the
+    /// system's temporary directory.
+    pub scratch: Option<PathBuf>,
+    /// The program the workers run; default this process's executable.
+    pub worker_exe: Option<PathBuf>,
+}
+
+/// The task graph as the Python driver reads it.
+#[derive(Serialize)]
+struct Graph<'a> {
+    exe: String,
+    run: String,
+    address: Option<&'a str>,
+    local_workers: usize,
+    tasks: Vec<GraphTask<'a>>,
+    outputs: &'a [usize],
+}
+
+#[derive(Serialize)]
+struct GraphTask<'a> {
+    id: usize,
+    stage: usize,
+    block: &'a [usize],
+    deps: &'a [usize],
+    label: &'a str,
+}
+
+/// Runs `plan` on the cluster `options` describe; outputs go to `sink`, or are
+/// returned in order.
+pub(crate) fn run(
+    plan: &Plan,
+    options: &DaskOptions,
+    sink: Option<&dyn Sink>,
+) -> Result<Vec<Arc<Value>>> {
+    check_portable(plan)?;
+    let python = python(options);
+    let exe = match &options.worker_exe {
+        Some(p) => p.clone(),
+        None => std::env::current_exe()
+            .map_err(|e| Error::Executor(format!("cannot find this program's executable: {e}")))?,
+    };
+    let root = options
+        .scratch
+        .clone()
+        .or_else(|| std::env::var_os(SCRATCH_ENV).map(PathBuf::from))
+        .unwrap_or_else(std::env::temp_dir);
+    let scratch = Scratch::create(&root)?;
+    for (s, stage) in plan.stages.iter().enumerate() {
+        scratch.write_stage(s, stage)?;
+    }
+    let graph = Graph {
+        exe: exe.display().to_string(),
+        run: scratch.run_id().to_string(),
+        address: options.address.as_deref(),
+        local_workers: options.local_workers.max(1),
+        tasks: plan
+            .tasks
+            .iter()
+            .enumerate()
+            .map(|(id, t)| GraphTask {
+                id,
+                stage: t.stage,
+                block: &t.block,
+                deps: &t.deps,
+                label: &plan.stages[t.stage].name,
+            })
+            .collect(),
+        outputs: &plan.outputs,
+    };
+    let driver = scratch.write_driver(DRIVER, &graph)?;
+    run_driver(&python, &driver, scratch.path(), options)?;
+    let mut values = Vec::with_capacity(if sink.is_some() {
+        0
+    } else {
+        plan.outputs.len()
+    });
+    for (i, &t) in plan.outputs.iter().enumerate() {
+        let value = scratch.read_value(t)?;
+        match sink {
+            Some(sink) => match (sink.destination(i), value) {
+                (Some(dest), Value::Block(b)) => dest.write(&b)?,
+                (_, value) => sink.receive(i, value)?,
+            },
+            None => values.push(Arc::new(value)),
+        }
+    }
+    Ok(values)
+}
+
+/// Refuses plans with user functions a worker process cannot find: closures
+/// (`mapv`, `zip_with`, `map_blocks`, `from_fn`) rather than storage sources or
+/// functions registered with [`crate::register_fn`].
+fn check_portable(plan: &Plan) -> Result<()> {
+    let refuse = |name: &str| {
+        Err(Error::invalid(
+            name,
+            "this closure cannot run under the Dask executor: worker processes only know \
+             functions registered by name (ndchunk::register_fn, then map_blocks_registered)",
+        ))
+    };
+    for stage in &plan.stages {
+        match &stage.kind {
+            StageKind::Fused(f) => {
+                for leaf in &f.leaves {
+                    if let LeafSource::FromFn(u) = &leaf.source {
+                        if !u.is_portable() {
+                            return refuse(&u.name);
+                        }
+                    }
+                }
+                for instr in &f.program.instrs {
+                    if let Instr::Op(crate::expr::ElemOp::User(u, _), _) = instr {
+                        if !u.is_portable() {
+                            return refuse(&u.name);
+                        }
+                    }
+                }
+            }
+            StageKind::MapBlocks { f, .. } if !f.is_portable() => return refuse(&f.name),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+/// The interpreter: `options.python`, else `NDCHUNK_PYTHON`, else a `.venv` in
+/// the current directory, the executable's directory or one of their ancestors
+/// (a project's own virtualenv), else `python3`.
+fn python(options: &DaskOptions) -> PathBuf {
+    if let Some(p) = &options.python {
+        return p.clone();
+    }
+    if let Some(p) = std::env::var_os(PYTHON_ENV) {
+        return PathBuf::from(p);
+    }
+    let starts = [std::env::current_dir().ok(), std::env::current_exe().ok()];
+    starts
+        .iter()
+        .flatten()
+        .flat_map(|d| d.ancestors())
+        .map(|a| a.join(".venv/bin/python"))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| PathBuf::from("python3"))
+}
+
+/// Runs the Python driver and turns its failures into errors.
+fn run_driver(python: &Path, driver: &Path, scratch: &Path, options: &DaskOptions) -> Result<()> {
+    let mut child = Command::new(python)
+        .arg(driver)
+        .arg(scratch)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| {
+            Error::Executor(format!(
+                "cannot start Python {} (set {PYTHON_ENV} or run ./setup.sh): {e}",
+                python.display()
+            ))
+        })?;
+    let mut stderr = String::new();
+    if let Some(mut err) = child.stderr.take() {
+        // Lossy: a worker's stderr may hold any bytes.
+        let mut bytes = Vec::new();
+        err.read_to_end(&mut bytes)
+            .map_err(|e| Error::Executor(format!("reading the Dask driver's stderr: {e}")))?;
+        stderr = String::from_utf8_lossy(&bytes).into_owned();
+    }
+    let status = child
+        .wait()
+        .map_err(|e| Error::Executor(format!("waiting for the Dask driver: {e}")))?;
+    if status.success() {
+        return Ok(());
+    }
+    let details: serde_json::Value = stderr
+        .lines()
+        .rev()
+        .find_map(|l| serde_json::from_str(l).ok())
+        .unwrap_or(serde_json::Value::Null);
+    let field = |k: &str| details.get(k).and_then(|v| v.as_str()).unwrap_or("");
+    let tail = || last_chars(&stderr, 2000);
+    Err(match status.code() {
+        Some(3) => Error::Executor(format!(
+            "the Python at {} cannot import the `distributed` package (pip install distributed, \
+             or run ./setup.sh): {}",
+            python.display(),
+            field("error")
+        )),
+        Some(4) => Error::Executor(match &options.address {
+            Some(a) => format!("cannot reach the Dask scheduler at {a}: {}", field("error")),
+            None => format!("cannot start a local Dask cluster: {}", field("error")),
+        }),
+        Some(5) if details.get("task").is_some() => Error::Task {
+            task: format!(
+                "task {} ({})",
+                details
+                    .get("task")
+                    .map(|v| v.to_string())
+                    .unwrap_or_default(),
+                field("op")
+            ),
+            source: Box::new(Error::Executor(format!(
+                "worker process exited with {}; its stderr ends:\n{}",
+                details
+                    .get("exit")
+                    .map(|v| v.to_string())
+                    .unwrap_or_default(),
+                field("stderr").trim_end()
+            ))),
+        },
+        Some(5) => Error::Executor(format!("the Dask graph failed: {}", field("error"))),
+        _ => Error::Executor(format!(
+            "the Dask driver failed ({status}); its stderr ends:\n{}",
+            tail()
+        )),
+    })
+}
+
+/// The last `n` characters of `s`.
+fn last_chars(s: &str, n: usize) -> &str {
+    let start = s
+        .char_indices()
+        .rev()
+        .nth(n.saturating_sub(1))
+        .map_or(0, |(i, _)| i);
+    &s[start..]
+}

@@ -1,0 +1,146 @@
+//! The scratch directory of one distributed run: stage files, the task graph,
+//! the Python driver and the tasks' committed results.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::Serialize;
+
+use crate::error::{Error, Result};
+use crate::exec::Value;
+use crate::plan::Stage;
+use crate::ship::{from_bytes, to_bytes};
+
+/// A scratch directory: made (and removed when dropped) by the driver, opened
+/// by workers.
+///
+/// ```
+/// use ndchunk::exec::dask::Scratch;
+/// let root = std::env::temp_dir();
+/// let scratch = Scratch::create(&root)?;
+/// let dir = scratch.path().to_path_buf();
+/// let worker = Scratch::open(&dir);
+/// worker.write_value(3, &ndchunk::exec::Value::Written)?;
+/// assert!(worker.has_value(3));
+/// drop(scratch);
+/// assert!(!dir.exists());
+/// # Ok::<(), ndchunk::Error>(())
+/// ```
+pub struct Scratch {
+    path: PathBuf,
+    run_id: String,
+    owned: bool,
+}
+
+fn io_error(what: &str, path: &Path, e: std::io::Error) -> Error {
+    Error::Executor(format!("{what} {}: {e}", path.display()))
+}
+
+impl Scratch {
+    /// Makes a new scratch directory under `root`.
+    pub fn create(root: &Path) -> Result<Scratch> {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let run_id = format!(
+            "{}-{}-{nanos:08x}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let path = root.join(format!("ndchunk-dask-{run_id}"));
+        for dir in [path.join("stages"), path.join("values")] {
+            fs::create_dir_all(&dir).map_err(|e| io_error("cannot make", &dir, e))?;
+        }
+        Ok(Scratch {
+            path,
+            run_id,
+            owned: true,
+        })
+    }
+
+    /// A worker's view of the scratch directory at `path` (not removed on drop).
+    pub fn open(path: &Path) -> Scratch {
+        Scratch {
+            path: path.to_path_buf(),
+            run_id: String::new(),
+            owned: false,
+        }
+    }
+
+    /// The directory.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// A token unique to this run (Dask keys include it).
+    pub fn run_id(&self) -> &str {
+        &self.run_id
+    }
+
+    fn stage_path(&self, s: usize) -> PathBuf {
+        self.path.join("stages").join(format!("{s}.bin"))
+    }
+
+    fn value_path(&self, t: usize) -> PathBuf {
+        self.path.join("values").join(format!("{t}.bin"))
+    }
+
+    /// Writes stage `s`.
+    pub fn write_stage(&self, s: usize, stage: &Stage) -> Result<()> {
+        let path = self.stage_path(s);
+        fs::write(&path, to_bytes(stage)?).map_err(|e| io_error("cannot write", &path, e))
+    }
+
+    /// Reads stage `s`.
+    pub fn read_stage(&self, s: usize) -> Result<Stage> {
+        let path = self.stage_path(s);
+        let bytes = fs::read(&path).map_err(|e| io_error("cannot read", &path, e))?;
+        from_bytes(&bytes, &format!("stage file {}", path.display()))
+    }
+
+    /// Writes the Python driver and the graph it runs; returns the driver's path.
+    pub fn write_driver(&self, driver: &str, graph: &impl Serialize) -> Result<PathBuf> {
+        let graph_path = self.path.join("graph.json");
+        let json = serde_json::to_vec(graph)
+            .map_err(|e| Error::Executor(format!("cannot serialise the task graph: {e}")))?;
+        fs::write(&graph_path, json).map_err(|e| io_error("cannot write", &graph_path, e))?;
+        let path = self.path.join("driver.py");
+        fs::write(&path, driver).map_err(|e| io_error("cannot write", &path, e))?;
+        Ok(path)
+    }
+
+    /// True when task `t`'s result is committed.
+    pub fn has_value(&self, t: usize) -> bool {
+        self.value_path(t).is_file()
+    }
+
+    /// Commits task `t`'s result: written to a temporary file, then renamed, so
+    /// a reader never sees a partial result.
+    pub fn write_value(&self, t: usize, value: &Value) -> Result<()> {
+        let path = self.value_path(t);
+        let tmp = self
+            .path
+            .join("values")
+            .join(format!(".{t}.{}.partial", std::process::id()));
+        fs::write(&tmp, to_bytes(value)?).map_err(|e| io_error("cannot write", &tmp, e))?;
+        fs::rename(&tmp, &path).map_err(|e| io_error("cannot commit", &path, e))
+    }
+
+    /// Reads task `t`'s committed result.
+    pub fn read_value(&self, t: usize) -> Result<Value> {
+        let path = self.value_path(t);
+        let bytes = fs::read(&path).map_err(|e| io_error("cannot read the result", &path, e))?;
+        from_bytes(&bytes, &format!("result file {}", path.display()))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if self.owned {
+            let _ = fs::remove_dir_all(&self.path);
+        }
+    }
+}

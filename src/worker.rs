@@ -1,0 +1,114 @@
+//! Worker mode: how a Dask task runs one ndchunk task in a fresh process of the
+//! same program.
+//!
+//! Call [`run_if_worker`] at the top of `main`, after registering any functions
+//! (see [`crate::register_fn`]) and before anything else:
+//!
+//! ```no_run
+//! fn main() -> ndchunk::Result<()> {
+//!     ndchunk::register_fn("double", |b: ndarray::ArrayViewD<f64>| b.mapv(|v| 2.0 * v));
+//!     ndchunk::worker::run_if_worker();
+//!     // ... the program: build arrays, compute_with(&Executor::dask(...)) ...
+//!     Ok(())
+//! }
+//! ```
+//!
+//! The Dask executor runs `PROGRAM --ndchunk-worker SCRATCH TASK STAGE BLOCK DEPS`
+//! for each task. The worker reads the stage from `SCRATCH/stages`, its inputs
+//! from `SCRATCH/values`, runs the task and commits its result; a result already
+//! committed (a retried task) is left as it is.
+
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::error::{Error, Result};
+use crate::exec::dask::Scratch;
+use crate::exec::eval::run_task;
+use crate::plan::{Stage, StageKind, Stages, Task};
+
+/// The first argument of a worker invocation.
+pub const WORKER_FLAG: &str = "--ndchunk-worker";
+
+/// When this process was started as a Dask task (its first argument is
+/// [`WORKER_FLAG`]), runs that task and exits: status 0 once its result is
+/// committed, 1 with the error on stderr otherwise. Returns at once otherwise.
+pub fn run_if_worker() {
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) != Some(WORKER_FLAG) {
+        return;
+    }
+    let code = match run_worker_task(&args[2..]) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("ndchunk worker: {e}");
+            1
+        }
+    };
+    std::process::exit(code);
+}
+
+/// Runs the task described by `SCRATCH TASK STAGE BLOCK DEPS` (block and
+/// dependencies comma separated, possibly empty).
+pub fn run_worker_task(args: &[String]) -> Result<()> {
+    let [scratch, task, stage, block, deps] = args else {
+        return Err(Error::Executor(format!(
+            "worker arguments: expected SCRATCH TASK STAGE BLOCK DEPS, got {args:?}"
+        )));
+    };
+    let scratch = Scratch::open(Path::new(scratch));
+    let id = number(task, "task")?;
+    if scratch.has_value(id) {
+        return Ok(());
+    }
+    let task = Task {
+        stage: number(stage, "stage")?,
+        block: numbers(block, "block")?,
+        deps: numbers(deps, "deps")?,
+        out_bytes: 0,
+        work_bytes: 0,
+    };
+    let stages = Loaded::for_stage(&scratch, task.stage)?;
+    let inputs = task
+        .deps
+        .iter()
+        .map(|&d| scratch.read_value(d).map(Arc::new))
+        .collect::<Result<Vec<_>>>()?;
+    let value = run_task(&stages, &task, inputs, &mut None)?;
+    scratch.write_value(id, &value)
+}
+
+/// The stages one task needs: its own, and the scatter stage an extract reads.
+struct Loaded(HashMap<usize, Stage>);
+
+impl Loaded {
+    fn for_stage(scratch: &Scratch, s: usize) -> Result<Loaded> {
+        let stage = scratch.read_stage(s)?;
+        let mut loaded = HashMap::new();
+        if let StageKind::Extract(ex) = &stage.kind {
+            loaded.insert(ex.scatter, scratch.read_stage(ex.scatter)?);
+        }
+        loaded.insert(s, stage);
+        Ok(Loaded(loaded))
+    }
+}
+
+impl Stages for Loaded {
+    fn stage(&self, s: usize) -> Result<&Stage> {
+        self.0
+            .get(&s)
+            .ok_or_else(|| Error::Executor(format!("stage {s} is not loaded")))
+    }
+}
+
+fn number(s: &str, what: &str) -> Result<usize> {
+    s.parse()
+        .map_err(|_| Error::Executor(format!("worker argument {what}: {s:?} is not a number")))
+}
+
+fn numbers(s: &str, what: &str) -> Result<Vec<usize>> {
+    if s.is_empty() {
+        return Ok(Vec::new());
+    }
+    s.split(',').map(|p| number(p, what)).collect()
+}
