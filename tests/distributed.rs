@@ -1,0 +1,426 @@
+//! The Dask executor against the local one: every op kind gives identical
+//! results on a 2-process `LocalCluster`; failures give clear errors; a worker
+//! killed mid-run costs time, not correctness; scratch directories are removed.
+//!
+//! This test has its own `main` (`harness = false`): each Dask task runs this
+//! binary again in worker mode, so `main` registers the functions and calls
+//! `run_if_worker` before anything else, as a user's program does.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+use common::{fresh_dir, python};
+use ndarray::{ArrayD, ArrayViewD, IxDyn};
+use ndchunk::prelude::*;
+use ndchunk::{Index, PadMode, ZarrOptions};
+
+type Outcome = std::result::Result<(), String>;
+
+fn main() {
+    register_functions();
+    ndchunk::worker::run_if_worker();
+    // Gathers from inputs over 4 KiB stream through scatter stages.
+    std::env::set_var(ndchunk::exec::GATHER_BYTES_ENV, "4KiB");
+    std::env::set_var(ndchunk::exec::PROGRESS_ENV, "0");
+    let tests: &[(&str, fn() -> Outcome)] = &[
+        ("elementwise_and_generated_inputs", elementwise_and_generated_inputs),
+        ("reductions", reductions),
+        ("layout_ops_and_rechunks", layout_ops_and_rechunks),
+        ("gathers_resident_and_streaming", gathers_resident_and_streaming),
+        ("storage_sources_and_zarr_sink", storage_sources_and_zarr_sink),
+        ("registered_functions_and_persisted_inputs", registered_functions_and_persisted_inputs),
+        ("dask_local_starts_its_own_cluster", dask_local_starts_its_own_cluster),
+        ("failing_task_names_task_op_and_stderr", failing_task_names_task_op_and_stderr),
+        ("closures_are_refused_at_plan_time", closures_are_refused_at_plan_time),
+        ("unreachable_scheduler_and_missing_python_are_errors", unreachable_scheduler_and_missing_python_are_errors),
+        ("scratch_is_removed_after_success_and_failure", scratch_is_removed_after_success_and_failure),
+        ("killing_a_worker_mid_run_keeps_the_result_correct", killing_a_worker_mid_run_keeps_the_result_correct),
+    ];
+    let filters: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let mut failed = Vec::new();
+    let mut ran = 0;
+    for (name, test) in tests {
+        if !filters.is_empty() && !filters.iter().any(|f| name.contains(f.as_str())) {
+            continue;
+        }
+        let start = Instant::now();
+        let outcome = std::panic::catch_unwind(test)
+            .unwrap_or_else(|p| Err(format!("panicked: {:?}", p.downcast_ref::<String>())));
+        ran += 1;
+        match outcome {
+            Ok(()) => println!("test {name} ... ok ({:.1?})", start.elapsed()),
+            Err(e) => {
+                println!("test {name} ... FAILED\n{e}");
+                failed.push(*name);
+            }
+        }
+    }
+    if let Some(c) = CLUSTER.get() {
+        c.stop();
+    }
+    println!(
+        "\ntest result: {}. {} passed; {} failed",
+        if failed.is_empty() { "ok" } else { "FAILED" },
+        ran - failed.len(),
+        failed.len()
+    );
+    if !failed.is_empty() {
+        std::process::exit(1);
+    }
+}
+
+fn register_functions() {
+    ndchunk::register_fn("double", |b: ArrayViewD<f64>| b.mapv(|v| 2.0 * v));
+    ndchunk::register_fn("centre", |b: ArrayViewD<f64>| {
+        let m = b.mean().unwrap_or(0.0);
+        b.mapv(|v| v - m)
+    });
+    ndchunk::register_fn("slow_double", |b: ArrayViewD<f64>| {
+        std::thread::sleep(Duration::from_millis(150));
+        b.mapv(|v| 2.0 * v)
+    });
+    ndchunk::register_fn("fail_on_negative", |b: ArrayViewD<f64>| {
+        assert!(b.iter().all(|&v| v >= 0.0), "a negative value reached fail_on_negative");
+        b.to_owned()
+    });
+}
+
+/// A `LocalCluster` of 2 worker processes shared by the op tests.
+struct Cluster {
+    child: std::sync::Mutex<Child>,
+    address: String,
+}
+
+static CLUSTER: OnceLock<Cluster> = OnceLock::new();
+
+impl Cluster {
+    fn stop(&self) {
+        if let Ok(mut child) = self.child.lock() {
+            drop(child.stdin.take()); // the script closes the cluster at EOF
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = child.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+fn cluster() -> Executor {
+    let c = CLUSTER.get_or_init(|| {
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/dask_cluster.py");
+        let mut child = Command::new(python())
+            .arg(script)
+            .arg("2")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start the project's Python (./setup.sh makes .venv)");
+        let mut line = String::new();
+        let stdout = child.stdout.take().expect("stdout");
+        std::io::BufRead::read_line(&mut std::io::BufReader::new(stdout), &mut line)
+            .expect("read the cluster's address");
+        Cluster {
+            child: std::sync::Mutex::new(child),
+            address: line.trim().to_string(),
+        }
+    });
+    Executor::dask(&c.address)
+}
+
+/// `x` computed by the Dask executor `ex` equals `x` computed locally.
+fn same<T: Element + PartialEq + std::fmt::Debug>(what: &str, x: &Array<T>, ex: &Executor) -> Outcome {
+    let local = x.compute().map_err(|e| format!("{what}: local: {e}"))?;
+    let remote = x.compute_with(ex).map_err(|e| format!("{what}: dask: {e}"))?;
+    if local != remote {
+        return Err(format!("{what}: dask gave\n{remote:?}\nlocal gave\n{local:?}"));
+    }
+    Ok(())
+}
+
+fn matrix(rows: usize, cols: usize) -> ArrayD<f64> {
+    ArrayD::from_shape_fn(IxDyn(&[rows, cols]), |ix| {
+        ((ix[0] * 31 + ix[1] * 17) % 23) as f64 / 7.0 - 1.0
+    })
+}
+
+fn err(e: ndchunk::Error) -> String {
+    e.to_string()
+}
+
+fn elementwise_and_generated_inputs() -> Outcome {
+    let ex = cluster();
+    let a = ndchunk::from_array(matrix(13, 9), vec![vec![5, 3, 5], vec![4, 5]]).map_err(err)?;
+    let row = ndchunk::linspace::<f64>(0.0, 1.0, 9, [4]).map_err(err)?;
+    let u = ndchunk::random::uniform::<f64>(&[13, 9], [6, 9], 7).map_err(err)?;
+    let y = ((&a * &row) + &u - 0.5).abs().sqrt();
+    same("broadcast arithmetic", &y, &ex)?;
+    let z = ndchunk::where_(&a.gt(0.0), &a * 2.0, &u);
+    same("where", &z, &ex)?;
+    same("cast and compare", &(&a * 10.0).astype::<i32>().le(3), &ex)?;
+    let i = ndchunk::arange::<i64>(0, 40, 1, [7]).map_err(err)?;
+    same("integers", &((&i * 3) % 7), &ex)
+}
+
+fn reductions() -> Outcome {
+    let ex = cluster();
+    let a = ndchunk::from_array(matrix(37, 11), vec![vec![10, 10, 10, 7], vec![4, 7]]).map_err(err)?;
+    same("sum", &a.sum().map_err(err)?, &ex)?;
+    same("mean axis 0", &a.mean_axis(Axis(0)).map_err(err)?, &ex)?;
+    same("var axis 1", &a.var_axis(Axis(1), 1).map_err(err)?, &ex)?;
+    same("std", &a.std(0).map_err(err)?, &ex)?;
+    same("min axis 0", &a.min_axis(Axis(0)).map_err(err)?, &ex)?;
+    same("max", &a.max().map_err(err)?, &ex)?;
+    same("argmax axis 1", &a.argmax_axis(Axis(1)).map_err(err)?, &ex)?;
+    same("any", &a.gt(0.9).any().map_err(err)?, &ex)?;
+    let big = ndchunk::random::uniform::<f32>(&[200, 30], [10, 30], 3).map_err(err)?;
+    // 20 blocks: the sum goes through combine levels of the reduction tree.
+    same("tree sum", &big.sum_axis(Axis(0)).map_err(err)?, &ex)
+}
+
+fn layout_ops_and_rechunks() -> Outcome {
+    let ex = cluster();
+    let a = ndchunk::from_array(matrix(12, 10), vec![vec![5, 7], vec![3, 3, 4]]).map_err(err)?;
+    let c = &a + 1.0;
+    same("negative-step slice", &c.slice(ndchunk::s![..;-2, 1..9]).map_err(err)?, &ex)?;
+    same("transpose", &c.t(), &ex)?;
+    same("reshape", &c.reshape(&[6, -1]).map_err(err)?, &ex)?;
+    same("concatenate", &ndchunk::concatenate(Axis(1), &[c.clone(), a.clone()]).map_err(err)?, &ex)?;
+    same("stack", &ndchunk::stack(Axis(0), &[c.clone(), a.clone()]).map_err(err)?, &ex)?;
+    same("pad", &c.pad(&[(1, 2), (0, 3)], PadMode::Edge).map_err(err)?, &ex)?;
+    same("roll", &c.roll(-3, Axis(1)).map_err(err)?, &ex)?;
+    same("tile and repeat", &c.tile(&[2, 1]).map_err(err)?.repeat(2, Axis(1)).map_err(err)?, &ex)?;
+    same("rechunk", &c.rechunk([4, 10]).map_err(err)?, &ex)?;
+    // A budget of 0 forces the two-stage plan through intermediate chunks.
+    same("two-stage rechunk", &c.rechunk_within([12, 1], 0).map_err(err)?, &ex)
+}
+
+fn gathers_resident_and_streaming() -> Outcome {
+    let ex = cluster();
+    let small = &ndchunk::from_array(matrix(20, 3), vec![vec![7, 7, 6], vec![3]]).map_err(err)? * 1.0;
+    let large = &ndchunk::from_array(matrix(300, 8), vec![vec![64, 100, 136], vec![8]]).map_err(err)? * 1.0;
+    let idx: Vec<i64> = (0..50).map(|i| (i * 37 % 23) as i64 - 11).collect();
+    same("take, resident", &small.take(&idx, Axis(0)).map_err(err)?, &ex)?;
+    let far: Vec<i64> = (0..400).map(|i| (i * 7919 % 300) as i64).collect();
+    same("take, streaming", &large.take(&far, Axis(0)).map_err(err)?, &ex)?;
+    let rows = Index::Ints(vec![4, -1, 4, 0]);
+    let cols = Index::Ints(vec![2, 0]);
+    same("oindex", &small.oindex(&[rows, cols]).map_err(err)?, &ex)?;
+    let (r, c): (Vec<i64>, Vec<i64>) = (vec![1, 5, 19, 5], vec![0, 2, 1, 2]);
+    same("vindex", &small.vindex(&[r.clone(), c.clone()]).map_err(err)?, &ex)?;
+    let keep: Vec<bool> = (0..300).map(|i| i % 3 == 1).collect();
+    same("mask, streaming", &large.mask(&keep[..], Axis(0)).map_err(err)?, &ex)
+}
+
+fn storage_sources_and_zarr_sink() -> Outcome {
+    let ex = cluster();
+    let dir = fresh_dir("distributed-storage");
+    let a = ndchunk::from_array(matrix(30, 12), vec![vec![10, 10, 10], vec![6, 6]]).map_err(err)?;
+    let zarr_in = dir.join("in.zarr");
+    a.to_zarr(&zarr_in, ZarrOptions::default()).map_err(err)?;
+    let z = ndchunk::from_zarr::<f64>(&zarr_in).map_err(err)?;
+    same("zarr source, mean", &(&z * 2.0).mean_axis(Axis(0)).map_err(err)?, &ex)?;
+    let h5 = dir.join("in.h5");
+    a.to_hdf5(&h5, "/x", ndchunk::Hdf5Options::default()).map_err(err)?;
+    let h = ndchunk::from_hdf5::<f64>(&h5, "/x").map_err(err)?;
+    same("hdf5 source", &(&h - 1.0), &ex)?;
+    let out = dir.join("out.zarr");
+    (&z + 1.0)
+        .rechunk([15, 12])
+        .map_err(err)?
+        .to_zarr_with(&out, ZarrOptions::default().chunks(&[15, 12]), &ex)
+        .map_err(err)?;
+    let back = ndchunk::from_zarr::<f64>(&out).map_err(err)?.compute().map_err(err)?;
+    let expected = (&z + 1.0).compute().map_err(err)?;
+    if back != expected {
+        return Err("the Zarr array written under Dask differs".into());
+    }
+    Ok(())
+}
+
+fn registered_functions_and_persisted_inputs() -> Outcome {
+    let ex = cluster();
+    let a = ndchunk::from_array(matrix(16, 5), vec![vec![8, 8], vec![5]]).map_err(err)?;
+    let y = a.map_blocks_registered::<f64>("centre").map_err(err)?;
+    same("registered map_blocks", &y, &ex)?;
+    let p = (&a * 3.0).persist().map_err(err)?;
+    same("persisted input", &(&p + &a).sum_axis(Axis(1)).map_err(err)?, &ex)
+}
+
+fn dask_local_starts_its_own_cluster() -> Outcome {
+    let a = ndchunk::from_array(matrix(10, 4), vec![vec![5, 5], vec![4]]).map_err(err)?;
+    let y = a.map_blocks_registered::<f64>("double").map_err(err)?.sum_axis(Axis(0)).map_err(err)?;
+    same("dask_local", &y, &Executor::dask_local(2))
+}
+
+fn failing_task_names_task_op_and_stderr() -> Outcome {
+    let ex = cluster();
+    let a = ndchunk::from_array(matrix(10, 4), vec![vec![5, 5], vec![4]]).map_err(err)?;
+    let y = a.map_blocks_registered::<f64>("fail_on_negative").map_err(err)?;
+    match y.compute_with(&ex) {
+        Ok(_) => Err("a failing task gave a result".into()),
+        Err(e) => {
+            let text = e.to_string();
+            println!("    the error reads: {text}");
+            for needed in ["task", "map_blocks[fail_on_negative]", "a negative value reached fail_on_negative"] {
+                if !text.contains(needed) {
+                    return Err(format!("the error does not say {needed:?}: {text}"));
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+fn closures_are_refused_at_plan_time() -> Outcome {
+    // No cluster is needed: the plan is refused before anything starts.
+    let ex = Executor::dask("tcp://127.0.0.1:9");
+    let a = ndchunk::from_array(matrix(4, 4), [2, 2]).map_err(err)?;
+    for (what, result) in [
+        ("mapv", a.mapv(|v| v + 1.0).compute_with(&ex)),
+        ("map_blocks", a.map_blocks(|b| b.to_owned()).compute_with(&ex)),
+    ] {
+        match result {
+            Ok(_) => return Err(format!("{what}: a closure ran under Dask")),
+            Err(e) if e.to_string().contains("register_fn") => {}
+            Err(e) => return Err(format!("{what}: unclear error: {e}")),
+        }
+    }
+    Ok(())
+}
+
+fn unreachable_scheduler_and_missing_python_are_errors() -> Outcome {
+    let a = ndchunk::from_array(matrix(4, 4), [2, 2]).map_err(err)?;
+    let y = &a + 1.0;
+    let expect = |ex: Executor, needed: &str| -> Outcome {
+        match y.compute_with(&ex) {
+            Ok(_) => Err(format!("no error; expected one saying {needed:?}")),
+            Err(e) if e.to_string().contains(needed) => Ok(()),
+            Err(e) => Err(format!("expected an error saying {needed:?}, got: {e}")),
+        }
+    };
+    // Port 9 (discard) has no scheduler on 127.0.0.1.
+    let unreachable = Executor::dask("tcp://127.0.0.1:9");
+    expect(unreachable, "cannot reach the Dask scheduler at tcp://127.0.0.1:9")?;
+    let no_python = Executor::dask("tcp://127.0.0.1:9").python("/nonexistent/python3");
+    expect(no_python, "cannot start Python /nonexistent/python3")?;
+    // The project's Python without its site-packages has no `distributed`.
+    let dir = fresh_dir("distributed-bare-python");
+    let bare = dir.join("python");
+    std::fs::write(&bare, format!("#!/bin/sh\nexec {} -S \"$@\"\n", python().display()))
+        .map_err(|e| e.to_string())?;
+    make_executable(&bare)?;
+    expect(Executor::dask("tcp://127.0.0.1:9").python(&bare), "cannot import the `distributed` package")
+}
+
+fn make_executable(path: &Path) -> Outcome {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).map_err(|e| e.to_string())
+}
+
+fn scratch_is_removed_after_success_and_failure() -> Outcome {
+    let root = fresh_dir("distributed-scratch");
+    let ex = cluster().scratch(&root);
+    let a = ndchunk::from_array(matrix(10, 4), vec![vec![5, 5], vec![4]]).map_err(err)?;
+    (&a + 1.0).compute_with(&ex).map_err(err)?;
+    let left = |when: &str| -> Outcome {
+        let entries: Vec<PathBuf> = std::fs::read_dir(&root)
+            .map_err(|e| e.to_string())?
+            .map(|e| e.map(|e| e.path()).map_err(|e| e.to_string()))
+            .collect::<std::result::Result<_, _>>()?;
+        if entries.is_empty() {
+            Ok(())
+        } else {
+            Err(format!("scratch left after {when}: {entries:?}"))
+        }
+    };
+    left("success")?;
+    let failing = a.map_blocks_registered::<f64>("fail_on_negative").map_err(err)?;
+    if failing.compute_with(&ex).is_ok() {
+        return Err("a failing task gave a result".into());
+    }
+    left("failure")
+}
+
+/// A scheduler and 2 workers as separate processes; one worker is killed while
+/// tasks run.
+fn killing_a_worker_mid_run_keeps_the_result_correct() -> Outcome {
+    let dir = fresh_dir("distributed-kill");
+    let dask = python().with_file_name("dask");
+    let file = dir.join("scheduler.json");
+    let quiet = |c: &mut Command| {
+        c.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+    };
+    let mut scheduler = Command::new(&dask);
+    scheduler.args(["scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard", "--scheduler-file"]);
+    scheduler.arg(&file);
+    quiet(&mut scheduler);
+    let mut procs = Processes(vec![scheduler.spawn().map_err(|e| format!("dask scheduler: {e}"))?]);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let address = loop {
+        if let Some(a) = std::fs::read_to_string(&file)
+            .ok()
+            .and_then(|s| serde_json::from_str::<serde_json::Value>(&s).ok())
+            .and_then(|v| v["address"].as_str().map(String::from))
+        {
+            break a;
+        }
+        if Instant::now() > deadline {
+            return Err("the scheduler did not start".into());
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    for _ in 0..2 {
+        let mut worker = Command::new(&dask);
+        worker.args(["worker", "--nthreads", "1", "--no-nanny", "--no-dashboard", "--host", "127.0.0.1"]);
+        worker.arg(&address);
+        quiet(&mut worker);
+        procs.0.push(worker.spawn().map_err(|e| format!("dask worker: {e}"))?);
+    }
+    // 24 blocks of 150 ms each: about 2 s on 2 workers; one is killed after 1 s.
+    let a = ndchunk::from_array(matrix(48, 6), vec![vec![2; 24], vec![6]]).map_err(err)?;
+    let y = a.map_blocks_registered::<f64>("slow_double").map_err(err)?.sum_axis(Axis(1)).map_err(err)?;
+    let expected = y.compute().map_err(err)?;
+    let victim = procs.0[1].id();
+    let killer = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(1000));
+        Command::new("kill").args(["-9", &victim.to_string()]).status()
+    });
+    let got = y.compute_with(&Executor::dask(&address)).map_err(err);
+    killer
+        .join()
+        .map_err(|_| "killer thread panicked".to_string())?
+        .map_err(|e| format!("kill: {e}"))?;
+    let killed = procs.0[1].try_wait().map_err(|e| e.to_string())?.is_some();
+    if !killed {
+        return Err("the worker was not killed during the run".into());
+    }
+    if got? != expected {
+        return Err("the result after losing a worker differs".into());
+    }
+    Ok(())
+}
+
+/// Child processes killed when dropped.
+struct Processes(Vec<Child>);
+
+impl Drop for Processes {
+    fn drop(&mut self) {
+        for p in &mut self.0 {
+            let _ = p.kill();
+            let _ = p.wait();
+        }
+    }
+}
