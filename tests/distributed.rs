@@ -20,25 +20,58 @@ use ndchunk::{Index, PadMode, ZarrOptions};
 
 type Outcome = std::result::Result<(), String>;
 
+/// A named test.
+type Test = (&'static str, fn() -> Outcome);
+
 fn main() {
     register_functions();
     ndchunk::worker::run_if_worker();
     // Gathers from inputs over 4 KiB stream through scatter stages.
     std::env::set_var(ndchunk::exec::GATHER_BYTES_ENV, "4KiB");
     std::env::set_var(ndchunk::exec::PROGRESS_ENV, "0");
-    let tests: &[(&str, fn() -> Outcome)] = &[
-        ("elementwise_and_generated_inputs", elementwise_and_generated_inputs),
+    let tests: &[Test] = &[
+        (
+            "elementwise_and_generated_inputs",
+            elementwise_and_generated_inputs,
+        ),
         ("reductions", reductions),
         ("layout_ops_and_rechunks", layout_ops_and_rechunks),
-        ("gathers_resident_and_streaming", gathers_resident_and_streaming),
-        ("storage_sources_and_zarr_sink", storage_sources_and_zarr_sink),
-        ("registered_functions_and_persisted_inputs", registered_functions_and_persisted_inputs),
-        ("dask_local_starts_its_own_cluster", dask_local_starts_its_own_cluster),
-        ("failing_task_names_task_op_and_stderr", failing_task_names_task_op_and_stderr),
-        ("closures_are_refused_at_plan_time", closures_are_refused_at_plan_time),
-        ("unreachable_scheduler_and_missing_python_are_errors", unreachable_scheduler_and_missing_python_are_errors),
-        ("scratch_is_removed_after_success_and_failure", scratch_is_removed_after_success_and_failure),
-        ("killing_a_worker_mid_run_keeps_the_result_correct", killing_a_worker_mid_run_keeps_the_result_correct),
+        (
+            "gathers_resident_and_streaming",
+            gathers_resident_and_streaming,
+        ),
+        (
+            "storage_sources_and_zarr_sink",
+            storage_sources_and_zarr_sink,
+        ),
+        (
+            "registered_functions_and_persisted_inputs",
+            registered_functions_and_persisted_inputs,
+        ),
+        (
+            "dask_local_starts_its_own_cluster",
+            dask_local_starts_its_own_cluster,
+        ),
+        (
+            "failing_task_names_task_op_and_stderr",
+            failing_task_names_task_op_and_stderr,
+        ),
+        (
+            "closures_are_refused_at_plan_time",
+            closures_are_refused_at_plan_time,
+        ),
+        (
+            "unreachable_scheduler_and_missing_python_are_errors",
+            unreachable_scheduler_and_missing_python_are_errors,
+        ),
+        (
+            "scratch_is_removed_after_success_and_failure",
+            scratch_is_removed_after_success_and_failure,
+        ),
+        (
+            "killing_a_worker_mid_run_keeps_the_result_correct",
+            killing_a_worker_mid_run_keeps_the_result_correct,
+        ),
     ];
     let filters: Vec<String> = std::env::args()
         .skip(1)
@@ -87,7 +120,10 @@ fn register_functions() {
         b.mapv(|v| 2.0 * v)
     });
     ndchunk::register_fn("fail_on_negative", |b: ArrayViewD<f64>| {
-        assert!(b.iter().all(|&v| v >= 0.0), "a negative value reached fail_on_negative");
+        assert!(
+            b.iter().all(|&v| v >= 0.0),
+            "a negative value reached fail_on_negative"
+        );
         b.to_owned()
     });
 }
@@ -141,11 +177,19 @@ fn cluster() -> Executor {
 }
 
 /// `x` computed by the Dask executor `ex` equals `x` computed locally.
-fn same<T: Element + PartialEq + std::fmt::Debug>(what: &str, x: &Array<T>, ex: &Executor) -> Outcome {
+fn same<T: Element + PartialEq + std::fmt::Debug>(
+    what: &str,
+    x: &Array<T>,
+    ex: &Executor,
+) -> Outcome {
     let local = x.compute().map_err(|e| format!("{what}: local: {e}"))?;
-    let remote = x.compute_with(ex).map_err(|e| format!("{what}: dask: {e}"))?;
+    let remote = x
+        .compute_with(ex)
+        .map_err(|e| format!("{what}: dask: {e}"))?;
     if local != remote {
-        return Err(format!("{what}: dask gave\n{remote:?}\nlocal gave\n{local:?}"));
+        return Err(format!(
+            "{what}: dask gave\n{remote:?}\nlocal gave\n{local:?}"
+        ));
     }
     Ok(())
 }
@@ -176,7 +220,8 @@ fn elementwise_and_generated_inputs() -> Outcome {
 
 fn reductions() -> Outcome {
     let ex = cluster();
-    let a = ndchunk::from_array(matrix(37, 11), vec![vec![10, 10, 10, 7], vec![4, 7]]).map_err(err)?;
+    let a =
+        ndchunk::from_array(matrix(37, 11), vec![vec![10, 10, 10, 7], vec![4, 7]]).map_err(err)?;
     same("sum", &a.sum().map_err(err)?, &ex)?;
     same("mean axis 0", &a.mean_axis(Axis(0)).map_err(err)?, &ex)?;
     same("var axis 1", &a.var_axis(Axis(1), 1).map_err(err)?, &ex)?;
@@ -194,34 +239,79 @@ fn layout_ops_and_rechunks() -> Outcome {
     let ex = cluster();
     let a = ndchunk::from_array(matrix(12, 10), vec![vec![5, 7], vec![3, 3, 4]]).map_err(err)?;
     let c = &a + 1.0;
-    same("negative-step slice", &c.slice(ndchunk::s![..;-2, 1..9]).map_err(err)?, &ex)?;
+    same(
+        "negative-step slice",
+        &c.slice(ndchunk::s![..;-2, 1..9]).map_err(err)?,
+        &ex,
+    )?;
     same("transpose", &c.t(), &ex)?;
     same("reshape", &c.reshape(&[6, -1]).map_err(err)?, &ex)?;
-    same("concatenate", &ndchunk::concatenate(Axis(1), &[c.clone(), a.clone()]).map_err(err)?, &ex)?;
-    same("stack", &ndchunk::stack(Axis(0), &[c.clone(), a.clone()]).map_err(err)?, &ex)?;
-    same("pad", &c.pad(&[(1, 2), (0, 3)], PadMode::Edge).map_err(err)?, &ex)?;
+    same(
+        "concatenate",
+        &ndchunk::concatenate(Axis(1), &[c.clone(), a.clone()]).map_err(err)?,
+        &ex,
+    )?;
+    same(
+        "stack",
+        &ndchunk::stack(Axis(0), &[c.clone(), a.clone()]).map_err(err)?,
+        &ex,
+    )?;
+    same(
+        "pad",
+        &c.pad(&[(1, 2), (0, 3)], PadMode::Edge).map_err(err)?,
+        &ex,
+    )?;
     same("roll", &c.roll(-3, Axis(1)).map_err(err)?, &ex)?;
-    same("tile and repeat", &c.tile(&[2, 1]).map_err(err)?.repeat(2, Axis(1)).map_err(err)?, &ex)?;
+    same(
+        "tile and repeat",
+        &c.tile(&[2, 1])
+            .map_err(err)?
+            .repeat(2, Axis(1))
+            .map_err(err)?,
+        &ex,
+    )?;
     same("rechunk", &c.rechunk([4, 10]).map_err(err)?, &ex)?;
     // A budget of 0 forces the two-stage plan through intermediate chunks.
-    same("two-stage rechunk", &c.rechunk_within([12, 1], 0).map_err(err)?, &ex)
+    same(
+        "two-stage rechunk",
+        &c.rechunk_within([12, 1], 0).map_err(err)?,
+        &ex,
+    )
 }
 
 fn gathers_resident_and_streaming() -> Outcome {
     let ex = cluster();
-    let small = &ndchunk::from_array(matrix(20, 3), vec![vec![7, 7, 6], vec![3]]).map_err(err)? * 1.0;
-    let large = &ndchunk::from_array(matrix(300, 8), vec![vec![64, 100, 136], vec![8]]).map_err(err)? * 1.0;
+    let small =
+        &ndchunk::from_array(matrix(20, 3), vec![vec![7, 7, 6], vec![3]]).map_err(err)? * 1.0;
+    let large =
+        &ndchunk::from_array(matrix(300, 8), vec![vec![64, 100, 136], vec![8]]).map_err(err)? * 1.0;
     let idx: Vec<i64> = (0..50).map(|i| (i * 37 % 23) as i64 - 11).collect();
-    same("take, resident", &small.take(&idx, Axis(0)).map_err(err)?, &ex)?;
+    same(
+        "take, resident",
+        &small.take(&idx, Axis(0)).map_err(err)?,
+        &ex,
+    )?;
     let far: Vec<i64> = (0..400).map(|i| (i * 7919 % 300) as i64).collect();
-    same("take, streaming", &large.take(&far, Axis(0)).map_err(err)?, &ex)?;
+    same(
+        "take, streaming",
+        &large.take(&far, Axis(0)).map_err(err)?,
+        &ex,
+    )?;
     let rows = Index::Ints(vec![4, -1, 4, 0]);
     let cols = Index::Ints(vec![2, 0]);
     same("oindex", &small.oindex(&[rows, cols]).map_err(err)?, &ex)?;
     let (r, c): (Vec<i64>, Vec<i64>) = (vec![1, 5, 19, 5], vec![0, 2, 1, 2]);
-    same("vindex", &small.vindex(&[r.clone(), c.clone()]).map_err(err)?, &ex)?;
+    same(
+        "vindex",
+        &small.vindex(&[r.clone(), c.clone()]).map_err(err)?,
+        &ex,
+    )?;
     let keep: Vec<bool> = (0..300).map(|i| i % 3 == 1).collect();
-    same("mask, streaming", &large.mask(&keep[..], Axis(0)).map_err(err)?, &ex)
+    same(
+        "mask, streaming",
+        &large.mask(&keep[..], Axis(0)).map_err(err)?,
+        &ex,
+    )
 }
 
 fn storage_sources_and_zarr_sink() -> Outcome {
@@ -231,9 +321,14 @@ fn storage_sources_and_zarr_sink() -> Outcome {
     let zarr_in = dir.join("in.zarr");
     a.to_zarr(&zarr_in, ZarrOptions::default()).map_err(err)?;
     let z = ndchunk::from_zarr::<f64>(&zarr_in).map_err(err)?;
-    same("zarr source, mean", &(&z * 2.0).mean_axis(Axis(0)).map_err(err)?, &ex)?;
+    same(
+        "zarr source, mean",
+        &(&z * 2.0).mean_axis(Axis(0)).map_err(err)?,
+        &ex,
+    )?;
     let h5 = dir.join("in.h5");
-    a.to_hdf5(&h5, "/x", ndchunk::Hdf5Options::default()).map_err(err)?;
+    a.to_hdf5(&h5, "/x", ndchunk::Hdf5Options::default())
+        .map_err(err)?;
     let h = ndchunk::from_hdf5::<f64>(&h5, "/x").map_err(err)?;
     same("hdf5 source", &(&h - 1.0), &ex)?;
     let out = dir.join("out.zarr");
@@ -242,7 +337,10 @@ fn storage_sources_and_zarr_sink() -> Outcome {
         .map_err(err)?
         .to_zarr_with(&out, ZarrOptions::default().chunks(&[15, 12]), &ex)
         .map_err(err)?;
-    let back = ndchunk::from_zarr::<f64>(&out).map_err(err)?.compute().map_err(err)?;
+    let back = ndchunk::from_zarr::<f64>(&out)
+        .map_err(err)?
+        .compute()
+        .map_err(err)?;
     let expected = (&z + 1.0).compute().map_err(err)?;
     if back != expected {
         return Err("the Zarr array written under Dask differs".into());
@@ -256,25 +354,40 @@ fn registered_functions_and_persisted_inputs() -> Outcome {
     let y = a.map_blocks_registered::<f64>("centre").map_err(err)?;
     same("registered map_blocks", &y, &ex)?;
     let p = (&a * 3.0).persist().map_err(err)?;
-    same("persisted input", &(&p + &a).sum_axis(Axis(1)).map_err(err)?, &ex)
+    same(
+        "persisted input",
+        &(&p + &a).sum_axis(Axis(1)).map_err(err)?,
+        &ex,
+    )
 }
 
 fn dask_local_starts_its_own_cluster() -> Outcome {
     let a = ndchunk::from_array(matrix(10, 4), vec![vec![5, 5], vec![4]]).map_err(err)?;
-    let y = a.map_blocks_registered::<f64>("double").map_err(err)?.sum_axis(Axis(0)).map_err(err)?;
+    let y = a
+        .map_blocks_registered::<f64>("double")
+        .map_err(err)?
+        .sum_axis(Axis(0))
+        .map_err(err)?;
     same("dask_local", &y, &Executor::dask_local(2))
 }
 
 fn failing_task_names_task_op_and_stderr() -> Outcome {
     let ex = cluster();
     let a = ndchunk::from_array(matrix(10, 4), vec![vec![5, 5], vec![4]]).map_err(err)?;
-    let y = a.map_blocks_registered::<f64>("fail_on_negative").map_err(err)?;
+    let y = a
+        .map_blocks_registered::<f64>("fail_on_negative")
+        .map_err(err)?;
     match y.compute_with(&ex) {
         Ok(_) => Err("a failing task gave a result".into()),
         Err(e) => {
             let text = e.to_string();
             println!("    the error reads: {text}");
-            for needed in ["task", "map_blocks[fail_on_negative]", "a negative value reached fail_on_negative"] {
+            for needed in [
+                "task",
+                "block [",
+                "map_blocks[fail_on_negative]",
+                "a negative value reached fail_on_negative",
+            ] {
                 if !text.contains(needed) {
                     return Err(format!("the error does not say {needed:?}: {text}"));
                 }
@@ -290,7 +403,10 @@ fn closures_are_refused_at_plan_time() -> Outcome {
     let a = ndchunk::from_array(matrix(4, 4), [2, 2]).map_err(err)?;
     for (what, result) in [
         ("mapv", a.mapv(|v| v + 1.0).compute_with(&ex)),
-        ("map_blocks", a.map_blocks(|b| b.to_owned()).compute_with(&ex)),
+        (
+            "map_blocks",
+            a.map_blocks(|b| b.to_owned()).compute_with(&ex),
+        ),
     ] {
         match result {
             Ok(_) => return Err(format!("{what}: a closure ran under Dask")),
@@ -313,21 +429,31 @@ fn unreachable_scheduler_and_missing_python_are_errors() -> Outcome {
     };
     // Port 9 (discard) has no scheduler on 127.0.0.1.
     let unreachable = Executor::dask("tcp://127.0.0.1:9");
-    expect(unreachable, "cannot reach the Dask scheduler at tcp://127.0.0.1:9")?;
+    expect(
+        unreachable,
+        "cannot reach the Dask scheduler at tcp://127.0.0.1:9",
+    )?;
     let no_python = Executor::dask("tcp://127.0.0.1:9").python("/nonexistent/python3");
     expect(no_python, "cannot start Python /nonexistent/python3")?;
     // The project's Python without its site-packages has no `distributed`.
     let dir = fresh_dir("distributed-bare-python");
     let bare = dir.join("python");
-    std::fs::write(&bare, format!("#!/bin/sh\nexec {} -S \"$@\"\n", python().display()))
-        .map_err(|e| e.to_string())?;
+    std::fs::write(
+        &bare,
+        format!("#!/bin/sh\nexec {} -S \"$@\"\n", python().display()),
+    )
+    .map_err(|e| e.to_string())?;
     make_executable(&bare)?;
-    expect(Executor::dask("tcp://127.0.0.1:9").python(&bare), "cannot import the `distributed` package")
+    expect(
+        Executor::dask("tcp://127.0.0.1:9").python(&bare),
+        "cannot import the `distributed` package",
+    )
 }
 
 fn make_executable(path: &Path) -> Outcome {
     use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).map_err(|e| e.to_string())
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
+        .map_err(|e| e.to_string())
 }
 
 fn scratch_is_removed_after_success_and_failure() -> Outcome {
@@ -347,7 +473,9 @@ fn scratch_is_removed_after_success_and_failure() -> Outcome {
         }
     };
     left("success")?;
-    let failing = a.map_blocks_registered::<f64>("fail_on_negative").map_err(err)?;
+    let failing = a
+        .map_blocks_registered::<f64>("fail_on_negative")
+        .map_err(err)?;
     if failing.compute_with(&ex).is_ok() {
         return Err("a failing task gave a result".into());
     }
@@ -361,13 +489,25 @@ fn killing_a_worker_mid_run_keeps_the_result_correct() -> Outcome {
     let dask = python().with_file_name("dask");
     let file = dir.join("scheduler.json");
     let quiet = |c: &mut Command| {
-        c.stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+        c.stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
     };
     let mut scheduler = Command::new(&dask);
-    scheduler.args(["scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard", "--scheduler-file"]);
+    scheduler.args([
+        "scheduler",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+        "--no-dashboard",
+        "--scheduler-file",
+    ]);
     scheduler.arg(&file);
     quiet(&mut scheduler);
-    let mut procs = Processes(vec![scheduler.spawn().map_err(|e| format!("dask scheduler: {e}"))?]);
+    let mut procs = Processes(vec![scheduler
+        .spawn()
+        .map_err(|e| format!("dask scheduler: {e}"))?]);
     let deadline = Instant::now() + Duration::from_secs(60);
     let address = loop {
         if let Some(a) = std::fs::read_to_string(&file)
@@ -384,19 +524,35 @@ fn killing_a_worker_mid_run_keeps_the_result_correct() -> Outcome {
     };
     for _ in 0..2 {
         let mut worker = Command::new(&dask);
-        worker.args(["worker", "--nthreads", "1", "--no-nanny", "--no-dashboard", "--host", "127.0.0.1"]);
+        worker.args([
+            "worker",
+            "--nthreads",
+            "1",
+            "--no-nanny",
+            "--no-dashboard",
+            "--host",
+            "127.0.0.1",
+        ]);
         worker.arg(&address);
         quiet(&mut worker);
-        procs.0.push(worker.spawn().map_err(|e| format!("dask worker: {e}"))?);
+        procs
+            .0
+            .push(worker.spawn().map_err(|e| format!("dask worker: {e}"))?);
     }
     // 24 blocks of 150 ms each: about 2 s on 2 workers; one is killed after 1 s.
     let a = ndchunk::from_array(matrix(48, 6), vec![vec![2; 24], vec![6]]).map_err(err)?;
-    let y = a.map_blocks_registered::<f64>("slow_double").map_err(err)?.sum_axis(Axis(1)).map_err(err)?;
+    let y = a
+        .map_blocks_registered::<f64>("slow_double")
+        .map_err(err)?
+        .sum_axis(Axis(1))
+        .map_err(err)?;
     let expected = y.compute().map_err(err)?;
     let victim = procs.0[1].id();
     let killer = std::thread::spawn(move || {
         std::thread::sleep(Duration::from_millis(1000));
-        Command::new("kill").args(["-9", &victim.to_string()]).status()
+        Command::new("kill")
+            .args(["-9", &victim.to_string()])
+            .status()
     });
     let got = y.compute_with(&Executor::dask(&address)).map_err(err);
     killer

@@ -78,6 +78,7 @@ impl<T: Element> Array<T> {
                         StageKind::View(_) => "view",
                         StageKind::Concat(_) => "concat",
                         StageKind::Reshape(_) => "reshape",
+                        StageKind::ZarrStore(_) => "store",
                     };
                     let _ = writeln!(
                         s,

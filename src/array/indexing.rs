@@ -201,6 +201,16 @@ impl From<RangeFull> for Index {
     }
 }
 
+/// Each of `lens` cut into the fewest near-equal pieces of at most `rows`.
+fn nested_lens(lens: &[usize], rows: usize) -> Vec<usize> {
+    let mut out = Vec::new();
+    for &c in lens {
+        let parts = c.div_ceil(rows).max(1);
+        out.extend((0..parts).map(|i| c / parts + usize::from(i < c % parts)));
+    }
+    out
+}
+
 /// Most blocks a resident gather input keeps along the gathered axis: each output
 /// task depends on all of them.
 const MAX_RESIDENT_BLOCKS: usize = 64;
@@ -241,10 +251,15 @@ impl<T: Element> Array<T> {
         let rows = (target / per_row).max(1);
         let mut lens: Vec<Vec<usize>> = chunks.all_lens()[..axis].to_vec();
         for (k, &n) in index_shape.iter().enumerate() {
-            lens.push(if k == 0 {
-                regular_lens(n, rows)?
-            } else {
-                vec![n]
+            lens.push(match k {
+                // One index row per input row (a neighbour table): output chunks
+                // nest in the input's, so results line up with the input's own
+                // chunks without a rechunk.
+                0 if naxes == 1 && n == shape[axis] && n > 0 => {
+                    nested_lens(chunks.lens(axis), rows)
+                }
+                0 => regular_lens(n, rows)?,
+                _ => vec![n],
             });
         }
         lens.extend_from_slice(&chunks.all_lens()[axis + naxes..]);

@@ -283,6 +283,12 @@ impl Executor {
         self
     }
 
+    /// True for executors whose tasks run in other processes (Dask): sinks such
+    /// as `to_zarr` then plan tasks that write the target themselves.
+    pub fn is_distributed(&self) -> bool {
+        matches!(self.kind, ExecutorKind::Dask(_))
+    }
+
     /// Runs `plan` and returns the values of its output tasks, in order.
     pub fn run(&self, plan: &Plan) -> Result<Vec<Arc<Value>>> {
         self.execute(plan, None)

@@ -20,12 +20,13 @@ use zarrs::array::{data_type, Array as ZarrArray, ArrayBuilder, ArraySubset, Dat
 use zarrs::filesystem::{FilesystemStore, FilesystemStoreOptions};
 
 use crate::array::{rechunk_node, Array};
+use crate::block::DynArray;
 use crate::chunks::Chunks;
 use crate::element::{DType, Element};
 use crate::error::{Error, Result};
 use crate::exec::{Executor, Value};
 use crate::expr::Node;
-use crate::plan::lower_many;
+use crate::plan::{lower_many, Plan, Stage, StageKind, Task};
 
 /// Compression of the stored chunks.
 ///
@@ -221,6 +222,74 @@ struct Target<'a> {
     chunks: Chunks,
 }
 
+/// Storing blocks of `chunks` (whole write units) into the Zarr array being
+/// assembled in `temp`, on its way to `target`: what a worker process needs to
+/// write a block itself.
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+pub struct ZarrStoreStage {
+    /// Where the array goes when complete (named in errors).
+    pub target: PathBuf,
+    /// The temporary directory holding the array's metadata and chunks.
+    pub temp: PathBuf,
+    /// The blocks, one write unit each.
+    pub chunks: Chunks,
+}
+
+impl ZarrStoreStage {
+    /// Stores `block` (of `dtype`) as block `index` of the array.
+    pub fn store(&self, dtype: DType, index: &[usize], block: DynArray) -> Result<()> {
+        let fail = |e: &dyn std::fmt::Display| Error::storage(&self.target, e);
+        let store = FilesystemStore::new(&self.temp).map_err(|e| fail(&e))?;
+        let array = ZarrArray::open(Arc::new(store), "/").map_err(|e| fail(&e))?;
+        let target = Target {
+            path: &self.target,
+            temp: self.temp.clone(),
+            array,
+            chunks: self.chunks.clone(),
+        };
+        write_block(&target, dtype, index, Value::Block(block))
+    }
+}
+
+/// `plan` with a store task after each output: the outputs of target `k` are
+/// `starts[k]..starts[k + 1]` (the last ending at the plan's end), and each store
+/// task writes its block into `targets[k]`. Under the Dask executor the workers
+/// then write the targets themselves.
+fn with_store_tasks(
+    mut plan: Plan,
+    targets: &[Target],
+    nodes: &[Arc<Node>],
+    starts: &[usize],
+) -> Plan {
+    let outputs = std::mem::take(&mut plan.outputs);
+    for (k, target) in targets.iter().enumerate() {
+        let stage = plan.stages.len();
+        plan.stages.push(Stage {
+            name: format!("to_zarr[{}]", target.path.display()),
+            kind: StageKind::ZarrStore(ZarrStoreStage {
+                target: target.path.to_path_buf(),
+                temp: target.temp.clone(),
+                chunks: target.chunks.clone(),
+            }),
+            grid: target.chunks.numblocks(),
+            dtype: nodes[k].dtype,
+        });
+        let end = starts.get(k + 1).copied().unwrap_or(outputs.len());
+        for (i, &t) in outputs[starts[k]..end].iter().enumerate() {
+            let held = plan.tasks[t].out_bytes;
+            plan.tasks.push(Task {
+                stage,
+                block: target.chunks.unravel(i),
+                deps: vec![t],
+                out_bytes: 0,
+                work_bytes: held,
+            });
+            plan.outputs.push(plan.tasks.len() - 1);
+        }
+    }
+    plan
+}
+
 /// [`store`] on `executor`.
 ///
 /// ```
@@ -254,9 +323,15 @@ pub fn store_with(items: &[(AnyArray, &Path, ZarrOptions)], executor: &Executor)
     })();
     let written = prepared.and_then(|targets| {
         let (plan, starts) = lower_many(&nodes)?;
+        if executor.is_distributed() {
+            // Workers write the blocks; the outputs are only acknowledgements.
+            executor.run(&with_store_tasks(plan, &targets, &nodes, &starts))?;
+            return Ok(targets);
+        }
         let sink = |i: usize, value: Value| -> Result<()> {
             let k = starts.partition_point(|&s| s <= i) - 1;
-            write_block(&targets[k], &nodes[k], i - starts[k], value)
+            let block = targets[k].chunks.unravel(i - starts[k]);
+            write_block(&targets[k], nodes[k].dtype, &block, value)
         };
         executor.run_into(&plan, &sink)?;
         Ok(targets)
@@ -309,26 +384,25 @@ fn write_units(
     Ok((rechunk_node(node, units, None), chunks))
 }
 
-/// Stores output `i` of `node` (a whole write unit) in `target`.
-fn write_block(target: &Target, node: &Node, i: usize, value: Value) -> Result<()> {
+/// Stores block `block_idx` (a whole write unit, of `dtype`) in `target`.
+fn write_block(target: &Target, dtype: DType, block_idx: &[usize], value: Value) -> Result<()> {
     let Value::Block(block) = value else {
         return Err(Error::invalid("to_zarr", "a task gave no block"));
     };
     if block.shape().contains(&0) {
         return Ok(());
     }
-    let block_idx = target.chunks.unravel(i);
     let idx: Vec<u64> = block_idx.iter().map(|&b| b as u64).collect();
     // A subset, not a chunk: edge chunks are stored whole, padded with the
     // fill value.
     let ranges: Vec<std::ops::Range<u64>> = target
         .chunks
-        .block_ranges(&block_idx)
+        .block_ranges(block_idx)
         .into_iter()
         .map(|r| r.start as u64..r.end as u64)
         .collect();
     let subset = ArraySubset::new_with_ranges(&ranges);
-    let stored = with_dtype!(node.dtype, U => match U::unwrap(block) {
+    let stored = with_dtype!(dtype, U => match U::unwrap(block) {
         Ok(a) => target.array.store_array_subset(&subset, a).map_err(|e| e.to_string()),
         Err(_) => Err("block of another dtype".to_string()),
     });

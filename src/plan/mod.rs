@@ -95,6 +95,9 @@ pub enum StageKind {
     Concat(layout::ConcatStage),
     /// Reshape each input block on its own.
     Reshape(layout::ReshapeStage),
+    /// Store each block of the input stage in a Zarr array (the Dask executor's
+    /// `to_zarr`: workers write the target themselves).
+    ZarrStore(crate::io::zarr_write::ZarrStoreStage),
     /// Apply a user function to each block of the input stage.
     MapBlocks {
         /// The function.

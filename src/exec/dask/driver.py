@@ -39,7 +39,9 @@ def run_task(exe, scratch, tid, stage, block, deps, label, *_inputs):
     if p.returncode != 0:
         tail = p.stderr.decode("utf-8", "replace")[-STDERR_TAIL:]
         raise RuntimeError(
-            json.dumps({"task": tid, "op": label, "exit": p.returncode, "stderr": tail})
+            json.dumps(
+                {"task": tid, "op": label, "block": block, "exit": p.returncode, "stderr": tail}
+            )
         )
     return tid
 

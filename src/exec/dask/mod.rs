@@ -26,7 +26,7 @@ use crate::error::{Error, Result};
 use crate::exec::{Sink, Value};
 use crate::plan::{Instr, LeafSource, Plan, StageKind};
 
-pub use scratch::Scratch;
+pub use scratch::{Scratch, KEEP_SCRATCH_ENV};
 
 /// Environment variable naming the Python interpreter that runs the driver.
 pub const PYTHON_ENV: &str = "NDCHUNK_PYTHON";
@@ -246,12 +246,13 @@ fn run_driver(python: &Path, driver: &Path, scratch: &Path, options: &DaskOption
         }),
         Some(5) if details.get("task").is_some() => Error::Task {
             task: format!(
-                "task {} ({})",
+                "task {} ({} block [{}])",
                 details
                     .get("task")
                     .map(|v| v.to_string())
                     .unwrap_or_default(),
-                field("op")
+                field("op"),
+                field("block")
             ),
             source: Box::new(Error::Executor(format!(
                 "worker process exited with {}; its stderr ends:\n{}",

@@ -137,9 +137,14 @@ impl Scratch {
     }
 }
 
+/// Environment variable: `1` keeps scratch directories after the run, for
+/// inspecting the stage files and results (and re-running a task by hand).
+pub const KEEP_SCRATCH_ENV: &str = "NDCHUNK_KEEP_SCRATCH";
+
 impl Drop for Scratch {
     fn drop(&mut self) {
-        if self.owned {
+        let keep = std::env::var(KEEP_SCRATCH_ENV).is_ok_and(|v| v == "1");
+        if self.owned && !keep {
             let _ = fs::remove_dir_all(&self.path);
         }
     }

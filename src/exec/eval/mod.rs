@@ -70,6 +70,18 @@ pub fn run_task(
             StageKind::Scatter(sc) => scatter::extract(ex, sc, stage.dtype, &task.block, &deps),
             _ => Err(Error::invalid("gather.extract", "no scatter stage")),
         },
+        StageKind::ZarrStore(z) => {
+            let value = deps
+                .into_iter()
+                .next()
+                .ok_or_else(|| Error::invalid("to_zarr", "no block to store"))?;
+            z.store(
+                stage.dtype,
+                &task.block,
+                Value::take_block(value, "to_zarr")?,
+            )?;
+            Ok(Value::Written)
+        }
         StageKind::MapBlocks { f, chunks } => {
             let Some(Value::Block(input)) = deps.first().map(|d| &**d) else {
                 return Err(Error::invalid(&f.name, "input is not a block"));
