@@ -42,8 +42,18 @@ use serde_json::{json, Value};
 type BoxError = Box<dyn std::error::Error>;
 type BoxResult<T> = Result<T, BoxError>;
 
-const WORKLOADS: [&str; 10] = [
-    "W1", "W3", "W6", "W7", "P4", "W5-mem", "W2", "W4", "W4-sum", "W5",
+const WORKLOADS: [&str; 11] = [
+    "W1",
+    "W3",
+    "W6",
+    "W7",
+    "P4",
+    "W5-mem",
+    "W2",
+    "W4",
+    "W4-sum",
+    "W5",
+    "W4-dask-cluster",
 ];
 /// `make_data.P4_WEIGHT_MOD`: the P4 checksum weights element `i` by `i % 1000`.
 const P4_WEIGHT_MOD: usize = 1000;
@@ -654,21 +664,21 @@ fn w2(ctx: &Ctx) -> BoxResult<Report> {
     Ok(report(ctx, "W2", &m, sum, plan, info))
 }
 
+/// W4's expression over `store`: mean((2x + 1)^2, axis 0), or for W4-sum x.sum().
+fn w4_expr(store: &std::path::Path, sum_only: bool) -> BoxResult<ndchunk::Array<f32>> {
+    let x = ndchunk::from_zarr::<f32>(store)?;
+    Ok(if sum_only {
+        x.sum()?
+    } else {
+        (&x * 2.0 + 1.0).powi(2).mean_axis(Axis(0))?
+    })
+}
+
 /// W4: mean((2x + 1)^2, axis 0) (or, for W4-sum, x.sum()) over w4_big.zarr.
 fn w4(ctx: &Ctx, sum_only: bool) -> BoxResult<Report> {
-    let (name, store) = if sum_only {
-        ("W4-sum", ctx.store("W4-sum")?)
-    } else {
-        ("W4", ctx.store("W4")?)
-    };
-    let build = || -> BoxResult<ndchunk::Array<f32>> {
-        let x = ndchunk::from_zarr::<f32>(&store)?;
-        Ok(if sum_only {
-            x.sum()?
-        } else {
-            (&x * 2.0 + 1.0).powi(2).mean_axis(Axis(0))?
-        })
-    };
+    let name = if sum_only { "W4-sum" } else { "W4" };
+    let store = ctx.store(name)?;
+    let build = || w4_expr(&store, sum_only);
     let m = measure_after(ctx.repeat, ctx.before_run(&store), || {
         Ok(build()?.compute_with(&ctx.executor)?)
     })?;
@@ -680,6 +690,58 @@ fn w4(ctx: &Ctx, sum_only: bool) -> BoxResult<Report> {
         ("GBps", json!(round(bytes as f64 / 1e9 / m.seconds, 3))),
     ];
     Ok(report(ctx, name, &m, sum, plan, info))
+}
+
+/// Environment variables `benches/compare/run` sets for W4-dask-cluster: the
+/// scheduler of the cluster it started, and its number of workers.
+const SCHEDULER_ENV: &str = "NDCHUNK_COMPARE_SCHEDULER";
+const WORKERS_ENV: &str = "NDCHUNK_COMPARE_WORKERS";
+
+/// Trivial tasks timed to measure the per-task overhead on the cluster.
+const PER_TASK_PROBE: usize = 400;
+
+/// W4-dask-cluster: W4 on the Dask cluster at `NDCHUNK_COMPARE_SCHEDULER`; the
+/// line also has the local executor's time on the same store
+/// (`local_seconds`) and the cluster's per-task overhead (`per_task_ms`:
+/// worker-milliseconds per trivial task).
+fn w4_dask_cluster(ctx: &Ctx) -> BoxResult<Report> {
+    let address = std::env::var(SCHEDULER_ENV).map_err(|_| {
+        err(format!(
+            "{SCHEDULER_ENV} is not set (benches/compare/run sets it)"
+        ))
+    })?;
+    let workers: usize = std::env::var(WORKERS_ENV)
+        .ok()
+        .and_then(|w| w.parse().ok())
+        .unwrap_or(2);
+    let dask = ndchunk::Executor::dask(&address);
+    let store = ctx.store("W4-dask-cluster")?;
+    let build = || w4_expr(&store, false);
+    let m = measure_after(ctx.repeat, ctx.before_run(&store), || {
+        Ok(build()?.compute_with(&dask)?)
+    })?;
+    let local = measure_after(ctx.repeat, ctx.before_run(&store), || {
+        Ok(build()?.compute_with(&ctx.executor)?)
+    })?;
+    let probe = ndchunk::arange::<i64>(0, PER_TASK_PROBE as i64, 1, [1])? + 1;
+    let t0 = Instant::now();
+    probe.compute_with(&dask)?;
+    let per_task_ms = t0.elapsed().as_secs_f64() * workers as f64 / PER_TASK_PROBE as f64 * 1e3;
+    let sum = checksum_sum(&m.res);
+    if sum != checksum_sum(&local.res) {
+        return Err(err("the Dask and local results differ"));
+    }
+    let plan = plan_info(ctx.repeat, build)?;
+    let bytes = ndchunk::from_zarr::<f32>(&store)?.nbytes();
+    let info = vec![
+        ("cold", json!(ctx.cold)),
+        ("GBps", json!(round(bytes as f64 / 1e9 / m.seconds, 3))),
+        ("local_seconds", json!(round(local.seconds, 4))),
+        ("per_task_ms", json!(round(per_task_ms, 2))),
+        ("scheduler", json!(address)),
+        ("workers", json!(workers)),
+    ];
+    Ok(report(ctx, "W4-dask-cluster", &m, sum, plan, info))
 }
 
 /// W5: w4_big.zarr rechunked to (R, 200) strips and written to a new Zarr v3
@@ -787,6 +849,7 @@ fn run_child(args: &Args, workload: &str) -> String {
             "W2" => w2(&ctx),
             "W4" => w4(&ctx, false),
             "W4-sum" => w4(&ctx, true),
+            "W4-dask-cluster" => w4_dask_cluster(&ctx),
             "W5" => w5(&ctx),
             other => Err(err(format!("unknown workload {other}"))),
         }
@@ -980,6 +1043,8 @@ fn run_parent(args: &Args) -> BoxResult<bool> {
 }
 
 fn main() {
+    // W4-dask-cluster's tasks run this program again in worker mode.
+    ndchunk::worker::run_if_worker();
     let args = Args::parse();
     if let Some(w) = args.child.as_deref() {
         println!("{}", run_child(&args, w));

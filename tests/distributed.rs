@@ -155,7 +155,7 @@ impl Cluster {
 
 fn cluster() -> Executor {
     let c = CLUSTER.get_or_init(|| {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/dask_cluster.py");
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("python/dask_cluster.py");
         let mut child = Command::new(python())
             .arg(script)
             .arg("2")

@@ -68,7 +68,7 @@ P4_SEED = 4       # permutation of P4
 QUICK_SCALE = 0.1
 W6_THRESHOLD = 0.5
 P4_WEIGHT_MOD = 1000
-WORKLOADS = ("W1", "W3", "W6", "W7", "P4", "W5-mem", "W2", "W4", "W4-sum", "W5")
+WORKLOADS = ("W1", "W3", "W6", "W7", "P4", "W5-mem", "W2", "W4", "W4-sum", "W5", "W4-dask-cluster")
 
 
 def sizes(scale: float) -> dict:
@@ -93,12 +93,14 @@ def sizes(scale: float) -> dict:
         "W4": w4,
         "W4-sum": w4,
         "W5": dict(w4, strips=[w4["R"], 200]),
+        "W4-dask-cluster": w4,
     }
 
 
 # Which files each workload reads, and how each file group is generated.
 NEEDS = {"W1": ["w1"], "W3": ["w3"], "W6": ["w1"], "W7": ["w7"], "P4": ["w7", "p4"], "W5-mem": [],
-         "W2": ["w1", "w2"], "W4": ["w4"], "W4-sum": ["w4"], "W5": ["w4"]}
+         "W2": ["w1", "w2"], "W4": ["w4"], "W4-sum": ["w4"], "W5": ["w4"],
+         "W4-dask-cluster": ["w4"]}
 FILES = {
     "w1": ["w1_X.npy", "w1_idx.npy"],
     "w3": ["w3_X.npy", "w3_knn.npy"],

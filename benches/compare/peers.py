@@ -37,8 +37,11 @@ import warnings
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-WORKLOADS = ("W1", "W3", "W6", "W7", "P4", "W5-mem", "W2", "W4", "W4-sum", "W5")
-STORAGE = ("W2", "W4", "W4-sum", "W5")  # read Zarr stores; "numpy" means zarr-python + numpy
+WORKLOADS = ("W1", "W3", "W6", "W7", "P4", "W5-mem", "W2", "W4", "W4-sum", "W5", "W4-dask-cluster")
+STORAGE = ("W2", "W4", "W4-sum", "W5", "W4-dask-cluster")  # read Zarr stores; "numpy" means zarr-python + numpy
+# W4-dask-cluster runs on the Dask cluster at this address (benches/compare/run starts one).
+SCHEDULER_ENV = "NDCHUNK_COMPARE_SCHEDULER"
+PER_TASK_PROBE = 400  # trivial tasks timed to measure the per-task overhead
 SYSTEMS = ("numpy", "dask")
 DASK_WORKERS = 2
 P4_WEIGHT_MOD = 1000  # make_data.P4_WEIGHT_MOD; checked against meta.json in main()
@@ -323,6 +326,21 @@ def evict_path(path):
                 os.close(fd)
 
 
+def cluster_probe(address):
+    """Connects this process to the cluster at `address` (dask then computes
+    there) and measures Dask's own per-task overhead: worker-milliseconds per
+    trivial task, over PER_TASK_PROBE tasks."""
+    from distributed import Client
+
+    client = Client(address)
+    workers = len(client.scheduler_info()["workers"])
+    t0 = time.perf_counter()
+    client.gather(client.map(lambda i: i, range(PER_TASK_PROBE), pure=False))
+    wall = time.perf_counter() - t0
+    return {"scheduler": address, "workers": workers,
+            "per_task_ms": round(wall * workers / PER_TASK_PROBE * 1e3, 2)}
+
+
 def storage_child(workload, system, args, sz, rep, info):
     """W2, W4, W4-sum and W5 on the Zarr stores, as bench_dask.py's w2/w4/w5 with
     dask, and with zarr-python + numpy ("numpy": read whole, then compute; W2
@@ -341,7 +359,10 @@ def storage_child(workload, system, args, sz, rep, info):
         import dask
         import dask.array as da
 
-        dask.config.set(scheduler="threads", num_workers=DASK_WORKERS)
+        if workload == "W4-dask-cluster":
+            info.update(cluster_probe(os.environ[SCHEDULER_ENV]))
+        else:
+            dask.config.set(scheduler="threads", num_workers=DASK_WORKERS)
         seen = {}
 
         def on_built(y, build_s):
@@ -350,7 +371,7 @@ def storage_child(workload, system, args, sz, rep, info):
         if workload == "W2":
             idx = load(args.data, "w1_idx.npy")
             build, run = (lambda: da.from_zarr(store)[idx]), (lambda y: y.compute())
-        elif workload == "W4":
+        elif workload in ("W4", "W4-dask-cluster"):
             build = lambda: ((da.from_zarr(store) * 2 + 1) ** 2).mean(axis=0)
             run = lambda y: y.compute()
         elif workload == "W4-sum":
@@ -549,8 +570,8 @@ def main(argv=None):
             print(f"peers.py: {w} inputs missing in {args.data}: {missing}", file=sys.stderr)
             return 2
         for s in systems:
-            if w in skip or f"{w}:{s}" in skip or (w, s) == ("W5-mem", "numpy"):
-                continue  # numpy has no chunks to rechunk
+            if w in skip or f"{w}:{s}" in skip or (w, s) in (("W5-mem", "numpy"), ("W4-dask-cluster", "numpy")):
+                continue  # numpy has no chunks to rechunk, and no cluster
             res = run_child(w, s, args)
             failed |= res.get("error") is not None
             print(json.dumps(res), flush=True)
