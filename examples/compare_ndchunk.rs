@@ -702,8 +702,9 @@ const PER_TASK_PROBE: usize = 400;
 
 /// W4-dask-cluster: W4 on the Dask cluster at `NDCHUNK_COMPARE_SCHEDULER`; the
 /// line also has the local executor's time on the same store
-/// (`local_seconds`) and the cluster's per-task overhead (`per_task_ms`:
-/// worker-milliseconds per trivial task).
+/// (`local_seconds`), the cluster's per-task overhead (`per_task_ms`:
+/// worker-milliseconds per trivial task) and the fixed cost of a run
+/// (`fixed_ms`: a one-task run, mostly starting the Python driver).
 fn w4_dask_cluster(ctx: &Ctx) -> BoxResult<Report> {
     let address = std::env::var(SCHEDULER_ENV).map_err(|_| {
         err(format!(
@@ -723,10 +724,17 @@ fn w4_dask_cluster(ctx: &Ctx) -> BoxResult<Report> {
     let local = measure_after(ctx.repeat, ctx.before_run(&store), || {
         Ok(build()?.compute_with(&ctx.executor)?)
     })?;
-    let probe = ndchunk::arange::<i64>(0, PER_TASK_PROBE as i64, 1, [1])? + 1;
-    let t0 = Instant::now();
-    probe.compute_with(&dask)?;
-    let per_task_ms = t0.elapsed().as_secs_f64() * workers as f64 / PER_TASK_PROBE as f64 * 1e3;
+    // A one-task run costs the fixed part (starting the Python driver, connecting);
+    // the per-task overhead is what PER_TASK_PROBE more trivial tasks add.
+    let probe = |n: usize| -> BoxResult<f64> {
+        let x = ndchunk::arange::<i64>(0, n as i64, 1, [1])? + 1;
+        let t0 = Instant::now();
+        x.compute_with(&dask)?;
+        Ok(t0.elapsed().as_secs_f64())
+    };
+    let fixed = probe(1)?;
+    let many = probe(PER_TASK_PROBE + 1)?;
+    let per_task_ms = (many - fixed).max(0.0) * workers as f64 / PER_TASK_PROBE as f64 * 1e3;
     let sum = checksum_sum(&m.res);
     if sum != checksum_sum(&local.res) {
         return Err(err("the Dask and local results differ"));
@@ -738,6 +746,7 @@ fn w4_dask_cluster(ctx: &Ctx) -> BoxResult<Report> {
         ("GBps", json!(round(bytes as f64 / 1e9 / m.seconds, 3))),
         ("local_seconds", json!(round(local.seconds, 4))),
         ("per_task_ms", json!(round(per_task_ms, 2))),
+        ("fixed_ms", json!(round(fixed * 1e3, 1))),
         ("scheduler", json!(address)),
         ("workers", json!(workers)),
     ];

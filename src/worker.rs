@@ -27,25 +27,74 @@ use crate::exec::dask::Scratch;
 use crate::exec::eval::run_task;
 use crate::plan::{Stage, StageKind, Stages, Task};
 
-/// The first argument of a worker invocation.
+/// The first argument of a one-task worker invocation.
 pub const WORKER_FLAG: &str = "--ndchunk-worker";
 
-/// When this process was started as a Dask task (its first argument is
-/// [`WORKER_FLAG`]), runs that task and exits: status 0 once its result is
-/// committed, 1 with the error on stderr otherwise. Returns at once otherwise.
+/// The first argument of a worker server: a process that runs task after task,
+/// one per line of its stdin, so that tasks pay neither a process start nor
+/// fresh memory each.
+pub const SERVER_FLAG: &str = "--ndchunk-worker-server";
+
+/// When this process was started by the Dask executor, does its work and exits;
+/// returns at once otherwise.
+///
+/// - `PROGRAM --ndchunk-worker SCRATCH TASK STAGE BLOCK DEPS` runs that task:
+///   status 0 once its result is committed, 1 with the error on stderr.
+/// - `PROGRAM --ndchunk-worker-server` reads one task per line of stdin (the
+///   same five fields, tab separated) and answers each with one JSON line on
+///   stdout, `{"ok":true}` or `{"ok":false,"error":"..."}`, until stdin ends.
+///   A panicking task is an error line; the server goes on.
 pub fn run_if_worker() {
     let args: Vec<String> = std::env::args().collect();
-    if args.get(1).map(String::as_str) != Some(WORKER_FLAG) {
-        return;
-    }
-    let code = match run_worker_task(&args[2..]) {
-        Ok(()) => 0,
-        Err(e) => {
-            eprintln!("ndchunk worker: {e}");
-            1
+    match args.get(1).map(String::as_str) {
+        Some(WORKER_FLAG) => {
+            let code = match run_worker_task(&args[2..]) {
+                Ok(()) => 0,
+                Err(e) => {
+                    eprintln!("ndchunk worker: {e}");
+                    1
+                }
+            };
+            std::process::exit(code);
         }
-    };
-    std::process::exit(code);
+        Some(SERVER_FLAG) => {
+            serve(std::io::stdin().lock(), std::io::stdout().lock());
+            std::process::exit(0);
+        }
+        _ => {}
+    }
+}
+
+/// The worker server's loop: one task per line of `input`, one JSON answer per
+/// line of `output`.
+fn serve(input: impl std::io::BufRead, mut output: impl std::io::Write) {
+    crate::exec::allocator::tune_once();
+    for line in input.lines() {
+        let Ok(line) = line else { return };
+        let fields: Vec<String> = line.split('\t').map(str::to_string).collect();
+        let outcome = std::panic::catch_unwind(|| run_worker_task(&fields))
+            .unwrap_or_else(|p| Err(Error::Executor(panic_message(p.as_ref()))));
+        let answer = match outcome {
+            Ok(()) => serde_json::json!({ "ok": true }),
+            Err(e) => serde_json::json!({ "ok": false, "error": e.to_string() }),
+        };
+        if writeln!(output, "{answer}")
+            .and_then(|()| output.flush())
+            .is_err()
+        {
+            return;
+        }
+    }
+}
+
+/// What a panic said, when it said it with a string.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    let text = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".into());
+    format!("the task panicked: {text}")
 }
 
 /// Runs the task described by `SCRATCH TASK STAGE BLOCK DEPS` (block and

@@ -2,13 +2,14 @@
 
 Written into the plan's scratch directory by the Rust side and run as
 `python driver.py SCRATCH`. SCRATCH/graph.json lists the tasks; each becomes one
-Dask task that runs the program's own executable in worker mode:
+Dask task that hands `SCRATCH TASK STAGE BLOCK DEPS` to a worker server, the
+program's own executable started once per Dask worker thread as
 
-    EXE --ndchunk-worker SCRATCH TASK STAGE BLOCK DEPS
+    EXE --ndchunk-worker-server
 
-The worker reads its inputs from, and commits its result to, SCRATCH/values.
-Dask moves only the task ids. A task whose result is already committed (a retry
-after a lost worker) returns at once.
+which reads its inputs from, and commits its result to, SCRATCH/values. Dask
+moves only the task ids. A task whose result is already committed (a retry
+after a lost worker) returns at once. The servers are stopped after the run.
 
 Exit codes: 0 done; 2 bad arguments; 3 `distributed` cannot be imported;
 4 the scheduler cannot be reached or the local cluster cannot start; 5 a task
@@ -20,6 +21,8 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
+import threading
 
 STDERR_TAIL = 4000
 
@@ -42,20 +45,75 @@ def fail(code, **details):
     sys.exit(code)
 
 
+def servers():
+    """This worker process's ndchunk worker servers, by (executable, thread): kept
+    on the Dask worker object, since this module is shipped with each task."""
+    try:
+        from distributed import get_worker
+
+        holder = get_worker()
+    except ValueError:  # not inside a Dask worker (the driver's own tests)
+        holder = sys.modules[__name__]
+    if not hasattr(holder, "_ndchunk_servers"):
+        holder._ndchunk_servers = {}
+    return holder._ndchunk_servers
+
+
+def server(exe):
+    """A running `EXE --ndchunk-worker-server` for this thread, started if needed;
+    its stderr goes to a temporary file so a task's part of it can be reported."""
+    key = (exe, threading.get_ident())
+    entry = servers().get(key)
+    if entry is None or entry[0].poll() is not None:
+        err = tempfile.TemporaryFile()
+        proc = subprocess.Popen(
+            [exe, "--ndchunk-worker-server"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=err,
+            env=worker_env(),
+            text=True,
+            bufsize=1,
+        )
+        entry = (proc, err)
+        servers()[key] = entry
+    return key, entry
+
+
+def stop_servers(exe):
+    """Ends this worker's servers of `exe` (run on every worker after a run)."""
+    for key in [k for k in servers() if k[0] == exe]:
+        proc, err = servers().pop(key)
+        proc.stdin.close()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        err.close()
+
+
 def run_task(exe, scratch, tid, stage, block, deps, label, *_inputs):
-    """Runs task `tid` in a fresh process of the program; returns its id."""
+    """Runs task `tid` in this worker's server process; returns its id."""
     if os.path.exists(os.path.join(scratch, "values", f"{tid}.bin")):
         return tid
-    cmd = [exe, "--ndchunk-worker", scratch, str(tid), str(stage), block, deps]
-    p = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=worker_env())
-    if p.returncode != 0:
-        tail = p.stderr.decode("utf-8", "replace")[-STDERR_TAIL:]
-        raise RuntimeError(
-            json.dumps(
-                {"task": tid, "op": label, "block": block, "exit": p.returncode, "stderr": tail}
-            )
-        )
-    return tid
+    key, (proc, err) = server(exe)
+    start = err.seek(0, os.SEEK_END)
+    proc.stdin.write("\t".join([scratch, str(tid), str(stage), block, deps]) + "\n")
+    proc.stdin.flush()
+    answer = proc.stdout.readline()
+    if answer:
+        reply = json.loads(answer)
+        if reply["ok"]:
+            return tid
+        status, message = None, reply["error"]
+    else:  # the server died (killed, or a crash that was not a panic)
+        status, message = proc.wait(), ""
+        servers().pop(key, None)
+    err.seek(start)
+    tail = (message + "\n" + err.read().decode("utf-8", "replace"))[-STDERR_TAIL:]
+    raise RuntimeError(
+        json.dumps({"task": tid, "op": label, "block": block, "exit": status, "stderr": tail})
+    )
 
 
 def key_prefix(label):
@@ -116,6 +174,10 @@ def main():
             details = {"error": f"{type(e).__name__}: {message}"}
         fail(5, **details)
     finally:
+        try:
+            client.run(stop_servers, graph["exe"])
+        except Exception:
+            pass  # a lost worker's servers end with it
         client.close()
 
 

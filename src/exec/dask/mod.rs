@@ -254,14 +254,12 @@ fn run_driver(python: &Path, driver: &Path, scratch: &Path, options: &DaskOption
                 field("op"),
                 field("block")
             ),
-            source: Box::new(Error::Executor(format!(
-                "worker process exited with {}; its stderr ends:\n{}",
-                details
-                    .get("exit")
-                    .map(|v| v.to_string())
-                    .unwrap_or_default(),
-                field("stderr").trim_end()
-            ))),
+            source: Box::new(Error::Executor(
+                match details.get("exit").and_then(|v| v.as_i64()) {
+                    Some(code) => format!("the worker process exited with {code}; "),
+                    None => String::new(),
+                } + &format!("its error and stderr:\n{}", field("stderr").trim_end()),
+            )),
         },
         Some(5) => Error::Executor(format!("the Dask graph failed: {}", field("error"))),
         _ => Error::Executor(format!(
