@@ -1,5 +1,5 @@
-//! Worker mode: how a Dask task runs one ndchunk task in a fresh process of the
-//! same program.
+//! Worker mode: how Dask tasks run ndchunk tasks in processes of the same
+//! program.
 //!
 //! Call [`run_if_worker`] at the top of `main`, after registering any functions
 //! (see [`crate::register_fn`]) and before anything else:
@@ -13,9 +13,10 @@
 //! }
 //! ```
 //!
-//! The Dask executor runs `PROGRAM --ndchunk-worker SCRATCH TASK STAGE BLOCK DEPS`
-//! for each task. The worker reads the stage from `SCRATCH/stages`, its inputs
-//! from `SCRATCH/values`, runs the task and commits its result; a result already
+//! The Dask executor starts `PROGRAM --ndchunk-worker-server` once per Dask
+//! worker thread and sends it `SCRATCH TASK STAGE BLOCK DEPS` for each task. The
+//! worker reads the stage from `SCRATCH/stages`, its inputs from
+//! `SCRATCH/values`, runs the task and commits its result; a result already
 //! committed (a retried task) is left as it is.
 
 use std::collections::HashMap;

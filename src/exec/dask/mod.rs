@@ -1,14 +1,15 @@
-//! The Dask executor: one Dask task per physical task, each running this program
-//! again in worker mode (see [`crate::worker`]).
+//! The Dask executor: one Dask task per physical task, each run by a process of
+//! this program in worker mode (see [`crate::worker`]).
 //!
 //! The driver (this process) writes the plan into a scratch directory on a
 //! filesystem the Dask workers share: one file per stage (`stages/S.bin`, the
 //! stage as data, see [`crate::ship`]) and the task graph (`graph.json`: per task
 //! its stage, block and dependencies). It then runs the embedded Python driver
-//! (`driver.py`), which submits the graph to the scheduler. Each Dask task runs
-//! `EXE --ndchunk-worker ...`, which reads its inputs from `values/`, runs the
-//! task and commits its result as `values/T.bin` (a temporary file renamed into
-//! place), so a task retried after a lost worker finds its result and returns.
+//! (`driver.py`), which submits the graph to the scheduler. Each Dask worker
+//! thread starts `EXE --ndchunk-worker-server` once per run and hands it its
+//! tasks; the server reads a task's inputs from `values/`, runs it and commits
+//! its result as `values/T.bin` (a temporary file renamed into place), so a task
+//! retried after a lost worker finds its result and returns.
 //! Dask moves only task ids. When the graph is done, the driver reads the output
 //! tasks' results. The scratch directory is removed after success and after
 //! failure.
