@@ -239,6 +239,12 @@ fn layout_ops_and_rechunks() -> Outcome {
     let ex = cluster();
     let a = ndchunk::from_array(matrix(12, 10), vec![vec![5, 7], vec![3, 3, 4]]).map_err(err)?;
     let c = &a + 1.0;
+    // Views of an in-memory array read it in place (it travels in the stage).
+    same(
+        "slice of an in-memory array",
+        &a.slice(ndchunk::s![2..11;3, ..;-1]).map_err(err)?,
+        &ex,
+    )?;
     same(
         "negative-step slice",
         &c.slice(ndchunk::s![..;-2, 1..9]).map_err(err)?,
