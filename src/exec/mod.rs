@@ -222,6 +222,7 @@ impl Executor {
                 python: None,
                 scratch: None,
                 worker_exe: None,
+                session: Default::default(),
             }),
         }
     }

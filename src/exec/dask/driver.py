@@ -1,19 +1,26 @@
-"""ndchunk's Dask driver: runs one ndchunk plan on a Dask distributed cluster.
+"""ndchunk's Dask driver: runs ndchunk plans on a Dask distributed cluster.
 
-Written into the plan's scratch directory by the Rust side and run as
-`python driver.py SCRATCH`. SCRATCH/graph.json lists the tasks; each becomes one
-Dask task that hands `SCRATCH TASK STAGE BLOCK DEPS` to a worker server, the
-program's own executable started once per Dask worker thread as
+Started once per executor by the Rust side as `python driver.py`, it talks
+JSON lines on stdin and stdout:
 
-    EXE --ndchunk-worker-server
+1. The first line says where to run: {"address": "tcp://...", "connect_timeout":
+   "10s"}, or {"address": null, "local_workers": N} for a LocalCluster. The
+   answer is {"ok": true}, or {"ok": false, "code": 3 or 4, "error": ...} and
+   the driver exits (3: `distributed` cannot be imported; 4: the scheduler
+   cannot be reached or the local cluster cannot start).
+2. Then each line is a scratch directory to run: SCRATCH/graph.json lists the
+   tasks, each one Dask task that hands `SCRATCH TASK STAGE BLOCK DEPS` to a
+   worker server, the program's own executable started once per Dask worker
+   thread as
 
-which reads its inputs from, and commits its result to, SCRATCH/values. Dask
-moves only the task ids. A task whose result is already committed (a retry
-after a lost worker) returns at once. The servers are stopped after the run.
+       EXE --ndchunk-worker-server
 
-Exit codes: 0 done; 2 bad arguments; 3 `distributed` cannot be imported;
-4 the scheduler cannot be reached or the local cluster cannot start; 5 a task
-failed. On failure the last line on stderr is a JSON object with the details.
+   which reads its inputs from, and commits its result to, SCRATCH/values. Dask
+   moves only the task ids. A task whose result is already committed (a retry
+   after a lost worker) returns at once. The servers are stopped after each
+   run. The answer is {"ok": true}, or {"ok": false, "code": 5, ...} with the
+   failed task's id, stage label, block, exit status and error.
+3. At the end of stdin the client (and a local cluster) is closed.
 """
 
 import json
@@ -39,10 +46,10 @@ def worker_env():
     return env
 
 
-def fail(code, **details):
-    sys.stderr.write("\n" + json.dumps(details) + "\n")
-    sys.stderr.flush()
-    sys.exit(code)
+def reply(**answer):
+    """One JSON answer line to the Rust side."""
+    sys.stdout.write(json.dumps(answer) + "\n")
+    sys.stdout.flush()
 
 
 def servers():
@@ -122,31 +129,30 @@ def key_prefix(label):
     return f"ndchunk-{name or 'task'}"
 
 
-def main():
-    if len(sys.argv) != 2:
-        fail(2, error="usage: driver.py SCRATCH")
-    scratch = sys.argv[1]
-    with open(os.path.join(scratch, "graph.json")) as f:
-        graph = json.load(f)
+def connect(where):
+    """The client for `where` (the first line), or an error answer."""
     try:
         from distributed import Client, LocalCluster
     except Exception as e:  # ImportError, or a broken installation
-        fail(3, error=f"cannot import distributed: {e!r}", python=sys.executable)
-
+        return None, {"code": 3, "error": f"cannot import distributed: {e!r}", "python": sys.executable}
     try:
-        if graph.get("address"):
-            client = Client(graph["address"], timeout=graph.get("connect_timeout", "10s"))
-        else:
-            cluster = LocalCluster(
-                n_workers=graph["local_workers"],
-                threads_per_worker=1,
-                processes=True,
-                dashboard_address=None,
-            )
-            client = Client(cluster)
+        if where.get("address"):
+            return Client(where["address"], timeout=where.get("connect_timeout", "10s")), None
+        cluster = LocalCluster(
+            n_workers=where["local_workers"],
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+        )
+        return Client(cluster), None
     except Exception as e:
-        fail(4, error=f"{e!r}", address=graph.get("address"))
+        return None, {"code": 4, "error": f"{e!r}", "address": where.get("address")}
 
+
+def run_graph(client, scratch):
+    """Runs SCRATCH/graph.json; returns None, or the failure's details."""
+    with open(os.path.join(scratch, "graph.json")) as f:
+        graph = json.load(f)
     run = graph["run"]
     keys = {}
     dsk = {}
@@ -166,18 +172,34 @@ def main():
     wanted = [keys[t] for t in graph["outputs"]]
     try:
         client.get(dsk, wanted, sync=True)
+        return None
     except Exception as e:
         message = str(e)
         try:
-            details = json.loads(message)
+            return json.loads(message)
         except ValueError:
-            details = {"error": f"{type(e).__name__}: {message}"}
-        fail(5, **details)
+            return {"error": f"{type(e).__name__}: {message}"}
     finally:
         try:
             client.run(stop_servers, graph["exe"])
         except Exception:
             pass  # a lost worker's servers end with it
+
+
+def main():
+    client, failure = connect(json.loads(sys.stdin.readline() or "{}"))
+    if failure:
+        reply(ok=False, **failure)
+        return
+    reply(ok=True)
+    try:
+        for line in sys.stdin:
+            failure = run_graph(client, line.rstrip("\n"))
+            if failure:
+                reply(ok=False, code=5, **failure)
+            else:
+                reply(ok=True)
+    finally:
         client.close()
 
 

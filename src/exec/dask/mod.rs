@@ -4,8 +4,9 @@
 //! The driver (this process) writes the plan into a scratch directory on a
 //! filesystem the Dask workers share: one file per stage (`stages/S.bin`, the
 //! stage as data, see [`crate::ship`]) and the task graph (`graph.json`: per task
-//! its stage, block and dependencies). It then runs the embedded Python driver
-//! (`driver.py`), which submits the graph to the scheduler. Each Dask worker
+//! its stage, block and dependencies). It then hands the directory to the
+//! embedded Python driver (`driver.py`, one process per executor, kept between
+//! runs; see [`Session`]), which submits the graph to the scheduler. Each Dask worker
 //! thread starts `EXE --ndchunk-worker-server` once per run and hands it its
 //! tasks; the server reads a task's inputs from `values/`, runs it and commits
 //! its result as `values/T.bin` (a temporary file renamed into place), so a task
@@ -15,10 +16,9 @@
 //! failure.
 
 mod scratch;
+mod session;
 
-use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -28,6 +28,8 @@ use crate::exec::{Sink, Value};
 use crate::plan::{Instr, LeafSource, Plan, StageKind};
 
 pub use scratch::{Scratch, KEEP_SCRATCH_ENV};
+pub use session::Session;
+use session::Target;
 
 /// Environment variable naming the Python interpreter that runs the driver.
 pub const PYTHON_ENV: &str = "NDCHUNK_PYTHON";
@@ -40,8 +42,6 @@ pub const SCRATCH_ENV: &str = "NDCHUNK_SCRATCH";
 /// Environment variable with a Dask scheduler's address, used by
 /// [`Executor::dask_from_env`](crate::Executor::dask_from_env).
 pub const SCHEDULER_ENV: &str = "DASK_SCHEDULER_ADDRESS";
-
-const DRIVER: &str = include_str!("driver.py");
 
 /// Where the Dask executor runs and what it runs with.
 #[derive(Clone, Debug)]
@@ -58,6 +58,8 @@ pub struct DaskOptions {
     pub scratch: Option<PathBuf>,
     /// The program the workers run; default this process's executable.
     pub worker_exe: Option<PathBuf>,
+    /// The Python driver, shared by the executor's clones.
+    pub(crate) session: Arc<Session>,
 }
 
 /// The task graph as the Python driver reads it.
@@ -65,8 +67,6 @@ pub struct DaskOptions {
 struct Graph<'a> {
     exe: String,
     run: String,
-    address: Option<&'a str>,
-    local_workers: usize,
     tasks: Vec<GraphTask<'a>>,
     outputs: &'a [usize],
 }
@@ -106,8 +106,6 @@ pub(crate) fn run(
     let graph = Graph {
         exe: exe.display().to_string(),
         run: scratch.run_id().to_string(),
-        address: options.address.as_deref(),
-        local_workers: options.local_workers.max(1),
         tasks: plan
             .tasks
             .iter()
@@ -122,8 +120,12 @@ pub(crate) fn run(
             .collect(),
         outputs: &plan.outputs,
     };
-    let driver = scratch.write_driver(DRIVER, &graph)?;
-    run_driver(&python, &driver, scratch.path(), options)?;
+    scratch.write_graph(&graph)?;
+    let target = Target {
+        address: options.address.as_deref(),
+        local_workers: options.local_workers,
+    };
+    options.session.run(&python, &target, scratch.path())?;
     let mut values = Vec::with_capacity(if sink.is_some() {
         0
     } else {
@@ -198,57 +200,27 @@ fn python(options: &DaskOptions) -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("python3"))
 }
 
-/// Runs the Python driver and turns its failures into errors.
-fn run_driver(python: &Path, driver: &Path, scratch: &Path, options: &DaskOptions) -> Result<()> {
-    let mut child = Command::new(python)
-        .arg(driver)
-        .arg(scratch)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| {
-            Error::Executor(format!(
-                "cannot start Python {} (set {PYTHON_ENV} or run ./setup.sh): {e}",
-                python.display()
-            ))
-        })?;
-    let mut stderr = String::new();
-    if let Some(mut err) = child.stderr.take() {
-        // Lossy: a worker's stderr may hold any bytes.
-        let mut bytes = Vec::new();
-        err.read_to_end(&mut bytes)
-            .map_err(|e| Error::Executor(format!("reading the Dask driver's stderr: {e}")))?;
-        stderr = String::from_utf8_lossy(&bytes).into_owned();
+/// The error a driver's answer reports, if any: `{"ok": false, "code": 3|4|5, ...}`.
+fn answer_error(answer: &serde_json::Value, python: &Path, target: &Target) -> Option<Error> {
+    if answer.get("ok").and_then(|v| v.as_bool()) == Some(true) {
+        return None;
     }
-    let status = child
-        .wait()
-        .map_err(|e| Error::Executor(format!("waiting for the Dask driver: {e}")))?;
-    if status.success() {
-        return Ok(());
-    }
-    let details: serde_json::Value = stderr
-        .lines()
-        .rev()
-        .find_map(|l| serde_json::from_str(l).ok())
-        .unwrap_or(serde_json::Value::Null);
-    let field = |k: &str| details.get(k).and_then(|v| v.as_str()).unwrap_or("");
-    let tail = || last_chars(&stderr, 2000);
-    Err(match status.code() {
+    let field = |k: &str| answer.get(k).and_then(|v| v.as_str()).unwrap_or("");
+    Some(match answer.get("code").and_then(|v| v.as_i64()) {
         Some(3) => Error::Executor(format!(
             "the Python at {} cannot import the `distributed` package (pip install distributed, \
              or run ./setup.sh): {}",
             python.display(),
             field("error")
         )),
-        Some(4) => Error::Executor(match &options.address {
+        Some(4) => Error::Executor(match target.address {
             Some(a) => format!("cannot reach the Dask scheduler at {a}: {}", field("error")),
             None => format!("cannot start a local Dask cluster: {}", field("error")),
         }),
-        Some(5) if details.get("task").is_some() => Error::Task {
+        Some(5) if answer.get("task").is_some() => Error::Task {
             task: format!(
                 "task {} ({} block [{}])",
-                details
+                answer
                     .get("task")
                     .map(|v| v.to_string())
                     .unwrap_or_default(),
@@ -256,26 +228,12 @@ fn run_driver(python: &Path, driver: &Path, scratch: &Path, options: &DaskOption
                 field("block")
             ),
             source: Box::new(Error::Executor(
-                match details.get("exit").and_then(|v| v.as_i64()) {
+                match answer.get("exit").and_then(|v| v.as_i64()) {
                     Some(code) => format!("the worker process exited with {code}; "),
                     None => String::new(),
                 } + &format!("its error and stderr:\n{}", field("stderr").trim_end()),
             )),
         },
-        Some(5) => Error::Executor(format!("the Dask graph failed: {}", field("error"))),
-        _ => Error::Executor(format!(
-            "the Dask driver failed ({status}); its stderr ends:\n{}",
-            tail()
-        )),
+        _ => Error::Executor(format!("the Dask graph failed: {}", field("error"))),
     })
-}
-
-/// The last `n` characters of `s`.
-fn last_chars(s: &str, n: usize) -> &str {
-    let start = s
-        .char_indices()
-        .rev()
-        .nth(n.saturating_sub(1))
-        .map_or(0, |(i, _)| i);
-    &s[start..]
 }

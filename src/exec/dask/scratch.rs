@@ -101,15 +101,12 @@ impl Scratch {
         from_bytes(&bytes, &format!("stage file {}", path.display()))
     }
 
-    /// Writes the Python driver and the graph it runs; returns the driver's path.
-    pub fn write_driver(&self, driver: &str, graph: &impl Serialize) -> Result<PathBuf> {
-        let graph_path = self.path.join("graph.json");
+    /// Writes the task graph the Python driver runs (`graph.json`).
+    pub fn write_graph(&self, graph: &impl Serialize) -> Result<()> {
+        let path = self.path.join("graph.json");
         let json = serde_json::to_vec(graph)
             .map_err(|e| Error::Executor(format!("cannot serialise the task graph: {e}")))?;
-        fs::write(&graph_path, json).map_err(|e| io_error("cannot write", &graph_path, e))?;
-        let path = self.path.join("driver.py");
-        fs::write(&path, driver).map_err(|e| io_error("cannot write", &path, e))?;
-        Ok(path)
+        fs::write(&path, json).map_err(|e| io_error("cannot write", &path, e))
     }
 
     /// True when task `t`'s result is committed.
