@@ -20,7 +20,8 @@
 //! committed (a retried task) is left as it is.
 
 use std::collections::HashMap;
-use std::path::Path;
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
@@ -70,11 +71,13 @@ pub fn run_if_worker() {
 /// line of `output`.
 fn serve(input: impl std::io::BufRead, mut output: impl std::io::Write) {
     crate::exec::allocator::tune_once();
+    let mut cache = StageCache::default();
     for line in input.lines() {
         let Ok(line) = line else { return };
         let fields: Vec<String> = line.split('\t').map(str::to_string).collect();
-        let outcome = std::panic::catch_unwind(|| run_worker_task(&fields))
-            .unwrap_or_else(|p| Err(Error::Executor(panic_message(p.as_ref()))));
+        let outcome =
+            std::panic::catch_unwind(AssertUnwindSafe(|| run_task_with(&fields, &mut cache)))
+                .unwrap_or_else(|p| Err(Error::Executor(panic_message(p.as_ref()))));
         let answer = match outcome {
             Ok(()) => serde_json::json!({ "ok": true }),
             Err(e) => serde_json::json!({ "ok": false, "error": e.to_string() }),
@@ -101,6 +104,11 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 /// Runs the task described by `SCRATCH TASK STAGE BLOCK DEPS` (block and
 /// dependencies comma separated, possibly empty).
 pub fn run_worker_task(args: &[String]) -> Result<()> {
+    run_task_with(args, &mut StageCache::default())
+}
+
+/// [`run_worker_task`], reading stages through `cache`.
+fn run_task_with(args: &[String], cache: &mut StageCache) -> Result<()> {
     let [scratch, task, stage, block, deps] = args else {
         return Err(Error::Executor(format!(
             "worker arguments: expected SCRATCH TASK STAGE BLOCK DEPS, got {args:?}"
@@ -118,7 +126,7 @@ pub fn run_worker_task(args: &[String]) -> Result<()> {
         out_bytes: 0,
         work_bytes: 0,
     };
-    let stages = Loaded::for_stage(&scratch, task.stage)?;
+    let stages = cache.for_stage(&scratch, task.stage)?;
     let inputs = task
         .deps
         .iter()
@@ -128,25 +136,55 @@ pub fn run_worker_task(args: &[String]) -> Result<()> {
     scratch.write_value(id, &value)
 }
 
-/// The stages one task needs: its own, and the scatter stage an extract reads.
-struct Loaded(HashMap<usize, Stage>);
+/// Stages read from one scratch directory, kept while a server runs its tasks:
+/// a stage file holds the stage's in-memory inputs whole (tens of MB for a
+/// neighbour gather), and a server usually runs many tasks of the same stage.
+/// Stage files do not change during a run; a new scratch directory (a new run)
+/// empties the cache.
+#[derive(Default)]
+struct StageCache {
+    scratch: PathBuf,
+    stages: HashMap<usize, Arc<Stage>>,
+}
 
-impl Loaded {
-    fn for_stage(scratch: &Scratch, s: usize) -> Result<Loaded> {
-        let stage = scratch.read_stage(s)?;
+/// Stages kept at most; beyond that the cache starts again.
+const CACHED_STAGES: usize = 8;
+
+impl StageCache {
+    /// The stages a task of stage `s` needs: its own, and the scatter stage an
+    /// extract reads.
+    fn for_stage(&mut self, scratch: &Scratch, s: usize) -> Result<Loaded> {
+        if self.scratch != scratch.path() || self.stages.len() >= CACHED_STAGES {
+            self.scratch = scratch.path().to_path_buf();
+            self.stages.clear();
+        }
+        let stage = self.get(scratch, s)?;
         let mut loaded = HashMap::new();
         if let StageKind::Extract(ex) = &stage.kind {
-            loaded.insert(ex.scatter, scratch.read_stage(ex.scatter)?);
+            loaded.insert(ex.scatter, self.get(scratch, ex.scatter)?);
         }
         loaded.insert(s, stage);
         Ok(Loaded(loaded))
     }
+
+    fn get(&mut self, scratch: &Scratch, s: usize) -> Result<Arc<Stage>> {
+        if let Some(stage) = self.stages.get(&s) {
+            return Ok(stage.clone());
+        }
+        let stage = Arc::new(scratch.read_stage(s)?);
+        self.stages.insert(s, stage.clone());
+        Ok(stage)
+    }
 }
+
+/// The stages one task needs.
+struct Loaded(HashMap<usize, Arc<Stage>>);
 
 impl Stages for Loaded {
     fn stage(&self, s: usize) -> Result<&Stage> {
         self.0
             .get(&s)
+            .map(|s| &**s)
             .ok_or_else(|| Error::Executor(format!("stage {s} is not loaded")))
     }
 }
