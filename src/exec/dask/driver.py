@@ -124,9 +124,11 @@ def run_task(exe, scratch, tid, stage, block, deps, label, *_inputs):
 
 
 def key_prefix(label):
-    """A dashboard-friendly name for a stage: letters, digits and underscores."""
-    name = re.sub(r"[^0-9A-Za-z]+", "_", label).strip("_")[:40]
-    return f"ndchunk-{name or 'task'}"
+    """The dashboard's name for a stage: `ndchunk-` and the last four words of its
+    label (`ndchunk-add-powi-mean-partial`). Dask groups tasks by the alphabetic
+    words at the start of their keys."""
+    words = re.findall(r"[A-Za-z]+", label)[-4:]
+    return "-".join(["ndchunk", *words])
 
 
 def connect(where):
