@@ -103,7 +103,7 @@ fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
 
 /// Runs the task described by `SCRATCH TASK STAGE BLOCK DEPS` (block and
 /// dependencies comma separated, possibly empty).
-pub fn run_worker_task(args: &[String]) -> Result<()> {
+fn run_worker_task(args: &[String]) -> Result<()> {
     run_task_with(args, &mut StageCache::default())
 }
 

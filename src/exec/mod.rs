@@ -200,13 +200,29 @@ impl Executor {
     }
 
     /// The Dask executor on a `LocalCluster` of `n_workers` worker processes
-    /// (one thread each), started for each run: for tests and laptops.
+    /// (one thread each), started at its first run and kept until the executor
+    /// (all its clones) is dropped: for tests and laptops.
+    ///
+    /// ```no_run
+    /// fn main() -> ndchunk::Result<()> {
+    ///     ndchunk::worker::run_if_worker();
+    ///     let x = ndchunk::arange::<i64>(0, 1000, 1, [100])?;
+    ///     let total = x.sum()?.compute_with(&ndchunk::Executor::dask_local(2))?;
+    ///     assert_eq!(total[[]], 499_500);
+    ///     Ok(())
+    /// }
+    /// ```
     pub fn dask_local(n_workers: usize) -> Executor {
         Executor::dask_with(None, n_workers)
     }
 
     /// The Dask executor on the scheduler named by `DASK_SCHEDULER_ADDRESS`, or on
     /// a local cluster of `n_workers` processes when it is not set.
+    ///
+    /// ```
+    /// let ex = ndchunk::Executor::dask_from_env(2);
+    /// assert!(ex.is_distributed());
+    /// ```
     pub fn dask_from_env(n_workers: usize) -> Executor {
         let address = std::env::var(dask::SCHEDULER_ENV)
             .ok()
@@ -230,6 +246,14 @@ impl Executor {
     /// Dask executor: the Python interpreter that runs the driver (default
     /// `NDCHUNK_PYTHON`, else the project's `.venv`, else `python3`). Ignored by
     /// the local executor.
+    ///
+    /// ```
+    /// let ex = ndchunk::Executor::dask("tcp://10.0.0.5:8786")
+    ///     .python("/opt/env/bin/python")
+    ///     .scratch("/shared/scratch")
+    ///     .worker_exe("/shared/bin/my-program");
+    /// assert!(ex.is_distributed());
+    /// ```
     pub fn python(mut self, path: impl Into<std::path::PathBuf>) -> Executor {
         if let ExecutorKind::Dask(o) = &mut self.kind {
             o.python = Some(path.into());
@@ -286,6 +310,11 @@ impl Executor {
 
     /// True for executors whose tasks run in other processes (Dask): sinks such
     /// as `to_zarr` then plan tasks that write the target themselves.
+    ///
+    /// ```
+    /// assert!(!ndchunk::Executor::local().is_distributed());
+    /// assert!(ndchunk::Executor::dask_local(2).is_distributed());
+    /// ```
     pub fn is_distributed(&self) -> bool {
         matches!(self.kind, ExecutorKind::Dask(_))
     }

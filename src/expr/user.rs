@@ -78,6 +78,16 @@ impl<F: ?Sized> UserFn<F> {
 
     /// True when a worker process can run it: a storage source, or a function
     /// registered under its name (see [`register_fn`]).
+    ///
+    /// ```
+    /// let x = ndchunk::arange::<f64>(0.0, 4.0, 1.0, [2])?;
+    /// let closure = x.mapv(|v| v + 1.0);
+    /// let ndchunk::expr::Op::Elementwise(ndchunk::expr::ElemOp::User(f, _)) = &closure.node().op else {
+    ///     unreachable!()
+    /// };
+    /// assert!(!f.is_portable());
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
     pub fn is_portable(&self) -> bool {
         self.recipe.is_some() || registered(&self.name).is_some()
     }
@@ -152,7 +162,7 @@ impl<'de> serde::Deserialize<'de> for UserFn<BlockFn> {
 
 /// A function registered by name: its block function and dtypes.
 #[derive(Clone)]
-pub struct Registered {
+pub(crate) struct Registered {
     /// Input dtype.
     pub input: DType,
     /// Output dtype.
@@ -167,12 +177,12 @@ fn registry() -> &'static RwLock<HashMap<String, Registered>> {
 }
 
 /// The function registered as `name`, if any.
-pub fn registered(name: &str) -> Option<Registered> {
+pub(crate) fn registered(name: &str) -> Option<Registered> {
     registry().read().ok()?.get(name).cloned()
 }
 
 /// `f` as a function over dynamically typed blocks: the first input must hold `T`.
-pub fn block_fn_of<T: Element, U: Element>(
+pub(crate) fn block_fn_of<T: Element, U: Element>(
     op: &str,
     f: impl Fn(ArrayViewD<T>) -> ArrayD<U> + Send + Sync + 'static,
 ) -> Arc<BlockFn> {

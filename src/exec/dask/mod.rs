@@ -6,7 +6,7 @@
 //! stage as data, see [`crate::ship`]) and the task graph (`graph.json`: per task
 //! its stage, block and dependencies). It then hands the directory to the
 //! embedded Python driver (`driver.py`, one process per executor, kept between
-//! runs; see [`Session`]), which submits the graph to the scheduler. Each Dask worker
+//! runs), which submits the graph to the scheduler. Each Dask worker
 //! thread starts `EXE --ndchunk-worker-server` once per run and hands it its
 //! tasks; the server reads a task's inputs from `values/`, runs it and commits
 //! its result as `values/T.bin` (a temporary file renamed into place), so a task
@@ -28,8 +28,7 @@ use crate::exec::{Sink, Value};
 use crate::plan::{Instr, LeafSource, Plan, StageKind};
 
 pub use scratch::{Scratch, KEEP_SCRATCH_ENV};
-pub use session::Session;
-use session::Target;
+use session::{Session, Target};
 
 /// Environment variable naming the Python interpreter that runs the driver.
 pub const PYTHON_ENV: &str = "NDCHUNK_PYTHON";

@@ -25,7 +25,7 @@ pub(crate) struct Target<'a> {
 
 /// The driver process of an executor, if one is running.
 #[derive(Default)]
-pub struct Session(Mutex<Option<Driver>>);
+pub(crate) struct Session(Mutex<Option<Driver>>);
 
 impl std::fmt::Debug for Session {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
