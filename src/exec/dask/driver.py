@@ -105,14 +105,17 @@ def run_task(exe, scratch, tid, stage, block, deps, label, *_inputs):
         return tid
     key, (proc, err) = server(exe)
     start = err.seek(0, os.SEEK_END)
-    proc.stdin.write("\t".join([scratch, str(tid), str(stage), block, deps]) + "\n")
-    proc.stdin.flush()
-    answer = proc.stdout.readline()
-    if answer:
-        reply = json.loads(answer)
-        if reply["ok"]:
+    try:
+        proc.stdin.write("\t".join([scratch, str(tid), str(stage), block, deps]) + "\n")
+        proc.stdin.flush()
+        line = proc.stdout.readline()
+    except BrokenPipeError:  # the server died before this task
+        line = ""
+    if line:
+        answer = json.loads(line)
+        if answer["ok"]:
             return tid
-        status, message = None, reply["error"]
+        status, message = None, answer["error"]
     else:  # the server died (killed, or a crash that was not a panic)
         status, message = proc.wait(), ""
         servers().pop(key, None)
