@@ -158,3 +158,47 @@ impl<'de> Deserialize<'de> for DynArray {
             .map_err(bad)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use ndarray::{ArrayD, IxDyn};
+
+    use super::*;
+    use crate::element::Element;
+
+    fn round_trip<T: Element>(make: impl Fn(usize) -> T) {
+        let a = ArrayD::from_shape_fn(IxDyn(&[3, 4]), |ix| make(ix[0] * 4 + ix[1]));
+        // Standard layout, a transposed (non-standard) view, and an empty array.
+        for block in [
+            T::wrap(a.clone()),
+            T::wrap(a.t().to_owned()),
+            T::wrap(a.clone().reversed_axes()),
+            T::wrap(ArrayD::from_shape_vec(IxDyn(&[0, 2]), vec![]).unwrap()),
+        ] {
+            let back: DynArray = from_bytes(&to_bytes(&block).unwrap(), "test").unwrap();
+            assert_eq!(back, block);
+        }
+    }
+
+    #[test]
+    fn blocks_of_every_dtype_round_trip() {
+        round_trip(|i| i % 2 == 0);
+        round_trip(|i| i as i8 - 5);
+        round_trip(|i| i as i16 * -300);
+        round_trip(|i| i as i32 * -70_000);
+        round_trip(|i| i as i64 * -(1 << 40));
+        round_trip(|i| i as u8);
+        round_trip(|i| i as u16 * 1000);
+        round_trip(|i| i as u32 * 100_000);
+        round_trip(|i| i as u64 * (1 << 40));
+        round_trip(|i| i as f32 / 3.0);
+        round_trip(|i| i as f64 / 7.0 - 1.0);
+    }
+
+    #[test]
+    fn truncated_bytes_are_an_error() {
+        let block = DynArray::F64(ArrayD::zeros(IxDyn(&[2, 2])));
+        let bytes = to_bytes(&block).unwrap();
+        assert!(from_bytes::<DynArray>(&bytes[..bytes.len() - 3], "a block").is_err());
+    }
+}

@@ -353,3 +353,31 @@ fn computed_inputs_are_gathered_from_their_blocks_without_concatenating() {
         ndarray::Array2::from_shape_fn((1000, 8), |(i, j)| a[[idx[i] as usize, j]] + 1.0);
     assert_eq!(y.compute().unwrap(), expected.into_dyn());
 }
+
+#[test]
+fn neighbour_tables_line_up_with_the_input_without_a_rechunk() {
+    // X[knn] - X[:, None, :] with knn of one row per point: the gather's output
+    // chunks nest in X's (chunks of 350 rows, not a multiple of the gather's
+    // rows per chunk), so the whole expression is one fused stage plus the
+    // reduction tree, with no rechunk stage.
+    let n = 1000;
+    let x = ndchunk::from_array(ndarray::Array2::<f64>::ones((n, 8)), [350, 8]).unwrap();
+    let knn = ndarray::Array2::<i64>::from_shape_fn((n, 15), |(i, j)| ((i * 7 + j) % n) as i64);
+    let g = x.vindex(&[knn.into_dyn()]).unwrap();
+    let d = (&g - &x.insert_axis(Axis(1)).unwrap())
+        .powi(2)
+        .sum_axis(Axis(2))
+        .unwrap();
+    let plan = d.plan().unwrap();
+    let names: Vec<&str> = plan.stages.iter().map(|s| s.name.as_str()).collect();
+    assert!(
+        names.iter().all(|n| !n.starts_with("rechunk")),
+        "{}",
+        d.explain()
+    );
+    assert!(
+        names[0].starts_with("vindex") && names[0].contains("sub"),
+        "{names:?}"
+    );
+    assert!(d.compute().unwrap().iter().all(|&v| v == 0.0));
+}

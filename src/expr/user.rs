@@ -45,6 +45,26 @@ pub enum Recipe {
     },
 }
 
+impl Recipe {
+    /// The source's block grid.
+    ///
+    /// ```
+    /// let chunks = ndchunk::Chunks::new(vec![vec![2, 2]])?;
+    /// let r = ndchunk::expr::Recipe::Zarr {
+    ///     path: "x.zarr".into(),
+    ///     chunks: chunks.clone(),
+    ///     dtype: ndchunk::DType::F32,
+    /// };
+    /// assert_eq!(r.chunks(), &chunks);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
+    pub fn chunks(&self) -> &crate::chunks::Chunks {
+        match self {
+            Recipe::Zarr { chunks, .. } | Recipe::Hdf5 { chunks, .. } => chunks,
+        }
+    }
+}
+
 /// A named user function.
 pub struct UserFn<F: ?Sized> {
     /// Unique name (`mapv#3`), stable for the life of the graph; for a registered

@@ -18,7 +18,7 @@ use crate::chunks::{ChunkSpec, Chunks};
 use crate::element::{DType, Element};
 use crate::error::{Error, Result};
 use crate::exec::{Executor, Value};
-use crate::expr::{BlockFn, Node, Op, Recipe, UserFn};
+use crate::expr::{BlockFn, Recipe};
 
 /// The dataset `dataset` (e.g. `/group/data`) of the HDF5 file at `path`, with
 /// one block per dataset chunk (automatic chunks for a contiguous dataset).
@@ -35,8 +35,11 @@ pub fn from_hdf5<T: Element>(path: impl AsRef<Path>, dataset: &str) -> Result<Ar
         Some(c) => Chunks::regular(&shape, &c)?,
         None => ChunkSpec::Auto.resolve(&shape, T::DTYPE)?,
     };
-    let recipe = recipe::<T>(path.as_ref(), dataset, &chunks);
-    Ok(source(ds, name, chunks, recipe))
+    Ok(source(
+        ds,
+        name,
+        recipe::<T>(path.as_ref(), dataset, chunks),
+    ))
 }
 
 /// [`from_hdf5`] with blocks of `chunks`.
@@ -53,15 +56,18 @@ pub fn from_hdf5_with<T: Element>(
 ) -> Result<Array<T>> {
     let (ds, name) = open::<T>(path.as_ref(), dataset)?;
     let chunks = chunks.into().resolve(&ds.shape(), T::DTYPE)?;
-    let recipe = recipe::<T>(path.as_ref(), dataset, &chunks);
-    Ok(source(ds, name, chunks, recipe))
+    Ok(source(
+        ds,
+        name,
+        recipe::<T>(path.as_ref(), dataset, chunks),
+    ))
 }
 
-fn recipe<T: Element>(path: &Path, dataset: &str, chunks: &Chunks) -> Recipe {
+fn recipe<T: Element>(path: &Path, dataset: &str, chunks: Chunks) -> Recipe {
     Recipe::Hdf5 {
         path: path.to_path_buf(),
         dataset: dataset.to_string(),
-        chunks: chunks.clone(),
+        chunks,
         dtype: T::DTYPE,
     }
 }
@@ -93,16 +99,11 @@ fn open<T: Element>(path: &Path, dataset: &str) -> Result<(Arc<Dataset>, String)
     Ok((Arc::new(ds), name))
 }
 
-fn source<T: Element>(ds: Arc<Dataset>, name: String, chunks: Chunks, recipe: Recipe) -> Array<T> {
+/// The lazy array reading `ds`'s blocks of the recipe's chunks.
+fn source<T: Element>(ds: Arc<Dataset>, name: String, recipe: Recipe) -> Array<T> {
     let label = format!("from_hdf5[{name}]");
-    let read = block_reader::<T>(ds, name, chunks.clone());
-    let node = Node::new(
-        Op::FromFn(UserFn::source(&label, read, recipe)),
-        Vec::new(),
-        chunks,
-        T::DTYPE,
-    );
-    Array::from_node(node)
+    let read = block_reader::<T>(ds, name, recipe.chunks().clone());
+    super::source_array(&label, read, recipe)
 }
 
 /// The block reader of an HDF5 source made again in another process: the file

@@ -7,8 +7,18 @@ pub mod zarr_write;
 
 use std::sync::Arc;
 
+use crate::array::Array;
+use crate::element::Element;
 use crate::error::Result;
-use crate::expr::{BlockFn, Recipe};
+use crate::expr::{BlockFn, Node, Op, Recipe, UserFn};
+
+/// The lazy array of a storage source named `name`: `read` gives its blocks (of
+/// the recipe's chunks), and `recipe` lets other processes make `read` again.
+fn source_array<T: Element>(name: &str, read: Arc<BlockFn>, recipe: Recipe) -> Array<T> {
+    let chunks = recipe.chunks().clone();
+    let f = UserFn::source(name, read, recipe);
+    Array::from_node(Node::new(Op::FromFn(f), Vec::new(), chunks, T::DTYPE))
+}
 
 /// The block reader a storage source's recipe describes, made in this process.
 pub(crate) fn reader(recipe: &Recipe) -> Result<Arc<BlockFn>> {

@@ -19,7 +19,7 @@ use crate::chunks::{ChunkSpec, Chunks};
 use crate::element::DType;
 use crate::element::Element;
 use crate::error::{Error, Result};
-use crate::expr::{BlockFn, Node, Op, Recipe, UserFn};
+use crate::expr::{BlockFn, Recipe};
 
 type Store = ZarrArray<FilesystemStore>;
 
@@ -114,14 +114,8 @@ fn source<T: Element>(array: Arc<Store>, path: PathBuf, chunks: Chunks) -> Array
         chunks: chunks.clone(),
         dtype: T::DTYPE,
     };
-    let read = block_reader::<T>(array, path, chunks.clone());
-    let node = Node::new(
-        Op::FromFn(UserFn::source(&name, read, recipe)),
-        Vec::new(),
-        chunks,
-        T::DTYPE,
-    );
-    Array::from_node(node)
+    let read = block_reader::<T>(array, path, chunks);
+    super::source_array(&name, read, recipe)
 }
 
 fn block_reader<T: Element>(array: Arc<Store>, path: PathBuf, grid: Chunks) -> Arc<BlockFn> {

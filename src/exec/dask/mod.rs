@@ -164,11 +164,10 @@ fn check_portable(plan: &Plan) -> Result<()> {
                         }
                     }
                 }
+                // Elementwise closures cannot be registered: none is portable.
                 for instr in &f.program.instrs {
                     if let Instr::Op(crate::expr::ElemOp::User(u, _), _) = instr {
-                        if !u.is_portable() {
-                            return refuse(&u.name);
-                        }
+                        return refuse(&u.name);
                     }
                 }
             }

@@ -33,7 +33,8 @@ pub struct Scratch {
     owned: bool,
 }
 
-fn io_error(what: &str, path: &Path, e: std::io::Error) -> Error {
+/// An I/O failure on `path` while doing `what`, as an executor error.
+pub(super) fn io_error(what: &str, path: &Path, e: std::io::Error) -> Error {
     Error::Executor(format!("{what} {}: {e}", path.display()))
 }
 

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value as Json};
 
+use super::scratch::io_error;
 use crate::error::{Error, Result};
 
 const DRIVER: &str = include_str!("driver.py");
@@ -77,12 +78,11 @@ impl Driver {
             std::process::id(),
             NEXT.fetch_add(1, Ordering::Relaxed)
         ));
-        let io = |what: &str, e: std::io::Error| {
-            Error::Executor(format!("{what} {}: {e}", dir.display()))
-        };
-        fs::create_dir_all(&dir).map_err(|e| io("cannot make", e))?;
-        fs::write(dir.join("driver.py"), DRIVER).map_err(|e| io("cannot write into", e))?;
-        let log = File::create(dir.join("driver.log")).map_err(|e| io("cannot write into", e))?;
+        fs::create_dir_all(&dir).map_err(|e| io_error("cannot make", &dir, e))?;
+        fs::write(dir.join("driver.py"), DRIVER)
+            .map_err(|e| io_error("cannot write into", &dir, e))?;
+        let log = File::create(dir.join("driver.log"))
+            .map_err(|e| io_error("cannot write into", &dir, e))?;
         let spawned = Command::new(python)
             .arg(dir.join("driver.py"))
             .stdin(Stdio::piped())

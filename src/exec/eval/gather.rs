@@ -104,6 +104,14 @@ pub struct GatherInput<'a> {
 }
 
 impl GatherInput<'_> {
+    /// The first block, whose dtype the gather dispatches on.
+    fn first(&self, spec: &GatherSpec) -> Result<&DynArray> {
+        self.blocks
+            .first()
+            .copied()
+            .ok_or_else(|| Error::invalid(&spec.origin, "the input has no blocks"))
+    }
+
     /// The blocks' data as `T`, each checked against its expected shape.
     fn typed<T: Element>(&self, spec: &GatherSpec) -> Result<Vec<&[T]>> {
         if self.blocks.len() != self.block_lens.len() {
@@ -153,11 +161,7 @@ pub fn gather_block(
     block: &[usize],
 ) -> Result<DynArray> {
     let out_shape = chunks.block_shape(block);
-    let first = input
-        .blocks
-        .first()
-        .ok_or_else(|| Error::invalid(&spec.origin, "the input has no blocks"))?;
-    dyn_match!(first, _s: T => {
+    dyn_match!(input.first(spec)?, _s: T => {
         let mut out: Vec<T> = crate::exec::pool::take(out_shape.iter().product());
         gather_into(spec, input, chunks, block, &mut out)?;
         ArrayD::from_shape_vec(IxDyn(&out_shape), out)
@@ -176,11 +180,7 @@ pub fn gather_block_into(
     dest: DynSliceMut,
 ) -> Result<()> {
     let count: usize = chunks.block_shape(block).iter().product();
-    let first = input
-        .blocks
-        .first()
-        .ok_or_else(|| Error::invalid(&spec.origin, "the input has no blocks"))?;
-    dyn_match!(first, _s: T => {
+    dyn_match!(input.first(spec)?, _s: T => {
         let dest = dest.typed::<T>(count, &spec.origin)?;
         let mut out = SliceWriter::new(dest);
         gather_into(spec, input, chunks, block, &mut out)?;
