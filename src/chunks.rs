@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::ops::Range;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
@@ -30,9 +31,11 @@ pub const CHUNK_SIZE_ENV: &str = "NDCHUNK_CHUNK_SIZE";
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(try_from = "ChunkLens")]
 pub struct Chunks {
-    lens: Vec<Vec<usize>>,
+    // Shared, so that cloning chunks (done per stage and per leaf) costs O(1)
+    // however many blocks there are.
+    lens: Arc<Vec<Vec<usize>>>,
     #[serde(skip)]
-    offsets: Vec<Vec<usize>>,
+    offsets: Arc<Vec<Vec<usize>>>,
 }
 
 /// The serialised form of [`Chunks`]: the lengths, from which offsets are rebuilt.
@@ -84,7 +87,7 @@ impl Chunks {
             )));
         }
         let chunks = Chunks::new(lens)?;
-        for (axis, (&n, l)) in shape.iter().zip(&chunks.lens).enumerate() {
+        for (axis, (&n, l)) in shape.iter().zip(chunks.lens.iter()).enumerate() {
             let total: usize = l.iter().sum();
             if total != n {
                 return Err(Error::chunks(format!(
@@ -143,12 +146,15 @@ impl Chunks {
                 o
             })
             .collect();
-        Chunks { lens, offsets }
+        Chunks {
+            lens: Arc::new(lens),
+            offsets: Arc::new(offsets),
+        }
     }
 
     /// Rebuilds the cached offsets after deserialisation.
     pub fn restore(self) -> Chunks {
-        Chunks::from_checked(self.lens)
+        Chunks::from_checked(Arc::unwrap_or_clone(self.lens))
     }
 
     /// Number of axes.
@@ -214,14 +220,18 @@ impl Chunks {
 
     /// Shape of the block at `block` (one index per axis).
     pub fn block_shape(&self, block: &[usize]) -> Vec<usize> {
-        block.iter().zip(&self.lens).map(|(&b, l)| l[b]).collect()
+        block
+            .iter()
+            .zip(self.lens.iter())
+            .map(|(&b, l)| l[b])
+            .collect()
     }
 
     /// Offset of the block's first element along each axis.
     pub fn block_offset(&self, block: &[usize]) -> Vec<usize> {
         block
             .iter()
-            .zip(&self.offsets)
+            .zip(self.offsets.iter())
             .map(|(&b, o)| o[b])
             .collect()
     }
@@ -230,7 +240,7 @@ impl Chunks {
     pub fn block_ranges(&self, block: &[usize]) -> Vec<Range<usize>> {
         block
             .iter()
-            .zip(&self.offsets)
+            .zip(self.offsets.iter())
             .map(|(&b, o)| o[b]..o[b + 1])
             .collect()
     }
@@ -250,7 +260,7 @@ impl Chunks {
     pub fn ravel(&self, block: &[usize]) -> usize {
         block
             .iter()
-            .zip(&self.lens)
+            .zip(self.lens.iter())
             .fold(0, |acc, (&b, l)| acc * l.len() + b)
     }
 
@@ -358,7 +368,7 @@ pub enum AxisChunks {
 pub enum ChunkSpec {
     /// Chunks of about 128 MiB (or `NDCHUNK_CHUNK_SIZE`), as square as the shape allows.
     Auto,
-    /// Chunks of about this many bytes.
+    /// Chunks of about this many bytes (at least one element; 0 is an error).
     AutoBytes(u64),
     /// One rule per axis.
     PerAxis(Vec<AxisChunks>),
@@ -377,6 +387,9 @@ impl ChunkSpec {
                 let target = chunk_bytes_from_env()?;
                 auto_chunks(shape, dtype, target, &vec![AxisChunks::Auto; shape.len()])
             }
+            ChunkSpec::AutoBytes(0) => Err(Error::chunks(
+                "ChunkSpec::AutoBytes(0): a chunk size in bytes must be positive",
+            )),
             ChunkSpec::AutoBytes(b) => {
                 auto_chunks(shape, dtype, *b, &vec![AxisChunks::Auto; shape.len()])
             }
@@ -482,7 +495,15 @@ fn auto_chunks(shape: &[usize], dtype: DType, target: u64, axes: &[AxisChunks]) 
 
 /// The chunk size for `ChunkSpec::Auto`: `NDCHUNK_CHUNK_SIZE` if set, else 128 MiB.
 pub fn chunk_bytes_from_env() -> Result<u64> {
-    Ok(bytes_from_env(CHUNK_SIZE_ENV)?.unwrap_or(DEFAULT_CHUNK_BYTES))
+    match bytes_from_env(CHUNK_SIZE_ENV)? {
+        Some(0) => Err(Error::Environment {
+            name: CHUNK_SIZE_ENV.into(),
+            value: std::env::var(CHUNK_SIZE_ENV).unwrap_or_default(),
+            message: "a chunk size in bytes must be positive".into(),
+        }),
+        Some(b) => Ok(b),
+        None => Ok(DEFAULT_CHUNK_BYTES),
+    }
 }
 
 /// The byte size in environment variable `name` (see [`parse_bytes`]), if set.

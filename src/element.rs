@@ -137,7 +137,7 @@ impl Scalar {
         }
     }
 
-    /// The value cast to `T` with NumPy's `astype` rules.
+    /// The value cast to `T` by the rules of [`crate::Array::astype`].
     ///
     /// ```
     /// use ndchunk::{Element, Scalar};
@@ -244,8 +244,11 @@ pub trait Element:
     #[doc(hidden)]
     fn unwrap_slice_mut(s: DynSliceMut<'_>) -> Option<&mut [Self]>;
 
-    /// This value converted to `U` as NumPy's `astype` does: floats truncate toward
-    /// zero (saturating, NaN to 0), integers wrap, anything non-zero is `true`.
+    /// This value converted to `U` as [`crate::Array::astype`] documents: as
+    /// NumPy's `astype` where NumPy defines the result (floats truncate toward
+    /// zero, integers wrap, anything non-zero is `true`), Rust's saturating
+    /// `as` where NumPy's is platform-defined (NaN to 0, out-of-range floats
+    /// clamped to the integer type's range).
     #[inline(always)]
     fn cast<U: Element>(self) -> U {
         U::from_prim(self.to_prim())

@@ -8,11 +8,16 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Everything that can go wrong when building or computing an array.
 ///
+/// `Debug` prints the same sentence as `Display` (as `std::io::Error` and
+/// anyhow do), so `main() -> Result<(), ndchunk::Error>` reports a failure in
+/// words rather than as a struct dump.
+///
 /// ```
 /// let err = ndchunk::zeros::<f32>(&[4], [0]).unwrap_err();
 /// assert!(err.to_string().contains("chunk length 0"));
+/// assert_eq!(format!("{err:?}"), err.to_string());
 /// ```
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Clone, PartialEq, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// Two shapes that had to agree (or broadcast) did not.
@@ -158,6 +163,12 @@ pub enum Error {
         /// What went wrong.
         message: String,
     },
+}
+
+impl std::fmt::Debug for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Display::fmt(self, f)
+    }
 }
 
 impl Error {

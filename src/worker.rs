@@ -77,7 +77,7 @@ fn serve(input: impl std::io::BufRead, mut output: impl std::io::Write) {
         let fields: Vec<String> = line.split('\t').map(str::to_string).collect();
         let outcome =
             std::panic::catch_unwind(AssertUnwindSafe(|| run_task_with(&fields, &mut cache)))
-                .unwrap_or_else(|p| Err(Error::Executor(panic_message(p.as_ref()))));
+                .unwrap_or_else(|p| Err(Error::Executor(crate::exec::panic_message(p.as_ref()))));
         let answer = match outcome {
             Ok(()) => serde_json::json!({ "ok": true }),
             Err(e) => serde_json::json!({ "ok": false, "error": e.to_string() }),
@@ -89,16 +89,6 @@ fn serve(input: impl std::io::BufRead, mut output: impl std::io::Write) {
             return;
         }
     }
-}
-
-/// What a panic said, when it said it with a string.
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    let text = payload
-        .downcast_ref::<&str>()
-        .map(|s| s.to_string())
-        .or_else(|| payload.downcast_ref::<String>().cloned())
-        .unwrap_or_else(|| "a panic without a message".into());
-    format!("the task panicked: {text}")
 }
 
 /// Runs the task described by `SCRATCH TASK STAGE BLOCK DEPS` (block and

@@ -233,11 +233,26 @@ impl<T: Element> Array<T> {
         self.binary(ElemOp::Compare(CmpOp::Ge), other.into())
     }
 
-    /// Each element converted to `U` with NumPy's `astype` rules.
+    /// Each element converted to `U`.
+    ///
+    /// Where NumPy's `astype` defines the result, this is it: integers wrap
+    /// into a narrower type (`300` → `i8` gives `44`, `-1` → `u8` gives `255`),
+    /// floats that fit the integer type truncate toward zero (`-2.7` → `-2`),
+    /// anything non-zero is `true`, and `bool` is `0`/`1`.
+    ///
+    /// Where NumPy leaves it to the platform — a NaN, an infinity or a float
+    /// outside the integer type's range — ndchunk uses **Rust's saturating
+    /// `as` rule**: NaN gives `0` and other values clamp to the type's `MIN` or
+    /// `MAX` (`1e20` → `i32::MAX`, `-1.0` → `u8` gives `0`). NumPy on x86-64
+    /// gives what the processor's conversion leaves (`INT_MIN` for NaN and
+    /// `1e20` as `i32`, `255` for `-1.0` as `u8`) and warns "invalid value
+    /// encountered in cast"; those values are not portable, so they are not
+    /// copied.
     ///
     /// ```
-    /// let x = ndchunk::linspace::<f64>(0.0, 3.0, 4, [4])?.astype::<u8>();
-    /// assert_eq!(x.compute()?.into_raw_vec_and_offset().0, vec![0, 1, 2, 3]);
+    /// let x = ndchunk::from_array(ndarray::arr1(&[-2.7f64, 0.5, 3.9, f64::NAN, 1e20, -1.0]), [3])?;
+    /// assert_eq!(x.astype::<i32>().compute()?.into_raw_vec_and_offset().0, vec![-2, 0, 3, 0, i32::MAX, -1]);
+    /// assert_eq!(x.astype::<u8>().compute()?.into_raw_vec_and_offset().0, vec![0, 0, 3, 0, 255, 0]);
     /// # Ok::<(), ndchunk::Error>(())
     /// ```
     pub fn astype<U: Element>(&self) -> Array<U> {

@@ -21,11 +21,10 @@ use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 use crate::array::elementwise::broadcast_shapes;
-use crate::array::{rechunk_node, Array};
+use crate::array::Array;
 use crate::chunks::{regular_lens, Chunks};
 use crate::element::Element;
 use crate::error::{Error, Result};
-use crate::exec::gather_budget;
 use crate::expr::{GatherSpec, Node, Op};
 
 /// Integer types an indexer may hold.
@@ -44,7 +43,7 @@ macro_rules! index_int {
         }
     )*};
 }
-index_int!(i8, i16, i32, i64, isize, u8, u16, u32, u64, usize);
+index_int!(i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, usize);
 
 /// Anything usable as an integer indexer: slices, `Vec`s, ndarray arrays of any
 /// integer type and dimension, and lazy integer arrays (computed first).
@@ -120,32 +119,46 @@ impl<T: Element + IndexInt> Indexer for Array<T> {
     }
 }
 
-/// Anything usable as a boolean mask: slices, `Vec`s, 1-d ndarray arrays, and
+/// Anything usable as a boolean mask: slices, `Vec`s, ndarray arrays, and
 /// lazy `Array<bool>` (computed first).
 pub trait BoolMask {
-    /// The mask's values and whether it had to be computed.
+    /// The mask's shape (one axis for a slice or `Vec`).
+    fn mask_shape(&self) -> Vec<usize>;
+    /// The mask's values (C order) and whether it had to be computed.
     fn values(&self) -> Result<(Vec<bool>, bool)>;
 }
 
 impl BoolMask for [bool] {
+    fn mask_shape(&self) -> Vec<usize> {
+        vec![self.len()]
+    }
     fn values(&self) -> Result<(Vec<bool>, bool)> {
         Ok((self.to_vec(), false))
     }
 }
 
 impl BoolMask for Vec<bool> {
+    fn mask_shape(&self) -> Vec<usize> {
+        vec![self.len()]
+    }
     fn values(&self) -> Result<(Vec<bool>, bool)> {
         Ok((self.clone(), false))
     }
 }
 
 impl<S: Data<Elem = bool>, D: Dimension> BoolMask for ArrayBase<S, D> {
+    fn mask_shape(&self) -> Vec<usize> {
+        self.shape().to_vec()
+    }
     fn values(&self) -> Result<(Vec<bool>, bool)> {
         Ok((self.iter().copied().collect(), false))
     }
 }
 
 impl BoolMask for Array<bool> {
+    fn mask_shape(&self) -> Vec<usize> {
+        self.shape().to_vec()
+    }
     fn values(&self) -> Result<(Vec<bool>, bool)> {
         Ok((self.compute()?.iter().copied().collect(), true))
     }
@@ -156,8 +169,8 @@ impl BoolMask for Array<bool> {
 pub enum Index {
     /// The whole axis.
     Full,
-    /// These positions (negatives wrap).
-    Ints(Vec<i64>),
+    /// These positions (negatives wrap), as given (every integer type fits).
+    Ints(Vec<i128>),
     /// `start..stop` with a positive step.
     Range {
         /// First position.
@@ -171,11 +184,7 @@ pub enum Index {
 
 impl<I: IndexInt> From<&[I]> for Index {
     fn from(v: &[I]) -> Self {
-        Index::Ints(
-            v.iter()
-                .map(|&i| i.to_i128().clamp(i64::MIN as i128, i64::MAX as i128) as i64)
-                .collect(),
-        )
+        Index::Ints(v.iter().map(|&i| i.to_i128()).collect())
     }
 }
 
@@ -209,22 +218,6 @@ fn nested_lens(lens: &[usize], rows: usize) -> Vec<usize> {
         out.extend((0..parts).map(|i| c / parts + usize::from(i < c % parts)));
     }
     out
-}
-
-/// Most blocks a resident gather input keeps along the gathered axis: each output
-/// task depends on all of them.
-const MAX_RESIDENT_BLOCKS: usize = 64;
-
-/// Chunks for an input a gather along `axis` holds whole: split along `axis` as
-/// `chunks` are (merged into at most [`MAX_RESIDENT_BLOCKS`] blocks), whole along
-/// every other axis, so each block is one C-order run of rows.
-fn resident_chunks(shape: &[usize], chunks: &Chunks, axis: usize) -> Result<Chunks> {
-    let mut lens: Vec<Vec<usize>> = shape.iter().map(|&n| vec![n]).collect();
-    lens[axis] = chunks.lens(axis).to_vec();
-    if lens[axis].len() > MAX_RESIDENT_BLOCKS {
-        lens[axis] = regular_lens(shape[axis], shape[axis].div_ceil(MAX_RESIDENT_BLOCKS))?;
-    }
-    Chunks::new(lens)
 }
 
 impl<T: Element> Array<T> {
@@ -263,33 +256,18 @@ impl<T: Element> Array<T> {
             });
         }
         lens.extend_from_slice(&chunks.all_lens()[axis + naxes..]);
-        // In memory: read in place. Small enough: held whole, as blocks split along
-        // `axis` only, which every output task reads. Otherwise: streamed (each
-        // block read once, rows scattered), which needs the gathered axes after
-        // the first to be whole.
-        let resident = matches!(self.node.op, Op::Memory(_)) || self.nbytes() <= gather_budget()?;
-        let input = match self.node.op {
-            Op::Memory(_) => self.node.clone(),
-            _ if resident => rechunk_node(&self.node, resident_chunks(shape, chunks, axis)?, None),
-            _ => {
-                let mut lens = chunks.all_lens().to_vec();
-                for ax in axis + 1..axis + naxes {
-                    lens[ax] = vec![shape[ax]];
-                }
-                rechunk_node(&self.node, Chunks::new(lens)?, None)
-            }
-        };
+        // How the input is read (held whole or streamed) is decided when the
+        // gather is planned, under the executor's memory limit.
         let spec = GatherSpec {
             axis,
             naxes,
             index: Arc::new(index),
             index_shape,
             origin,
-            resident,
         };
         let node = Node::new(
             Op::Gather(Arc::new(spec)),
-            vec![input],
+            vec![self.node.clone()],
             Chunks::new(lens)?,
             T::DTYPE,
         );
@@ -363,7 +341,32 @@ impl<T: Element> Array<T> {
             shape = broadcast_shapes("vindex", &shape, &s)?;
             normalised.push((pos, s));
         }
-        let total: usize = shape.iter().product();
+        if let Some(outer) = self.vindex_as_outer(&normalised, &shape)? {
+            return Ok(outer);
+        }
+        // One linear position per element of the broadcast shape: refused
+        // before it is allocated when the positions alone would not fit.
+        let total = shape.iter().try_fold(1usize, |acc, &n| acc.checked_mul(n));
+        let bytes = total.and_then(|t| t.checked_mul(std::mem::size_of::<usize>()));
+        let limit = crate::config::default_memory_limit()?;
+        let total = match (total, bytes) {
+            (Some(t), Some(b)) if b as u64 <= limit => t,
+            _ => {
+                return Err(Error::invalid(
+                    "vindex",
+                    format!(
+                        "indexers broadcast to shape {shape:?}, whose {} positions need {} of \
+                         index, more than the memory limit of {}; index in pieces, or use \
+                         oindex for an outer product of indices",
+                        total.map_or("more than usize::MAX".to_string(), |t| t.to_string()),
+                        bytes.map_or("more than usize::MAX bytes".to_string(), |b| {
+                            crate::array::explain::human_bytes(b as u64)
+                        }),
+                        crate::array::explain::human_bytes(limit)
+                    ),
+                ))
+            }
+        };
         let mut linear = vec![0usize; total];
         for (j, (pos, s)) in normalised.iter().enumerate() {
             let view = ArrayViewD::from_shape(IxDyn(s), pos)
@@ -381,6 +384,64 @@ impl<T: Element> Array<T> {
             }
         }
         self.gather(0, m, linear, shape, "vindex".into())
+    }
+
+    /// `vindex` with indexers that vary along disjoint axes of their broadcast
+    /// shape `shape` (NumPy's `x[i[:, None], j[None, :]]`): an outer product of
+    /// indices, planned as one gather per indexer (each holding its own
+    /// indices, not one position per element of `shape`) and a transpose. None
+    /// when the indexers share an axis or there is only one.
+    fn vindex_as_outer(
+        &self,
+        indexers: &[(Vec<usize>, Vec<usize>)],
+        shape: &[usize],
+    ) -> Result<Option<Array<T>>> {
+        let b = shape.len();
+        // The axes of `shape` along which each indexer varies.
+        let varying: Vec<Vec<usize>> = indexers
+            .iter()
+            .map(|(_, s)| {
+                let skip = b - s.len();
+                (0..s.len())
+                    .filter(|&a| s[a] != 1)
+                    .map(|a| a + skip)
+                    .collect()
+            })
+            .collect();
+        let mut owner = vec![None; b];
+        for (j, axes) in varying.iter().enumerate() {
+            for &a in axes {
+                if owner[a].replace(j).is_some() {
+                    return Ok(None);
+                }
+            }
+        }
+        if indexers.len() < 2 || varying.iter().filter(|v| !v.is_empty()).count() < 2 {
+            return Ok(None);
+        }
+        // Gather indexer j along input axis j (its place after the earlier
+        // indexers' axes): axes become (varying[0], varying[1], ..., rest).
+        let mut out = self.clone();
+        let mut at = 0;
+        for (j, (pos, _)) in indexers.iter().enumerate() {
+            let own: Vec<usize> = varying[j].iter().map(|&a| shape[a]).collect();
+            out = out.gather(at, 1, pos.clone(), own, "vindex".into())?;
+            at += varying[j].len();
+        }
+        // Length-1 axes of `shape` no indexer varies along, then the transpose
+        // into `shape`'s order.
+        let mut order: Vec<usize> = varying.concat();
+        for a in 0..b {
+            if owner[a].is_none() {
+                out = out.insert_axis(Axis(order.len()))?;
+                order.push(a);
+            }
+        }
+        let mut axes: Vec<usize> = (0..b)
+            .map(|a| order.iter().position(|&o| o == a).unwrap_or(a))
+            .collect();
+        axes.extend(b..out.ndim());
+        Ok(Some(out.permuted_axes(&axes)?))
     }
 
     /// Outer indexing: one [`Index`] per leading axis (missing ones are `Full`),
@@ -440,17 +501,20 @@ impl<T: Element> Array<T> {
     /// ```
     pub fn mask<M: BoolMask + ?Sized>(&self, keep: &M, axis: Axis) -> Result<Array<T>> {
         let len = self.axis_len("mask", axis.0)?;
-        let (values, computed) = keep.values()?;
-        if values.len() != len {
+        // NumPy: a boolean index along one axis must be 1-d and as long as it.
+        let shape = keep.mask_shape();
+        let what = match shape.as_slice() {
+            [n] if *n == len => None,
+            [n] => Some(format!("mask of length {n}")),
+            _ => Some(format!("mask of shape {shape:?} (it must be 1-d)")),
+        };
+        if let Some(what) = what {
             return Err(Error::invalid(
                 "mask",
-                format!(
-                    "mask of length {} for axis {} of length {len}",
-                    values.len(),
-                    axis.0
-                ),
+                format!("{what} for axis {} of length {len}", axis.0),
             ));
         }
+        let (values, computed) = keep.values()?;
         self.gather_true(axis.0, 1, &values, computed, "mask")
     }
 

@@ -25,11 +25,14 @@ use ndarray::{ArrayD, ArrayViewMutD, Axis, IxDyn};
 use crate::block::DynArray;
 use crate::block::DynSliceMut;
 use crate::chunks::{ChunkSpec, Chunks};
+use crate::config::PlanOptions;
 use crate::element::{DType, Element};
 use crate::error::{Error, Result};
 use crate::exec::{Executor, Sink, Value};
 use crate::expr::{Node, Op};
 use crate::plan::Plan;
+
+pub(crate) use crate::expr::rechunk_node;
 
 /// A lazy, chunked n-dimensional array of `T`.
 ///
@@ -156,9 +159,26 @@ impl<T: Element> Array<T> {
         }
     }
 
-    /// The physical plan that computing this array runs.
+    /// The physical plan that computing this array with the default executor
+    /// runs (sized for the default memory limit).
     pub fn plan(&self) -> Result<Plan> {
-        Plan::for_node(&self.node)
+        self.plan_with(&PlanOptions::from_env()?)
+    }
+
+    /// The physical plan of this array under `options` (see
+    /// [`Executor::plan_options`]).
+    ///
+    /// ```
+    /// use ndchunk::prelude::*;
+    /// let x = ndchunk::random::uniform::<f64>(&[4096, 64], [256, 64], 0)?;
+    /// // 2 MiB, shuffled under a 1 MiB limit: the gather streams in groups.
+    /// let limited = ndchunk::PlanOptions::for_memory_limit(1 << 20)?;
+    /// let plan = x.permutation(Axis(0), 3)?.plan_with(&limited)?;
+    /// assert!(plan.stages.iter().any(|s| s.name.contains("scatter")));
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
+    pub fn plan_with(&self, options: &PlanOptions) -> Result<Plan> {
+        crate::plan::lower(&self.node, options)
     }
 
     /// Computes the array with the default (local) executor.
@@ -176,7 +196,7 @@ impl<T: Element> Array<T> {
     /// # Ok::<(), ndchunk::Error>(())
     /// ```
     pub fn compute_with(&self, executor: &Executor) -> Result<ArrayD<T>> {
-        let plan = self.plan()?;
+        let plan = self.plan_with(&executor.plan_options()?)?;
         if plan.outputs.len() == 1 {
             let values = executor.run(&plan)?;
             return single_block(values);
@@ -207,7 +227,7 @@ impl<T: Element> Array<T> {
 
     /// [`Array::persist`] with `executor`.
     pub fn persist_with(&self, executor: &Executor) -> Result<Array<T>> {
-        let plan = self.plan()?;
+        let plan = self.plan_with(&executor.plan_options()?)?;
         let blocks = executor
             .run(&plan)?
             .into_iter()
@@ -260,30 +280,6 @@ impl<T: Element> Array<T> {
             chunks,
             Some(budget),
         )))
-    }
-}
-
-/// `node` with `chunks`: the node itself if they already match; a re-cut in-memory
-/// array; or a rechunk node (its tasks holding at most `budget` bytes if set).
-pub(crate) fn rechunk_node(node: &Arc<Node>, chunks: Chunks, budget: Option<u64>) -> Arc<Node> {
-    if node.chunks == chunks {
-        return node.clone();
-    }
-    match &node.op {
-        Op::Memory(a) => Node::new(Op::Memory(a.clone()), Vec::new(), chunks, node.dtype),
-        // Rechunk the viewed array instead: the view stays fusable.
-        Op::InsertAxis(axis) => {
-            let mut lens = chunks.all_lens().to_vec();
-            lens.remove(*axis);
-            let inner = rechunk_node(&node.inputs[0], Chunks::from_checked(lens), budget);
-            Node::new(Op::InsertAxis(*axis), vec![inner], chunks, node.dtype)
-        }
-        _ => Node::new(
-            Op::Rechunk { budget },
-            vec![node.clone()],
-            chunks,
-            node.dtype,
-        ),
     }
 }
 

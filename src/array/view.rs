@@ -37,14 +37,18 @@ impl<T: Element> Array<T> {
     /// # Ok::<(), ndchunk::Error>(())
     /// ```
     pub fn slice(&self, info: impl AsRef<[SliceInfoElem]>) -> Result<Array<T>> {
-        let info = info.as_ref();
+        self.slice_as("slice", info.as_ref())
+    }
+
+    /// [`Array::slice`], with errors labelled `op` (the method the user called).
+    fn slice_as(&self, op: &str, info: &[SliceInfoElem]) -> Result<Array<T>> {
         let consumed = info
             .iter()
             .filter(|e| !matches!(e, SliceInfoElem::NewAxis))
             .count();
         if consumed > self.ndim() {
             return Err(Error::invalid(
-                "slice",
+                op,
                 format!(
                     "{consumed} indices for an array of {} dimensions",
                     self.ndim()
@@ -64,18 +68,18 @@ impl<T: Element> Array<T> {
                     lens.push(1);
                 }
                 SliceInfoElem::Index(i) => {
-                    fixed.push((input, wrap_index("slice", i, input, self.shape()[input])?));
+                    fixed.push((input, wrap_index(op, i, input, self.shape()[input])?));
                     input += 1;
                 }
                 SliceInfoElem::Slice { start, end, step } => {
-                    let (axis, len) = range_axis(input, self.shape()[input], start, end, step)?;
+                    let (axis, len) = range_axis(op, input, self.shape()[input], start, end, step)?;
                     axes.push(axis);
                     lens.push(len);
                     input += 1;
                 }
             }
         }
-        self.view(axes, fixed, &lens, "slice")
+        self.view(axes, fixed, &lens, op)
     }
 
     /// [`Array::slice`] along one axis.
@@ -91,7 +95,7 @@ impl<T: Element> Array<T> {
         self.check_axis("slice_axis", axis)?;
         let mut info = vec![SliceInfoElem::from(..); self.ndim()];
         info[axis.0] = SliceInfoElem::from(slice);
-        self.slice(info)
+        self.slice_as("slice_axis", &info)
     }
 
     /// The subarray at `index` along `axis`, which is removed; negative indices
@@ -107,7 +111,7 @@ impl<T: Element> Array<T> {
         self.check_axis("index_axis", axis)?;
         let mut info = vec![SliceInfoElem::from(..); self.ndim()];
         info[axis.0] = SliceInfoElem::Index(index);
-        self.slice(info)
+        self.slice_as("index_axis", &info)
     }
 
     /// The array reversed along `axis`.
@@ -347,6 +351,7 @@ pub(crate) fn wrap_index(op: &str, i: isize, axis: usize, n: usize) -> Result<us
 /// The view of input axis `axis` (length `n`) by an ndarray range with NumPy's
 /// clamping, and its length.
 fn range_axis(
+    op: &str,
     axis: usize,
     n: usize,
     start: isize,
@@ -354,7 +359,7 @@ fn range_axis(
     step: isize,
 ) -> Result<(ViewAxis, usize)> {
     if step == 0 {
-        return Err(Error::invalid("slice", format!("step 0 on axis {axis}")));
+        return Err(Error::invalid(op, format!("step 0 on axis {axis}")));
     }
     let clamp = |i: isize| -> usize {
         let i = if i < 0 { i + n as isize } else { i };

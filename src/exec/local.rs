@@ -185,7 +185,7 @@ fn worker(
         let mut dest = to_sink.and_then(|(i, sink)| sink.destination(i));
         let outcome = if deps.len() == task.deps.len() {
             catch_unwind(AssertUnwindSafe(|| run_task(plan, task, deps, &mut dest)))
-                .unwrap_or_else(|_| Err(Error::Executor("a user function panicked".into())))
+                .unwrap_or_else(|p| Err(Error::Executor(super::panic_message(p.as_ref()))))
         } else {
             Err(Error::Executor(
                 "a dependency's result was dropped too early".into(),

@@ -16,7 +16,7 @@ mod progress;
 use std::sync::Arc;
 
 use crate::block::{DynArray, DynSliceMut};
-use crate::chunks::bytes_from_env;
+use crate::config::PlanOptions;
 use crate::error::Result;
 use crate::plan::Plan;
 
@@ -104,25 +104,14 @@ impl<F: Fn(usize, Value) -> Result<()> + Sync> Sink for F {
     }
 }
 
-/// Environment variable setting the default memory limit, e.g. `8GiB`.
-pub const MEMORY_LIMIT_ENV: &str = "NDCHUNK_MEMORY_LIMIT";
-
-/// Environment variable setting how many bytes a gather may hold at once (see
-/// [`gather_budget`]), e.g. `256MiB`.
-pub const GATHER_BYTES_ENV: &str = "NDCHUNK_GATHER_BYTES";
-
+pub use crate::config::{
+    default_memory_limit, gather_budget, rechunk_budget, DEFAULT_MEMORY_LIMIT, GATHER_BYTES_ENV,
+    MEMORY_LIMIT_ENV, RECHUNK_BYTES_ENV,
+};
 pub use allocator::MALLOC_TUNING_ENV;
-
-/// Environment variable setting how many bytes a rechunk task may hold (see
-/// [`rechunk_budget`]), e.g. `128MiB`.
-pub const RECHUNK_BYTES_ENV: &str = "NDCHUNK_RECHUNK_BYTES";
 
 /// Environment variable switching the progress bar: `0` never, `1` on long computes.
 pub const PROGRESS_ENV: &str = "NDCHUNK_PROGRESS";
-
-/// Memory limit when `NDCHUNK_MEMORY_LIMIT` is not set and the machine's memory
-/// cannot be read: 4 GiB.
-pub const DEFAULT_MEMORY_LIMIT: u64 = 4 << 30;
 
 /// When to show a progress bar.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -319,6 +308,27 @@ impl Executor {
         matches!(self.kind, ExecutorKind::Dask(_))
     }
 
+    /// What plans for this executor are held to: its memory limit (the local
+    /// executor's own, else the default limit) and the gather and rechunk
+    /// budgets derived from it.
+    ///
+    /// ```
+    /// let ex = ndchunk::Executor::local().memory_limit(64 << 20);
+    /// let options = ex.plan_options()?;
+    /// assert_eq!(options.memory_limit, 64 << 20);
+    /// assert!(options.gather_bytes <= options.memory_limit);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
+    pub fn plan_options(&self) -> Result<PlanOptions> {
+        match &self.kind {
+            ExecutorKind::Local(LocalOptions {
+                memory_limit: Some(limit),
+                ..
+            }) => PlanOptions::for_memory_limit(*limit),
+            _ => PlanOptions::from_env(),
+        }
+    }
+
     /// Runs `plan` and returns the values of its output tasks, in order.
     pub fn run(&self, plan: &Plan) -> Result<Vec<Arc<Value>>> {
         self.execute(plan, None)
@@ -361,44 +371,13 @@ impl Executor {
     }
 }
 
-/// The memory limit from `NDCHUNK_MEMORY_LIMIT`, else half the machine's memory
-/// (`MemTotal` in `/proc/meminfo`), else [`DEFAULT_MEMORY_LIMIT`].
-pub fn default_memory_limit() -> Result<u64> {
-    Ok(bytes_from_env(MEMORY_LIMIT_ENV)?
-        .unwrap_or_else(|| half_of_physical_memory().unwrap_or(DEFAULT_MEMORY_LIMIT)))
-}
-
-/// Bytes a gather may hold at once: a computed input up to this size is gathered
-/// whole (one block, read in place by every output task); a larger one streams,
-/// each source block read once and scattered into output groups of at most this
-/// size. `NDCHUNK_GATHER_BYTES`, else a quarter of the default memory limit.
-pub fn gather_budget() -> Result<u64> {
-    match bytes_from_env(GATHER_BYTES_ENV)? {
-        Some(b) => Ok(b),
-        None => Ok(default_memory_limit()? / 4),
-    }
-}
-
-/// Bytes a rechunk task may hold: its output block plus the input blocks it
-/// reads. A rechunk whose direct tasks would hold more is planned through
-/// intermediate chunks (see [`crate::plan::rechunk::intermediate_chunks`]).
-/// `NDCHUNK_RECHUNK_BYTES`, else a quarter of the default memory limit.
-///
-/// ```
-/// let budget = ndchunk::exec::rechunk_budget()?;
-/// assert!(budget > 0);
-/// # Ok::<(), ndchunk::Error>(())
-/// ```
-pub fn rechunk_budget() -> Result<u64> {
-    match bytes_from_env(RECHUNK_BYTES_ENV)? {
-        Some(b) => Ok(b),
-        None => Ok(default_memory_limit()? / 4),
-    }
-}
-
-fn half_of_physical_memory() -> Option<u64> {
-    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = info.lines().find(|l| l.starts_with("MemTotal:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024 / 2)
+/// The error text for a task that panicked (a user function's closure, in
+/// practice), with the panic's own message when it gave one as a string.
+pub(crate) fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    let text = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "a panic without a message".into());
+    format!("the task panicked: {text}")
 }

@@ -46,6 +46,23 @@ pub struct Node {
     pub chunks: Chunks,
     /// Result dtype.
     pub dtype: DType,
+    /// The `Op::Invalid` node this one depends on, if any (the first found, in
+    /// input order): found once at construction, so asking costs nothing however
+    /// often the graph reuses a node.
+    failed: Option<Arc<Node>>,
+}
+
+/// Dropping a node drops its inputs iteratively, so a chain of a million ops
+/// does not overflow the stack.
+impl Drop for Node {
+    fn drop(&mut self) {
+        let mut pending = std::mem::take(&mut self.inputs);
+        while let Some(node) = pending.pop() {
+            if let Some(mut inner) = Arc::into_inner(node) {
+                pending.append(&mut inner.inputs);
+            }
+        }
+    }
 }
 
 /// What a node computes.
@@ -90,6 +107,10 @@ pub enum Op {
 impl Node {
     /// A new node with a fresh id.
     pub fn new(op: Op, inputs: Vec<Arc<Node>>, chunks: Chunks, dtype: DType) -> Arc<Node> {
+        let failed = inputs.iter().find_map(|n| match n.op {
+            Op::Invalid(_) => Some(n.clone()),
+            _ => n.failed.clone(),
+        });
         Arc::new(Node {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
             op,
@@ -97,6 +118,7 @@ impl Node {
             shape: chunks.shape(),
             chunks,
             dtype,
+            failed,
         })
     }
 
@@ -106,12 +128,13 @@ impl Node {
         Node::new(Op::Invalid(err), Vec::new(), chunks, dtype)
     }
 
-    /// The first build error in this node or its inputs, if any.
+    /// The first build error in this node or its inputs, if any (O(1)).
     pub fn error(&self) -> Option<&Error> {
-        if let Op::Invalid(e) = &self.op {
-            return Some(e);
+        match (&self.op, &self.failed) {
+            (Op::Invalid(e), _) => Some(e),
+            (_, Some(node)) => node.error(),
+            _ => None,
         }
-        self.inputs.iter().find_map(|n| n.error())
     }
 
     /// True for ops the planner fuses into their consumer's tile loop.
@@ -126,31 +149,62 @@ impl Node {
 
     /// Every node reachable from this one, inputs before consumers, each once.
     pub fn topological(self: &Arc<Node>) -> Vec<Arc<Node>> {
-        let mut seen = std::collections::HashSet::new();
-        let mut out = Vec::new();
-        let mut stack: Vec<(Arc<Node>, bool)> = vec![(self.clone(), false)];
-        while let Some((node, expanded)) = stack.pop() {
-            if expanded {
-                out.push(node);
-                continue;
-            }
-            if !seen.insert(node.id) {
-                continue;
-            }
-            stack.push((node.clone(), true));
-            for input in node.inputs.iter().rev() {
-                if !seen.contains(&input.id) {
-                    stack.push((input.clone(), false));
-                }
-            }
-        }
-        out
+        topological(std::slice::from_ref(self))
     }
 
     /// A short description of the op: `mul`, `from_array`, `sum(axes=[0])`, ...
     pub fn label(&self) -> String {
         self.op.to_string()
     }
+}
+
+/// `node` with `chunks`: the node itself if they already match; a re-cut in-memory
+/// array; or a rechunk node (its tasks holding at most `budget` bytes if set).
+pub(crate) fn rechunk_node(node: &Arc<Node>, chunks: Chunks, budget: Option<u64>) -> Arc<Node> {
+    if node.chunks == chunks {
+        return node.clone();
+    }
+    match &node.op {
+        Op::Memory(a) => Node::new(Op::Memory(a.clone()), Vec::new(), chunks, node.dtype),
+        // Rechunk the viewed array instead: the view stays fusable.
+        Op::InsertAxis(axis) => {
+            let mut lens = chunks.all_lens().to_vec();
+            lens.remove(*axis);
+            let inner = rechunk_node(&node.inputs[0], Chunks::from_checked(lens), budget);
+            Node::new(Op::InsertAxis(*axis), vec![inner], chunks, node.dtype)
+        }
+        _ => Node::new(
+            Op::Rechunk { budget },
+            vec![node.clone()],
+            chunks,
+            node.dtype,
+        ),
+    }
+}
+
+/// Every node reachable from `roots`, inputs before consumers, each once (an
+/// iterative walk: no recursion however deep the graph).
+pub fn topological(roots: &[Arc<Node>]) -> Vec<Arc<Node>> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    let mut stack: Vec<(Arc<Node>, bool)> =
+        roots.iter().rev().map(|r| (r.clone(), false)).collect();
+    while let Some((node, expanded)) = stack.pop() {
+        if expanded {
+            out.push(node);
+            continue;
+        }
+        if !seen.insert(node.id) {
+            continue;
+        }
+        stack.push((node.clone(), true));
+        for input in node.inputs.iter().rev() {
+            if !seen.contains(&input.id) {
+                stack.push((input.clone(), false));
+            }
+        }
+    }
+    out
 }
 
 impl fmt::Display for Op {

@@ -6,7 +6,7 @@
 //! through one hyperslab selection.
 
 use std::ops::Range;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use hdf5::{Dataset, File, H5Type, Hyperslab, SliceOrIndex};
@@ -19,6 +19,7 @@ use crate::element::{DType, Element};
 use crate::error::{Error, Result};
 use crate::exec::{Executor, Value};
 use crate::expr::{BlockFn, Recipe};
+use crate::io::partial;
 
 /// The dataset `dataset` (e.g. `/group/data`) of the HDF5 file at `path`, with
 /// one block per dataset chunk (automatic chunks for a contiguous dataset).
@@ -246,12 +247,17 @@ impl<T: Element> Array<T> {
             return Err(fail(&"deflate level must be in 0..=9"));
         }
         let blocks = self.rechunk(chunks.iter().map(|&n| n as i64).collect::<Vec<_>>())?;
-        let plan = blocks.plan()?;
-        let temp = temporary_file(path);
+        let plan = blocks.plan_with(&executor.plan_options()?)?;
+        let temp = partial::partial_path(path)?;
         let written = (|| {
             let file = File::create(&temp).map_err(|e| fail(&e))?;
-            let ds = create_dataset::<T>(&file, dataset, self.shape(), &chunks, options.deflate)
-                .map_err(|e| fail(&e))?;
+            let (parent, leaf) = parent_group(&file, dataset).map_err(|e| fail(&e))?;
+            // Written under a partial name, linked under its own only when
+            // complete: a reader of the unfinished file finds no such dataset.
+            let unfinished = format!("{leaf}.ndchunk-partial");
+            let ds =
+                create_dataset::<T>(&parent, &unfinished, self.shape(), &chunks, options.deflate)
+                    .map_err(|e| fail(&e))?;
             let sink = |i: usize, value: Value| -> Result<()> {
                 let Value::Block(block) = value else {
                     return Err(Error::invalid("to_hdf5", "a task gave no block"));
@@ -273,35 +279,24 @@ impl<T: Element> Array<T> {
             // deferred and its errors lost.
             file.flush().map_err(|e| fail(&e))?;
             drop(ds);
+            parent.relink(&unfinished, leaf).map_err(|e| fail(&e))?;
+            drop(parent);
+            file.flush().map_err(|e| fail(&e))?;
             file.close().map_err(|e| fail(&e))
         })();
         match written {
-            Ok(()) => std::fs::rename(&temp, path).map_err(|e| fail(&e)),
+            Ok(()) => partial::replace(&temp, path),
             Err(e) => {
-                let _ = std::fs::remove_file(&temp);
+                let _ = partial::remove(&temp);
                 Err(e)
             }
         }
     }
 }
 
-/// A path next to `path` for the file being written.
-fn temporary_file(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    path.with_file_name(format!(".{name}.ndchunk-{}.partial", std::process::id()))
-}
-
-/// Creates `dataset` (and its parent groups) in `file`.
-fn create_dataset<T: Element>(
-    file: &File,
-    dataset: &str,
-    shape: &[usize],
-    chunks: &[usize],
-    deflate: Option<u8>,
-) -> hdf5::Result<Dataset> {
+/// The group that holds `dataset` in `file` (created with its parents when
+/// missing), and the dataset's own name in it.
+fn parent_group<'a>(file: &File, dataset: &'a str) -> hdf5::Result<(hdf5::Group, &'a str)> {
     let trimmed = dataset.trim_start_matches('/');
     let (groups, leaf) = match trimmed.rsplit_once('/') {
         Some((g, l)) => (Some(g), l),
@@ -316,6 +311,17 @@ fn create_dataset<T: Element>(
             };
         }
     }
+    Ok((parent, leaf))
+}
+
+/// Creates dataset `name` of `shape` in `parent`.
+fn create_dataset<T: Element>(
+    parent: &hdf5::Group,
+    name: &str,
+    shape: &[usize],
+    chunks: &[usize],
+    deflate: Option<u8>,
+) -> hdf5::Result<Dataset> {
     let chunk: Vec<usize> = chunks
         .iter()
         .zip(shape)
@@ -326,6 +332,6 @@ fn create_dataset<T: Element>(
         if let Some(level) = deflate {
             builder = builder.deflate(level);
         }
-        builder.shape(shape.to_vec()).create(leaf)
+        builder.shape(shape.to_vec()).create(name)
     })
 }

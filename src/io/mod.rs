@@ -2,6 +2,7 @@
 //! HDF5 datasets (through `hdf5-metno`).
 
 pub mod hdf5;
+pub(crate) mod partial;
 pub mod zarr;
 pub mod zarr_write;
 

@@ -82,7 +82,21 @@ fn open<T: Element>(path: &Path) -> Result<(Arc<Store>, PathBuf)> {
         return Err(Error::storage(path, "no Zarr array here (not a directory)"));
     }
     let store = FilesystemStore::new(path).map_err(|e| Error::storage(path, e))?;
-    let array = ZarrArray::open(Arc::new(store), "/").map_err(|e| Error::storage(path, e))?;
+    let store = Arc::new(store);
+    let array = ZarrArray::open(store.clone(), "/").map_err(|e| match group_arrays(&store) {
+        Some(arrays) if arrays.is_empty() => {
+            Error::storage(path, "is a Zarr group, not an array, and holds no arrays")
+        }
+        Some(arrays) => Error::storage(
+            path,
+            format!(
+                "is a Zarr group, not an array; its arrays are: {} (open one as {}/NAME)",
+                arrays.join(", "),
+                path.display()
+            ),
+        ),
+        None => Error::storage(path, e),
+    })?;
     let found = array.data_type();
     let matches =
         with_dtype!(T::DTYPE, U => <U as zarrs::array::Element>::validate_data_type(found).is_ok());
@@ -94,6 +108,20 @@ fn open<T: Element>(path: &Path) -> Result<(Arc<Store>, PathBuf)> {
         });
     }
     Ok((Arc::new(array), path.to_path_buf()))
+}
+
+/// The paths of the arrays in the group at the root of `store`, if it is a group.
+fn group_arrays(store: &Arc<FilesystemStore>) -> Option<Vec<String>> {
+    let group = zarrs::group::Group::open(store.clone(), "/").ok()?;
+    let mut paths: Vec<String> = group
+        .children(true)
+        .ok()?
+        .iter()
+        .filter(|n| matches!(n.metadata(), zarrs::node::NodeMetadata::Array(_)))
+        .map(|n| n.path().as_str().trim_start_matches('/').to_string())
+        .collect();
+    paths.sort();
+    Some(paths)
 }
 
 /// One block per stored chunk (the last along each axis cut at the array's end).

@@ -3,12 +3,12 @@
 //! The array is first rechunked to the stored chunks (or shards), so that each
 //! task writes whole chunks and no two tasks write the same one. Blocks are
 //! written by the executor's workers as they are computed. Everything goes to a
-//! temporary sibling directory that is renamed into place only once every chunk
-//! is written: an interrupted or failed write never leaves something at the
-//! target that looks complete.
+//! temporary sibling directory (see [`super::partial`]) whose metadata
+//! (`zarr.json`) is written after the last chunk, and which is renamed into
+//! place only then: an interrupted or failed write never leaves, at the target
+//! or beside it, anything a Zarr reader opens as an array.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use serde_json::{Map, Value as Json};
@@ -26,6 +26,7 @@ use crate::element::{DType, Element};
 use crate::error::{Error, Result};
 use crate::exec::{Executor, Value};
 use crate::expr::Node;
+use crate::io::partial;
 use crate::plan::{lower_many, Plan, Stage, StageKind, Task};
 
 /// Compression of the stored chunks.
@@ -214,7 +215,8 @@ pub fn store(items: &[(AnyArray, &Path, ZarrOptions)]) -> Result<()> {
     store_with(items, &Executor::default())
 }
 
-/// A target being written: where, its temporary directory and its array.
+/// A target being written: where, its temporary directory and its array
+/// (whose metadata is stored only once every chunk is).
 struct Target<'a> {
     path: &'a Path,
     temp: PathBuf,
@@ -229,8 +231,11 @@ struct Target<'a> {
 pub struct ZarrStoreStage {
     /// Where the array goes when complete (named in errors).
     pub target: PathBuf,
-    /// The temporary directory holding the array's metadata and chunks.
+    /// The temporary directory the chunks are written to.
     pub temp: PathBuf,
+    /// The array's metadata as JSON (its own serde form needs a self-describing
+    /// format), written to `temp` only after every chunk.
+    pub metadata: String,
     /// The blocks, one write unit each.
     pub chunks: Chunks,
 }
@@ -240,7 +245,9 @@ impl ZarrStoreStage {
     pub fn store(&self, dtype: DType, index: &[usize], block: DynArray) -> Result<()> {
         let fail = |e: &dyn std::fmt::Display| Error::storage(&self.target, e);
         let store = FilesystemStore::new(&self.temp).map_err(|e| fail(&e))?;
-        let array = ZarrArray::open(Arc::new(store), "/").map_err(|e| fail(&e))?;
+        let metadata = serde_json::from_str(&self.metadata).map_err(|e| fail(&e))?;
+        let array =
+            ZarrArray::new_with_metadata(Arc::new(store), "/", metadata).map_err(|e| fail(&e))?;
         let target = Target {
             path: &self.target,
             temp: self.temp.clone(),
@@ -260,15 +267,18 @@ fn with_store_tasks(
     targets: &[Target],
     nodes: &[Arc<Node>],
     starts: &[usize],
-) -> Plan {
+) -> Result<Plan> {
     let outputs = std::mem::take(&mut plan.outputs);
     for (k, target) in targets.iter().enumerate() {
         let stage = plan.stages.len();
+        let metadata = serde_json::to_string(target.array.metadata())
+            .map_err(|e| Error::storage(target.path, e))?;
         plan.stages.push(Stage {
             name: format!("to_zarr[{}]", target.path.display()),
             kind: StageKind::ZarrStore(ZarrStoreStage {
                 target: target.path.to_path_buf(),
                 temp: target.temp.clone(),
+                metadata,
                 chunks: target.chunks.clone(),
             }),
             grid: target.chunks.numblocks(),
@@ -287,7 +297,7 @@ fn with_store_tasks(
             plan.outputs.push(plan.tasks.len() - 1);
         }
     }
-    plan
+    Ok(plan)
 }
 
 /// [`store`] on `executor`.
@@ -308,7 +318,7 @@ pub fn store_with(items: &[(AnyArray, &Path, ZarrOptions)], executor: &Executor)
         let mut targets = Vec::with_capacity(items.len());
         for (array, path, options) in items {
             let (node, chunks) = write_units(&array.node, path, options)?;
-            let temp = temporary_sibling(path)?;
+            let temp = partial::partial_path(path)?;
             temps.push(temp.clone());
             let zarr = create(&temp, &array.node.shape, array.node.dtype, &chunks, options)?;
             targets.push(Target {
@@ -322,10 +332,10 @@ pub fn store_with(items: &[(AnyArray, &Path, ZarrOptions)], executor: &Executor)
         Ok(targets)
     })();
     let written = prepared.and_then(|targets| {
-        let (plan, starts) = lower_many(&nodes)?;
+        let (plan, starts) = lower_many(&nodes, &executor.plan_options()?)?;
         if executor.is_distributed() {
             // Workers write the blocks; the outputs are only acknowledgements.
-            executor.run(&with_store_tasks(plan, &targets, &nodes, &starts))?;
+            executor.run(&with_store_tasks(plan, &targets, &nodes, &starts)?)?;
             return Ok(targets);
         }
         let sink = |i: usize, value: Value| -> Result<()> {
@@ -336,13 +346,21 @@ pub fn store_with(items: &[(AnyArray, &Path, ZarrOptions)], executor: &Executor)
         executor.run_into(&plan, &sink)?;
         Ok(targets)
     });
-    match written {
+    let finished = written.and_then(|targets| {
+        for t in &targets {
+            t.array
+                .store_metadata()
+                .map_err(|e| Error::storage(t.path, e))?;
+        }
+        Ok(targets)
+    });
+    match finished {
         Ok(targets) => targets
             .iter()
-            .try_for_each(|t| move_into_place(&t.temp, t.path)),
+            .try_for_each(|t| partial::replace(&t.temp, t.path)),
         Err(e) => {
             for temp in temps {
-                let _ = std::fs::remove_dir_all(temp);
+                let _ = partial::remove(&temp);
             }
             Err(e)
         }
@@ -413,40 +431,8 @@ fn write_block(target: &Target, dtype: DType, block_idx: &[usize], value: Value)
     })
 }
 
-/// A fresh directory next to `path` for the array being written.
-fn temporary_sibling(path: &Path) -> Result<PathBuf> {
-    static NEXT: AtomicU64 = AtomicU64::new(0);
-    let name = path
-        .file_name()
-        .ok_or_else(|| Error::storage(path, "the target has no file name"))?;
-    let parent = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let temp = parent.join(format!(
-        ".{}.ndchunk-{}-{}.partial",
-        name.to_string_lossy(),
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    ));
-    std::fs::create_dir_all(&temp).map_err(|e| Error::storage(&temp, e))?;
-    Ok(temp)
-}
-
-/// Renames the finished `temp` to `path`, replacing what was there.
-fn move_into_place(temp: &Path, path: &Path) -> Result<()> {
-    let old = path.exists().then(|| temp.with_extension("replaced"));
-    if let Some(old) = &old {
-        std::fs::rename(path, old).map_err(|e| Error::storage(path, e))?;
-    }
-    std::fs::rename(temp, path).map_err(|e| Error::storage(path, e))?;
-    if let Some(old) = old {
-        std::fs::remove_dir_all(&old).map_err(|e| Error::storage(&old, e))?;
-    }
-    Ok(())
-}
-
-/// Creates the array's metadata in the empty directory `dir`.
+/// Creates the directory `dir` and the array to be written there; its metadata
+/// is stored by the caller once every chunk is.
 fn create(
     dir: &Path,
     shape: &[usize],
@@ -455,6 +441,7 @@ fn create(
     options: &ZarrOptions,
 ) -> Result<ZarrArray<FilesystemStore>> {
     let fail = |e: &dyn std::fmt::Display| Error::storage(dir, e);
+    std::fs::create_dir_all(dir).map_err(|e| fail(&e))?;
     let mut store_options = FilesystemStoreOptions::default();
     store_options.direct_io(options.direct_io);
     let store = FilesystemStore::new_with_options(dir, store_options).map_err(|e| fail(&e))?;
@@ -473,9 +460,7 @@ fn create(
     if options.shards.is_some() {
         builder.subchunk_shape(inner);
     }
-    let array = builder.build(Arc::new(store), "/").map_err(|e| fail(&e))?;
-    array.store_metadata().map_err(|e| fail(&e))?;
-    Ok(array)
+    builder.build(Arc::new(store), "/").map_err(|e| fail(&e))
 }
 
 fn codecs(

@@ -5,11 +5,12 @@
 //! generators are read or generated inside the task; anything else is the result
 //! of another stage.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::error::Result;
 use crate::expr::{Generator, Node, NodeId, Op};
+use crate::plan::lower::GraphFacts;
 use crate::plan::{GatherFrom, Instr, Leaf, LeafSource, Program};
 
 /// A compiled elementwise chain.
@@ -23,11 +24,14 @@ pub struct Fused {
 }
 
 /// Compiles the elementwise chain ending at `root`; `stage_of` plans the stage of a
-/// non-fusable input and returns its index. User generators in `shared` (those with
-/// several consumers) are read from their own stage instead of being inlined.
-pub fn compile(
+/// non-fusable input and returns its index. Shared user generators and
+/// materialised nodes (see [`GraphFacts`]) are read from their own stage instead
+/// of being inlined, except `root` itself when `own_value` says this program is
+/// where root's value is computed.
+pub(crate) fn compile(
     root: &Arc<Node>,
-    shared: &HashSet<NodeId>,
+    own_value: bool,
+    facts: &GraphFacts,
     stage_of: &mut dyn FnMut(&Arc<Node>) -> Result<usize>,
 ) -> Result<Fused> {
     let mut c = Compiler {
@@ -38,18 +42,23 @@ pub fn compile(
         },
         regs: HashMap::new(),
         leaf_regs: HashMap::new(),
+        own: own_value.then_some(root.id),
+        facts,
     };
-    c.visit(root, shared, stage_of)?;
+    c.visit(root, stage_of)?;
     Ok(c.fused)
 }
 
-struct Compiler {
+struct Compiler<'a> {
     fused: Fused,
     regs: HashMap<NodeId, usize>,
     leaf_regs: HashMap<NodeId, usize>,
+    /// The node whose value this program computes, if any.
+    own: Option<NodeId>,
+    facts: &'a GraphFacts,
 }
 
-impl Compiler {
+impl Compiler<'_> {
     fn push(&mut self, instr: Instr, node: &Node) -> usize {
         self.fused.program.instrs.push(instr);
         self.fused.program.dtypes.push(node.dtype);
@@ -59,7 +68,6 @@ impl Compiler {
     fn visit(
         &mut self,
         node: &Arc<Node>,
-        shared: &HashSet<NodeId>,
         stage_of: &mut dyn FnMut(&Arc<Node>) -> Result<usize>,
     ) -> Result<usize> {
         if let Some(&r) = self
@@ -69,11 +77,21 @@ impl Compiler {
         {
             return Ok(r);
         }
+        stacker::maybe_grow(256 << 10, 4 << 20, || self.compile_node(node, stage_of))
+    }
+
+    /// [`Compiler::visit`] for a node not compiled yet.
+    fn compile_node(
+        &mut self,
+        node: &Arc<Node>,
+        stage_of: &mut dyn FnMut(&Arc<Node>) -> Result<usize>,
+    ) -> Result<usize> {
+        let own = self.own == Some(node.id);
         let reg = match &node.op {
-            Op::Elementwise(op) => {
+            Op::Elementwise(op) if own || !self.facts.materialised.contains(&node.id) => {
                 let mut args = Vec::with_capacity(node.inputs.len());
                 for input in &node.inputs {
-                    args.push(self.visit(input, shared, stage_of)?);
+                    args.push(self.visit(input, stage_of)?);
                 }
                 self.fused.names.push(op.to_string());
                 let r = self.push(Instr::Op(op.clone(), args), node);
@@ -93,11 +111,16 @@ impl Compiler {
                     Op::Generate(g) => LeafSource::Generate(g.clone()),
                     // A user generator runs once per block: inlined where it has a
                     // single consumer, otherwise its own stage shares the blocks.
-                    Op::FromFn(f) if !shared.contains(&base.id) => LeafSource::FromFn(f.clone()),
+                    Op::FromFn(f)
+                        if self.own == Some(base.id)
+                            || !self.facts.shared_sources.contains(&base.id) =>
+                    {
+                        LeafSource::FromFn(f.clone())
+                    }
                     // A gather from a resident input runs inside this task; one
                     // from a chunked input streams through its own stages.
-                    Op::Gather(spec) if spec.resident => {
-                        let input = &base.inputs[0];
+                    Op::Gather(spec) if self.facts.is_resident(&base) => {
+                        let input = &self.facts.gather_input(&base)?;
                         let (from, block_lens) = match &input.op {
                             Op::Memory(a) => {
                                 (GatherFrom::Memory(a.clone()), vec![input.shape[spec.axis]])
@@ -125,6 +148,7 @@ impl Compiler {
                     source,
                     shape: node.shape.clone(),
                     chunks: node.chunks.clone(),
+                    source_chunks: base.chunks.clone(),
                     dtype: node.dtype,
                     inserted,
                 });

@@ -6,18 +6,20 @@ use std::sync::Arc;
 
 use crate::array::explain::human_bytes;
 use crate::chunks::Chunks;
+use crate::config::PlanOptions;
 use crate::error::{Error, Result};
+use crate::expr::gather::gather_input;
 use crate::expr::{GatherSpec, Node, NodeId, Op, ReduceSpec};
 use crate::plan::fuse::{broadcast_block, compile};
 use crate::plan::layout::{ConcatStage, ReshapeStage, ViewStage};
 use crate::plan::rechunk::{box_indices, intermediate_chunks, RechunkStage};
 use crate::plan::reduce::{contiguous_runs, level_factors, CombineStage, STATE_BYTES};
-use crate::plan::scatter::{plan_groups, ExtractStage, ScatterStage};
+use crate::plan::scatter::{plan_groups, position_bytes, ExtractStage, ScatterStage};
 use crate::plan::{FusedStage, GatherFrom, LeafSource, Plan, Stage, StageKind, Task, TaskId};
 
-/// Plans every block of `node`.
-pub fn lower(node: &Arc<Node>) -> Result<Plan> {
-    lower_many(std::slice::from_ref(node)).map(|(plan, _)| plan)
+/// Plans every block of `node` under `options`.
+pub fn lower(node: &Arc<Node>, options: &PlanOptions) -> Result<Plan> {
+    lower_many(std::slice::from_ref(node), options).map(|(plan, _)| plan)
 }
 
 /// Plans every block of each of `nodes` in one plan, so that what they share is
@@ -28,13 +30,14 @@ pub fn lower(node: &Arc<Node>) -> Result<Plan> {
 /// ```
 /// let x = ndchunk::random::uniform::<f64>(&[100], [25], 0)?;
 /// let (a, b) = (&x + 1.0, &x * 2.0);
-/// let (plan, starts) = ndchunk::plan::lower_many(&[a.node().clone(), b.node().clone()])?;
+/// let options = ndchunk::PlanOptions::from_env()?;
+/// let (plan, starts) = ndchunk::plan::lower_many(&[a.node().clone(), b.node().clone()], &options)?;
 /// assert_eq!(starts, vec![0, 4]);
 /// // x is generated inside each fused stage: 4 tasks for a, 4 for b.
 /// assert_eq!(plan.outputs.len(), 8);
 /// # Ok::<(), ndchunk::Error>(())
 /// ```
-pub fn lower_many(nodes: &[Arc<Node>]) -> Result<(Plan, Vec<usize>)> {
+pub fn lower_many(nodes: &[Arc<Node>], options: &PlanOptions) -> Result<(Plan, Vec<usize>)> {
     let first = nodes
         .first()
         .ok_or_else(|| Error::invalid("plan", "no arrays to plan"))?;
@@ -42,8 +45,16 @@ pub fn lower_many(nodes: &[Arc<Node>]) -> Result<(Plan, Vec<usize>)> {
         return Err(e.clone());
     }
     let mut l = Lowering {
-        shared_sources: shared_user_sources(nodes),
-        ..Lowering::default()
+        facts: Arc::new(graph_facts(nodes, options)?),
+        options: *options,
+        stages: Vec::new(),
+        inputs: Vec::new(),
+        by_node: HashMap::new(),
+        tasks: Vec::new(),
+        by_block: HashMap::new(),
+        expanding: HashSet::new(),
+        replica: 0,
+        chains: HashSet::new(),
     };
     let mut outputs = Vec::new();
     let mut starts = Vec::with_capacity(nodes.len());
@@ -108,46 +119,129 @@ fn leaf_deps(f: &FusedStage, block: &[usize]) -> Vec<(usize, Vec<usize>)> {
     deps
 }
 
-/// User generators (`from_fn`, storage sources) consumed by more than one node,
-/// or by a node and as a result of their own: they get a stage of their own so
-/// that each block is generated (read) once.
-fn shared_user_sources(roots: &[Arc<Node>]) -> HashSet<NodeId> {
-    let mut consumers: HashMap<NodeId, usize> = HashMap::new();
-    let mut visited = HashSet::new();
-    for root in roots {
-        if matches!(root.op, Op::FromFn(_)) {
-            *consumers.entry(root.id).or_default() += 1;
-        }
-        for node in root.topological() {
-            if !visited.insert(node.id) {
-                continue;
-            }
-            let mut seen = HashSet::new();
-            for input in &node.inputs {
-                if matches!(input.op, Op::FromFn(_)) && seen.insert(input.id) {
-                    *consumers.entry(input.id).or_default() += 1;
-                }
-            }
-        }
-    }
-    consumers
-        .into_iter()
-        .filter(|&(_, n)| n > 1)
-        .map(|(id, _)| id)
-        .collect()
+/// Elementwise nodes whose fused program would hold more than this many
+/// elementwise ops are computed once, in a stage of their own, when more than
+/// one node consumes them; smaller ones are recomputed inside each consumer's
+/// program, which keeps `x - x.mean()` streaming instead of holding `x`.
+pub const RECOMPUTE_LIMIT: usize = 32;
+
+/// What lowering needs to know about the whole graph before planning it.
+#[derive(Default)]
+pub(crate) struct GraphFacts {
+    /// User generators (`from_fn`, storage sources) consumed by more than one
+    /// node, or by a node and as a result of their own: they get a stage of
+    /// their own so that each block is generated (read) once.
+    pub shared_sources: HashSet<NodeId>,
+    /// Elementwise nodes with several consumers whose program would exceed
+    /// [`RECOMPUTE_LIMIT`]: consumers read them from their own stage. Without
+    /// this, `y = (y + y.flip(0)) * 0.5` repeated n times would recompute every
+    /// earlier step inside every later one, O(n²) work.
+    pub materialised: HashSet<NodeId>,
+    /// Per gather: the node it reads (its input rechunked to be held whole or
+    /// streamed) and whether it is held whole (see [`gather_input`]).
+    pub gathers: HashMap<NodeId, (Arc<Node>, bool)>,
 }
 
-#[derive(Default)]
+impl GraphFacts {
+    /// The node gather `node` reads.
+    pub fn gather_input(&self, node: &Node) -> Result<Arc<Node>> {
+        self.gathers
+            .get(&node.id)
+            .map(|(input, _)| input.clone())
+            .ok_or_else(|| Error::invalid("plan", format!("gather #{} was not prepared", node.id)))
+    }
+
+    /// True for a gather that holds its input whole, run inside its consumer's task.
+    pub fn is_resident(&self, node: &Node) -> bool {
+        self.gathers.get(&node.id).is_some_and(|(_, r)| *r)
+    }
+}
+
+/// Consumer counts and the recompute bound over the graph of `roots`, in one
+/// walk: O(nodes × [`RECOMPUTE_LIMIT`]) however often nodes are reused.
+fn graph_facts(roots: &[Arc<Node>], options: &PlanOptions) -> Result<GraphFacts> {
+    let order = crate::expr::topological(roots);
+    let mut consumers: HashMap<NodeId, usize> = HashMap::with_capacity(order.len());
+    for root in roots {
+        *consumers.entry(root.id).or_default() += 1;
+    }
+    for node in &order {
+        let mut inputs: Vec<NodeId> = node.inputs.iter().map(|n| n.id).collect();
+        inputs.sort_unstable();
+        inputs.dedup();
+        for id in inputs {
+            *consumers.entry(id).or_default() += 1;
+        }
+    }
+    let shared = |id: NodeId| consumers.get(&id).is_some_and(|&c| c > 1);
+    let mut facts = GraphFacts::default();
+    // The elementwise nodes a program rooted at each node would inline, while
+    // there are at most RECOMPUTE_LIMIT of them (None past that).
+    let mut inlined: HashMap<NodeId, Option<Vec<NodeId>>> = HashMap::new();
+    for node in &order {
+        match &node.op {
+            Op::FromFn(_) if shared(node.id) => {
+                facts.shared_sources.insert(node.id);
+            }
+            Op::Gather(spec) => {
+                let read = gather_input(spec, &node.inputs[0], options.gather_bytes)?;
+                facts.gathers.insert(node.id, read);
+            }
+            _ => {}
+        }
+        if !node.is_elementwise() {
+            continue;
+        }
+        let mut ops = Some(vec![node.id]);
+        for input in &node.inputs {
+            if !input.is_elementwise() || facts.materialised.contains(&input.id) {
+                continue;
+            }
+            ops = match (ops, inlined.get(&input.id)) {
+                (Some(mut mine), Some(Some(theirs))) => {
+                    mine.extend_from_slice(theirs);
+                    mine.sort_unstable();
+                    mine.dedup();
+                    (mine.len() <= RECOMPUTE_LIMIT).then_some(mine)
+                }
+                _ => None,
+            };
+        }
+        if ops.is_none() && shared(node.id) {
+            facts.materialised.insert(node.id);
+        }
+        inlined.insert(node.id, ops);
+    }
+    Ok(facts)
+}
+
+/// Runs `f` with at least 256 KiB of stack left, growing the stack onto the
+/// heap when needed: planning recurses once per stage along a chain, and a
+/// chain of 10⁵ views must not overflow a 2 MiB thread stack.
+fn with_stack<R>(f: impl FnOnce() -> R) -> R {
+    stacker::maybe_grow(256 << 10, 4 << 20, f)
+}
+
 struct Lowering {
-    shared_sources: HashSet<NodeId>,
+    facts: Arc<GraphFacts>,
+    options: PlanOptions,
     stages: Vec<Stage>,
     inputs: Vec<Inputs>,
     by_node: HashMap<NodeId, usize>,
     tasks: Vec<Task>,
-    by_block: HashMap<(usize, Vec<usize>), TaskId>,
+    /// Tasks by stage, block and replica.
+    by_block: HashMap<(usize, Vec<usize>, u32), TaskId>,
     /// Rechunk stages whose tasks are being created next to a task sharing their
     /// inputs (see [`Lowering::rechunk_siblings`]).
     expanding: HashSet<usize>,
+    /// The copy of the tasks being created: 0, or `g + 1` while creating the
+    /// source tasks group `g` of a re-reading gather reads (see
+    /// [`ScatterStage::reread`]), which are computed again for each group
+    /// rather than held for all of them.
+    replica: u32,
+    /// Scatter chains already created: (stage, outer block, inner block), and
+    /// the group for a re-reading gather.
+    chains: HashSet<(usize, Vec<usize>, Vec<usize>, usize)>,
 }
 
 impl Lowering {
@@ -162,9 +256,14 @@ impl Lowering {
         if let Some(&s) = self.by_node.get(&node.id) {
             return Ok(s);
         }
+        with_stack(|| self.new_value_stage(node))
+    }
+
+    /// [`Lowering::value_stage`] for a node not planned yet.
+    fn new_value_stage(&mut self, node: &Arc<Node>) -> Result<usize> {
         let s = match &node.op {
             Op::Reduce(spec) => self.reduce_stages(node, spec)?,
-            Op::Gather(spec) if !spec.resident => self.scatter_stages(node, spec)?,
+            Op::Gather(spec) if !self.facts.is_resident(node) => self.scatter_stages(node, spec)?,
             Op::Rechunk { budget } => self.rechunk_stages(node, *budget)?,
             Op::MapBlocks(f) => {
                 let input = self.value_stage(&node.inputs[0])?;
@@ -241,7 +340,7 @@ impl Lowering {
         if resident.is_none() {
             let budget = match budget {
                 Some(b) => b,
-                None => crate::exec::rechunk_budget()?,
+                None => self.options.rechunk_bytes,
             };
             let itemsize = node.dtype.size();
             if let Some(mid) = intermediate_chunks(&from, &node.chunks, itemsize, budget) {
@@ -282,12 +381,10 @@ impl Lowering {
 
     /// A fused stage rooted at `root`, reducing its blocks with `reduce` if given.
     fn fused_stage(&mut self, root: &Arc<Node>, reduce: Option<&ReduceSpec>) -> Result<usize> {
-        // The value stage of a shared source is where it is generated.
-        let mut shared = self.shared_sources.clone();
-        if reduce.is_none() {
-            shared.remove(&root.id);
-        }
-        let fused = compile(root, &shared, &mut |n| self.value_stage(n))?;
+        // A reduction reads a shared source or a materialised node from its own
+        // stage; the node's own (value) stage is where it is computed.
+        let facts = self.facts.clone();
+        let fused = compile(root, reduce.is_none(), &facts, &mut |n| self.value_stage(n))?;
         let mut name = fused.names.join(" → ");
         if let Some(spec) = reduce {
             name = format!("{name} → {}.partial", spec.kind.name());
@@ -361,15 +458,32 @@ impl Lowering {
 
     /// The scatter chains and the extraction stage of a streaming gather; returns
     /// the extraction stage, whose blocks are the gather's blocks.
+    ///
+    /// When every group's buffer fits half the memory limit together, the
+    /// groups fill in lockstep and each source block is read once. Otherwise
+    /// (a permutation of an input larger than memory) groups of half the limit
+    /// fill one after another, each reading the source blocks again, so what
+    /// is held stays one group and one source block.
     fn scatter_stages(&mut self, node: &Arc<Node>, spec: &Arc<GatherSpec>) -> Result<usize> {
-        let input = &node.inputs[0];
+        let input = self.facts.gather_input(node)?;
+        let input = &input;
         let source = self.value_stage(input)?;
-        let budget = crate::exec::gather_budget()?;
+        let itemsize = node.dtype.size();
+        let all_groups = spec.index.len() as u64 * position_bytes(spec, &input.chunks, itemsize);
+        let source_block = input.chunks.max_block_len() as u64 * itemsize as u64;
+        let half = self.options.memory_limit / 2;
+        let reread = all_groups + source_block > half;
+        let budget = if reread {
+            half.saturating_sub(source_block)
+                .max(self.options.gather_bytes)
+        } else {
+            self.options.gather_bytes
+        };
         let groups = Arc::new(plan_groups(
             spec,
             &input.chunks,
             &node.chunks,
-            node.dtype.size(),
+            itemsize,
             budget,
         ));
         let a = spec.axis;
@@ -381,8 +495,18 @@ impl Lowering {
             source: input.chunks.clone(),
             out: node.chunks.clone(),
             groups: groups.clone(),
+            reread,
         };
-        let name = format!("{}.scatter ({} groups)", spec.origin, groups.len());
+        let name = format!(
+            "{}.scatter ({} groups{})",
+            spec.origin,
+            groups.len(),
+            if reread {
+                ", one at a time, each re-reading its input"
+            } else {
+                ""
+            }
+        );
         let stage = Stage {
             name,
             kind: StageKind::Scatter(scatter),
@@ -400,18 +524,35 @@ impl Lowering {
         Ok(self.add_stage(stage, Inputs::Extract))
     }
 
-    /// Creates every chain step of `scatter` for the outer blocks `outer` and inner
-    /// blocks `inner`, source block by source block, so that task order (the
-    /// executor's priority) consumes each source block right after it is read.
-    fn scatter_chains(&mut self, scatter: usize, outer: &[usize], inner: &[usize]) -> Result<()> {
+    /// Creates the chain steps of `scatter` for the outer blocks `outer` and
+    /// inner blocks `inner`, source block by source block, so that task order
+    /// (the executor's priority) consumes each source block right after it is
+    /// read: of every group at once, or of group `group` alone for a
+    /// re-reading gather. Each chain is created once.
+    fn scatter_chains(
+        &mut self,
+        scatter: usize,
+        outer: &[usize],
+        inner: &[usize],
+        group: usize,
+    ) -> Result<()> {
         let StageKind::Scatter(sc) = &self.stages[scatter].kind else {
             return Err(Error::invalid("plan", "extract without a scatter stage"));
         };
         let groups = sc.groups.clone();
+        let wanted: Vec<usize> = if sc.reread {
+            vec![group]
+        } else {
+            (0..groups.len()).collect()
+        };
+        let key = (scatter, outer.to_vec(), inner.to_vec(), wanted[0]);
+        if !self.chains.insert(key) {
+            return Ok(());
+        }
         let m = sc.source.lens(sc.spec.axis).len();
         for s in 0..m {
-            for (g, group) in groups.iter().enumerate() {
-                if group.touched.binary_search(&s).is_ok() {
+            for &g in &wanted {
+                if groups[g].touched.binary_search(&s).is_ok() {
                     let mut key = outer.to_vec();
                     key.extend([g, s]);
                     key.extend_from_slice(inner);
@@ -430,9 +571,14 @@ impl Lowering {
 
     /// The task computing `block` of `stage`, creating it and its dependencies if new.
     fn task(&mut self, stage: usize, block: &[usize]) -> Result<TaskId> {
-        if let Some(&t) = self.by_block.get(&(stage, block.to_vec())) {
+        if let Some(&t) = self.by_block.get(&(stage, block.to_vec(), self.replica)) {
             return Ok(t);
         }
+        with_stack(|| self.new_task(stage, block))
+    }
+
+    /// [`Lowering::task`] for a block not planned yet.
+    fn new_task(&mut self, stage: usize, block: &[usize]) -> Result<TaskId> {
         let (deps, out_bytes, work_bytes) = match (&self.inputs[stage], &self.stages[stage].kind) {
             (Inputs::Fused, StageKind::Fused(f)) => {
                 let wanted = leaf_deps(f, block);
@@ -518,11 +664,20 @@ impl Lowering {
                     .product();
                 let bytes =
                     group.positions.len() as u64 * other * self.stages[stage].dtype.size() as u64;
+                let reread = sc.reread;
                 let mut deps = Vec::with_capacity(2);
                 if let Some(p) = previous {
                     deps.push(self.task(stage, &p)?);
                 }
-                deps.push(self.task(source, &src_block)?);
+                // A re-reading gather computes each source block again for
+                // each group, so none is held across groups.
+                let outer_replica = self.replica;
+                if reread {
+                    self.replica = g as u32 + 1;
+                }
+                let read = self.task(source, &src_block);
+                self.replica = outer_replica;
+                deps.push(read?);
                 (deps, bytes, bytes)
             }
             (Inputs::Extract, StageKind::Extract(ex)) => {
@@ -539,7 +694,7 @@ impl Lowering {
                 let (outer, inner) = (block[..a].to_vec(), block[a + k..].to_vec());
                 let deps = match last {
                     Some(s) => {
-                        self.scatter_chains(scatter, &outer, &inner)?;
+                        self.scatter_chains(scatter, &outer, &inner, g)?;
                         let mut key = outer;
                         key.extend([g, s]);
                         key.extend_from_slice(&inner);
@@ -604,7 +759,8 @@ impl Lowering {
             work_bytes,
         });
         let id = self.tasks.len() - 1;
-        self.by_block.insert((stage, block.to_vec()), id);
+        self.by_block
+            .insert((stage, block.to_vec(), self.replica), id);
         self.rechunk_siblings(stage, block)?;
         Ok(id)
     }

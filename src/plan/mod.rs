@@ -25,7 +25,7 @@ use crate::block::DynArray;
 use crate::chunks::Chunks;
 use crate::element::{DType, Scalar};
 use crate::error::Result;
-use crate::expr::{BlockFn, ElemOp, GatherSpec, Generator, Node, ReduceSpec, UserFn};
+use crate::expr::{BlockFn, ElemOp, GatherSpec, Generator, ReduceSpec, UserFn};
 
 pub use lower::{lower, lower_many};
 
@@ -131,6 +131,8 @@ pub struct Leaf {
     pub shape: Vec<usize>,
     /// The input's chunks.
     pub chunks: Chunks,
+    /// The chunks of the source itself: `chunks` without the inserted axes.
+    pub source_chunks: Chunks,
     /// The input's dtype.
     pub dtype: DType,
     /// Axes of `shape` that the source does not have (length-1 axes inserted by
@@ -150,16 +152,8 @@ impl Leaf {
     }
 
     /// The source's chunks (the leaf's chunks without the inserted axes).
-    pub fn source_chunks(&self) -> Chunks {
-        if self.inserted.is_empty() {
-            return self.chunks.clone();
-        }
-        Chunks::from_checked(
-            self.source_block(&(0..self.chunks.ndim()).collect::<Vec<_>>())
-                .iter()
-                .map(|&a| self.chunks.lens(a).to_vec())
-                .collect(),
-        )
+    pub fn source_chunks(&self) -> &Chunks {
+        &self.source_chunks
     }
 }
 
@@ -238,11 +232,6 @@ impl Stages for Plan {
 }
 
 impl Plan {
-    /// Plan the computation of every block of `node`.
-    pub fn for_node(node: &Arc<Node>) -> Result<Plan> {
-        lower(node)
-    }
-
     /// Estimated peak bytes held at once when tasks run one at a time in plan order
     /// (task ids are a depth-first post-order by construction): a lower bound on
     /// what an executor needs.

@@ -44,6 +44,10 @@ pub struct ScatterStage {
     pub out: Chunks,
     /// The groups.
     pub groups: Arc<Vec<ScatterGroup>>,
+    /// Groups fill one after another, each reading the source again (the
+    /// groups together would not fit the memory limit), instead of in
+    /// lockstep, each source block read once.
+    pub reread: bool,
 }
 
 /// Cutting output chunks out of the groups' buffers.
@@ -62,6 +66,18 @@ pub fn row_factor(spec: &GatherSpec, source_shape: &[usize]) -> usize {
         .product()
 }
 
+/// Bytes of a group buffer per index position: the largest block of `source`
+/// along the axes that are not gathered.
+pub fn position_bytes(spec: &GatherSpec, source: &Chunks, elem_bytes: usize) -> u64 {
+    let a = spec.axis;
+    let other: usize = (0..source.ndim())
+        .filter(|&ax| ax < a || ax >= a + spec.naxes)
+        .map(|ax| source.lens(ax).iter().copied().max().unwrap_or(0))
+        .product::<usize>()
+        .max(1);
+    (other * elem_bytes).max(1) as u64
+}
+
 /// Groups the output chunks of `spec` (chunks `out`) so that each group's
 /// buffer, for the largest outer and inner blocks of `source`, fits `budget` bytes,
 /// and counting-sorts each group's positions by source block.
@@ -75,12 +91,7 @@ pub fn plan_groups(
     let a = spec.axis;
     let k = spec.index_shape.len();
     let per_row: usize = spec.index_shape.iter().skip(1).product::<usize>().max(1);
-    let other: usize = (0..source.ndim())
-        .filter(|&ax| ax < a || ax >= a + spec.naxes)
-        .map(|ax| source.lens(ax).iter().copied().max().unwrap_or(0))
-        .product::<usize>()
-        .max(1);
-    let bytes_per_position = (other * elem_bytes).max(1) as u64;
+    let bytes_per_position = position_bytes(spec, source, elem_bytes);
     let factor = row_factor(spec, &source.shape());
     let offsets = source.offsets(a);
     let m = source.lens(a).len();

@@ -290,7 +290,7 @@ fn gather_in_place<'d>(
         shape: source_shape,
     };
     let src_block = leaf.source_block(&broadcast_block(&leaf.shape, ndim, block));
-    gather_block_into(spec, &input, &leaf.source_chunks(), &src_block, dest)?;
+    gather_block_into(spec, &input, leaf.source_chunks(), &src_block, dest)?;
     Ok(None)
 }
 
