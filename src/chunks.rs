@@ -36,6 +36,9 @@ pub struct Chunks {
     lens: Arc<Vec<Vec<usize>>>,
     #[serde(skip)]
     offsets: Arc<Vec<Vec<usize>>>,
+    /// The largest block's element count (asked per task by the planner).
+    #[serde(skip)]
+    max_block_len: usize,
 }
 
 /// The serialised form of [`Chunks`]: the lengths, from which offsets are rebuilt.
@@ -146,9 +149,14 @@ impl Chunks {
                 o
             })
             .collect();
+        let max_block_len = lens
+            .iter()
+            .map(|l| l.iter().copied().max().unwrap_or(0))
+            .product();
         Chunks {
             lens: Arc::new(lens),
             offsets: Arc::new(offsets),
+            max_block_len,
         }
     }
 
@@ -271,10 +279,7 @@ impl Chunks {
 
     /// The largest block's element count.
     pub fn max_block_len(&self) -> usize {
-        self.lens
-            .iter()
-            .map(|l| l.iter().copied().max().unwrap_or(0))
-            .product()
+        self.max_block_len
     }
 }
 

@@ -461,9 +461,9 @@ impl Lowering {
     ///
     /// When every group's buffer fits half the memory limit together, the
     /// groups fill in lockstep and each source block is read once. Otherwise
-    /// (a permutation of an input larger than memory) groups of half the limit
-    /// fill one after another, each reading the source blocks again, so what
-    /// is held stays one group and one source block.
+    /// (a permutation of an input larger than memory) groups of a quarter of
+    /// the limit fill one after another, each reading the source blocks
+    /// again, so what is held stays one group and one source block per thread.
     fn scatter_stages(&mut self, node: &Arc<Node>, spec: &Arc<GatherSpec>) -> Result<usize> {
         let input = self.facts.gather_input(node)?;
         let input = &input;
@@ -473,9 +473,11 @@ impl Lowering {
         let source_block = input.chunks.max_block_len() as u64 * itemsize as u64;
         let half = self.options.memory_limit / 2;
         let reread = all_groups + source_block > half;
+        // Re-reading: a group buffer and the source block it reads take a
+        // quarter of the limit, leaving room for a second thread's pair and
+        // the consumers' results.
         let budget = if reread {
-            half.saturating_sub(source_block)
-                .max(self.options.gather_bytes)
+            (self.options.memory_limit / 4).saturating_sub(source_block)
         } else {
             self.options.gather_bytes
         };
