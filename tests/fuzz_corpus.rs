@@ -9,6 +9,10 @@ mod gather {
     include!("../fuzz/checks/gather.rs");
 }
 
+mod expr {
+    include!("../fuzz/checks/expr.rs");
+}
+
 fn corpus(target: &str) -> Vec<(String, Vec<u8>)> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fuzz/corpus")
@@ -51,4 +55,9 @@ fn chunks_locate_corpus_replays_cleanly() {
 #[test]
 fn gather_corpus_replays_cleanly() {
     replay("gather", gather::check);
+}
+
+#[test]
+fn expr_corpus_replays_cleanly() {
+    replay("expr", expr::check);
 }
