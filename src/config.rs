@@ -50,6 +50,12 @@ impl PlanOptions {
     /// Options for a memory limit of `limit` bytes: the gather and rechunk
     /// budgets from `NDCHUNK_GATHER_BYTES` and `NDCHUNK_RECHUNK_BYTES`, else a
     /// quarter of `limit` each.
+    ///
+    /// ```
+    /// let options = ndchunk::PlanOptions::for_memory_limit(8 << 20)?;
+    /// assert!(options.gather_bytes > 0 && options.rechunk_bytes > 0);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
     pub fn for_memory_limit(limit: u64) -> Result<PlanOptions> {
         Ok(PlanOptions {
             memory_limit: limit,

@@ -28,15 +28,23 @@
 mod macros;
 
 pub mod array;
+// The internal layers below stay reachable by path, because the integration
+// tests, the comparison harness and worker processes inspect plans and
+// graphs, but they are not the API: the documented surface is the crate root,
+// the prelude and the modules shown.
+#[doc(hidden)]
 pub mod block;
 pub mod chunks;
 mod config;
 pub mod element;
 pub mod error;
 pub mod exec;
+#[doc(hidden)]
 pub mod expr;
 pub mod io;
+#[doc(hidden)]
 pub mod plan;
+#[doc(hidden)]
 pub mod ship;
 pub mod worker;
 
@@ -47,7 +55,7 @@ pub use array::join::{concatenate, stack, PadMode};
 pub use array::random;
 pub use array::reductions::ReduceOptions;
 pub use array::Array;
-pub use block::DynArray;
+pub use block::{DynArray, DynSliceMut};
 pub use chunks::{AxisChunks, ChunkSpec, Chunks};
 pub use config::PlanOptions;
 pub use element::{DType, Element, FloatElement, NumElement, Scalar};

@@ -1,7 +1,7 @@
 //! Plans and task results as bytes, for executors in other processes.
 //!
-//! Plans serialise with serde in two forms. Human-readable formats (the JSON of
-//! [`Array::explain_json`](crate::Array::explain_json)) describe the plan: data
+//! Plans serialise with serde in two forms. Human-readable formats (JSON, as
+//! `serde_json::to_string(&x.plan()?)` gives) describe the plan: data
 //! fields (in-memory arrays, index lists, sort orders) are left out. The binary
 //! form ([`to_bytes`], postcard) carries everything a worker process needs to
 //! run a task: arrays travel as dtype, shape and raw bytes in the machine's byte

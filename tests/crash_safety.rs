@@ -38,7 +38,12 @@ fn writer_child() {
             .to_zarr_with(target, ndchunk::ZarrOptions::default().overwrite(true), &ex)
             .unwrap(),
         _ => slow_array()
-            .to_hdf5_with(target, "/data", ndchunk::Hdf5Options::default().overwrite(true), &ex)
+            .to_hdf5_with(
+                target,
+                "/data",
+                ndchunk::Hdf5Options::default().overwrite(true),
+                &ex,
+            )
             .unwrap(),
     }
     unreachable!("the parent kills the writer before it finishes");
@@ -67,7 +72,10 @@ fn kill_mid_write(kind: &str, target: &Path, mut started: impl FnMut(&[PathBuf])
     let deadline = Instant::now() + Duration::from_secs(60);
     while !started(&leftovers(dir, target)) {
         assert!(Instant::now() < deadline, "the writer never started");
-        assert!(child.try_wait().unwrap().is_none(), "the writer ended early");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the writer ended early"
+        );
         std::thread::sleep(Duration::from_millis(10));
     }
     child.kill().unwrap(); // SIGKILL
@@ -76,13 +84,18 @@ fn kill_mid_write(kind: &str, target: &Path, mut started: impl FnMut(&[PathBuf])
 
 /// Zarr chunk files under `dir` (v3 default keys: `c/...`).
 fn chunk_files(dir: &Path) -> usize {
-    std::fs::read_dir(dir.join("c")).map(|d| d.count()).unwrap_or(0)
+    std::fs::read_dir(dir.join("c"))
+        .map(|d| d.count())
+        .unwrap_or(0)
 }
 
 /// True if zarr-python opens `path` as an array.
 fn zarr_python_opens(path: &Path) -> bool {
     Command::new(common::python())
-        .args(["-c", "import sys, zarr; zarr.open_array(sys.argv[1], mode='r')"])
+        .args([
+            "-c",
+            "import sys, zarr; zarr.open_array(sys.argv[1], mode='r')",
+        ])
         .arg(path)
         .stderr(Stdio::null())
         .status()
@@ -111,12 +124,18 @@ fn a_killed_zarr_write_leaves_nothing_openable_and_is_cleaned_up() {
     let old = ndchunk::full(&[8], 7.0f64, [4]).unwrap();
     old.to_zarr(&target, ndchunk::ZarrOptions::default().overwrite(true))
         .unwrap();
-    assert!(leftovers(&dir, &target).is_empty(), "the dead writer's partial is removed");
+    assert!(
+        leftovers(&dir, &target).is_empty(),
+        "the dead writer's partial is removed"
+    );
     kill_mid_write("zarr", &target, |others| {
         others.iter().any(|p| chunk_files(p) >= 3)
     });
     assert_eq!(
-        ndchunk::from_zarr::<f64>(&target).unwrap().compute().unwrap(),
+        ndchunk::from_zarr::<f64>(&target)
+            .unwrap()
+            .compute()
+            .unwrap(),
         old.compute().unwrap()
     );
     assert!(zarr_python_opens(&target));
@@ -129,7 +148,10 @@ fn a_killed_zarr_write_leaves_nothing_openable_and_is_cleaned_up() {
     new.to_zarr(&target, ndchunk::ZarrOptions::default().overwrite(true))
         .unwrap();
     assert_eq!(
-        ndchunk::from_zarr::<f64>(&target).unwrap().compute().unwrap(),
+        ndchunk::from_zarr::<f64>(&target)
+            .unwrap()
+            .compute()
+            .unwrap(),
         new.compute().unwrap()
     );
     assert!(leftovers(&dir, &target).is_empty());
@@ -138,7 +160,10 @@ fn a_killed_zarr_write_leaves_nothing_openable_and_is_cleaned_up() {
 /// True if h5py finds dataset `/data` in `path`.
 fn h5py_finds_data(path: &Path) -> bool {
     Command::new(common::python())
-        .args(["-c", "import sys, h5py; h5py.File(sys.argv[1], 'r')['data']"])
+        .args([
+            "-c",
+            "import sys, h5py; h5py.File(sys.argv[1], 'r')['data']",
+        ])
         .arg(path)
         .stderr(Stdio::null())
         .status()
@@ -163,7 +188,10 @@ fn a_killed_hdf5_write_leaves_no_dataset_and_is_cleaned_up() {
         seen.get_or_insert_with(Instant::now).elapsed() > Duration::from_millis(500)
     });
     assert_eq!(
-        ndchunk::from_hdf5::<f64>(&target, "/data").unwrap().compute().unwrap(),
+        ndchunk::from_hdf5::<f64>(&target, "/data")
+            .unwrap()
+            .compute()
+            .unwrap(),
         old.compute().unwrap()
     );
     let partials = leftovers(&dir, &target);
@@ -172,10 +200,17 @@ fn a_killed_hdf5_write_leaves_no_dataset_and_is_cleaned_up() {
     assert!(!h5py_finds_data(&partials[0]));
 
     let new = ndchunk::full(&[8], 9.0f64, [4]).unwrap();
-    new.to_hdf5(&target, "/data", ndchunk::Hdf5Options::default().overwrite(true))
-        .unwrap();
+    new.to_hdf5(
+        &target,
+        "/data",
+        ndchunk::Hdf5Options::default().overwrite(true),
+    )
+    .unwrap();
     assert_eq!(
-        ndchunk::from_hdf5::<f64>(&target, "/data").unwrap().compute().unwrap(),
+        ndchunk::from_hdf5::<f64>(&target, "/data")
+            .unwrap()
+            .compute()
+            .unwrap(),
         new.compute().unwrap()
     );
     assert!(leftovers(&dir, &target).is_empty());

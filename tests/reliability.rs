@@ -68,7 +68,10 @@ fn an_array_used_twice_per_step_builds_and_plans_linearly() {
     assert_eq!(y.compute().unwrap(), data.clone().into_dyn());
     let (small, large) = (build(500).plan().unwrap(), build(2000).plan().unwrap());
     let ratio = instructions(&large) as f64 / instructions(&small) as f64;
-    assert!(ratio < 4.5, "4x the steps gave {ratio:.1}x the instructions");
+    assert!(
+        ratio < 4.5,
+        "4x the steps gave {ratio:.1}x the instructions"
+    );
     assert_eq!(build(2000).compute().unwrap(), data.into_dyn());
 }
 
@@ -96,8 +99,15 @@ fn a_view_and_an_op_of_the_same_array_per_step_stay_linear() {
     // Before the fix every step recomputed all earlier ones: 4x the steps
     // gave 16x the instructions.
     let ratio = instructions(&large) as f64 / instructions(&small) as f64;
-    assert!(ratio < 4.5, "4x the steps gave {ratio:.1}x the instructions");
-    assert!(large.tasks.len() < 10 * 1000 * 6, "{} tasks", large.tasks.len());
+    assert!(
+        ratio < 4.5,
+        "4x the steps gave {ratio:.1}x the instructions"
+    );
+    assert!(
+        large.tasks.len() < 10 * 1000 * 6,
+        "{} tasks",
+        large.tasks.len()
+    );
     let got = build(1000).compute().unwrap();
     let want = smoothed(&data, 1000);
     for (g, w) in got.iter().zip(&want) {
@@ -117,7 +127,10 @@ fn centring_in_a_loop_stays_linear_and_correct() {
     };
     let (small, large) = (build(100).plan().unwrap(), build(400).plan().unwrap());
     let ratio = instructions(&large) as f64 / instructions(&small) as f64;
-    assert!(ratio < 4.5, "4x the steps gave {ratio:.1}x the instructions");
+    assert!(
+        ratio < 4.5,
+        "4x the steps gave {ratio:.1}x the instructions"
+    );
     let mean = data.mean().unwrap();
     let got = build(400).compute().unwrap();
     for (g, v) in got.iter().zip(&data) {
@@ -216,8 +229,11 @@ fn broadcast_outer_indexers_are_gathers_not_one_position_per_element() {
     assert_eq!(z.shape(), &[2, n]);
     assert_eq!(
         z.slice(ndchunk::s![.., ..2]).unwrap().compute().unwrap(),
-        ndarray::arr2(&[[2 * (n as i64 - 1), 2 * (n as i64 - 2)], [2 * n as i64 - 1, 2 * n as i64 - 3]])
-            .into_dyn()
+        ndarray::arr2(&[
+            [2 * (n as i64 - 1), 2 * (n as i64 - 2)],
+            [2 * n as i64 - 1, 2 * n as i64 - 3]
+        ])
+        .into_dyn()
     );
     let huge_rows = ndarray::Array2::<i64>::zeros((n, 1)).into_dyn();
     let huge_cols = ndarray::Array2::<i64>::zeros((1, n)).into_dyn();
@@ -229,9 +245,14 @@ fn broadcast_outer_indexers_are_gathers_not_one_position_per_element() {
     let cube = ndchunk::zeros::<u8>(&[n, n, 4], [10_000, 10_000, 4]).unwrap();
     let rows = ndarray::Array2::<i64>::zeros((n, 1)).into_dyn();
     let cols = ndarray::Array2::<i64>::zeros((1, n)).into_dyn();
-    let err = cube.vindex(&[rows.clone(), cols, rows]).unwrap_err().to_string();
+    let err = cube
+        .vindex(&[rows.clone(), cols, rows])
+        .unwrap_err()
+        .to_string();
     assert!(
-        err.starts_with("vindex") && err.contains("[100000, 100000]") && err.contains("memory limit"),
+        err.starts_with("vindex")
+            && err.contains("[100000, 100000]")
+            && err.contains("memory limit"),
         "{err}"
     );
 }
@@ -269,7 +290,8 @@ fn float_to_int_casts_follow_numpy_in_range_and_saturate_outside() {
     );
     // Out of range and NaN: NumPy's result is platform-defined (INT_MIN on
     // x86-64 for i32); ndchunk documents Rust's saturating rule.
-    let odd = ndchunk::from_array(arr1(&[f64::NAN, 1e20, -1e20, -1.0, f64::INFINITY]), [2]).unwrap();
+    let odd =
+        ndchunk::from_array(arr1(&[f64::NAN, 1e20, -1e20, -1.0, f64::INFINITY]), [2]).unwrap();
     assert_eq!(
         odd.astype::<i32>().compute().unwrap(),
         arr1(&[0, i32::MAX, i32::MIN, -1, i32::MAX]).into_dyn()

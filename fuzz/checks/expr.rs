@@ -110,6 +110,7 @@ pub fn check(data: &[u8]) {
                         });
                         match p.0.flip(Axis(axis)) {
                             Ok(y) => (y, want),
+                            Err(_) if p.1.is_none() => continue,
                             Err(e) => panic!("flip failed: {e}"),
                         }
                     }

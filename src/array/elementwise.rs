@@ -63,6 +63,12 @@ pub(crate) fn constant<T: Element>(v: T) -> Arc<Node> {
 }
 
 /// NumPy's broadcast shape of `a` and `b`.
+///
+/// ```
+/// assert_eq!(ndchunk::array::elementwise::broadcast_shapes("add", &[3, 1], &[4])?, vec![3, 4]);
+/// assert!(ndchunk::array::elementwise::broadcast_shapes("add", &[3], &[4]).is_err());
+/// # Ok::<(), ndchunk::Error>(())
+/// ```
 pub fn broadcast_shapes(op: &str, a: &[usize], b: &[usize]) -> Result<Vec<usize>> {
     let n = a.len().max(b.len());
     let get = |s: &[usize], i: usize| {
@@ -202,16 +208,35 @@ impl<T: Element> Array<T> {
     }
 
     /// `self != other` elementwise.
+    ///
+    /// ```
+    /// let x = ndchunk::arange::<i32>(0, 4, 1, [3])?;
+    /// assert_eq!(x.ne(2).compute()?.into_raw_vec_and_offset().0, vec![true, true, false, true]);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
     pub fn ne(&self, other: impl Into<Operand<T>>) -> Array<bool> {
         self.binary(ElemOp::Compare(CmpOp::Ne), other.into())
     }
 
     /// `self < other` elementwise.
+    ///
+    /// ```
+    /// let x = ndchunk::arange::<i32>(0, 4, 1, [3])?;
+    /// assert_eq!(x.lt(2).compute()?.into_raw_vec_and_offset().0, vec![true, true, false, false]);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
     pub fn lt(&self, other: impl Into<Operand<T>>) -> Array<bool> {
         self.binary(ElemOp::Compare(CmpOp::Lt), other.into())
     }
 
     /// `self <= other` elementwise.
+    ///
+    /// ```
+    /// let x = ndchunk::arange::<i32>(0, 4, 1, [3])?;
+    /// let y = ndchunk::from_array(ndarray::arr1(&[1, 1, 1, 3]), [2])?;
+    /// assert_eq!(x.le(&y).compute()?.into_raw_vec_and_offset().0, vec![true, true, false, true]);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
     pub fn le(&self, other: impl Into<Operand<T>>) -> Array<bool> {
         self.binary(ElemOp::Compare(CmpOp::Le), other.into())
     }
@@ -229,6 +254,12 @@ impl<T: Element> Array<T> {
     }
 
     /// `self >= other` elementwise.
+    ///
+    /// ```
+    /// let x = ndchunk::arange::<i32>(0, 4, 1, [3])?;
+    /// assert_eq!(x.ge(2).compute()?.into_raw_vec_and_offset().0, vec![false, false, true, true]);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
     pub fn ge(&self, other: impl Into<Operand<T>>) -> Array<bool> {
         self.binary(ElemOp::Compare(CmpOp::Ge), other.into())
     }
@@ -260,11 +291,23 @@ impl<T: Element> Array<T> {
     }
 
     /// True where the element is NaN (never for integers and bools).
+    ///
+    /// ```
+    /// let x = ndchunk::from_array(ndarray::arr1(&[1.0f64, f64::NAN, f64::INFINITY]), [2])?;
+    /// assert_eq!(x.isnan().compute()?.into_raw_vec_and_offset().0, vec![false, true, false]);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
     pub fn isnan(&self) -> Array<bool> {
         self.unary(ElemOp::Unary(UnaryOp::IsNan))
     }
 
     /// True where the element is neither NaN nor infinite.
+    ///
+    /// ```
+    /// let x = ndchunk::from_array(ndarray::arr1(&[1.0f64, f64::NAN, f64::INFINITY]), [2])?;
+    /// assert_eq!(x.isfinite().compute()?.into_raw_vec_and_offset().0, vec![true, false, false]);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
     pub fn isfinite(&self) -> Array<bool> {
         self.unary(ElemOp::Unary(UnaryOp::IsFinite))
     }
@@ -389,6 +432,12 @@ impl<T: Element> Array<T> {
 
 impl<T: NumElement> Array<T> {
     /// Absolute value (wrapping for the most negative integer, as NumPy).
+    ///
+    /// ```
+    /// let x = ndchunk::from_array(ndarray::arr1(&[-2i32, 3]), [1])?;
+    /// assert_eq!(x.abs().compute()?, ndarray::arr1(&[2, 3]).into_dyn());
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
     pub fn abs(&self) -> Array<T> {
         self.unary(ElemOp::Unary(UnaryOp::Abs))
     }
@@ -428,6 +477,12 @@ macro_rules! float_unary {
             }
 
             /// Each element raised to `p`: a float power, or an array of powers.
+            ///
+            /// ```
+            /// let x = ndchunk::from_array(ndarray::arr1(&[4.0f64, 9.0]), [1])?;
+            /// assert_eq!(x.powf(0.5).compute()?, ndarray::arr1(&[2.0, 3.0]).into_dyn());
+            /// # Ok::<(), ndchunk::Error>(())
+            /// ```
             pub fn powf(&self, p: impl Into<Operand<T>>) -> Array<T> {
                 match p.into() {
                     Operand::Scalar(v) => self.unary(ElemOp::Powf(v.cast::<f64>())),
@@ -455,16 +510,38 @@ float_unary! {
 
 impl Array<bool> {
     /// Logical and.
+    ///
+    /// ```
+    /// let a = ndchunk::from_array(ndarray::arr1(&[true, true, false, false]), [3])?;
+    /// let b = ndchunk::from_array(ndarray::arr1(&[true, false, true, false]), [2])?;
+    /// assert_eq!(a.and(&b).compute()?.into_raw_vec_and_offset().0, vec![true, false, false, false]);
+    /// assert_eq!(a.and(true).compute()?, a.compute()?);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
     pub fn and(&self, other: impl Into<Operand<bool>>) -> Array<bool> {
         self.binary(ElemOp::Binary(BinaryOp::And), other.into())
     }
 
     /// Logical or.
+    ///
+    /// ```
+    /// let a = ndchunk::from_array(ndarray::arr1(&[true, true, false, false]), [3])?;
+    /// let b = ndchunk::from_array(ndarray::arr1(&[true, false, true, false]), [2])?;
+    /// assert_eq!(a.or(&b).compute()?.into_raw_vec_and_offset().0, vec![true, true, true, false]);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
     pub fn or(&self, other: impl Into<Operand<bool>>) -> Array<bool> {
         self.binary(ElemOp::Binary(BinaryOp::Or), other.into())
     }
 
     /// Logical exclusive or.
+    ///
+    /// ```
+    /// let a = ndchunk::from_array(ndarray::arr1(&[true, true, false, false]), [3])?;
+    /// let b = ndchunk::from_array(ndarray::arr1(&[true, false, true, false]), [2])?;
+    /// assert_eq!(a.xor(&b).compute()?.into_raw_vec_and_offset().0, vec![false, true, true, false]);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
     pub fn xor(&self, other: impl Into<Operand<bool>>) -> Array<bool> {
         self.binary(ElemOp::Binary(BinaryOp::Xor), other.into())
     }

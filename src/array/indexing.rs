@@ -566,6 +566,13 @@ impl<T: Element> Array<T> {
     }
 
     /// Alias of [`Array::permutation`] (dask issue 3409's `shuffle`).
+    ///
+    /// ```
+    /// use ndchunk::prelude::*;
+    /// let x = ndchunk::arange::<i64>(0, 10, 1, [4])?;
+    /// assert_eq!(x.shuffle(Axis(0), 3)?.compute()?, x.permutation(Axis(0), 3)?.compute()?);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
     pub fn shuffle(&self, axis: Axis, seed: u64) -> Result<Array<T>> {
         self.permutation(axis, seed)
     }

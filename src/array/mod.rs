@@ -81,27 +81,53 @@ impl<T: Element> Array<T> {
         }
     }
 
-    /// The logical graph node behind this array.
+    /// The logical graph node behind this array (internal: for the planner's
+    /// tests and the comparison harness).
+    #[doc(hidden)]
     pub fn node(&self) -> &Arc<Node> {
         &self.node
     }
 
     /// The array's shape.
+    ///
+    /// ```
+    /// let x = ndchunk::zeros::<f32>(&[4, 6], [3, 6])?;
+    /// assert_eq!(x.shape(), &[4, 6]);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
     pub fn shape(&self) -> &[usize] {
         &self.node.shape
     }
 
     /// Number of dimensions.
+    ///
+    /// ```
+    /// let x = ndchunk::zeros::<f32>(&[4, 6], [3, 6])?;
+    /// assert_eq!(x.ndim(), 2);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
     pub fn ndim(&self) -> usize {
         self.node.shape.len()
     }
 
     /// Number of elements.
+    ///
+    /// ```
+    /// let x = ndchunk::zeros::<f32>(&[4, 6], [3, 6])?;
+    /// assert_eq!(x.len(), 24);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
     pub fn len(&self) -> usize {
         self.node.shape.iter().product()
     }
 
     /// True when the array has no elements.
+    ///
+    /// ```
+    /// let e = ndchunk::zeros::<f32>(&[0, 3], [1, 3])?;
+    /// assert!(e.is_empty());
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
@@ -119,27 +145,59 @@ impl<T: Element> Array<T> {
     }
 
     /// The array's chunks.
+    ///
+    /// ```
+    /// let x = ndchunk::zeros::<f32>(&[4, 6], [3, 6])?;
+    /// assert_eq!(x.chunks().lens(0), &[3, 1]);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
     pub fn chunks(&self) -> &Chunks {
         &self.node.chunks
     }
 
     /// Number of blocks along each axis.
+    ///
+    /// ```
+    /// let x = ndchunk::zeros::<f32>(&[4, 6], [3, 6])?;
+    /// assert_eq!(x.numblocks(), vec![2, 1]);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
     pub fn numblocks(&self) -> Vec<usize> {
         self.node.chunks.numblocks()
     }
 
     /// Bytes of the whole array if materialised.
+    ///
+    /// ```
+    /// let x = ndchunk::zeros::<f32>(&[4, 6], [3, 6])?;
+    /// assert_eq!(x.nbytes(), 96);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
     pub fn nbytes(&self) -> u64 {
         self.node.nbytes()
     }
 
     /// The element dtype.
+    ///
+    /// ```
+    /// let x = ndchunk::zeros::<f32>(&[4, 6], [3, 6])?;
+    /// assert_eq!(x.dtype(), ndchunk::DType::F32);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
     pub fn dtype(&self) -> DType {
         T::DTYPE
     }
 
     /// The error met while building this expression (e.g. shapes that do not
     /// broadcast in `&a + &b`), if any; `compute` returns it too.
+    ///
+    /// ```
+    /// let x = ndchunk::zeros::<f32>(&[4, 6], [3, 6])?;
+    /// let y = ndchunk::zeros::<f32>(&[5], [5])?;
+    /// assert!((&x + &y).error().is_some());
+    /// assert!((&x * 2.0).error().is_none());
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
     pub fn error(&self) -> Option<&Error> {
         self.node.error()
     }
@@ -161,6 +219,13 @@ impl<T: Element> Array<T> {
 
     /// The physical plan that computing this array with the default executor
     /// runs (sized for the default memory limit).
+    ///
+    /// ```
+    /// let x = ndchunk::arange::<i64>(0, 10, 1, [5])?;
+    /// let plan = (&x * 2).sum()?.plan()?;
+    /// assert_eq!(plan.outputs.len(), 1);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
     pub fn plan(&self) -> Result<Plan> {
         self.plan_with(&PlanOptions::from_env()?)
     }
@@ -182,6 +247,12 @@ impl<T: Element> Array<T> {
     }
 
     /// Computes the array with the default (local) executor.
+    ///
+    /// ```
+    /// let x = ndchunk::arange::<i64>(0, 4, 1, [3])?;
+    /// assert_eq!((&x + 1).compute()?, ndarray::arr1(&[1, 2, 3, 4]).into_dyn());
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
     pub fn compute(&self) -> Result<ArrayD<T>> {
         self.compute_with(&Executor::default())
     }
@@ -226,6 +297,13 @@ impl<T: Element> Array<T> {
     }
 
     /// [`Array::persist`] with `executor`.
+    ///
+    /// ```
+    /// let x = ndchunk::random::uniform::<f64>(&[10], [4], 1)?;
+    /// let kept = x.persist_with(&ndchunk::Executor::local().threads(1))?;
+    /// assert_eq!(kept.compute()?, x.compute()?);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
     pub fn persist_with(&self, executor: &Executor) -> Result<Array<T>> {
         let plan = self.plan_with(&executor.plan_options()?)?;
         let blocks = executor

@@ -44,29 +44,63 @@ impl Default for ReduceOptions {
 
 impl ReduceOptions {
     /// All axes, no keepdims, `ddof` 0, `split_every` 16.
+    ///
+    /// ```
+    /// let opts = ndchunk::ReduceOptions::new();
+    /// assert_eq!(ndchunk::arange::<i64>(0, 4, 1, [2])?.sum_with(&opts)?.compute()?[[]], 6);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
 
     /// Reduce these axes (negative counts from the end); all axes if never called.
+    ///
+    /// ```
+    /// let x = ndchunk::from_array(ndarray::arr2(&[[1.0f64, 2.0], [3.0, 4.0]]), [1, 2])?;
+    /// let opts = ndchunk::ReduceOptions::new().axes(&[-2]);
+    /// assert_eq!(x.sum_with(&opts)?.compute()?, ndarray::arr1(&[4.0, 6.0]).into_dyn());
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
     pub fn axes(mut self, axes: &[isize]) -> Self {
         self.axes = Some(axes.to_vec());
         self
     }
 
     /// Keep reduced axes as length 1.
+    ///
+    /// ```
+    /// let x = ndchunk::from_array(ndarray::arr2(&[[1.0f64, 2.0], [3.0, 4.0]]), [1, 2])?;
+    /// let opts = ndchunk::ReduceOptions::new().keepdims(true);
+    /// assert_eq!(x.sum_with(&opts)?.shape(), &[1, 1]);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
     pub fn keepdims(mut self, keep: bool) -> Self {
         self.keepdims = keep;
         self
     }
 
     /// Delta degrees of freedom for `var` and `std`.
+    ///
+    /// ```
+    /// let x = ndchunk::from_array(ndarray::arr2(&[[1.0f64, 2.0], [3.0, 4.0]]), [1, 2])?;
+    /// let opts = ndchunk::ReduceOptions::new().ddof(1);
+    /// assert_eq!(x.var_with(&opts)?.compute()?[[]], 5.0 / 3.0);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
     pub fn ddof(mut self, ddof: usize) -> Self {
         self.ddof = ddof;
         self
     }
 
     /// Partial results merged per task of the tree reduction (at least 2).
+    ///
+    /// ```
+    /// let x = ndchunk::arange::<i64>(0, 64, 1, [1])?;
+    /// let opts = ndchunk::ReduceOptions::new().split_every(4);
+    /// assert_eq!(x.sum_with(&opts)?.compute()?[[]], 2016);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
     pub fn split_every(mut self, n: usize) -> Self {
         self.split_every = n;
         self
@@ -177,12 +211,28 @@ macro_rules! reductions {
                 self.reduce(ReduceKind::$kind, &ReduceOptions::new())
             }
 
-            #[doc = concat!($doc, " along `axis`.")]
+            #[doc = concat!($doc, " along `axis`, which is removed.\n\n```\n",
+                "use ndchunk::prelude::*;\n",
+                "let x = ndchunk::from_array(ndarray::arr2(&[[1.0f64, 5.0], [4.0, 2.0], [0.0, 3.0]]), [2, 1])?;\n",
+                "let cols = x.", stringify!($axis), "(Axis(0))?;\n",
+                "assert_eq!(cols.shape(), &[2]);\n",
+                "let same = x.", stringify!($with), "(&ReduceOptions::new().axes(&[0]))?;\n",
+                "assert_eq!(cols.compute()?, same.compute()?);\n",
+                "# Ok::<(), ndchunk::Error>(())\n```")]
             pub fn $axis(&self, axis: Axis) -> Result<Array<$out>> {
                 self.reduce(ReduceKind::$kind, &ReduceOptions::new().axes(&[axis.0 as isize]))
             }
 
-            #[doc = concat!($doc, " with explicit [`ReduceOptions`].")]
+            #[doc = concat!($doc, " with explicit [`ReduceOptions`]: axes (negative ",
+                "ones count from the end), `keepdims` and the tree's `split_every`.\n\n```\n",
+                "use ndchunk::prelude::*;\n",
+                "let x = ndchunk::from_array(ndarray::arr2(&[[1.0f64, 5.0], [4.0, 2.0], [0.0, 3.0]]), [1, 1])?;\n",
+                "let opts = ReduceOptions::new().axes(&[-1]).keepdims(true).split_every(2);\n",
+                "let kept = x.", stringify!($with), "(&opts)?;\n",
+                "assert_eq!(kept.shape(), &[3, 1]);\n",
+                "let rows = x.", stringify!($axis), "(Axis(1))?.compute()?;\n",
+                "assert_eq!(kept.compute()?.into_raw_vec_and_offset().0, rows.into_raw_vec_and_offset().0);\n",
+                "# Ok::<(), ndchunk::Error>(())\n```")]
             pub fn $with(&self, opts: &ReduceOptions) -> Result<Array<$out>> {
                 self.reduce(ReduceKind::$kind, opts)
             }
@@ -221,6 +271,16 @@ impl<T: Element> Array<T> {
     }
 
     /// Variance along `axis`.
+    ///
+    /// ```
+    /// use ndchunk::prelude::*;
+    /// let x = ndchunk::from_array(ndarray::arr2(&[[1.0f64, 2.0], [3.0, 6.0]]), [1, 2])?;
+    /// let a = x.var_axis(Axis(0), 0)?.compute()?;
+    /// let b = x.var_with(&ReduceOptions::new().axes(&[0]).ddof(0))?.compute()?;
+    /// assert_eq!(a, b);
+    /// assert_eq!(a[[0]], 1.0);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
     pub fn var_axis(&self, axis: Axis, ddof: usize) -> Result<Array<T::Mean>> {
         self.reduce(
             ReduceKind::Var,
@@ -229,16 +289,40 @@ impl<T: Element> Array<T> {
     }
 
     /// Variance with explicit [`ReduceOptions`] (including `ddof`).
+    ///
+    /// ```
+    /// use ndchunk::prelude::*;
+    /// let x = ndchunk::arange::<f64>(0.0, 4.0, 1.0, [3])?;
+    /// let all = x.var_with(&ReduceOptions::new().ddof(1))?.compute()?;
+    /// assert_eq!(all[[]], x.var(1)?.compute()?[[]]);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
     pub fn var_with(&self, opts: &ReduceOptions) -> Result<Array<T::Mean>> {
         self.reduce(ReduceKind::Var, opts)
     }
 
     /// Standard deviation with `ddof` delta degrees of freedom, over all axes.
+    ///
+    /// ```
+    /// let x = ndchunk::arange::<f64>(0.0, 4.0, 1.0, [3])?;
+    /// assert_eq!(x.std(0)?.compute()?[[]], 1.25f64.sqrt());
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
     pub fn std(&self, ddof: usize) -> Result<Array<T::Mean>> {
         self.reduce(ReduceKind::Std, &ReduceOptions::new().ddof(ddof))
     }
 
     /// Standard deviation along `axis`.
+    ///
+    /// ```
+    /// use ndchunk::prelude::*;
+    /// let x = ndchunk::from_array(ndarray::arr2(&[[1.0f64, 2.0], [3.0, 6.0]]), [1, 2])?;
+    /// let a = x.std_axis(Axis(0), 0)?.compute()?;
+    /// let b = x.std_with(&ReduceOptions::new().axes(&[0]).ddof(0))?.compute()?;
+    /// assert_eq!(a, b);
+    /// assert_eq!(a[[0]], 1.0);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
     pub fn std_axis(&self, axis: Axis, ddof: usize) -> Result<Array<T::Mean>> {
         self.reduce(
             ReduceKind::Std,
@@ -247,6 +331,14 @@ impl<T: Element> Array<T> {
     }
 
     /// Standard deviation with explicit [`ReduceOptions`] (including `ddof`).
+    ///
+    /// ```
+    /// use ndchunk::prelude::*;
+    /// let x = ndchunk::arange::<f64>(0.0, 4.0, 1.0, [3])?;
+    /// let all = x.std_with(&ReduceOptions::new().ddof(1))?.compute()?;
+    /// assert_eq!(all[[]], x.std(1)?.compute()?[[]]);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
     pub fn std_with(&self, opts: &ReduceOptions) -> Result<Array<T::Mean>> {
         self.reduce(ReduceKind::Std, opts)
     }

@@ -187,6 +187,12 @@ impl<T: Element> Array<T> {
     }
 
     /// The axes in reverse order; the same as [`Array::t`].
+    ///
+    /// ```
+    /// let x = ndchunk::zeros::<u8>(&[2, 3, 4], [1, 3, 2])?;
+    /// assert_eq!(x.transpose().shape(), &[4, 3, 2]);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
     pub fn transpose(&self) -> Array<T> {
         self.t()
     }

@@ -7,6 +7,7 @@
 
 pub(crate) mod allocator;
 pub mod dask;
+#[doc(hidden)] // task evaluation: used by worker processes and tests, not API
 pub mod eval;
 pub(crate) mod huge_pages;
 mod local;
@@ -163,6 +164,12 @@ impl Default for Executor {
 impl Executor {
     /// The local executor with default options: all cores, the default memory
     /// limit, progress bar on long computes.
+    ///
+    /// ```
+    /// let total = ndchunk::arange::<i64>(0, 5, 1, [2])?.sum()?.compute_with(&ndchunk::Executor::local())?;
+    /// assert_eq!(total[[]], 10);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
     pub fn local() -> Executor {
         Executor {
             kind: ExecutorKind::Local(LocalOptions {
@@ -272,6 +279,12 @@ impl Executor {
 
     /// Local executor: use `n` worker threads (at least one). Ignored by the
     /// Dask executor.
+    ///
+    /// ```
+    /// let ex = ndchunk::Executor::local().threads(2);
+    /// assert_eq!(ndchunk::ones::<f32>(&[8], [2])?.sum()?.compute_with(&ex)?[[]], 8.0);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
     pub fn threads(mut self, n: usize) -> Executor {
         if let ExecutorKind::Local(o) = &mut self.kind {
             o.threads = Some(n.max(1));
@@ -281,6 +294,12 @@ impl Executor {
 
     /// Local executor: keep the bytes of results held plus tasks running under
     /// `bytes`. Ignored by the Dask executor.
+    ///
+    /// ```
+    /// let ex = ndchunk::Executor::local().memory_limit(1 << 20);
+    /// assert_eq!(ex.plan_options()?.memory_limit, 1 << 20);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
     pub fn memory_limit(mut self, bytes: u64) -> Executor {
         if let ExecutorKind::Local(o) = &mut self.kind {
             o.memory_limit = Some(bytes);
@@ -290,6 +309,12 @@ impl Executor {
 
     /// Local executor: allow (`true`, on long computes) or forbid the progress
     /// bar. The Dask executor's progress is on the Dask dashboard.
+    ///
+    /// ```
+    /// let ex = ndchunk::Executor::local().progress(false);
+    /// assert_eq!(ndchunk::ones::<f32>(&[8], [2])?.sum()?.compute_with(&ex)?[[]], 8.0);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
     pub fn progress(mut self, on: bool) -> Executor {
         if let ExecutorKind::Local(o) = &mut self.kind {
             o.progress = if on { Progress::Auto } else { Progress::Off };
@@ -330,6 +355,13 @@ impl Executor {
     }
 
     /// Runs `plan` and returns the values of its output tasks, in order.
+    ///
+    /// ```
+    /// let x = ndchunk::arange::<i64>(0, 6, 1, [3])?;
+    /// let values = ndchunk::Executor::local().run(&x.plan()?)?;
+    /// assert_eq!(values.len(), 2);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
     pub fn run(&self, plan: &Plan) -> Result<Vec<Arc<Value>>> {
         self.execute(plan, None)
     }

@@ -129,7 +129,7 @@ impl<F: ?Sized> fmt::Debug for UserFn<F> {
     }
 }
 
-/// Human-readable forms (`explain_json`) show the name; the binary form carries
+/// Human-readable forms (a plan as JSON) show the name; the binary form carries
 /// the recipe too.
 impl<F: ?Sized> serde::Serialize for UserFn<F> {
     fn serialize<S: serde::Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {

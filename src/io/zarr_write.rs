@@ -3,7 +3,7 @@
 //! The array is first rechunked to the stored chunks (or shards), so that each
 //! task writes whole chunks and no two tasks write the same one. Blocks are
 //! written by the executor's workers as they are computed. Everything goes to a
-//! temporary sibling directory (see [`super::partial`]) whose metadata
+//! temporary sibling directory (see `io/partial.rs`) whose metadata
 //! (`zarr.json`) is written after the last chunk, and which is renamed into
 //! place only then: an interrupted or failed write never leaves, at the target
 //! or beside it, anything a Zarr reader opens as an array.

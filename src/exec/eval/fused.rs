@@ -39,7 +39,7 @@ enum LeafData<'a> {
     Stream(GenStream),
 }
 
-/// Where output row `r` of a [`LeafData::Rows`] leaf starts in its data.
+/// Where output row `r` of a `LeafData::Rows` leaf starts in its data.
 #[allow(missing_docs)] // the fields are described on each variant
 pub enum RowMap<'a> {
     /// At `base + selected[r] * stride` (a gather of whole inner runs).
