@@ -95,7 +95,7 @@ pub fn check(data: &[u8]) {
             1 => binary(p, q, |x, y| x - y, |u, v| u - v),
             2 => binary(p, q, |x, y| x * y, |u, v| u * v),
             3 => (&p.0 * 0.5 + 1.0, p.1.as_ref().map(|r| r.mapv(|v| v * 0.5 + 1.0))),
-            4 | 5 | 6 | 7 => {
+            4..=7 => {
                 let nd = p.0.ndim();
                 if nd == 0 {
                     continue;

@@ -431,11 +431,9 @@ impl<T: Element> Array<T> {
         // Length-1 axes of `shape` no indexer varies along, then the transpose
         // into `shape`'s order.
         let mut order: Vec<usize> = varying.concat();
-        for a in 0..b {
-            if owner[a].is_none() {
-                out = out.insert_axis(Axis(order.len()))?;
-                order.push(a);
-            }
+        for (a, _) in owner.iter().enumerate().filter(|(_, o)| o.is_none()) {
+            out = out.insert_axis(Axis(order.len()))?;
+            order.push(a);
         }
         let mut axes: Vec<usize> = (0..b)
             .map(|a| order.iter().position(|&o| o == a).unwrap_or(a))

@@ -511,7 +511,7 @@ fn prepare<'a>(
                 shape: source_shape,
             };
             let rows = match input.blocks.as_slice() {
-                [whole] => gather_rows(spec, source_shape, &src_chunks, &src_block)
+                [whole] => gather_rows(spec, source_shape, src_chunks, &src_block)
                     .map(|(row_len, map)| (*whole, row_len, map)),
                 _ => None,
             };
@@ -519,7 +519,7 @@ fn prepare<'a>(
                 Some((whole, row_len, map)) if same && !bare => {
                     Ok(Prepared::Rows(Data::Borrowed(whole), row_len, map))
                 }
-                _ => keep(gather_block(spec, &input, &src_chunks, &src_block)?),
+                _ => keep(gather_block(spec, &input, src_chunks, &src_block)?),
             }
         }
     }
