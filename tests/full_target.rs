@@ -68,6 +68,14 @@ fn running_out_of_space_is_an_error_and_leaves_nothing() {
     // HDF5 reports write errors only when its caches are flushed.
     let e = h5.unwrap_err();
     assert!(e.to_string().contains("b.h5"), "{e}");
+    // One readable line: the first cause and the system's reason, without
+    // HDF5's buffer addresses and `bytes actually written = 2^64 - 1`.
+    let text = e.to_string();
+    assert!(text.contains("File too large"), "{text}");
+    assert!(
+        !text.contains('\n') && !text.contains("18446744073709551615"),
+        "{text}"
+    );
     assert_eq!(entries(&dir), Vec::<String>::new());
     // Within the limit, the same writes succeed.
     x.to_zarr(dir.join("a.zarr"), ndchunk::ZarrOptions::default())

@@ -221,7 +221,7 @@ impl<T: Element> Array<T> {
         let fail = |e: &dyn std::fmt::Display| Error::Storage {
             path: name.clone(),
             chunk: None,
-            message: e.to_string(),
+            message: first_cause(&e.to_string()),
         };
         if path.exists() && !options.overwrite {
             return Err(fail(
@@ -270,7 +270,7 @@ impl<T: Element> Array<T> {
                 .map_err(|message| Error::Storage {
                     path: name.clone(),
                     chunk: Some(format!("{ranges:?}")),
-                    message,
+                    message: first_cause(&message),
                 })
             };
             executor.run_into(&plan, &sink)?;
@@ -291,6 +291,31 @@ impl<T: Element> Array<T> {
                 Err(e)
             }
         }
+    }
+}
+
+/// HDF5's error text cut to its first cause: a failed write's report runs on
+/// with the time, buffer address and `bytes actually written =
+/// 18446744073709551615`; what matters is the call and the system's reason.
+///
+/// `H5Fflush(): unable to flush file's cached information: file write failed:
+/// time = ..., errno = 27, error message = 'File too large', ...` becomes
+/// `H5Fflush(): unable to flush file's cached information: file write failed:
+/// File too large (errno 27)`.
+fn first_cause(text: &str) -> String {
+    let Some((head, detail)) = text.split_once(" time = ") else {
+        return text.lines().next().unwrap_or(text).to_string();
+    };
+    let field = |key: &str| {
+        let start = detail.find(key)? + key.len();
+        let rest = &detail[start..];
+        let end = rest.find(['\'', ',']).unwrap_or(rest.len());
+        Some(rest[..end].trim().to_string())
+    };
+    match (field("error message = '"), field("errno = ")) {
+        (Some(reason), Some(errno)) => format!("{} {reason} (errno {errno})", head.trim_end()),
+        (Some(reason), None) => format!("{} {reason}", head.trim_end()),
+        _ => head.trim_end().trim_end_matches(':').to_string(),
     }
 }
 
