@@ -89,18 +89,24 @@ fn chunk_files(dir: &Path) -> usize {
         .unwrap_or(0)
 }
 
-/// True if zarr-python opens `path` as an array.
-fn zarr_python_opens(path: &Path) -> bool {
+/// True if the project's Python runs `code` (with the path as `sys.argv[1]`)
+/// without an error.
+fn python_succeeds(code: &str, path: &Path) -> bool {
     Command::new(common::python())
-        .args([
-            "-c",
-            "import sys, zarr; zarr.open_array(sys.argv[1], mode='r')",
-        ])
+        .args(["-c", code])
         .arg(path)
         .stderr(Stdio::null())
         .status()
         .unwrap()
         .success()
+}
+
+/// True if zarr-python opens `path` as an array.
+fn zarr_python_opens(path: &Path) -> bool {
+    python_succeeds(
+        "import sys, zarr; zarr.open_array(sys.argv[1], mode='r')",
+        path,
+    )
 }
 
 #[test]
@@ -159,16 +165,10 @@ fn a_killed_zarr_write_leaves_nothing_openable_and_is_cleaned_up() {
 
 /// True if h5py finds dataset `/data` in `path`.
 fn h5py_finds_data(path: &Path) -> bool {
-    Command::new(common::python())
-        .args([
-            "-c",
-            "import sys, h5py; h5py.File(sys.argv[1], 'r')['data']",
-        ])
-        .arg(path)
-        .stderr(Stdio::null())
-        .status()
-        .unwrap()
-        .success()
+    python_succeeds(
+        "import sys, h5py; h5py.File(sys.argv[1], 'r')['data']",
+        path,
+    )
 }
 
 #[test]

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use crate::error::Result;
 use crate::expr::{Generator, Node, NodeId, Op};
-use crate::plan::lower::GraphFacts;
+use crate::plan::lower::{with_stack, GraphFacts};
 use crate::plan::{GatherFrom, Instr, Leaf, LeafSource, Program};
 
 /// A compiled elementwise chain.
@@ -77,7 +77,7 @@ impl Compiler<'_> {
         {
             return Ok(r);
         }
-        stacker::maybe_grow(256 << 10, 4 << 20, || self.compile_node(node, stage_of))
+        with_stack(|| self.compile_node(node, stage_of))
     }
 
     /// [`Compiler::visit`] for a node not compiled yet.

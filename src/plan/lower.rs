@@ -218,7 +218,7 @@ fn graph_facts(roots: &[Arc<Node>], options: &PlanOptions) -> Result<GraphFacts>
 /// Runs `f` with at least 256 KiB of stack left, growing the stack onto the
 /// heap when needed: planning recurses once per stage along a chain, and a
 /// chain of 10⁵ views must not overflow a 2 MiB thread stack.
-fn with_stack<R>(f: impl FnOnce() -> R) -> R {
+pub(crate) fn with_stack<R>(f: impl FnOnce() -> R) -> R {
     stacker::maybe_grow(256 << 10, 4 << 20, f)
 }
 
