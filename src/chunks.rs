@@ -10,12 +10,6 @@ use serde::{Deserialize, Serialize};
 use crate::element::DType;
 use crate::error::{Error, Result};
 
-/// Default target size of one chunk for [`ChunkSpec::Auto`]: 128 MiB.
-pub const DEFAULT_CHUNK_BYTES: u64 = 128 << 20;
-
-/// Environment variable overriding [`DEFAULT_CHUNK_BYTES`], e.g. `64MiB`.
-pub const CHUNK_SIZE_ENV: &str = "NDCHUNK_CHUNK_SIZE";
-
 /// Per-axis chunk lengths of an array, irregular chunks allowed (as in dask).
 ///
 /// An axis of length 0 has one chunk of length 0; every other chunk is non-empty.
@@ -359,7 +353,7 @@ pub enum AxisChunks {
 ///
 /// Build one from a chunk shape (`[100_000, 64]`, with `-1` for a whole axis), from
 /// per-axis lists (`vec![vec![3, 3, 1], vec![4]]`), or use `ChunkSpec::Auto`, which
-/// aims at [`DEFAULT_CHUNK_BYTES`] per chunk, or the size in `NDCHUNK_CHUNK_SIZE`.
+/// aims at [`crate::config::DEFAULT_CHUNK_BYTES`] per chunk, or the size in `NDCHUNK_CHUNK_SIZE`.
 ///
 /// ```
 /// use ndchunk::{ChunkSpec, DType};
@@ -389,7 +383,7 @@ impl ChunkSpec {
         check_size(shape, dtype)?;
         match self {
             ChunkSpec::Auto => {
-                let target = chunk_bytes_from_env()?;
+                let target = crate::config::chunk_bytes()?;
                 auto_chunks(shape, dtype, target, &vec![AxisChunks::Auto; shape.len()])
             }
             ChunkSpec::AutoBytes(0) => Err(Error::chunks(
@@ -407,7 +401,7 @@ impl ChunkSpec {
                     )));
                 }
                 let target = if axes.contains(&AxisChunks::Auto) {
-                    chunk_bytes_from_env()?
+                    crate::config::chunk_bytes()?
                 } else {
                     0
                 };
@@ -496,72 +490,6 @@ fn auto_chunks(shape: &[usize], dtype: DType, target: u64, axes: &[AxisChunks]) 
     )?;
     check_block_count(&chunks)?;
     Ok(chunks)
-}
-
-/// The chunk size for `ChunkSpec::Auto`: `NDCHUNK_CHUNK_SIZE` if set, else 128 MiB.
-pub fn chunk_bytes_from_env() -> Result<u64> {
-    match bytes_from_env(CHUNK_SIZE_ENV)? {
-        Some(0) => Err(Error::Environment {
-            name: CHUNK_SIZE_ENV.into(),
-            value: std::env::var(CHUNK_SIZE_ENV).unwrap_or_default(),
-            message: "a chunk size in bytes must be positive".into(),
-        }),
-        Some(b) => Ok(b),
-        None => Ok(DEFAULT_CHUNK_BYTES),
-    }
-}
-
-/// The byte size in environment variable `name` (see [`parse_bytes`]), if set.
-pub fn bytes_from_env(name: &str) -> Result<Option<u64>> {
-    match std::env::var(name) {
-        Ok(v) => parse_bytes(&v)
-            .map(Some)
-            .map_err(|message| Error::Environment {
-                name: name.into(),
-                value: v.clone(),
-                message,
-            }),
-        Err(_) => Ok(None),
-    }
-}
-
-/// Parses a byte size such as `64MiB`, `1.5GB`, `4096` or `100 kB`.
-///
-/// ```
-/// assert_eq!(ndchunk::chunks::parse_bytes("64MiB").unwrap(), 64 << 20);
-/// assert_eq!(ndchunk::chunks::parse_bytes("1kB").unwrap(), 1000);
-/// assert!(ndchunk::chunks::parse_bytes("lots").is_err());
-/// ```
-pub fn parse_bytes(s: &str) -> std::result::Result<u64, String> {
-    let t = s.trim();
-    let split = t
-        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-        .unwrap_or(t.len());
-    let (num, unit) = t.split_at(split);
-    let value: f64 = num
-        .parse()
-        .map_err(|_| format!("{s:?} does not start with a number"))?;
-    let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
-        "" | "b" => 1.0,
-        "kb" | "k" => 1e3,
-        "mb" | "m" => 1e6,
-        "gb" | "g" => 1e9,
-        "tb" | "t" => 1e12,
-        "kib" => 1024.0,
-        "mib" => 1024.0 * 1024.0,
-        "gib" => 1024.0 * 1024.0 * 1024.0,
-        "tib" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
-        other => {
-            return Err(format!(
-                "unknown unit {other:?} (use B, kB, MB, GB, KiB, MiB, GiB)"
-            ))
-        }
-    };
-    let bytes = value * mult;
-    if bytes < 1.0 || !bytes.is_finite() {
-        return Err(format!("{s:?} is not a positive byte size"));
-    }
-    Ok(bytes as u64)
 }
 
 impl From<Chunks> for ChunkSpec {

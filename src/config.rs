@@ -1,11 +1,19 @@
 //! Settings read from the environment, and the options a plan is made under.
 //!
-//! The environment is the default; an executor with settings of its own (a
-//! local executor's memory limit) hands its [`PlanOptions`] to the planner, so
-//! a plan is sized for the executor that runs it.
+//! This is the one module that reads sizes from the environment. The
+//! environment is the default; an executor with settings of its own (a local
+//! executor's memory limit, or options given with
+//! [`Executor::with_plan_options`](crate::Executor::with_plan_options)) hands
+//! its [`PlanOptions`] to the planner, so a plan is sized for the executor
+//! that runs it. It depends on nothing of the crate but [`crate::error`].
 
-use crate::chunks::bytes_from_env;
-use crate::error::Result;
+use crate::error::{Error, Result};
+
+/// Default target size of one chunk for `ChunkSpec::Auto`: 128 MiB.
+pub const DEFAULT_CHUNK_BYTES: u64 = 128 << 20;
+
+/// Environment variable overriding [`DEFAULT_CHUNK_BYTES`], e.g. `64MiB`.
+pub const CHUNK_SIZE_ENV: &str = "NDCHUNK_CHUNK_SIZE";
 
 /// Environment variable setting the default memory limit, e.g. `8GiB`.
 pub const MEMORY_LIMIT_ENV: &str = "NDCHUNK_MEMORY_LIMIT";
@@ -44,12 +52,15 @@ pub struct PlanOptions {
     pub gather_bytes: u64,
     /// Bytes a rechunk task may hold ([`rechunk_budget`]).
     pub rechunk_bytes: u64,
+    /// Target bytes of a block where the plan chooses block sizes itself
+    /// ([`chunk_bytes`]).
+    pub chunk_bytes: u64,
 }
 
 impl PlanOptions {
     /// Options for a memory limit of `limit` bytes: the gather and rechunk
     /// budgets from `NDCHUNK_GATHER_BYTES` and `NDCHUNK_RECHUNK_BYTES`, else a
-    /// quarter of `limit` each.
+    /// quarter of `limit` each; the chunk size from [`chunk_bytes`].
     ///
     /// ```
     /// let options = ndchunk::PlanOptions::for_memory_limit(8 << 20)?;
@@ -61,6 +72,7 @@ impl PlanOptions {
             memory_limit: limit,
             gather_bytes: bytes_from_env(GATHER_BYTES_ENV)?.unwrap_or(limit / 4),
             rechunk_bytes: bytes_from_env(RECHUNK_BYTES_ENV)?.unwrap_or(limit / 4),
+            chunk_bytes: chunk_bytes()?,
         })
     }
 
@@ -80,7 +92,7 @@ impl PlanOptions {
 /// (`MemTotal` in `/proc/meminfo`), else [`DEFAULT_MEMORY_LIMIT`].
 ///
 /// ```
-/// assert!(ndchunk::exec::default_memory_limit()? > 0);
+/// assert!(ndchunk::config::default_memory_limit()? > 0);
 /// # Ok::<(), ndchunk::Error>(())
 /// ```
 pub fn default_memory_limit() -> Result<u64> {
@@ -95,7 +107,7 @@ pub fn default_memory_limit() -> Result<u64> {
 /// `NDCHUNK_GATHER_BYTES`, else a quarter of the default memory limit.
 ///
 /// ```
-/// assert!(ndchunk::exec::gather_budget()? > 0);
+/// assert!(ndchunk::config::gather_budget()? > 0);
 /// # Ok::<(), ndchunk::Error>(())
 /// ```
 pub fn gather_budget() -> Result<u64> {
@@ -109,7 +121,7 @@ pub fn gather_budget() -> Result<u64> {
 /// else a quarter of the default memory limit.
 ///
 /// ```
-/// let budget = ndchunk::exec::rechunk_budget()?;
+/// let budget = ndchunk::config::rechunk_budget()?;
 /// assert!(budget > 0);
 /// # Ok::<(), ndchunk::Error>(())
 /// ```
@@ -122,4 +134,76 @@ fn half_of_physical_memory() -> Option<u64> {
     let line = info.lines().find(|l| l.starts_with("MemTotal:"))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib * 1024 / 2)
+}
+
+/// The chunk size for `ChunkSpec::Auto` and for axes cut to about a chunk:
+/// `NDCHUNK_CHUNK_SIZE` if set, else [`DEFAULT_CHUNK_BYTES`].
+///
+/// ```
+/// assert!(ndchunk::config::chunk_bytes()? > 0);
+/// # Ok::<(), ndchunk::Error>(())
+/// ```
+pub fn chunk_bytes() -> Result<u64> {
+    match bytes_from_env(CHUNK_SIZE_ENV)? {
+        Some(0) => Err(Error::Environment {
+            name: CHUNK_SIZE_ENV.into(),
+            value: std::env::var(CHUNK_SIZE_ENV).unwrap_or_default(),
+            message: "a chunk size in bytes must be positive".into(),
+        }),
+        Some(b) => Ok(b),
+        None => Ok(DEFAULT_CHUNK_BYTES),
+    }
+}
+
+/// The byte size in environment variable `name` (see [`parse_bytes`]), if set.
+fn bytes_from_env(name: &str) -> Result<Option<u64>> {
+    match std::env::var(name) {
+        Ok(v) => parse_bytes(&v)
+            .map(Some)
+            .map_err(|message| Error::Environment {
+                name: name.into(),
+                value: v.clone(),
+                message,
+            }),
+        Err(_) => Ok(None),
+    }
+}
+
+/// Parses a byte size such as `64MiB`, `1.5GB`, `4096` or `100 kB`.
+///
+/// ```
+/// assert_eq!(ndchunk::config::parse_bytes("64MiB").unwrap(), 64 << 20);
+/// assert_eq!(ndchunk::config::parse_bytes("1kB").unwrap(), 1000);
+/// assert!(ndchunk::config::parse_bytes("lots").is_err());
+/// ```
+pub fn parse_bytes(s: &str) -> std::result::Result<u64, String> {
+    let t = s.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let value: f64 = num
+        .parse()
+        .map_err(|_| format!("{s:?} does not start with a number"))?;
+    let mult: f64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1.0,
+        "kb" | "k" => 1e3,
+        "mb" | "m" => 1e6,
+        "gb" | "g" => 1e9,
+        "tb" | "t" => 1e12,
+        "kib" => 1024.0,
+        "mib" => 1024.0 * 1024.0,
+        "gib" => 1024.0 * 1024.0 * 1024.0,
+        "tib" => 1024.0 * 1024.0 * 1024.0 * 1024.0,
+        other => {
+            return Err(format!(
+                "unknown unit {other:?} (use B, kB, MB, GB, KiB, MiB, GiB)"
+            ))
+        }
+    };
+    let bytes = value * mult;
+    if bytes < 1.0 || !bytes.is_finite() {
+        return Err(format!("{s:?} is not a positive byte size"));
+    }
+    Ok(bytes as u64)
 }

@@ -35,7 +35,7 @@ pub mod array;
 #[doc(hidden)]
 pub mod block;
 pub mod chunks;
-mod config;
+pub mod config;
 pub mod element;
 pub mod error;
 pub mod exec;

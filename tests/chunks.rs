@@ -5,7 +5,7 @@
 mod common;
 
 use common::*;
-use ndchunk::chunks::parse_bytes;
+use ndchunk::config::parse_bytes;
 use ndchunk::{AxisChunks, ChunkSpec, Chunks, DType, Error};
 use proptest::prelude::*;
 

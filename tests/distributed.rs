@@ -27,7 +27,7 @@ fn main() {
     register_functions();
     ndchunk::worker::run_if_worker();
     // Gathers from inputs over 4 KiB stream through scatter stages.
-    std::env::set_var(ndchunk::exec::GATHER_BYTES_ENV, "4KiB");
+    std::env::set_var(ndchunk::config::GATHER_BYTES_ENV, "4KiB");
     std::env::set_var(ndchunk::exec::PROGRESS_ENV, "0");
     let tests: &[Test] = &[
         (

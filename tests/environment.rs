@@ -2,8 +2,8 @@
 //! process-global, so this test binary holds exactly one test and nothing else
 //! races with it.
 
-use ndchunk::chunks::{CHUNK_SIZE_ENV, DEFAULT_CHUNK_BYTES};
-use ndchunk::exec::MEMORY_LIMIT_ENV;
+use ndchunk::config::MEMORY_LIMIT_ENV;
+use ndchunk::config::{CHUNK_SIZE_ENV, DEFAULT_CHUNK_BYTES};
 use ndchunk::{AxisChunks, ChunkSpec, DType, Error, Executor};
 
 #[test]

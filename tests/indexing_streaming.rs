@@ -10,7 +10,7 @@ use proptest::prelude::*;
 fn streaming() {
     // Every test calls this first; the value never changes, so the race between
     // test threads is harmless.
-    std::env::set_var(ndchunk::exec::GATHER_BYTES_ENV, "64B");
+    std::env::set_var(ndchunk::config::GATHER_BYTES_ENV, "64B");
 }
 
 fn computed(a: &Array2<i64>, chunks: Vec<Vec<usize>>) -> ndchunk::Array<i64> {

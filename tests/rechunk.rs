@@ -13,7 +13,7 @@ use common::*;
 use ndarray::ArrayD;
 use ndchunk::plan::rechunk::intermediate_chunks;
 use ndchunk::plan::{Plan, StageKind};
-use ndchunk::{Array, Chunks, Element};
+use ndchunk::{Array, Chunks, Element, Executor};
 use proptest::prelude::*;
 
 /// `a` in memory (rechunks re-cut it), persisted (read in place) and computed
@@ -153,6 +153,33 @@ fn wide_rechunk_goes_through_intermediate_chunks_within_the_budget() {
     let second = format!("rechunk {mid} → {}", y.chunks());
     assert!(text.contains(&first) && text.contains(&second), "{text}");
     assert!(text.contains("estimated peak memory"), "{text}");
+}
+
+#[test]
+fn executor_with_a_small_limit_gets_the_two_stage_plan() {
+    // Same binary, same environment: the plan follows the executor. Strips of
+    // (200, 2000) f64 to (2000, 200) columns: a direct task holds one column
+    // (3.2 MB) and ten strips (32 MB), over the 8 MiB rechunk budget that a
+    // 32 MiB limit gives, and far under the default limit's.
+    let x = ndchunk::random::uniform::<f64>(&[2000, 2000], [200, 2000], 3).unwrap();
+    let y = x.rechunk([2000, 200]).unwrap();
+    let default = Executor::local();
+    let small = Executor::local().memory_limit(32 << 20);
+    let plan = y.plan_with(&default.plan_options().unwrap()).unwrap();
+    assert_eq!(plan.stages.len(), 2, "{}", y.explain_with(&default));
+    let limited = y.plan_with(&small.plan_options().unwrap()).unwrap();
+    let text = y.explain_with(&small);
+    assert_eq!(limited.stages.len(), 3, "{text}");
+    assert!(text.contains("(intermediate"), "{text}");
+    assert!(rechunk_task_bytes(&limited) <= 8 << 20, "{text}");
+    // Options given to the executor whole win over those from its limit.
+    let options = ndchunk::PlanOptions {
+        rechunk_bytes: 1 << 30,
+        ..small.plan_options().unwrap()
+    };
+    let generous = small.clone().with_plan_options(options);
+    assert!(!y.explain_with(&generous).contains("(intermediate"));
+    assert_eq!(y.compute_with(&small).unwrap(), x.compute().unwrap());
 }
 
 #[test]

@@ -4,7 +4,9 @@ use std::fmt::{self, Write};
 
 use crate::array::Array;
 use crate::element::Element;
-use crate::plan::StageKind;
+use crate::error::Result;
+use crate::exec::Executor;
+use crate::plan::{Plan, StageKind};
 
 /// Bytes in a human unit (binary prefixes).
 pub(crate) fn human_bytes(b: u64) -> String {
@@ -37,6 +39,28 @@ impl<T: Element> Array<T> {
     /// # Ok::<(), ndchunk::Error>(())
     /// ```
     pub fn explain(&self) -> String {
+        self.describe(self.plan())
+    }
+
+    /// [`Array::explain`] for the plan `executor` would run: sized for its
+    /// memory limit and budgets ([`Executor::plan_options`]).
+    ///
+    /// ```
+    /// use ndchunk::prelude::*;
+    /// let x = ndchunk::random::uniform::<f64>(&[2000, 2000], [200, 2000], 0)?;
+    /// let y = x.rechunk([2000, 200])?;
+    /// // 3.2 MB strips to 3.2 MB columns: each direct task holds 35 MB.
+    /// assert!(!y.explain().contains("intermediate"));
+    /// let small = Executor::local().memory_limit(32 << 20);
+    /// assert!(y.explain_with(&small).contains("intermediate"));
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
+    pub fn explain_with(&self, executor: &Executor) -> String {
+        self.describe(executor.plan_options().and_then(|o| self.plan_with(&o)))
+    }
+
+    /// The text of [`Array::explain`] for `plan`.
+    fn describe(&self, plan: Result<Plan>) -> String {
         let mut s = String::new();
         let _ = writeln!(
             s,
@@ -47,7 +71,7 @@ impl<T: Element> Array<T> {
             T::DTYPE,
             human_bytes(self.nbytes())
         );
-        match self.plan() {
+        match plan {
             Err(e) => {
                 let _ = writeln!(s, "cannot be planned: {e}");
             }

@@ -324,7 +324,7 @@ impl<T: Element> Array<T> {
     ///
     /// Each output block is copied from the input blocks it overlaps, each
     /// computed once. When such a task would hold more than the rechunk budget
-    /// ([`crate::exec::rechunk_budget`]: `NDCHUNK_RECHUNK_BYTES`, else a quarter
+    /// ([`crate::config::rechunk_budget`]: `NDCHUNK_RECHUNK_BYTES`, else a quarter
     /// of the memory limit), the plan goes through intermediate chunks instead;
     /// [`Array::explain`] shows the stages and the estimated peak memory. An
     /// in-memory array is only re-cut, with no tasks.

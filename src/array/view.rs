@@ -12,7 +12,7 @@ use std::sync::Arc;
 use ndarray::{Axis, Slice, SliceInfoElem};
 
 use crate::array::Array;
-use crate::chunks::{chunk_bytes_from_env, regular_lens, Chunks};
+use crate::chunks::{regular_lens, Chunks};
 use crate::element::Element;
 use crate::error::{Error, Result};
 use crate::expr::{Node, Op, ViewAxis, ViewSpec};
@@ -417,7 +417,7 @@ fn view_chunks(spec: &ViewSpec, input: &Chunks, lens: &[usize], itemsize: usize)
         }
     }
     // Stretched axes: split so a block stays near the chunk size.
-    let target = chunk_bytes_from_env()? as usize;
+    let target = crate::config::chunk_bytes()? as usize;
     for j in stretched {
         let others: usize = out
             .iter()

@@ -105,10 +105,6 @@ impl<F: Fn(usize, Value) -> Result<()> + Sync> Sink for F {
     }
 }
 
-pub use crate::config::{
-    default_memory_limit, gather_budget, rechunk_budget, DEFAULT_MEMORY_LIMIT, GATHER_BYTES_ENV,
-    MEMORY_LIMIT_ENV, RECHUNK_BYTES_ENV,
-};
 pub use allocator::MALLOC_TUNING_ENV;
 
 /// Environment variable switching the progress bar: `0` never, `1` on long computes.
@@ -136,6 +132,9 @@ pub enum Progress {
 #[derive(Clone, Debug)]
 pub struct Executor {
     kind: ExecutorKind,
+    /// Options given with [`Executor::with_plan_options`], overriding those
+    /// derived from the memory limit.
+    plan: Option<PlanOptions>,
 }
 
 #[derive(Clone, Debug)]
@@ -177,6 +176,7 @@ impl Executor {
                 memory_limit: None,
                 progress: Progress::Auto,
             }),
+            plan: None,
         }
     }
 
@@ -236,6 +236,7 @@ impl Executor {
                 worker_exe: None,
                 session: Default::default(),
             }),
+            plan: None,
         }
     }
 
@@ -303,6 +304,9 @@ impl Executor {
     pub fn memory_limit(mut self, bytes: u64) -> Executor {
         if let ExecutorKind::Local(o) = &mut self.kind {
             o.memory_limit = Some(bytes);
+            if let Some(p) = &mut self.plan {
+                p.memory_limit = bytes;
+            }
         }
         self
     }
@@ -333,7 +337,27 @@ impl Executor {
         matches!(self.kind, ExecutorKind::Dask(_))
     }
 
-    /// What plans for this executor are held to: its memory limit (the local
+    /// Plans for this executor are made under `options` (memory limit, gather,
+    /// rechunk and chunk bytes) rather than under options derived from the
+    /// environment; for the local executor, `options.memory_limit` is also the
+    /// limit it runs under.
+    ///
+    /// ```
+    /// let options = ndchunk::PlanOptions { rechunk_bytes: 1 << 20, ..ndchunk::PlanOptions::from_env()? };
+    /// let ex = ndchunk::Executor::local().with_plan_options(options);
+    /// assert_eq!(ex.plan_options()?.rechunk_bytes, 1 << 20);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
+    pub fn with_plan_options(mut self, options: PlanOptions) -> Executor {
+        if let ExecutorKind::Local(o) = &mut self.kind {
+            o.memory_limit = Some(options.memory_limit);
+        }
+        self.plan = Some(options);
+        self
+    }
+
+    /// What plans for this executor are held to: the options given with
+    /// [`Executor::with_plan_options`], else its memory limit (the local
     /// executor's own, else the default limit) and the gather and rechunk
     /// budgets derived from it.
     ///
@@ -345,6 +369,9 @@ impl Executor {
     /// # Ok::<(), ndchunk::Error>(())
     /// ```
     pub fn plan_options(&self) -> Result<PlanOptions> {
+        if let Some(options) = self.plan {
+            return Ok(options);
+        }
         match &self.kind {
             ExecutorKind::Local(LocalOptions {
                 memory_limit: Some(limit),
@@ -392,10 +419,7 @@ impl Executor {
     fn execute(&self, plan: &Plan, sink: Option<&dyn Sink>) -> Result<Vec<Arc<Value>>> {
         match &self.kind {
             ExecutorKind::Local(o) => {
-                let limit = match o.memory_limit {
-                    Some(l) => l,
-                    None => default_memory_limit()?,
-                };
+                let limit = self.plan_options()?.memory_limit;
                 local::run(plan, o.threads, limit, o.progress, sink)
             }
             ExecutorKind::Dask(o) => dask::run(plan, o, sink),

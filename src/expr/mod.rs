@@ -81,7 +81,7 @@ pub enum Op {
     /// A user function applied block by block (same block shapes in and out).
     MapBlocks(UserFn<BlockFn>),
     /// The single input with the node's chunks; `budget` bounds the bytes a
-    /// task may hold (default: [`crate::exec::rechunk_budget`]).
+    /// task may hold (default: [`crate::config::rechunk_budget`]).
     Rechunk {
         /// Bytes a task may hold, if set for this rechunk.
         budget: Option<u64>,
