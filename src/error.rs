@@ -179,6 +179,7 @@ impl Error {
         }
     }
 
+    #[cfg(any(feature = "zarr", feature = "hdf5"))]
     pub(crate) fn storage(path: &std::path::Path, message: impl std::fmt::Display) -> Error {
         Error::Storage {
             path: path.display().to_string(),

@@ -22,6 +22,16 @@
 //! sign, and integer division or remainder by zero gives 0; float maths (`sqrt`,
 //! `exp`, ...) is defined on float arrays only; float sums and means accumulate in `f64` even for `f32` input (at least as accurate as
 //! NumPy's pairwise `f32` sums).
+//!
+//! ## Cargo features
+//!
+//! - `zarr` (default): Zarr v2/v3 sources and sinks ([`from_zarr`],
+//!   `Array::to_zarr`, [`store`]), through `zarrs`.
+//! - `hdf5` (default): HDF5 sources and sinks ([`from_hdf5`],
+//!   `Array::to_hdf5`), through `hdf5-metno`; needs the system's libhdf5
+//!   (Debian's `libhdf5-dev`).
+//!
+//! `default-features = false` builds the in-memory core with neither.
 #![warn(missing_docs)]
 
 #[macro_use]
@@ -44,6 +54,7 @@ pub mod expr;
 pub mod io;
 #[doc(hidden)]
 pub mod plan;
+pub mod registry;
 #[doc(hidden)]
 pub mod ship;
 pub mod worker;
@@ -54,18 +65,21 @@ pub use array::indexing::{BoolMask, Index, Indexer};
 pub use array::join::{concatenate, stack, PadMode};
 pub use array::random;
 pub use array::reductions::ReduceOptions;
-pub use array::Array;
+pub use array::{AnyArray, Array};
 pub use block::{DynArray, DynSliceMut};
 pub use chunks::{AxisChunks, ChunkSpec, Chunks};
 pub use config::PlanOptions;
 pub use element::{DType, Element, FloatElement, NumElement, Scalar};
 pub use error::{Error, Result};
 pub use exec::Executor;
-pub use expr::register_fn;
+#[cfg(feature = "hdf5")]
 pub use io::hdf5::{from_hdf5, from_hdf5_with, Hdf5Options};
+#[cfg(feature = "zarr")]
 pub use io::zarr::{from_zarr, from_zarr_with};
-pub use io::zarr_write::{store, store_with, AnyArray, ZarrCodec, ZarrOptions};
+#[cfg(feature = "zarr")]
+pub use io::zarr_write::{store, store_with, ZarrCodec, ZarrOptions};
 pub use ndarray::{s, Axis, NewAxis, Slice};
+pub use registry::register_fn;
 
 /// The names most programs need: `use ndchunk::prelude::*;`.
 pub mod prelude {

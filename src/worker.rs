@@ -48,7 +48,12 @@ pub const SERVER_FLAG: &str = "--ndchunk-worker-server";
 ///   A panicking task is an error line; the server goes on.
 pub fn run_if_worker() {
     let args: Vec<String> = std::env::args().collect();
-    match args.get(1).map(String::as_str) {
+    let flag = args.get(1).map(String::as_str);
+    if matches!(flag, Some(WORKER_FLAG | SERVER_FLAG)) {
+        // Plans name storage sources and sinks by kind.
+        crate::io::register_kinds();
+    }
+    match flag {
         Some(WORKER_FLAG) => {
             let code = match run_worker_task(&args[2..]) {
                 Ok(()) => 0,

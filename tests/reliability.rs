@@ -35,6 +35,15 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
 
+/// Held by every test of this binary: the allocation count is process-wide,
+/// so a test counting bytes must not run beside another that allocates.
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SERIAL
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// Instructions over all fused programs of `plan`: the tile-level work per element.
 fn instructions(plan: &Plan) -> usize {
     plan.stages
@@ -54,6 +63,7 @@ fn input() -> (Array1<f64>, ndchunk::Array<f64>) {
 
 #[test]
 fn an_array_used_twice_per_step_builds_and_plans_linearly() {
+    let _serial = serial();
     let (data, x) = input();
     let build = |n: usize| {
         let mut y = x.clone();
@@ -87,6 +97,7 @@ fn smoothed(data: &Array1<f64>, steps: usize) -> ArrayD<f64> {
 
 #[test]
 fn a_view_and_an_op_of_the_same_array_per_step_stay_linear() {
+    let _serial = serial();
     let (data, x) = input();
     let build = |n: usize| {
         let mut y = x.clone();
@@ -117,6 +128,7 @@ fn a_view_and_an_op_of_the_same_array_per_step_stay_linear() {
 
 #[test]
 fn centring_in_a_loop_stays_linear_and_correct() {
+    let _serial = serial();
     let (data, x) = input();
     let build = |n: usize| {
         let mut y = x.clone();
@@ -140,6 +152,7 @@ fn centring_in_a_loop_stays_linear_and_correct() {
 
 #[test]
 fn a_long_chain_builds_plans_and_drops_without_deep_recursion() {
+    let _serial = serial();
     // Runs on a 2 MiB test thread: recursion per op would overflow it.
     let (data, x) = input();
     let mut y = x.clone();
@@ -174,6 +187,7 @@ fn bytes_per_task(n: usize) -> f64 {
 
 #[test]
 fn per_task_cost_does_not_grow_with_the_number_of_blocks() {
+    let _serial = serial();
     // Before the fix each task copied the chunks of all n blocks: 10x the
     // blocks meant 10x the bytes per task (8.6 s at 1e5 blocks).
     let (small, large) = (bytes_per_task(10_000), bytes_per_task(100_000));
@@ -193,6 +207,7 @@ fn per_task_cost_does_not_grow_with_the_number_of_blocks() {
 
 #[test]
 fn broadcast_outer_indexers_are_gathers_not_one_position_per_element() {
+    let _serial = serial();
     // NumPy: x[i[:, None], j[None, :]] is the outer product of the indices.
     let x = ndchunk::from_array(
         ndarray::Array2::from_shape_fn((5, 4), |(i, j)| (10 * i + j) as i32),
@@ -259,6 +274,7 @@ fn broadcast_outer_indexers_are_gathers_not_one_position_per_element() {
 
 #[test]
 fn numpy_errors_for_masks_and_indices() {
+    let _serial = serial();
     let x = ndchunk::arange::<i32>(0, 4, 1, [2]).unwrap();
     // NumPy: x[np.ones((2, 2), bool)] on a length-4 axis is an IndexError.
     let two_d = ndarray::Array2::from_elem((2, 2), true);
@@ -277,6 +293,7 @@ fn numpy_errors_for_masks_and_indices() {
 
 #[test]
 fn float_to_int_casts_follow_numpy_in_range_and_saturate_outside() {
+    let _serial = serial();
     // In range, as np.array(v).astype(t) gives: truncation toward zero.
     let v = arr1(&[-2.7f64, -0.5, 0.0, 0.9, 2.5, 126.99]);
     let x = ndchunk::from_array(v, [4]).unwrap();
@@ -314,6 +331,7 @@ fn float_to_int_casts_follow_numpy_in_range_and_saturate_outside() {
 
 #[test]
 fn errors_read_well() {
+    let _serial = serial();
     // A panicking closure's message reaches the error.
     let x = ndchunk::arange::<i32>(0, 4, 1, [2]).unwrap();
     let y = x.mapv(|v| -> i32 {

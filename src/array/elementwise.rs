@@ -14,8 +14,8 @@ use crate::block::Tile;
 use crate::chunks::{check_size, Chunks};
 use crate::element::{DType, Element, FloatElement, NumElement};
 use crate::error::{Error, Result};
-use crate::expr::user::{block_fn_of, registered};
 use crate::expr::{BinaryOp, BlockFn, CmpOp, ElemOp, Generator, Node, Op, TileFn, UnaryOp, UserFn};
+use crate::registry::{block_fn_of, registered};
 
 /// The right-hand side of a binary operation: an array or a scalar.
 pub enum Operand<T: Element> {

@@ -102,7 +102,7 @@ impl<T: Element> Array<T> {
                         StageKind::View(_) => "view",
                         StageKind::Concat(_) => "concat",
                         StageKind::Reshape(_) => "reshape",
-                        StageKind::ZarrStore(_) => "store",
+                        StageKind::Store { .. } => "store",
                     };
                     let _ = writeln!(
                         s,

@@ -450,3 +450,33 @@ fn single_block<T: Element>(values: Vec<Arc<Value>>) -> Result<ArrayD<T>> {
         .ok_or_else(|| Error::Executor("no result".into()))?;
     as_block(Value::Block(Value::take_block(value, "compute")?))
 }
+
+/// An array of any dtype: what functions taking arrays of several dtypes
+/// (such as `store`, with the `zarr` feature) take.
+///
+/// ```
+/// let x = ndchunk::zeros::<f32>(&[3], [3])?;
+/// let any: ndchunk::AnyArray = (&x).into();
+/// # let _ = any;
+/// # Ok::<(), ndchunk::Error>(())
+/// ```
+#[derive(Clone)]
+pub struct AnyArray {
+    node: Arc<Node>,
+}
+
+impl AnyArray {
+    /// The logical graph's node.
+    #[doc(hidden)]
+    pub fn node(&self) -> &Arc<Node> {
+        &self.node
+    }
+}
+
+impl<T: Element> From<&Array<T>> for AnyArray {
+    fn from(a: &Array<T>) -> Self {
+        AnyArray {
+            node: a.node().clone(),
+        }
+    }
+}

@@ -187,7 +187,7 @@ impl Executor {
     ///
     /// ```no_run
     /// let ex = ndchunk::Executor::dask("tcp://127.0.0.1:8786");
-    /// let x = ndchunk::from_zarr::<f32>("big.zarr")?;
+    /// let x = ndchunk::random::uniform::<f32>(&[100_000_000], [10_000_000], 0)?;
     /// println!("{}", x.sum()?.compute_with(&ex)?);
     /// # Ok::<(), ndchunk::Error>(())
     /// ```

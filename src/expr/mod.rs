@@ -19,11 +19,12 @@ use crate::chunks::Chunks;
 use crate::element::DType;
 use crate::error::Error;
 
+pub use crate::registry::{BlockFn, StoreFn};
 pub use elementwise::{BinaryOp, CmpOp, ElemOp, UnaryOp};
 pub use gather::GatherSpec;
 pub use generate::{Distribution, Generator};
 pub use reduce::{ReduceKind, ReduceSpec};
-pub use user::{register_fn, BlockFn, Recipe, TileFn, UserFn};
+pub use user::{TileFn, UserFn};
 pub use view::{ViewAxis, ViewSpec};
 
 /// Identity of a node, unique within the process.
@@ -100,6 +101,10 @@ pub enum Op {
     Reshape(Vec<(std::ops::Range<usize>, std::ops::Range<usize>)>),
     /// A reduction over some axes.
     Reduce(ReduceSpec),
+    /// Each block of the single input stored by a sink's writer; the node's
+    /// blocks are acknowledgements. Its recipe lets workers store blocks
+    /// themselves.
+    Store(UserFn<StoreFn>),
     /// An operation that could not be built; computing it returns the error.
     Invalid(Error),
 }
@@ -223,6 +228,7 @@ impl fmt::Display for Op {
             Op::Concatenate(a) => write!(f, "concatenate(axis={a})"),
             Op::Reshape(_) => write!(f, "reshape"),
             Op::Reduce(r) => write!(f, "{r}"),
+            Op::Store(u) => write!(f, "store[{}]", u.name),
             Op::Invalid(e) => write!(f, "invalid: {e}"),
         }
     }

@@ -6,11 +6,12 @@
 //! through one hyperslab selection.
 
 use std::ops::Range;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use hdf5::{Dataset, File, H5Type, Hyperslab, SliceOrIndex};
 use ndarray::IxDyn;
+use serde::{Deserialize, Serialize};
 
 use crate::array::Array;
 use crate::block::DynArray;
@@ -18,8 +19,8 @@ use crate::chunks::{ChunkSpec, Chunks};
 use crate::element::{DType, Element};
 use crate::error::{Error, Result};
 use crate::exec::{Executor, Value};
-use crate::expr::{BlockFn, Recipe};
 use crate::io::partial;
+use crate::registry::{BlockFn, Recipe};
 
 /// The dataset `dataset` (e.g. `/group/data`) of the HDF5 file at `path`, with
 /// one block per dataset chunk (automatic chunks for a contiguous dataset).
@@ -30,17 +31,14 @@ use crate::io::partial;
 /// # Ok::<(), ndchunk::Error>(())
 /// ```
 pub fn from_hdf5<T: Element>(path: impl AsRef<Path>, dataset: &str) -> Result<Array<T>> {
+    super::register_kinds();
     let (ds, name) = open::<T>(path.as_ref(), dataset)?;
     let shape = ds.shape();
     let chunks = match ds.chunk() {
         Some(c) => Chunks::regular(&shape, &c)?,
         None => ChunkSpec::Auto.resolve(&shape, T::DTYPE)?,
     };
-    Ok(source(
-        ds,
-        name,
-        recipe::<T>(path.as_ref(), dataset, chunks),
-    ))
+    source(ds, name, path.as_ref(), dataset, chunks)
 }
 
 /// [`from_hdf5`] with blocks of `chunks`.
@@ -55,22 +53,20 @@ pub fn from_hdf5_with<T: Element>(
     dataset: &str,
     chunks: impl Into<ChunkSpec>,
 ) -> Result<Array<T>> {
+    super::register_kinds();
     let (ds, name) = open::<T>(path.as_ref(), dataset)?;
     let chunks = chunks.into().resolve(&ds.shape(), T::DTYPE)?;
-    Ok(source(
-        ds,
-        name,
-        recipe::<T>(path.as_ref(), dataset, chunks),
-    ))
+    source(ds, name, path.as_ref(), dataset, chunks)
 }
 
-fn recipe<T: Element>(path: &Path, dataset: &str, chunks: Chunks) -> Recipe {
-    Recipe::Hdf5 {
-        path: path.to_path_buf(),
-        dataset: dataset.to_string(),
-        chunks,
-        dtype: T::DTYPE,
-    }
+/// What another process needs to read an HDF5 source: the `hdf5` kind's
+/// recipe parameters.
+#[derive(Serialize, Deserialize)]
+struct SourceParams {
+    path: PathBuf,
+    dataset: String,
+    chunks: Chunks,
+    dtype: DType,
 }
 
 fn open<T: Element>(path: &Path, dataset: &str) -> Result<(Arc<Dataset>, String)> {
@@ -100,24 +96,34 @@ fn open<T: Element>(path: &Path, dataset: &str) -> Result<(Arc<Dataset>, String)
     Ok((Arc::new(ds), name))
 }
 
-/// The lazy array reading `ds`'s blocks of the recipe's chunks.
-fn source<T: Element>(ds: Arc<Dataset>, name: String, recipe: Recipe) -> Array<T> {
-    let label = format!("from_hdf5[{name}]");
-    let read = block_reader::<T>(ds, name, recipe.chunks().clone());
-    super::source_array(&label, read, recipe)
-}
-
-/// The block reader of an HDF5 source made again in another process: the file
-/// is opened again and the dataset's dtype checked.
-pub(crate) fn reader(
+/// The lazy array reading `ds` (dataset `dataset` of `path`) in blocks of `chunks`.
+fn source<T: Element>(
+    ds: Arc<Dataset>,
+    name: String,
     path: &Path,
     dataset: &str,
-    chunks: &Chunks,
-    dtype: DType,
-) -> Result<Arc<BlockFn>> {
-    with_dtype!(dtype, T => {
-        let (ds, name) = open::<T>(path, dataset)?;
-        Ok(block_reader::<T>(ds, name, chunks.clone()))
+    chunks: Chunks,
+) -> Result<Array<T>> {
+    let label = format!("from_hdf5[{name}]");
+    let params = SourceParams {
+        path: path.to_path_buf(),
+        dataset: dataset.to_string(),
+        chunks: chunks.clone(),
+        dtype: T::DTYPE,
+    };
+    let recipe = Recipe::new(super::HDF5, &params)?;
+    let read = block_reader::<T>(ds, name, chunks.clone());
+    Ok(super::source_array(&label, read, recipe, chunks))
+}
+
+/// The block reader of an HDF5 source made again in another process from its
+/// recipe's parameters: the file is opened again and the dataset's dtype checked.
+pub(crate) fn reader(params: &str) -> Result<Arc<BlockFn>> {
+    let p: SourceParams = serde_json::from_str(params)
+        .map_err(|e| Error::invalid("from_hdf5", format!("recipe {params}: {e}")))?;
+    with_dtype!(p.dtype, T => {
+        let (ds, name) = open::<T>(&p.path, &p.dataset)?;
+        Ok(block_reader::<T>(ds, name, p.chunks))
     })
 }
 

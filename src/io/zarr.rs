@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use ndarray::ArrayD;
+use serde::{Deserialize, Serialize};
 use zarrs::array::{Array as ZarrArray, ArrayShardedExt, ArraySubset};
 use zarrs::filesystem::FilesystemStore;
 
@@ -19,7 +20,7 @@ use crate::chunks::{ChunkSpec, Chunks};
 use crate::element::DType;
 use crate::element::Element;
 use crate::error::{Error, Result};
-use crate::expr::{BlockFn, Recipe};
+use crate::registry::{BlockFn, Recipe};
 
 type Store = ZarrArray<FilesystemStore>;
 
@@ -36,9 +37,10 @@ type Store = ZarrArray<FilesystemStore>;
 /// # Ok::<(), ndchunk::Error>(())
 /// ```
 pub fn from_zarr<T: Element>(path: impl AsRef<Path>) -> Result<Array<T>> {
+    super::register_kinds();
     let (array, path) = open::<T>(path.as_ref())?;
     let chunks = stored_chunks(&array, &path)?;
-    Ok(source(array, path, chunks))
+    source(array, path, chunks)
 }
 
 /// [`from_zarr`] with blocks of `chunks`, each axis' block length rounded up to
@@ -56,6 +58,7 @@ pub fn from_zarr_with<T: Element>(
     path: impl AsRef<Path>,
     chunks: impl Into<ChunkSpec>,
 ) -> Result<Array<T>> {
+    super::register_kinds();
     let (array, path) = open::<T>(path.as_ref())?;
     let stored = stored_chunks(&array, &path)?;
     let shape = stored.shape();
@@ -73,7 +76,7 @@ pub fn from_zarr_with<T: Element>(
         })
         .collect();
     let chunks = Chunks::regular(&shape, &lens)?;
-    Ok(source(array, path, chunks))
+    source(array, path, chunks)
 }
 
 /// Opens the array at `path`, checking that its dtype is `T`'s.
@@ -134,28 +137,40 @@ fn stored_chunks(array: &Store, path: &Path) -> Result<Chunks> {
     Chunks::regular(&shape, &chunk)
 }
 
+/// What another process needs to read a Zarr source: the `zarr` kind's
+/// recipe parameters.
+#[derive(Serialize, Deserialize)]
+struct SourceParams {
+    path: PathBuf,
+    chunks: Chunks,
+    dtype: DType,
+}
+
 /// The lazy array reading `array`'s blocks of `chunks`.
-fn source<T: Element>(array: Arc<Store>, path: PathBuf, chunks: Chunks) -> Array<T> {
+fn source<T: Element>(array: Arc<Store>, path: PathBuf, chunks: Chunks) -> Result<Array<T>> {
     let name = format!("from_zarr[{}]", path.display());
-    let recipe = Recipe::Zarr {
+    let params = SourceParams {
         path: path.clone(),
         chunks: chunks.clone(),
         dtype: T::DTYPE,
     };
-    let read = block_reader::<T>(array, path, chunks);
-    super::source_array(&name, read, recipe)
+    let recipe = Recipe::new(super::ZARR, &params)?;
+    let read = block_reader::<T>(array, path, chunks.clone());
+    Ok(super::source_array(&name, read, recipe, chunks))
 }
 
 fn block_reader<T: Element>(array: Arc<Store>, path: PathBuf, grid: Chunks) -> Arc<BlockFn> {
     Arc::new(move |block: &[usize], _: &[&DynArray]| read_block::<T>(&array, &path, &grid, block))
 }
 
-/// The block reader of a Zarr source made again in another process: the array
-/// is opened again and its dtype checked.
-pub(crate) fn reader(path: &Path, chunks: &Chunks, dtype: DType) -> Result<Arc<BlockFn>> {
-    with_dtype!(dtype, T => {
-        let (array, path) = open::<T>(path)?;
-        Ok(block_reader::<T>(array, path, chunks.clone()))
+/// The block reader of a Zarr source made again in another process from its
+/// recipe's parameters: the array is opened again and its dtype checked.
+pub(crate) fn reader(params: &str) -> Result<Arc<BlockFn>> {
+    let p: SourceParams = serde_json::from_str(params)
+        .map_err(|e| Error::invalid("from_zarr", format!("recipe {params}: {e}")))?;
+    with_dtype!(p.dtype, T => {
+        let (array, path) = open::<T>(&p.path)?;
+        Ok(block_reader::<T>(array, path, p.chunks))
     })
 }
 

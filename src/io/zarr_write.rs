@@ -2,7 +2,8 @@
 //!
 //! The array is first rechunked to the stored chunks (or shards), so that each
 //! task writes whole chunks and no two tasks write the same one. Blocks are
-//! written by the executor's workers as they are computed. Everything goes to a
+//! written by store tasks (the `zarr` sink kind), in whichever process or
+//! thread of the executor runs them, as they are computed. Everything goes to a
 //! temporary sibling directory (see `io/partial.rs`) whose metadata
 //! (`zarr.json`) is written after the last chunk, and which is renamed into
 //! place only then: an interrupted or failed write never leaves, at the target
@@ -19,15 +20,18 @@ use zarrs::array::codec::{
 use zarrs::array::{data_type, Array as ZarrArray, ArrayBuilder, ArraySubset, DataType};
 use zarrs::filesystem::{FilesystemStore, FilesystemStoreOptions};
 
-use crate::array::{rechunk_node, Array};
+use serde::{Deserialize, Serialize};
+
+use crate::array::{rechunk_node, AnyArray, Array};
 use crate::block::DynArray;
 use crate::chunks::Chunks;
 use crate::element::{DType, Element};
 use crate::error::{Error, Result};
-use crate::exec::{Executor, Value};
-use crate::expr::Node;
+use crate::exec::Executor;
+use crate::expr::{Node, Op, UserFn};
 use crate::io::partial;
-use crate::plan::{lower_many, Plan, Stage, StageKind, Task};
+use crate::plan::lower_many;
+use crate::registry::{Recipe, StoreFn};
 
 /// Compression of the stored chunks.
 ///
@@ -172,27 +176,6 @@ impl<T: Element> Array<T> {
     }
 }
 
-/// An array of any dtype, for [`store`].
-///
-/// ```
-/// let x = ndchunk::zeros::<f32>(&[3], [3])?;
-/// let any: ndchunk::AnyArray = (&x).into();
-/// # let _ = any;
-/// # Ok::<(), ndchunk::Error>(())
-/// ```
-#[derive(Clone)]
-pub struct AnyArray {
-    node: Arc<Node>,
-}
-
-impl<T: Element> From<&Array<T>> for AnyArray {
-    fn from(a: &Array<T>) -> Self {
-        AnyArray {
-            node: a.node().clone(),
-        }
-    }
-}
-
 /// Writes several arrays to Zarr in one pass: what they share (a source read,
 /// an intermediate result) is computed once. Each target is written and moved
 /// into place as [`Array::to_zarr`] does; if any block fails, none of the
@@ -217,87 +200,74 @@ pub fn store(items: &[(AnyArray, &Path, ZarrOptions)]) -> Result<()> {
 
 /// A target being written: where, its temporary directory and its array
 /// (whose metadata is stored only once every chunk is).
-struct Target<'a> {
-    path: &'a Path,
+struct Target {
+    path: PathBuf,
     temp: PathBuf,
     array: ZarrArray<FilesystemStore>,
-    chunks: Chunks,
-}
-
-/// Storing blocks of `chunks` (whole write units) into the Zarr array being
-/// assembled in `temp`, on its way to `target`: what a worker process needs to
-/// write a block itself.
-#[derive(Debug, serde::Serialize, serde::Deserialize)]
-pub struct ZarrStoreStage {
-    /// Where the array goes when complete (named in errors).
-    pub target: PathBuf,
-    /// The temporary directory the chunks are written to.
-    pub temp: PathBuf,
-    /// The array's metadata as JSON (its own serde form needs a self-describing
-    /// format), written to `temp` only after every chunk.
-    pub metadata: String,
     /// The blocks, one write unit each.
-    pub chunks: Chunks,
+    chunks: Chunks,
+    dtype: DType,
 }
 
-impl ZarrStoreStage {
-    /// Stores `block` (of `dtype`) as block `index` of the array.
-    pub fn store(&self, dtype: DType, index: &[usize], block: DynArray) -> Result<()> {
-        let fail = |e: &dyn std::fmt::Display| Error::storage(&self.target, e);
-        let store = FilesystemStore::new(&self.temp).map_err(|e| fail(&e))?;
-        let metadata = serde_json::from_str(&self.metadata).map_err(|e| fail(&e))?;
-        let array =
-            ZarrArray::new_with_metadata(Arc::new(store), "/", metadata).map_err(|e| fail(&e))?;
-        let target = Target {
-            path: &self.target,
-            temp: self.temp.clone(),
-            array,
-            chunks: self.chunks.clone(),
-        };
-        write_block(&target, dtype, index, Value::Block(block))
-    }
+/// What a worker process needs to store blocks into a Zarr array being
+/// assembled: the `zarr` sink kind's recipe parameters.
+#[derive(Serialize, Deserialize)]
+struct SinkParams {
+    /// Where the array goes when complete (named in errors).
+    target: PathBuf,
+    /// The temporary directory the chunks are written to.
+    temp: PathBuf,
+    /// The array's metadata as JSON, written to `temp` only after every chunk.
+    metadata: String,
+    chunks: Chunks,
+    dtype: DType,
 }
 
-/// `plan` with a store task after each output: the outputs of target `k` are
-/// `starts[k]..starts[k + 1]` (the last ending at the plan's end), and each store
-/// task writes its block into `targets[k]`. Under the Dask executor the workers
-/// then write the targets themselves.
-fn with_store_tasks(
-    mut plan: Plan,
-    targets: &[Target],
-    nodes: &[Arc<Node>],
-    starts: &[usize],
-) -> Result<Plan> {
-    let outputs = std::mem::take(&mut plan.outputs);
-    for (k, target) in targets.iter().enumerate() {
-        let stage = plan.stages.len();
-        let metadata = serde_json::to_string(target.array.metadata())
-            .map_err(|e| Error::storage(target.path, e))?;
-        plan.stages.push(Stage {
-            name: format!("to_zarr[{}]", target.path.display()),
-            kind: StageKind::ZarrStore(ZarrStoreStage {
-                target: target.path.to_path_buf(),
-                temp: target.temp.clone(),
-                metadata,
-                chunks: target.chunks.clone(),
-            }),
-            grid: target.chunks.numblocks(),
-            dtype: nodes[k].dtype,
-        });
-        let end = starts.get(k + 1).copied().unwrap_or(outputs.len());
-        for (i, &t) in outputs[starts[k]..end].iter().enumerate() {
-            let held = plan.tasks[t].out_bytes;
-            plan.tasks.push(Task {
-                stage,
-                block: target.chunks.unravel(i),
-                deps: vec![t],
-                out_bytes: 0,
-                work_bytes: held,
-            });
-            plan.outputs.push(plan.tasks.len() - 1);
-        }
-    }
-    Ok(plan)
+/// The writer of a Zarr sink made again in another process from its recipe's
+/// parameters: the unfinished array is opened from the metadata it carries.
+pub(crate) fn writer(params: &str) -> Result<Arc<StoreFn>> {
+    let p: SinkParams = serde_json::from_str(params)
+        .map_err(|e| Error::invalid("to_zarr", format!("recipe {params}: {e}")))?;
+    let fail = |e: &dyn std::fmt::Display| Error::storage(&p.target, e);
+    let store = FilesystemStore::new(&p.temp).map_err(|e| fail(&e))?;
+    let metadata = serde_json::from_str(&p.metadata).map_err(|e| fail(&e))?;
+    let array =
+        ZarrArray::new_with_metadata(Arc::new(store), "/", metadata).map_err(|e| fail(&e))?;
+    let target = Target {
+        path: p.target,
+        temp: p.temp,
+        array,
+        chunks: p.chunks,
+        dtype: p.dtype,
+    };
+    Ok(Arc::new(move |index: &[usize], block: DynArray| {
+        write_block(&target, index, block)
+    }))
+}
+
+/// The store node writing `units` (the array rechunked to write units) into
+/// `target`, under whichever executor runs it.
+fn sink_node(units: &Arc<Node>, target: &Arc<Target>) -> Result<Arc<Node>> {
+    let params = SinkParams {
+        target: target.path.clone(),
+        temp: target.temp.clone(),
+        metadata: serde_json::to_string(target.array.metadata())
+            .map_err(|e| Error::storage(&target.path, e))?,
+        chunks: target.chunks.clone(),
+        dtype: target.dtype,
+    };
+    let recipe = Recipe::new(super::ZARR, &params)?;
+    let here = target.clone();
+    let f: Arc<StoreFn> =
+        Arc::new(move |index: &[usize], block: DynArray| write_block(&here, index, block));
+    let name = format!("to_zarr[{}]", target.path.display());
+    let sink = UserFn::storage(&name, f, recipe);
+    Ok(Node::new(
+        Op::Store(sink),
+        vec![units.clone()],
+        units.chunks.clone(),
+        units.dtype,
+    ))
 }
 
 /// [`store`] on `executor`.
@@ -312,52 +282,46 @@ fn with_store_tasks(
 /// # Ok::<(), ndchunk::Error>(())
 /// ```
 pub fn store_with(items: &[(AnyArray, &Path, ZarrOptions)], executor: &Executor) -> Result<()> {
-    let mut nodes = Vec::with_capacity(items.len());
+    super::register_kinds();
     let mut temps: Vec<PathBuf> = Vec::with_capacity(items.len());
-    let prepared = (|| {
-        let mut targets = Vec::with_capacity(items.len());
+    let mut targets: Vec<Arc<Target>> = Vec::with_capacity(items.len());
+    let written = (|| {
+        let mut sinks = Vec::with_capacity(items.len());
         for (array, path, options) in items {
-            let (node, chunks) = write_units(&array.node, path, options)?;
+            let (units, chunks) = write_units(array.node(), path, options)?;
             let temp = partial::partial_path(path)?;
             temps.push(temp.clone());
-            let zarr = create(&temp, &array.node.shape, array.node.dtype, &chunks, options)?;
-            targets.push(Target {
-                path,
+            let zarr = create(
+                &temp,
+                &array.node().shape,
+                array.node().dtype,
+                &chunks,
+                options,
+            )?;
+            let target = Arc::new(Target {
+                path: path.to_path_buf(),
                 temp,
                 array: zarr,
-                chunks: node.chunks.clone(),
+                chunks: units.chunks.clone(),
+                dtype: units.dtype,
             });
-            nodes.push(node);
+            sinks.push(sink_node(&units, &target)?);
+            targets.push(target);
         }
-        Ok(targets)
-    })();
-    let written = prepared.and_then(|targets| {
-        let (plan, starts) = lower_many(&nodes, &executor.plan_options()?)?;
-        if executor.is_distributed() {
-            // Workers write the blocks; the outputs are only acknowledgements.
-            executor.run(&with_store_tasks(plan, &targets, &nodes, &starts)?)?;
-            return Ok(targets);
-        }
-        let sink = |i: usize, value: Value| -> Result<()> {
-            let k = starts.partition_point(|&s| s <= i) - 1;
-            let block = targets[k].chunks.unravel(i - starts[k]);
-            write_block(&targets[k], nodes[k].dtype, &block, value)
-        };
-        executor.run_into(&plan, &sink)?;
-        Ok(targets)
-    });
-    let finished = written.and_then(|targets| {
+        let (plan, _) = lower_many(&sinks, &executor.plan_options()?)?;
+        // The store tasks write the blocks; the outputs are acknowledgements.
+        executor.run(&plan)?;
         for t in &targets {
             t.array
                 .store_metadata()
-                .map_err(|e| Error::storage(t.path, e))?;
+                .map_err(|e| Error::storage(&t.path, e))?;
         }
-        Ok(targets)
-    });
-    match finished {
-        Ok(targets) => targets
+        Ok(())
+    })();
+    match written {
+        Ok(()) => targets
             .iter()
-            .try_for_each(|t| partial::replace(&t.temp, t.path)),
+            .try_for_each(|t| partial::replace(&t.temp, &t.path)),
         Err(e) => {
             for temp in temps {
                 let _ = partial::remove(&temp);
@@ -402,11 +366,8 @@ fn write_units(
     Ok((rechunk_node(node, units, None), chunks))
 }
 
-/// Stores block `block_idx` (a whole write unit, of `dtype`) in `target`.
-fn write_block(target: &Target, dtype: DType, block_idx: &[usize], value: Value) -> Result<()> {
-    let Value::Block(block) = value else {
-        return Err(Error::invalid("to_zarr", "a task gave no block"));
-    };
+/// Stores block `block_idx` (a whole write unit) in `target`.
+fn write_block(target: &Target, block_idx: &[usize], block: DynArray) -> Result<()> {
     if block.shape().contains(&0) {
         return Ok(());
     }
@@ -420,7 +381,7 @@ fn write_block(target: &Target, dtype: DType, block_idx: &[usize], value: Value)
         .map(|r| r.start as u64..r.end as u64)
         .collect();
     let subset = ArraySubset::new_with_ranges(&ranges);
-    let stored = with_dtype!(dtype, U => match U::unwrap(block) {
+    let stored = with_dtype!(target.dtype, U => match U::unwrap(block) {
         Ok(a) => target.array.store_array_subset(&subset, a).map_err(|e| e.to_string()),
         Err(_) => Err("block of another dtype".to_string()),
     });

@@ -86,6 +86,7 @@ enum Inputs {
     /// The input stage, or none for a persisted input.
     Rechunk(Option<usize>),
     MapBlocks(usize),
+    Store(usize),
     /// The input stage, or none for an in-memory input.
     View(Option<usize>),
     Concat(Vec<usize>),
@@ -278,6 +279,12 @@ impl Lowering {
                     dtype: node.dtype,
                 };
                 self.add_stage(stage, Inputs::MapBlocks(input))
+            }
+            Op::Store(sink) => {
+                let input = self.value_stage(&node.inputs[0])?;
+                let kind = StageKind::Store { sink: sink.clone() };
+                let stage = self.stage_for(node, sink.name.clone(), kind);
+                self.add_stage(stage, Inputs::Store(input))
             }
             Op::View(spec) => {
                 let input = &node.inputs[0];
@@ -745,6 +752,10 @@ impl Lowering {
                 let bytes = chunks.block_shape(block).iter().product::<usize>() as u64
                     * self.stages[stage].dtype.size() as u64;
                 (vec![self.task(input, block)?], bytes, 2 * bytes)
+            }
+            (Inputs::Store(input), StageKind::Store { .. }) => {
+                let dep = self.task(*input, block)?;
+                (vec![dep], 0, self.tasks[dep].out_bytes)
             }
             _ => {
                 return Err(Error::invalid(

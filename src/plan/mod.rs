@@ -25,7 +25,7 @@ use crate::block::DynArray;
 use crate::chunks::Chunks;
 use crate::element::{DType, Scalar};
 use crate::error::Result;
-use crate::expr::{BlockFn, ElemOp, GatherSpec, Generator, ReduceSpec, UserFn};
+use crate::expr::{BlockFn, ElemOp, GatherSpec, Generator, ReduceSpec, StoreFn, UserFn};
 
 pub use lower::{lower, lower_many};
 
@@ -95,9 +95,13 @@ pub enum StageKind {
     Concat(layout::ConcatStage),
     /// Reshape each input block on its own.
     Reshape(layout::ReshapeStage),
-    /// Store each block of the input stage in a Zarr array (the Dask executor's
-    /// `to_zarr`: workers write the target themselves).
-    ZarrStore(crate::io::zarr_write::ZarrStoreStage),
+    /// Store each block of the input stage with a sink's writer, in whichever
+    /// process runs the task (a registered storage kind, see
+    /// [`crate::registry`]).
+    Store {
+        /// The writer.
+        sink: UserFn<StoreFn>,
+    },
     /// Apply a user function to each block of the input stage.
     MapBlocks {
         /// The function.

@@ -70,16 +70,12 @@ pub fn run_task(
             StageKind::Scatter(sc) => scatter::extract(ex, sc, stage.dtype, &task.block, &deps),
             _ => Err(Error::invalid("gather.extract", "no scatter stage")),
         },
-        StageKind::ZarrStore(z) => {
+        StageKind::Store { sink } => {
             let value = deps
                 .into_iter()
                 .next()
-                .ok_or_else(|| Error::invalid("to_zarr", "no block to store"))?;
-            z.store(
-                stage.dtype,
-                &task.block,
-                Value::take_block(value, "to_zarr")?,
-            )?;
+                .ok_or_else(|| Error::invalid(&sink.name, "no block to store"))?;
+            (sink.f)(&task.block, Value::take_block(value, &sink.name)?)?;
             Ok(Value::Written)
         }
         StageKind::MapBlocks { f, chunks } => {
