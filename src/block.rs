@@ -44,8 +44,8 @@ impl DynArray {
     pub fn zeros(dtype: DType, shape: &[usize]) -> DynArray {
         let n = shape.iter().product();
         with_dtype!(dtype, T => T::wrap(
-            // Large blocks get huge pages (see `exec::huge_pages`).
-            ArrayD::from_shape_vec(IxDyn(shape), crate::exec::huge_pages::zeroed::<T>(n))
+            // Large blocks get huge pages (see `huge_pages`).
+            ArrayD::from_shape_vec(IxDyn(shape), crate::huge_pages::zeroed::<T>(n))
                 .unwrap_or_else(|_| ArrayD::<T>::default(IxDyn(shape)))
         ))
     }

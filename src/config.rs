@@ -207,3 +207,24 @@ pub fn parse_bytes(s: &str) -> std::result::Result<u64, String> {
     }
     Ok(bytes as u64)
 }
+
+/// Bytes in a human unit (binary prefixes), as `explain()` prints them.
+///
+/// ```
+/// assert_eq!(ndchunk::config::human_bytes(512), "512 B");
+/// assert_eq!(ndchunk::config::human_bytes(3 << 20), "3.0 MiB");
+/// ```
+pub fn human_bytes(b: u64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = b as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < units.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{b} B")
+    } else {
+        format!("{v:.1} {}", units[u])
+    }
+}

@@ -51,6 +51,7 @@ pub mod error;
 pub mod exec;
 #[doc(hidden)]
 pub mod expr;
+mod huge_pages;
 pub mod io;
 #[doc(hidden)]
 pub mod plan;

@@ -3,26 +3,11 @@
 use std::fmt::{self, Write};
 
 use crate::array::Array;
+use crate::config::human_bytes;
 use crate::element::Element;
 use crate::error::Result;
 use crate::exec::Executor;
 use crate::plan::{Plan, StageKind};
-
-/// Bytes in a human unit (binary prefixes).
-pub(crate) fn human_bytes(b: u64) -> String {
-    let units = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut v = b as f64;
-    let mut u = 0;
-    while v >= 1024.0 && u + 1 < units.len() {
-        v /= 1024.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{b} B")
-    } else {
-        format!("{v:.1} {}", units[u])
-    }
-}
 
 impl<T: Element> Array<T> {
     /// A description of the array and of the plan computing it: shape, chunks,

@@ -360,9 +360,9 @@ impl<T: Element> Array<T> {
                          oindex for an outer product of indices",
                         total.map_or("more than usize::MAX".to_string(), |t| t.to_string()),
                         bytes.map_or("more than usize::MAX bytes".to_string(), |b| {
-                            crate::array::explain::human_bytes(b as u64)
+                            crate::config::human_bytes(b as u64)
                         }),
-                        crate::array::explain::human_bytes(limit)
+                        crate::config::human_bytes(limit)
                     ),
                 ))
             }

@@ -229,7 +229,7 @@ impl<T: Element> Array<T> {
                     PadMode::Constant(v) => {
                         let mut lens = x.chunks().all_lens().to_vec();
                         lens[a] = vec![width];
-                        crate::full(&shape, v, lens)
+                        super::creation::full(&shape, v, lens)
                     }
                     PadMode::Edge if n == 0 => Err(Error::invalid(
                         "pad",

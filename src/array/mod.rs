@@ -275,7 +275,7 @@ impl<T: Element> Array<T> {
         // Workers write each block into its own region of the result: in place
         // where the region is contiguous, else copied as soon as it is computed.
         let shape = plan.chunks.shape();
-        let zeroed = crate::exec::huge_pages::zeroed(shape.iter().product());
+        let zeroed = crate::huge_pages::zeroed(shape.iter().product());
         let mut out = ArrayD::from_shape_vec(IxDyn(&shape), zeroed)
             .map_err(|e| Error::invalid("compute", e.to_string()))?;
         let sink = BlockSlots::new(block_views(out.view_mut(), &plan.chunks));

@@ -8,7 +8,7 @@ use crate::element::{Element, FloatElement, NumElement};
 use crate::error::{Error, Result};
 use crate::expr::{Distribution, Generator, Node, Op};
 
-fn random<T: crate::Element>(
+fn random<T: crate::element::Element>(
     dist: Distribution,
     shape: &[usize],
     chunks: impl Into<ChunkSpec>,

@@ -9,7 +9,6 @@ pub(crate) mod allocator;
 pub mod dask;
 #[doc(hidden)] // task evaluation: used by worker processes and tests, not API
 pub mod eval;
-pub(crate) mod huge_pages;
 mod local;
 pub(crate) mod pool;
 mod progress;

@@ -33,7 +33,7 @@ pub fn take<T: 'static>(capacity: usize) -> Vec<T> {
     });
     reused.unwrap_or_else(|| {
         let mut fresh = Vec::with_capacity(capacity);
-        super::huge_pages::advise(&mut fresh);
+        crate::huge_pages::advise(&mut fresh);
         fresh
     })
 }

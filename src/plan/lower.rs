@@ -4,9 +4,8 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use crate::array::explain::human_bytes;
 use crate::chunks::Chunks;
-use crate::config::PlanOptions;
+use crate::config::{human_bytes, PlanOptions};
 use crate::error::{Error, Result};
 use crate::expr::gather::gather_input;
 use crate::expr::{GatherSpec, Node, NodeId, Op, ReduceSpec};

@@ -9,7 +9,8 @@ use ndarray::{ArrayD, IxDyn, SliceInfoElem};
 use crate::block::DynArray;
 use crate::element::{DType, Element};
 use crate::error::{Error, Result};
-use crate::exec::{huge_pages, Value};
+use crate::exec::Value;
+use crate::huge_pages;
 use crate::plan::rechunk::{box_indices, RechunkStage};
 
 /// Where one input block's overlap goes: the block, the overlap's ranges in
