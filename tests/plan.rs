@@ -16,7 +16,7 @@ fn plans_serialise_to_json_with_their_ops() {
         "\"add\"",
         "\"powi\"",
         "\"random\"",
-        "\"Combine\"",
+        "\"blockwise\"",
         "\"mean\"",
     ] {
         assert!(text.contains(needle), "{needle} missing from {text}");

@@ -784,3 +784,81 @@ fn many_blocks_and_deep_trees() {
         ref_reduce(&b, &[1], false, |xs| ref_arg_extreme(xs, false).0)
     );
 }
+
+#[test]
+fn chained_reductions_over_whole_axes_are_one_stage() {
+    // The UMAP pattern over 200 000 rows: axes 2 and 1 are whole in every
+    // block, so both reductions finish inside the fused task: one stage, one
+    // task per output block (it was four stages: a partial and a finish each).
+    let (n, k, d) = (200_000usize, 15usize, 16usize);
+    let a = ndarray::Array2::from_shape_fn((n, d), |(i, j)| ((i * 31 + j * 7) % 101) as f32);
+    let x = ndchunk::from_array(a.clone(), [625, d as isize]).unwrap();
+    let knn =
+        ndarray::Array2::<i64>::from_shape_fn((n, k), |(i, j)| ((i * 13 + j * 101) % n) as i64);
+    let g = x.vindex(&[knn.view().into_dyn()]).unwrap();
+    let dist = (&g - &x.insert_axis(Axis(1)).unwrap())
+        .powi(2)
+        .sum_axis(Axis(2))
+        .unwrap()
+        .mean_axis(Axis(1))
+        .unwrap();
+    let plan = dist.plan().unwrap();
+    assert_eq!(plan.stages.len(), 1, "{}", dist.explain());
+    assert_eq!(plan.tasks.len(), dist.chunks().nblocks());
+    assert!(plan.stages[0]
+        .name
+        .ends_with("sum.blockwise → mean.blockwise"));
+    let got = dist.slice(ndchunk::s![..1000]).unwrap().compute().unwrap();
+    for i in 0..1000 {
+        let want: f64 = (0..k)
+            .map(|j| {
+                let nb = knn[[i, j]] as usize;
+                (0..d)
+                    .map(|c| f64::from(a[[nb, c]] - a[[i, c]]).powi(2))
+                    .sum::<f64>()
+            })
+            .sum::<f64>()
+            / k as f64;
+        assert!(
+            (f64::from(got[[i]]) - want).abs() <= 1e-4 * want.max(1.0),
+            "row {i}"
+        );
+    }
+}
+
+#[test]
+fn chained_reductions_agree_fused_or_not() {
+    // max over axis 2 (kept), sum over axis 1, argmax along axis 0: fused into
+    // one stage where the axes are whole in a block, a tree where they are not.
+    let b = ndarray::Array3::from_shape_fn((9, 4, 5), |(i, j, l)| {
+        ((i * 17 + j * 5 + l * 3) % 11) as i64 - 5
+    })
+    .into_dyn();
+    let max2 = ref_reduce(&b, &[2], true, |xs| *xs.iter().max().unwrap());
+    let sum1 = ref_reduce(&max2, &[1], false, |xs| xs.iter().sum::<i64>());
+    let want = ref_reduce(&sum1, &[0], false, |xs| ref_arg_extreme(xs, true).0);
+    let chain = |x: &Array<i64>| {
+        let m = x
+            .max_with(&ReduceOptions::new().axes(&[2]).keepdims(true))
+            .unwrap();
+        m.sum_axis(Axis(1))
+            .unwrap()
+            .argmax_with(&ReduceOptions::new().axes(&[0]))
+            .unwrap()
+    };
+    for (chunks, stages) in [
+        (vec![9, 4, 5], 1),
+        (vec![3, 4, 5], 3), // axis 0 split: the argmax is a tree
+        (vec![9, 2, 5], 4), // axis 1 split: the sum is a tree between two
+    ] {
+        let x = ndchunk::from_array(b.clone(), chunks.clone()).unwrap();
+        let y = chain(&x);
+        assert_eq!(
+            y.plan().unwrap().stages.len(),
+            stages,
+            "{chunks:?}: {}",
+            y.explain()
+        );
+        assert_eq!(y.compute().unwrap(), want, "{chunks:?}");
+    }
+}

@@ -325,8 +325,9 @@ impl Executor {
         self
     }
 
-    /// True for executors whose tasks run in other processes (Dask): sinks such
-    /// as `to_zarr` then plan tasks that write the target themselves.
+    /// True for executors whose tasks run in other processes (Dask): their
+    /// plans may hold only functions a worker can find by name (storage
+    /// sources and sinks, functions given to [`crate::register_fn`]).
     ///
     /// ```
     /// assert!(!ndchunk::Executor::local().is_distributed());

@@ -14,7 +14,9 @@ use crate::plan::layout::{ConcatStage, ReshapeStage, ViewStage};
 use crate::plan::rechunk::{box_indices, intermediate_chunks, RechunkStage};
 use crate::plan::reduce::{contiguous_runs, level_factors, CombineStage, STATE_BYTES};
 use crate::plan::scatter::{plan_groups, position_bytes, ExtractStage, ScatterStage};
-use crate::plan::{FusedStage, GatherFrom, LeafSource, Plan, Stage, StageKind, Task, TaskId};
+use crate::plan::{
+    BlockwiseReduce, FusedStage, GatherFrom, LeafSource, Plan, Stage, StageKind, Task, TaskId,
+};
 
 /// Plans every block of `node` under `options`.
 pub fn lower(node: &Arc<Node>, options: &PlanOptions) -> Result<Plan> {
@@ -387,32 +389,80 @@ impl Lowering {
 
     /// A fused stage rooted at `root`, reducing its blocks with `reduce` if given.
     fn fused_stage(&mut self, root: &Arc<Node>, reduce: Option<&ReduceSpec>) -> Result<usize> {
+        self.fused_stage_reducing(root, reduce, Vec::new())
+    }
+
+    /// A reduction whose axes are whole in every block of its input, with the
+    /// ones below it whose axes are too, as one fused stage finishing them in
+    /// the task (bottom first); `None` when `node`'s own axes are split.
+    fn blockwise_reduce_stage(&mut self, node: &Arc<Node>) -> Result<Option<usize>> {
+        let mut chain = Vec::new();
+        let mut base = node.clone();
+        while let Op::Reduce(spec) = &base.op {
+            let input = &base.inputs[0];
+            let whole = spec.axes.iter().all(|&a| input.chunks.lens(a).len() == 1);
+            if !whole || spec.flat || self.by_node.contains_key(&base.id) {
+                break;
+            }
+            chain.push(BlockwiseReduce {
+                spec: spec.clone(),
+                dtype: base.dtype,
+                chunks: base.chunks.clone(),
+            });
+            base = input.clone();
+        }
+        if chain.is_empty() {
+            return Ok(None);
+        }
+        chain.reverse();
+        self.fused_stage_reducing(&base, None, chain).map(Some)
+    }
+
+    /// [`Lowering::fused_stage`], then the blockwise reductions `blockwise`.
+    fn fused_stage_reducing(
+        &mut self,
+        root: &Arc<Node>,
+        reduce: Option<&ReduceSpec>,
+        blockwise: Vec<BlockwiseReduce>,
+    ) -> Result<usize> {
         // A reduction reads a shared source or a materialised node from its own
         // stage; the node's own (value) stage is where it is computed.
         let facts = self.facts.clone();
-        let fused = compile(root, reduce.is_none(), &facts, &mut |n| self.value_stage(n))?;
+        let value = reduce.is_none() && blockwise.is_empty();
+        let fused = compile(root, value, &facts, &mut |n| self.value_stage(n))?;
         let mut name = fused.names.join(" → ");
         if let Some(spec) = reduce {
             name = format!("{name} → {}.partial", spec.kind.name());
         }
+        for r in &blockwise {
+            name = format!("{name} → {}.blockwise", r.spec.kind.name());
+        }
+        let (grid, dtype) = match blockwise.last() {
+            Some(r) => (r.chunks.numblocks(), r.dtype),
+            None => (root.chunks.numblocks(), root.dtype),
+        };
         let kind = StageKind::Fused(FusedStage {
             program: fused.program,
             leaves: fused.leaves,
             chunks: root.chunks.clone(),
             reduce: reduce.cloned(),
             full_shape: root.shape.clone(),
+            blockwise,
         });
         let stage = Stage {
             name,
             kind,
-            grid: root.chunks.numblocks(),
-            dtype: root.dtype,
+            grid,
+            dtype,
         };
         Ok(self.add_stage(stage, Inputs::Fused))
     }
 
     /// The partial stage and the combine levels of a reduction; returns the top level.
     fn reduce_stages(&mut self, node: &Arc<Node>, spec: &ReduceSpec) -> Result<usize> {
+        if let Some(s) = self.blockwise_reduce_stage(node)? {
+            return Ok(s);
+        }
         let input = &node.inputs[0];
         let mut prev = self.fused_stage(input, Some(spec))?;
         let mut grid = input.chunks.numblocks();
@@ -589,10 +639,13 @@ impl Lowering {
     fn new_task(&mut self, stage: usize, block: &[usize]) -> Result<TaskId> {
         let (deps, out_bytes, work_bytes) = match (&self.inputs[stage], &self.stages[stage].kind) {
             (Inputs::Fused, StageKind::Fused(f)) => {
-                let wanted = leaf_deps(f, block);
-                let block_shape = f.chunks.block_shape(block);
+                let program_block = f.program_block(block);
+                let wanted = leaf_deps(f, &program_block);
+                let block_shape = f.chunks.block_shape(&program_block);
                 let elems = block_shape.iter().product::<usize>() as u64;
-                let value_bytes = elems * self.stages[stage].dtype.size() as u64;
+                let program_dtype = f.program.dtypes.last().copied();
+                let itemsize = program_dtype.unwrap_or(self.stages[stage].dtype).size();
+                let value_bytes = elems * itemsize as u64;
                 let materialised: u64 = f
                     .leaves
                     .iter()
@@ -617,6 +670,10 @@ impl Lowering {
                             value_bytes
                         };
                         (state, state + block + materialised)
+                    }
+                    None if !f.blockwise.is_empty() => {
+                        let result = self.block_bytes(stage, f.result_chunks(), block);
+                        (result, result + value_bytes + materialised)
                     }
                     None => (value_bytes, value_bytes + materialised),
                 };

@@ -124,6 +124,43 @@ pub struct FusedStage {
     pub reduce: Option<ReduceSpec>,
     /// Shape of the whole array being reduced (for global argmin/argmax positions).
     pub full_shape: Vec<usize>,
+    /// Reductions whose axes are whole in every block, applied one after
+    /// another to the program's block and finished inside the task (`reduce`
+    /// is then unset): `x.sum_axis(2).mean_axis(1)` with axes 1 and 2 whole
+    /// is one stage, not four.
+    pub blockwise: Vec<BlockwiseReduce>,
+}
+
+/// A reduction finished inside a fused task (see [`FusedStage::blockwise`]).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct BlockwiseReduce {
+    /// The reduction.
+    pub spec: ReduceSpec,
+    /// Its result dtype.
+    pub dtype: DType,
+    /// Its result chunks.
+    pub chunks: Chunks,
+}
+
+impl FusedStage {
+    /// The block of the program (of [`FusedStage::chunks`]) that the task at
+    /// `block` of the stage's grid computes: the same block, or, after
+    /// blockwise reductions, `block` with their dropped axes put back as 0.
+    pub fn program_block(&self, block: &[usize]) -> Vec<usize> {
+        self.blockwise
+            .iter()
+            .rev()
+            .fold(block.to_vec(), |b, r| match r.spec.keepdims {
+                true => b,
+                false => reduce::expand_reduced(&b, &r.spec.axes),
+            })
+    }
+
+    /// The chunks of the stage's result: the program's, or those of the last
+    /// blockwise reduction.
+    pub fn result_chunks(&self) -> &Chunks {
+        self.blockwise.last().map_or(&self.chunks, |r| &r.chunks)
+    }
 }
 
 /// An input of a fused stage, broadcast against the stage's output blocks.

@@ -14,9 +14,12 @@ use crate::exec::eval::gather::{
     flat_range, gather_block, gather_block_into, gather_rows, GatherInput,
 };
 use crate::exec::eval::generate::GenStream;
-use crate::exec::eval::reduce::{block_states, identity, merge, Reducible, State, StateBlock};
+use crate::exec::eval::reduce::{
+    block_states, finish_block, identity, merge, Reducible, State, StateBlock,
+};
 use crate::exec::eval::tile_ops::{apply, splat};
 use crate::exec::Value;
+use crate::expr::ReduceSpec;
 use crate::plan::fuse::broadcast_block;
 use crate::plan::reduce::contiguous_runs;
 use crate::plan::{FusedStage, GatherFrom, Instr, Leaf, LeafSource};
@@ -108,13 +111,23 @@ pub fn run(
     deps: &[Arc<Value>],
     dest: &mut Option<DynSliceMut>,
 ) -> Result<Value> {
+    let program_block = f.program_block(block);
+    let block = program_block.as_slice();
+    // After blockwise reductions the stage's dtype is theirs; the program's
+    // own is its last register's.
+    let dtype = match f.blockwise.is_empty() {
+        true => dtype,
+        false => f.program.dtypes.last().copied().unwrap_or(dtype),
+    };
     let shape = f.chunks.block_shape(block);
     let offset = f.chunks.block_offset(block);
     let mut owned: Vec<DynArray> = Vec::new();
     let mut prepared = Vec::with_capacity(f.leaves.len());
     let mut next_dep = deps.iter();
     // A bare leaf is the result itself: it is built as a block, not tile by tile.
-    let bare = f.reduce.is_none() && matches!(f.program.instrs.as_slice(), [Instr::Leaf(0)]);
+    let bare = f.reduce.is_none()
+        && f.blockwise.is_empty()
+        && matches!(f.program.instrs.as_slice(), [Instr::Leaf(0)]);
     if let (true, [leaf]) = (bare, f.leaves.as_slice()) {
         if let Some(d) = dest.take() {
             match gather_in_place(leaf, block, shape.len(), deps, d)? {
@@ -163,6 +176,9 @@ pub fn run(
 
     let total: usize = shape.iter().product();
     let spec = match &f.reduce {
+        None if !f.blockwise.is_empty() => {
+            return blockwise_result(f, &mut leaves, dtype, block, &offset);
+        }
         None => {
             return match dest.take() {
                 Some(d) => collect_into(f, &mut leaves, dtype, total, d).map(|()| Value::Written),
@@ -171,9 +187,53 @@ pub fn run(
         }
         Some(spec) => spec,
     };
-    let Some(run) = contiguous_runs(&shape, &spec.axes) else {
-        let values = collect_block(f, &mut leaves, dtype, &shape)?;
-        return Ok(Value::States(block_states(spec, &values, &offset)?));
+    partial_states(f, &mut leaves, dtype, &shape, &offset, spec).map(Value::States)
+}
+
+/// Block `block` (of the program's grid) after the blockwise reductions of
+/// `f`, the first folded from the program's tiles, each finished in turn.
+fn blockwise_result(
+    f: &FusedStage,
+    leaves: &mut [LeafData],
+    dtype: DType,
+    block: &[usize],
+    offset: &[usize],
+) -> Result<Value> {
+    let shape = f.chunks.block_shape(block);
+    let mut at = block.to_vec();
+    let mut result: Option<DynArray> = None;
+    for r in &f.blockwise {
+        let states = match &result {
+            None => partial_states(f, leaves, dtype, &shape, offset, &r.spec)?,
+            Some(values) => block_states(&r.spec, values, &vec![0; values.shape().len()])?,
+        };
+        if !r.spec.keepdims {
+            at = (0..at.len())
+                .filter(|a| !r.spec.axes.contains(a))
+                .map(|a| at[a])
+                .collect();
+        }
+        let out_shape = r.chunks.block_shape(&at);
+        result = Some(finish_block(&r.spec, r.dtype, &states, &out_shape)?);
+    }
+    result
+        .map(Value::Block)
+        .ok_or_else(|| Error::invalid("fused", "no blockwise reduction"))
+}
+
+/// The partial states of the program's block (`shape` at `offset`) reduced
+/// by `spec`: folded tile by tile when the reduced axes are contiguous runs.
+fn partial_states(
+    f: &FusedStage,
+    leaves: &mut [LeafData],
+    dtype: DType,
+    shape: &[usize],
+    offset: &[usize],
+    spec: &ReduceSpec,
+) -> Result<StateBlock> {
+    let Some(run) = contiguous_runs(shape, &spec.axes) else {
+        let values = collect_block(f, leaves, dtype, shape)?;
+        return block_states(spec, &values, offset);
     };
     // Each kept position owns the run [k * run, (k + 1) * run): fold the program's
     // output tiles straight into per-position states.
@@ -198,7 +258,8 @@ pub fn run(
             spec.axes.first().map(|&a| offset[a] as i64).unwrap_or(0) + (q % run.max(1)) as i64
         }
     };
-    run_tiles(f, &mut leaves, total, |tile, p, n| {
+    let total: usize = shape.iter().product();
+    run_tiles(f, leaves, total, |tile, p, n| {
         let mut done = 0;
         while done < n {
             let q = p + done;
@@ -220,14 +281,14 @@ pub fn run(
                 .ok_or_else(|| Error::EmptyReduction {
                     op: spec.kind.name().into(),
                     axes: spec.axes.clone(),
-                    shape: shape.clone(),
+                    shape: shape.to_vec(),
                 })
         })
         .collect::<Result<Vec<State>>>()?;
-    Ok(Value::States(StateBlock {
+    Ok(StateBlock {
         shape: kept_shape,
         states,
-    }))
+    })
 }
 
 fn collect_block(
