@@ -27,7 +27,7 @@ use std::sync::Arc;
 use crate::error::{Error, Result};
 use crate::exec::dask::Scratch;
 use crate::exec::eval::run_task;
-use crate::plan::{Stage, StageKind, Stages, Task};
+use crate::plan::{Stage, Task};
 
 /// The first argument of a one-task worker invocation.
 pub const WORKER_FLAG: &str = "--ndchunk-worker";
@@ -121,13 +121,13 @@ fn run_task_with(args: &[String], cache: &mut StageCache) -> Result<()> {
         out_bytes: 0,
         work_bytes: 0,
     };
-    let stages = cache.for_stage(&scratch, task.stage)?;
+    let stage = cache.stage(&scratch, task.stage)?;
     let inputs = task
         .deps
         .iter()
         .map(|&d| scratch.read_value(d).map(Arc::new))
         .collect::<Result<Vec<_>>>()?;
-    let value = run_task(&stages, &task, inputs, &mut None)?;
+    let value = run_task(&stage, &task, inputs, &mut None)?;
     scratch.write_value(id, &value)
 }
 
@@ -146,41 +146,18 @@ struct StageCache {
 const CACHED_STAGES: usize = 8;
 
 impl StageCache {
-    /// The stages a task of stage `s` needs: its own, and the scatter stage an
-    /// extract reads.
-    fn for_stage(&mut self, scratch: &Scratch, s: usize) -> Result<Loaded> {
+    /// Stage `s` of the run in `scratch`: all a task of it needs.
+    fn stage(&mut self, scratch: &Scratch, s: usize) -> Result<Arc<Stage>> {
         if self.scratch != scratch.path() || self.stages.len() >= CACHED_STAGES {
             self.scratch = scratch.path().to_path_buf();
             self.stages.clear();
         }
-        let stage = self.get(scratch, s)?;
-        let mut loaded = HashMap::new();
-        if let StageKind::Extract(ex) = &stage.kind {
-            loaded.insert(ex.scatter, self.get(scratch, ex.scatter)?);
-        }
-        loaded.insert(s, stage);
-        Ok(Loaded(loaded))
-    }
-
-    fn get(&mut self, scratch: &Scratch, s: usize) -> Result<Arc<Stage>> {
         if let Some(stage) = self.stages.get(&s) {
             return Ok(stage.clone());
         }
         let stage = Arc::new(scratch.read_stage(s)?);
         self.stages.insert(s, stage.clone());
         Ok(stage)
-    }
-}
-
-/// The stages one task needs.
-struct Loaded(HashMap<usize, Arc<Stage>>);
-
-impl Stages for Loaded {
-    fn stage(&self, s: usize) -> Result<&Stage> {
-        self.0
-            .get(&s)
-            .map(|s| &**s)
-            .ok_or_else(|| Error::Executor(format!("stage {s} is not loaded")))
     }
 }
 

@@ -7,7 +7,7 @@ use crate::config::human_bytes;
 use crate::element::Element;
 use crate::error::Result;
 use crate::exec::Executor;
-use crate::plan::{Plan, StageKind};
+use crate::plan::Plan;
 
 impl<T: Element> Array<T> {
     /// A description of the array and of the plan computing it: shape, chunks,
@@ -77,18 +77,7 @@ impl<T: Element> Array<T> {
                 }
                 let _ = writeln!(s, "plan:");
                 for (i, st) in plan.stages.iter().enumerate() {
-                    let kind = match &st.kind {
-                        StageKind::Fused(_) => "fused",
-                        StageKind::Combine(_) => "reduce",
-                        StageKind::Rechunk(_) => "rechunk",
-                        StageKind::Scatter(_) => "scatter",
-                        StageKind::Extract(_) => "extract",
-                        StageKind::MapBlocks { .. } => "map_blocks",
-                        StageKind::View(_) => "view",
-                        StageKind::Concat(_) => "concat",
-                        StageKind::Reshape(_) => "reshape",
-                        StageKind::Store { .. } => "store",
-                    };
+                    let kind = st.kind.label();
                     let _ = writeln!(
                         s,
                         "  stage {i} [{kind}] {}: {} tasks, each holding up to {}, grid {:?}, {}",

@@ -184,8 +184,10 @@ fn worker(
         let to_sink = output_of[t].zip(sink);
         let mut dest = to_sink.and_then(|(i, sink)| sink.destination(i));
         let outcome = if deps.len() == task.deps.len() {
-            catch_unwind(AssertUnwindSafe(|| run_task(plan, task, deps, &mut dest)))
-                .unwrap_or_else(|p| Err(Error::Executor(super::panic_message(p.as_ref()))))
+            catch_unwind(AssertUnwindSafe(|| {
+                run_task(&plan.stages[task.stage], task, deps, &mut dest)
+            }))
+            .unwrap_or_else(|p| Err(Error::Executor(super::panic_message(p.as_ref()))))
         } else {
             Err(Error::Executor(
                 "a dependency's result was dropped too early".into(),

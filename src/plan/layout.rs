@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::block::DynArray;
 use crate::chunks::Chunks;
 use crate::expr::{ViewAxis, ViewSpec};
-use crate::plan::rechunk::overlapping_blocks;
+use crate::plan::rechunk::{box_indices, overlapping_blocks};
 
 /// A stage assembling each block of a view from the input blocks it overlaps.
 #[derive(Debug, Serialize, Deserialize)]
@@ -23,9 +23,16 @@ pub struct ViewStage {
     /// The input itself when it is an in-memory array (read in place, no task).
     #[serde(with = "crate::ship::binary_only")]
     pub memory: Option<Arc<DynArray>>,
+    /// The stage computing the input, unless it is in memory.
+    pub input: Option<usize>,
 }
 
 impl ViewStage {
+    /// The input blocks output block `block` is assembled from, in C order.
+    pub fn input_blocks(&self, block: &[usize]) -> Vec<Vec<usize>> {
+        box_indices(&self.input_ranges(block))
+    }
+
     /// Per input axis, the input blocks that output block `block` reads.
     pub fn input_ranges(&self, block: &[usize]) -> Vec<Range<usize>> {
         let out = self.to.block_ranges(block);
@@ -52,6 +59,8 @@ pub struct ConcatStage {
     /// `first_block[k]`: the output block index (along `axis`) where input `k`
     /// starts; one more entry for the end.
     pub first_block: Vec<usize>,
+    /// The stages computing the inputs.
+    pub inputs: Vec<usize>,
 }
 
 impl ConcatStage {
@@ -76,6 +85,8 @@ pub struct ReshapeStage {
     pub groups: Vec<(Range<usize>, Range<usize>)>,
     /// Number of input axes.
     pub input_ndim: usize,
+    /// The stage computing the input.
+    pub input: usize,
 }
 
 impl ReshapeStage {

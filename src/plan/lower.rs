@@ -9,14 +9,12 @@ use crate::config::{human_bytes, PlanOptions};
 use crate::error::{Error, Result};
 use crate::expr::gather::gather_input;
 use crate::expr::{GatherSpec, Node, NodeId, Op, ReduceSpec};
-use crate::plan::fuse::{broadcast_block, compile};
+use crate::plan::fuse::compile;
 use crate::plan::layout::{ConcatStage, ReshapeStage, ViewStage};
-use crate::plan::rechunk::{box_indices, intermediate_chunks, RechunkStage};
-use crate::plan::reduce::{contiguous_runs, level_factors, CombineStage, STATE_BYTES};
-use crate::plan::scatter::{plan_groups, position_bytes, ExtractStage, ScatterStage};
-use crate::plan::{
-    BlockwiseReduce, FusedStage, GatherFrom, LeafSource, Plan, Stage, StageKind, Task, TaskId,
-};
+use crate::plan::rechunk::{intermediate_chunks, RechunkStage};
+use crate::plan::reduce::{level_factors, CombineStage};
+use crate::plan::scatter::{plan_groups, position_bytes, Chain, ExtractStage, ScatterStage};
+use crate::plan::{BlockwiseReduce, FusedStage, Plan, Stage, StageKind, Task, TaskId};
 
 /// Plans every block of `node` under `options`.
 pub fn lower(node: &Arc<Node>, options: &PlanOptions) -> Result<Plan> {
@@ -49,7 +47,6 @@ pub fn lower_many(nodes: &[Arc<Node>], options: &PlanOptions) -> Result<(Plan, V
         facts: Arc::new(graph_facts(nodes, options)?),
         options: *options,
         stages: Vec::new(),
-        inputs: Vec::new(),
         by_node: HashMap::new(),
         tasks: Vec::new(),
         by_block: HashMap::new(),
@@ -74,51 +71,6 @@ pub fn lower_many(nodes: &[Arc<Node>], options: &PlanOptions) -> Result<(Plan, V
         dtype: first.dtype,
     };
     Ok((plan, starts))
-}
-
-/// Stage-level facts the task builder needs beyond [`StageKind`].
-enum Inputs {
-    /// Fused: dependencies come from the leaves (see [`leaf_deps`]).
-    Fused,
-    Combine,
-    /// Scatter chains reading source blocks from this stage.
-    Scatter(usize),
-    Extract,
-    /// The input stage, or none for a persisted input.
-    Rechunk(Option<usize>),
-    MapBlocks(usize),
-    Store(usize),
-    /// The input stage, or none for an in-memory input.
-    View(Option<usize>),
-    Concat(Vec<usize>),
-    Reshape(usize),
-}
-
-/// The (stage, block) pairs a fused task at `block` reads, in leaf order: the
-/// broadcast block of each stage leaf, and every block a gather reads from.
-fn leaf_deps(f: &FusedStage, block: &[usize]) -> Vec<(usize, Vec<usize>)> {
-    let ndim = f.chunks.ndim();
-    let mut deps = Vec::new();
-    for leaf in &f.leaves {
-        match &leaf.source {
-            LeafSource::Stage(s) => deps.push((
-                *s,
-                leaf.source_block(&broadcast_block(&leaf.shape, ndim, block)),
-            )),
-            LeafSource::Gather {
-                from: GatherFrom::Stage(s),
-                source_shape,
-                block_lens,
-                spec,
-            } => deps.extend((0..block_lens.len()).map(|b| {
-                let mut at = vec![0; source_shape.len()];
-                at[spec.axis] = b;
-                (*s, at)
-            })),
-            _ => {}
-        }
-    }
-    deps
 }
 
 /// Elementwise nodes whose fused program would hold more than this many
@@ -228,7 +180,6 @@ struct Lowering {
     facts: Arc<GraphFacts>,
     options: PlanOptions,
     stages: Vec<Stage>,
-    inputs: Vec<Inputs>,
     by_node: HashMap<NodeId, usize>,
     tasks: Vec<Task>,
     /// Tasks by stage, block and replica.
@@ -247,9 +198,8 @@ struct Lowering {
 }
 
 impl Lowering {
-    fn add_stage(&mut self, stage: Stage, inputs: Inputs) -> usize {
+    fn add_stage(&mut self, stage: Stage) -> usize {
         self.stages.push(stage);
-        self.inputs.push(inputs);
         self.stages.len() - 1
     }
 
@@ -272,6 +222,7 @@ impl Lowering {
                 let kind = StageKind::MapBlocks {
                     f: f.clone(),
                     chunks: node.chunks.clone(),
+                    input,
                 };
                 let stage = Stage {
                     name: format!("map_blocks[{}]", f.name),
@@ -279,13 +230,16 @@ impl Lowering {
                     grid: node.chunks.numblocks(),
                     dtype: node.dtype,
                 };
-                self.add_stage(stage, Inputs::MapBlocks(input))
+                self.add_stage(stage)
             }
             Op::Store(sink) => {
                 let input = self.value_stage(&node.inputs[0])?;
-                let kind = StageKind::Store { sink: sink.clone() };
+                let kind = StageKind::Store {
+                    sink: sink.clone(),
+                    input,
+                };
                 let stage = self.stage_for(node, sink.name.clone(), kind);
-                self.add_stage(stage, Inputs::Store(input))
+                self.add_stage(stage)
             }
             Op::View(spec) => {
                 let input = &node.inputs[0];
@@ -298,9 +252,10 @@ impl Lowering {
                     from,
                     to: node.chunks.clone(),
                     memory,
+                    input: source,
                 });
                 let stage = self.stage_for(node, spec.origin.clone(), kind);
-                self.add_stage(stage, Inputs::View(source))
+                self.add_stage(stage)
             }
             Op::Concatenate(axis) => {
                 let mut stages = Vec::with_capacity(node.inputs.len());
@@ -313,9 +268,10 @@ impl Lowering {
                 let kind = StageKind::Concat(ConcatStage {
                     axis: *axis,
                     first_block,
+                    inputs: stages,
                 });
                 let stage = self.stage_for(node, format!("concatenate(axis={axis})"), kind);
-                self.add_stage(stage, Inputs::Concat(stages))
+                self.add_stage(stage)
             }
             Op::Reshape(groups) => {
                 let input = self.value_stage(&node.inputs[0])?;
@@ -323,9 +279,10 @@ impl Lowering {
                     to: node.chunks.clone(),
                     groups: groups.clone(),
                     input_ndim: node.inputs[0].shape.len(),
+                    input,
                 });
                 let stage = self.stage_for(node, "reshape".into(), kind);
-                self.add_stage(stage, Inputs::Reshape(input))
+                self.add_stage(stage)
             }
             Op::Invalid(e) => return Err(e.clone()),
             _ => self.fused_stage(node, None)?,
@@ -368,10 +325,11 @@ impl Lowering {
                     from,
                     to: to.clone(),
                     resident: resident.take(),
+                    input: source,
                 }),
                 dtype: node.dtype,
             };
-            let s = self.add_stage(stage, Inputs::Rechunk(source));
+            let s = self.add_stage(stage);
             (source, last, from) = (Some(s), Some(s), to);
         }
         last.ok_or_else(|| Error::invalid("plan", "rechunk without stages"))
@@ -455,7 +413,7 @@ impl Lowering {
             grid,
             dtype,
         };
-        Ok(self.add_stage(stage, Inputs::Fused))
+        Ok(self.add_stage(stage))
     }
 
     /// The partial stage and the combine levels of a reduction; returns the top level.
@@ -495,15 +453,12 @@ impl Lowering {
                 finish: last.then(|| node.chunks.clone()),
             });
             let dtype = if last { node.dtype } else { input.dtype };
-            prev = self.add_stage(
-                Stage {
-                    name,
-                    kind,
-                    grid: out_grid,
-                    dtype,
-                },
-                Inputs::Combine,
-            );
+            prev = self.add_stage(Stage {
+                name,
+                kind,
+                grid: out_grid,
+                dtype,
+            });
             if last {
                 return Ok(prev);
             }
@@ -554,6 +509,7 @@ impl Lowering {
             out: node.chunks.clone(),
             groups: groups.clone(),
             reread,
+            source_stage: source,
         };
         let name = format!(
             "{}.scatter ({} groups{})",
@@ -571,15 +527,20 @@ impl Lowering {
             grid,
             dtype: node.dtype,
         };
-        let scatter = self.add_stage(stage, Inputs::Scatter(source));
-        let extract = ExtractStage { scatter, groups };
+        let scatter = self.add_stage(stage);
+        let extract = ExtractStage {
+            scatter,
+            spec: spec.clone(),
+            out: node.chunks.clone(),
+            groups,
+        };
         let stage = Stage {
             name: format!("{}.extract", spec.origin),
             kind: StageKind::Extract(extract),
             grid: node.chunks.numblocks(),
             dtype: node.dtype,
         };
-        Ok(self.add_stage(stage, Inputs::Extract))
+        Ok(self.add_stage(stage))
     }
 
     /// Creates the chain steps of `scatter` for the outer blocks `outer` and
@@ -587,19 +548,18 @@ impl Lowering {
     /// (the executor's priority) consumes each source block right after it is
     /// read: of every group at once, or of group `group` alone for a
     /// re-reading gather. Each chain is created once.
-    fn scatter_chains(
-        &mut self,
-        scatter: usize,
-        outer: &[usize],
-        inner: &[usize],
-        group: usize,
-    ) -> Result<()> {
+    fn scatter_chains(&mut self, scatter: usize, chain: &Chain) -> Result<()> {
+        let Chain {
+            outer,
+            inner,
+            group,
+        } = chain;
         let StageKind::Scatter(sc) = &self.stages[scatter].kind else {
             return Err(Error::invalid("plan", "extract without a scatter stage"));
         };
         let groups = sc.groups.clone();
         let wanted: Vec<usize> = if sc.reread {
-            vec![group]
+            vec![*group]
         } else {
             (0..groups.len()).collect()
         };
@@ -621,12 +581,6 @@ impl Lowering {
         Ok(())
     }
 
-    /// Bytes of block `block` of `stage`, whose chunks are `chunks`.
-    fn block_bytes(&self, stage: usize, chunks: &Chunks, block: &[usize]) -> u64 {
-        chunks.block_shape(block).iter().product::<usize>() as u64
-            * self.stages[stage].dtype.size() as u64
-    }
-
     /// The task computing `block` of `stage`, creating it and its dependencies if new.
     fn task(&mut self, stage: usize, block: &[usize]) -> Result<TaskId> {
         if let Some(&t) = self.by_block.get(&(stage, block.to_vec(), self.replica)) {
@@ -635,191 +589,39 @@ impl Lowering {
         with_stack(|| self.new_task(stage, block))
     }
 
-    /// [`Lowering::task`] for a block not planned yet.
+    /// [`Lowering::task`] for a block not planned yet: its dependencies are
+    /// the tasks of what the stage says it reads ([`StageKind::reads`]).
     fn new_task(&mut self, stage: usize, block: &[usize]) -> Result<TaskId> {
-        let (deps, out_bytes, work_bytes) = match (&self.inputs[stage], &self.stages[stage].kind) {
-            (Inputs::Fused, StageKind::Fused(f)) => {
-                let program_block = f.program_block(block);
-                let wanted = leaf_deps(f, &program_block);
-                let block_shape = f.chunks.block_shape(&program_block);
-                let elems = block_shape.iter().product::<usize>() as u64;
-                let program_dtype = f.program.dtypes.last().copied();
-                let itemsize = program_dtype.unwrap_or(self.stages[stage].dtype).size();
-                let value_bytes = elems * itemsize as u64;
-                let materialised: u64 = f
-                    .leaves
-                    .iter()
-                    .filter(|l| {
-                        matches!(l.source, LeafSource::FromFn(_) | LeafSource::Gather { .. })
-                            || matches!(&l.source, LeafSource::Generate(g) if !g.is_positional() && l.shape != f.full_shape)
-                    })
-                    .map(|l| l.chunks.max_block_len() as u64 * l.dtype.size() as u64)
-                    .sum();
-                let (out, work) = match &f.reduce {
-                    Some(spec) => {
-                        let kept: u64 = block_shape
-                            .iter()
-                            .enumerate()
-                            .filter(|(a, _)| !spec.axes.contains(a))
-                            .map(|(_, &n)| n as u64)
-                            .product();
-                        let state = kept * STATE_BYTES;
-                        let block = if contiguous_runs(&block_shape, &spec.axes).is_some() {
-                            0
-                        } else {
-                            value_bytes
-                        };
-                        (state, state + block + materialised)
-                    }
-                    None if !f.blockwise.is_empty() => {
-                        let result = self.block_bytes(stage, f.result_chunks(), block);
-                        (result, result + value_bytes + materialised)
-                    }
-                    None => (value_bytes, value_bytes + materialised),
-                };
-                let mut deps = Vec::with_capacity(wanted.len());
-                for (s, b) in wanted {
-                    deps.push(self.task(s, &b)?);
-                }
-                (deps, out, work)
-            }
-            (Inputs::Combine, StageKind::Combine(c)) => {
-                let ranges = c.input_ranges(block);
-                let prev = c.prev_stage;
-                let kept: u64 = match &c.finish {
-                    Some(chunks) => {
-                        let shape = chunks.block_shape(block);
-                        shape.iter().product::<usize>() as u64 * STATE_BYTES
-                    }
-                    None => 0,
-                };
-                let mut deps = Vec::new();
-                for b in box_indices(&ranges) {
-                    deps.push(self.task(prev, &b)?);
-                }
-                let state = if kept > 0 {
-                    kept
-                } else {
-                    deps.first().map(|&d| self.tasks[d].out_bytes).unwrap_or(0)
-                };
-                (deps, state, state)
-            }
-            (Inputs::Scatter(source), StageKind::Scatter(sc)) => {
-                let source = *source;
-                let (a, naxes) = (sc.spec.axis, sc.spec.naxes);
-                let (g, s) = (block[a], block[a + 1]);
-                let group = &sc.groups[g];
-                let step = group
-                    .touched
-                    .binary_search(&s)
-                    .map_err(|_| Error::invalid("plan", "untouched source block"))?;
-                let mut prev = block.to_vec();
-                let previous = (step > 0).then(|| {
-                    prev[a + 1] = group.touched[step - 1];
-                    prev
-                });
-                let mut src_block = block[..a].to_vec();
-                src_block.push(s);
-                src_block.extend(std::iter::repeat_n(0, naxes - 1));
-                src_block.extend_from_slice(&block[a + 2..]);
-                let other: u64 = (0..sc.source.ndim())
-                    .filter(|&ax| ax < a || ax >= a + naxes)
-                    .zip(block[..a].iter().chain(&block[a + 2..]))
-                    .map(|(ax, &b)| sc.source.lens(ax)[b] as u64)
-                    .product();
-                let bytes =
-                    group.positions.len() as u64 * other * self.stages[stage].dtype.size() as u64;
-                let reread = sc.reread;
-                let mut deps = Vec::with_capacity(2);
-                if let Some(p) = previous {
-                    deps.push(self.task(stage, &p)?);
-                }
-                // A re-reading gather computes each source block again for
-                // each group, so none is held across groups.
-                let outer_replica = self.replica;
-                if reread {
-                    self.replica = g as u32 + 1;
-                }
-                let read = self.task(source, &src_block);
-                self.replica = outer_replica;
-                deps.push(read?);
-                (deps, bytes, bytes)
-            }
-            (Inputs::Extract, StageKind::Extract(ex)) => {
-                let scatter = ex.scatter;
-                let StageKind::Scatter(sc) = &self.stages[scatter].kind else {
-                    return Err(Error::invalid("plan", "extract without a scatter stage"));
-                };
-                let (a, k) = (sc.spec.axis, sc.spec.index_shape.len());
-                let chunk = if k == 0 { 0 } else { block[a] };
-                let g = ex.groups.partition_point(|grp| grp.chunks.end <= chunk);
-                let last = ex.groups[g].touched.last().copied();
-                let bytes = sc.out.block_shape(block).iter().product::<usize>() as u64
-                    * self.stages[stage].dtype.size() as u64;
-                let (outer, inner) = (block[..a].to_vec(), block[a + k..].to_vec());
-                let deps = match last {
-                    Some(s) => {
-                        self.scatter_chains(scatter, &outer, &inner, g)?;
-                        let mut key = outer;
-                        key.extend([g, s]);
-                        key.extend_from_slice(&inner);
-                        vec![self.task(scatter, &key)?]
-                    }
-                    None => Vec::new(),
-                };
-                (deps, bytes, bytes)
-            }
-            (Inputs::Rechunk(input), StageKind::Rechunk(r)) => {
-                let input = *input;
-                let bytes = self.block_bytes(stage, &r.to, block);
-                let mut deps = Vec::new();
-                if let Some(input) = input {
-                    for b in box_indices(&r.input_ranges(block)) {
-                        deps.push(self.task(input, &b)?);
-                    }
-                }
-                (deps, bytes, bytes)
-            }
-            (Inputs::View(source), StageKind::View(v)) => {
-                let source = *source;
-                let bytes = self.block_bytes(stage, &v.to, block);
-                let mut deps = Vec::new();
-                if let Some(s) = source {
-                    for b in box_indices(&v.input_ranges(block)) {
-                        deps.push(self.task(s, &b)?);
-                    }
-                }
-                (deps, bytes, bytes)
-            }
-            (Inputs::Concat(stages), StageKind::Concat(c)) => {
-                let (k, local) = c.source(block);
-                let input = stages[k];
-                let dep = self.task(input, &local)?;
-                let bytes = self.tasks[dep].out_bytes;
-                (vec![dep], bytes, 0)
-            }
-            (Inputs::Reshape(input), StageKind::Reshape(r)) => {
-                let input = *input;
-                let bytes = self.block_bytes(stage, &r.to, block);
-                (vec![self.task(input, &r.source(block))?], bytes, 0)
-            }
-            (Inputs::MapBlocks(input), StageKind::MapBlocks { chunks, .. }) => {
-                let input = *input;
-                let bytes = chunks.block_shape(block).iter().product::<usize>() as u64
-                    * self.stages[stage].dtype.size() as u64;
-                (vec![self.task(input, block)?], bytes, 2 * bytes)
-            }
-            (Inputs::Store(input), StageKind::Store { .. }) => {
-                let dep = self.task(*input, block)?;
-                (vec![dep], 0, self.tasks[dep].out_bytes)
-            }
-            _ => {
-                return Err(Error::invalid(
-                    "plan",
-                    format!("stage {stage} has inconsistent inputs"),
-                ))
-            }
+        let kind = &self.stages[stage].kind;
+        let reads = kind.reads(stage, block);
+        // A re-reading gather computes each source block again for each
+        // group, so none is held across groups (see `ScatterStage::reread`).
+        let reread_group = match kind {
+            StageKind::Scatter(sc) if sc.reread => Some(block[sc.spec.axis] as u32 + 1),
+            _ => None,
         };
+        // An extract reads the last step of its scatter chain, whose steps
+        // are created together, source block by source block.
+        if let StageKind::Extract(ex) = kind {
+            if let Some((chain, _)) = ex.chain(block) {
+                self.scatter_chains(ex.scatter, &chain)?;
+            }
+        }
+        let mut deps = Vec::with_capacity(reads.len());
+        for (s, b) in reads {
+            let outer_replica = self.replica;
+            if let (Some(group), true) = (reread_group, s != stage) {
+                self.replica = group;
+            }
+            let dep = self.task(s, &b);
+            self.replica = outer_replica;
+            deps.push(dep?);
+        }
+        let inputs: Vec<u64> = deps.iter().map(|&d| self.tasks[d].out_bytes).collect();
+        let (out_bytes, work_bytes) =
+            self.stages[stage]
+                .kind
+                .cost(self.stages[stage].dtype, block, &inputs);
         self.tasks.push(Task {
             stage,
             block: block.to_vec(),
@@ -840,10 +642,8 @@ impl Lowering {
     /// this, (20000, 200) strips rechunked to (2000, 2000) blocks in C order
     /// would hold every strip until the last block row.
     fn rechunk_siblings(&mut self, stage: usize, block: &[usize]) -> Result<()> {
-        let siblings = match (&self.inputs[stage], &self.stages[stage].kind) {
-            (Inputs::Rechunk(Some(_)), StageKind::Rechunk(r))
-                if !self.expanding.contains(&stage) =>
-            {
+        let siblings = match &self.stages[stage].kind {
+            StageKind::Rechunk(r) if r.input.is_some() && !self.expanding.contains(&stage) => {
                 r.sharing_inputs(block)
             }
             _ => return Ok(()),

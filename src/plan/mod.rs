@@ -24,7 +24,6 @@ use serde::{Deserialize, Serialize};
 use crate::block::DynArray;
 use crate::chunks::Chunks;
 use crate::element::{DType, Scalar};
-use crate::error::Result;
 use crate::expr::{BlockFn, ElemOp, GatherSpec, Generator, ReduceSpec, StoreFn, UserFn};
 
 pub use lower::{lower, lower_many};
@@ -101,6 +100,8 @@ pub enum StageKind {
     Store {
         /// The writer.
         sink: UserFn<StoreFn>,
+        /// The stage computing the blocks.
+        input: usize,
     },
     /// Apply a user function to each block of the input stage.
     MapBlocks {
@@ -108,7 +109,93 @@ pub enum StageKind {
         f: UserFn<BlockFn>,
         /// Block shapes of the output (same as the input's).
         chunks: Chunks,
+        /// The stage computing the input.
+        input: usize,
     },
+}
+
+impl StageKind {
+    /// The kind's short name, as `explain()` prints it.
+    pub fn label(&self) -> &'static str {
+        match self {
+            StageKind::Fused(_) => "fused",
+            StageKind::Combine(_) => "reduce",
+            StageKind::Rechunk(_) => "rechunk",
+            StageKind::Scatter(_) => "scatter",
+            StageKind::Extract(_) => "extract",
+            StageKind::MapBlocks { .. } => "map_blocks",
+            StageKind::View(_) => "view",
+            StageKind::Concat(_) => "concat",
+            StageKind::Reshape(_) => "reshape",
+            StageKind::Store { .. } => "store",
+        }
+    }
+
+    /// The (stage, block) pairs the task at `block` of this stage (number
+    /// `own`) reads, in the order its evaluation takes them: the one account of
+    /// a stage's inputs, from which lowering creates the task's dependencies
+    /// and by which evaluation reads them. Resident inputs (in memory,
+    /// persisted) are not tasks and do not appear.
+    pub fn reads(&self, own: usize, block: &[usize]) -> Vec<(usize, Vec<usize>)> {
+        let from = |input: Option<usize>, blocks: Vec<Vec<usize>>| match input {
+            Some(s) => blocks.into_iter().map(|b| (s, b)).collect(),
+            None => Vec::new(),
+        };
+        match self {
+            StageKind::Fused(f) => f.reads(block),
+            StageKind::Combine(c) => from(Some(c.prev_stage), c.input_blocks(block)),
+            StageKind::Rechunk(r) => from(r.input, r.input_blocks(block)),
+            StageKind::View(v) => from(v.input, v.input_blocks(block)),
+            StageKind::Scatter(sc) => sc.reads(own, block),
+            StageKind::Extract(ex) => ex
+                .chain(block)
+                .map(|(_, last)| vec![(ex.scatter, last)])
+                .unwrap_or_default(),
+            StageKind::Concat(c) => {
+                let (k, local) = c.source(block);
+                vec![(c.inputs[k], local)]
+            }
+            StageKind::Reshape(r) => vec![(r.input, r.source(block))],
+            StageKind::MapBlocks { input, .. } | StageKind::Store { input, .. } => {
+                vec![(*input, block.to_vec())]
+            }
+        }
+    }
+
+    /// What the task at `block` holds: the bytes of its result (held until its
+    /// last consumer has run) and the bytes it allocates while running, result
+    /// included. `dtype` is the stage's; `inputs` are the result bytes of the
+    /// tasks [`StageKind::reads`] named, in order.
+    pub fn cost(&self, dtype: DType, block: &[usize], inputs: &[u64]) -> (u64, u64) {
+        let bytes = |chunks: &Chunks| {
+            chunks.block_shape(block).iter().product::<usize>() as u64 * dtype.size() as u64
+        };
+        match self {
+            StageKind::Fused(f) => f.cost(dtype, block),
+            StageKind::Combine(c) => {
+                let state = match &c.finish {
+                    Some(chunks) => {
+                        chunks.block_shape(block).iter().product::<usize>() as u64
+                            * reduce::STATE_BYTES
+                    }
+                    None => inputs.first().copied().unwrap_or(0),
+                };
+                (state, state)
+            }
+            StageKind::Rechunk(r) => (bytes(&r.to), bytes(&r.to)),
+            StageKind::View(v) => (bytes(&v.to), bytes(&v.to)),
+            StageKind::Scatter(sc) => {
+                let buffer = sc.buffer_bytes(block, dtype.size());
+                (buffer, buffer)
+            }
+            StageKind::Extract(ex) => (bytes(&ex.out), bytes(&ex.out)),
+            // The input block is passed on, or reshaped in place.
+            StageKind::Concat(_) => (inputs.first().copied().unwrap_or(0), 0),
+            StageKind::Reshape(r) => (bytes(&r.to), 0),
+            StageKind::MapBlocks { chunks, .. } => (bytes(chunks), 2 * bytes(chunks)),
+            StageKind::Store { .. } => (0, inputs.first().copied().unwrap_or(0)),
+        }
+    }
 }
 
 /// A fused elementwise stage.
@@ -143,6 +230,77 @@ pub struct BlockwiseReduce {
 }
 
 impl FusedStage {
+    /// The (stage, block) pairs the task at `block` reads, in leaf order: the
+    /// broadcast block of each stage leaf, and every block a gather reads from.
+    pub fn reads(&self, block: &[usize]) -> Vec<(usize, Vec<usize>)> {
+        let block = self.program_block(block);
+        let ndim = self.chunks.ndim();
+        let mut reads = Vec::new();
+        for leaf in &self.leaves {
+            match &leaf.source {
+                LeafSource::Stage(s) => reads.push((
+                    *s,
+                    leaf.source_block(&fuse::broadcast_block(&leaf.shape, ndim, &block)),
+                )),
+                LeafSource::Gather {
+                    from: GatherFrom::Stage(s),
+                    source_shape,
+                    block_lens,
+                    spec,
+                } => reads.extend((0..block_lens.len()).map(|b| {
+                    let mut at = vec![0; source_shape.len()];
+                    at[spec.axis] = b;
+                    (*s, at)
+                })),
+                _ => {}
+            }
+        }
+        reads
+    }
+
+    /// What the task at `block` holds (see [`StageKind::cost`]); `dtype` is
+    /// the stage's.
+    pub fn cost(&self, dtype: DType, block: &[usize]) -> (u64, u64) {
+        let program_block = self.program_block(block);
+        let block_shape = self.chunks.block_shape(&program_block);
+        let elems = block_shape.iter().product::<usize>() as u64;
+        let itemsize = self.program.dtypes.last().copied().unwrap_or(dtype).size();
+        let value_bytes = elems * itemsize as u64;
+        // Leaves made whole inside the task rather than streamed tile by tile.
+        let materialised: u64 = self
+            .leaves
+            .iter()
+            .filter(|l| {
+                matches!(l.source, LeafSource::FromFn(_) | LeafSource::Gather { .. })
+                    || matches!(&l.source, LeafSource::Generate(g)
+                        if !g.is_positional() && l.shape != self.full_shape)
+            })
+            .map(|l| l.chunks.max_block_len() as u64 * l.dtype.size() as u64)
+            .sum();
+        match &self.reduce {
+            Some(spec) => {
+                let kept: u64 = block_shape
+                    .iter()
+                    .enumerate()
+                    .filter(|(a, _)| !spec.axes.contains(a))
+                    .map(|(_, &n)| n as u64)
+                    .product();
+                let state = kept * reduce::STATE_BYTES;
+                let values = match reduce::contiguous_runs(&block_shape, &spec.axes) {
+                    Some(_) => 0,
+                    None => value_bytes,
+                };
+                (state, state + values + materialised)
+            }
+            None if !self.blockwise.is_empty() => {
+                let result = self.result_chunks().block_shape(block);
+                let result = result.iter().product::<usize>() as u64 * dtype.size() as u64;
+                (result, result + value_bytes + materialised)
+            }
+            None => (value_bytes, value_bytes + materialised),
+        }
+    }
+
     /// The block of the program (of [`FusedStage::chunks`]) that the task at
     /// `block` of the stage's grid computes: the same block, or, after
     /// blockwise reductions, `block` with their dropped axes put back as 0.
@@ -255,21 +413,6 @@ pub enum Instr {
     Const(Scalar),
     /// Apply an op to earlier registers.
     Op(ElemOp, Vec<usize>),
-}
-
-/// Stages looked up by index: a whole [`Plan`], or the few stages a worker
-/// process loaded for its task.
-pub trait Stages {
-    /// Stage `s`.
-    fn stage(&self, s: usize) -> Result<&Stage>;
-}
-
-impl Stages for Plan {
-    fn stage(&self, s: usize) -> Result<&Stage> {
-        self.stages
-            .get(s)
-            .ok_or_else(|| crate::error::Error::invalid("plan", format!("no stage {s}")))
-    }
 }
 
 impl Plan {

@@ -26,6 +26,8 @@ pub struct RechunkStage {
     /// order of `from`; otherwise they come from the input stage's tasks.
     #[serde(with = "crate::ship::binary_only")]
     pub resident: Option<Arc<Vec<DynArray>>>,
+    /// The stage computing the input, unless it is resident.
+    pub input: Option<usize>,
 }
 
 /// The range of input blocks along one axis that overlap `[start, end)`.
@@ -45,6 +47,11 @@ pub fn overlapping_blocks(offsets: &[usize], start: usize, end: usize) -> Range<
 }
 
 impl RechunkStage {
+    /// The input blocks output block `block` is assembled from, in C order.
+    pub fn input_blocks(&self, block: &[usize]) -> Vec<Vec<usize>> {
+        box_indices(&self.input_ranges(block))
+    }
+
     /// Per axis, the input block range that output block `block` reads.
     pub fn input_ranges(&self, block: &[usize]) -> Vec<Range<usize>> {
         let ranges = self.to.block_ranges(block);
@@ -189,6 +196,7 @@ impl RechunkStage {
     ///     from: Chunks::regular(&[4, 4], &[2, 2])?,
     ///     to: Chunks::regular(&[4, 4], &[4, 1])?,
     ///     resident: None,
+    ///     input: Some(0),
     /// };
     /// // Column 0 reads input blocks (0, 0) and (1, 0), which column 1 reads too.
     /// assert_eq!(stage.sharing_inputs(&[0, 0]), vec![vec![0, 0], vec![0, 1]]);

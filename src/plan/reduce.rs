@@ -28,6 +28,11 @@ pub struct CombineStage {
 }
 
 impl CombineStage {
+    /// The previous-level blocks block `block` of this level merges, in C order.
+    pub fn input_blocks(&self, block: &[usize]) -> Vec<Vec<usize>> {
+        crate::plan::rechunk::box_indices(&self.input_ranges(block))
+    }
+
     /// Per axis, the previous-level blocks that block `block` of this level merges.
     pub fn input_ranges(&self, block: &[usize]) -> Vec<Range<usize>> {
         let full = match &self.finish {

@@ -48,6 +48,43 @@ pub struct ScatterStage {
     /// groups together would not fit the memory limit), instead of in
     /// lockstep, each source block read once.
     pub reread: bool,
+    /// The stage computing the source blocks.
+    pub source_stage: usize,
+}
+
+impl ScatterStage {
+    /// What chain step `block` (outer blocks, group, source block, inner
+    /// blocks) of stage `own` reads: its previous step, if any, then its
+    /// source block.
+    pub fn reads(&self, own: usize, block: &[usize]) -> Vec<(usize, Vec<usize>)> {
+        let (a, naxes) = (self.spec.axis, self.spec.naxes);
+        let (g, s) = (block[a], block[a + 1]);
+        let touched = &self.groups[g].touched;
+        let mut reads = Vec::with_capacity(2);
+        let step = touched.partition_point(|&t| t < s);
+        if step > 0 {
+            let mut prev = block.to_vec();
+            prev[a + 1] = touched[step - 1];
+            reads.push((own, prev));
+        }
+        let mut source = block[..a].to_vec();
+        source.push(s);
+        source.extend(std::iter::repeat_n(0, naxes - 1));
+        source.extend_from_slice(&block[a + 2..]);
+        reads.push((self.source_stage, source));
+        reads
+    }
+
+    /// Bytes of the group buffer chain step `block` fills.
+    pub fn buffer_bytes(&self, block: &[usize], itemsize: usize) -> u64 {
+        let (a, naxes) = (self.spec.axis, self.spec.naxes);
+        let other: u64 = (0..self.source.ndim())
+            .filter(|&ax| ax < a || ax >= a + naxes)
+            .zip(block[..a].iter().chain(&block[a + 2..]))
+            .map(|(ax, &b)| self.source.lens(ax)[b] as u64)
+            .product();
+        self.groups[block[a]].positions.len() as u64 * other * itemsize as u64
+    }
 }
 
 /// Cutting output chunks out of the groups' buffers.
@@ -55,8 +92,45 @@ pub struct ScatterStage {
 pub struct ExtractStage {
     /// The scatter stage whose chains it reads.
     pub scatter: usize,
+    /// What is gathered.
+    pub spec: Arc<GatherSpec>,
+    /// The output's chunks.
+    pub out: Chunks,
     /// The groups (shared with the scatter stage).
     pub groups: Arc<Vec<ScatterGroup>>,
+}
+
+/// The scatter chain an extract task reads the last step of.
+pub struct Chain {
+    /// Outer blocks (axes before the gathered ones).
+    pub outer: Vec<usize>,
+    /// Inner blocks (axes after them).
+    pub inner: Vec<usize>,
+    /// The group holding the output chunk.
+    pub group: usize,
+}
+
+impl ExtractStage {
+    /// The chain output block `block` is cut from, and the block of the
+    /// chain's last step; `None` for a group no source block touches.
+    pub fn chain(&self, block: &[usize]) -> Option<(Chain, Vec<usize>)> {
+        let (a, k) = (self.spec.axis, self.spec.index_shape.len());
+        let chunk = if k == 0 { 0 } else { block[a] };
+        let group = self.groups.partition_point(|g| g.chunks.end <= chunk);
+        let last = *self.groups[group].touched.last()?;
+        let (outer, inner) = (block[..a].to_vec(), block[a + k..].to_vec());
+        let mut step = outer.clone();
+        step.extend([group, last]);
+        step.extend_from_slice(&inner);
+        Some((
+            Chain {
+                outer,
+                inner,
+                group,
+            },
+            step,
+        ))
+    }
 }
 
 /// Number of rows of the combined gathered axes per row of the first one.

@@ -172,7 +172,7 @@ fn check_portable(plan: &Plan) -> Result<()> {
                 }
             }
             StageKind::MapBlocks { f, .. } if !f.is_portable() => return refuse(&f.name),
-            StageKind::Store { sink } if !sink.is_portable() => return refuse(&sink.name),
+            StageKind::Store { sink, .. } if !sink.is_portable() => return refuse(&sink.name),
             _ => {}
         }
     }

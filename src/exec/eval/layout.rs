@@ -11,7 +11,6 @@ use crate::error::{Error, Result};
 use crate::exec::Value;
 use crate::expr::{ViewAxis, ViewSpec};
 use crate::plan::layout::{ReshapeStage, ViewStage};
-use crate::plan::rechunk::box_indices;
 
 /// Block `block` of view stage `v`, from the input blocks it overlaps (`deps`, in
 /// C order of [`ViewStage::input_ranges`]) or from the in-memory input.
@@ -20,7 +19,8 @@ pub fn view(v: &ViewStage, dtype: DType, block: &[usize], deps: &[Arc<Value>]) -
     let shape: Vec<usize> = out.iter().map(Range::len).collect();
     let inputs: Vec<(Vec<Range<usize>>, &DynArray)> = match &v.memory {
         Some(arr) => vec![(v.from.block_ranges(&vec![0; v.from.ndim()]), &**arr)],
-        None => box_indices(&v.input_ranges(block))
+        None => v
+            .input_blocks(block)
             .iter()
             .zip(deps)
             .map(|(idx, dep)| match &**dep {

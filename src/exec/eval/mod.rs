@@ -14,22 +14,22 @@ use std::sync::Arc;
 use crate::block::DynSliceMut;
 use crate::error::{Error, Result};
 use crate::exec::Value;
-use crate::plan::{StageKind, Stages, Task};
+use crate::plan::{Stage, StageKind, Task};
 
-/// Computes `task` of `plan` from the results `deps` of its dependencies (a
-/// result this task is the last consumer of is held only here, so it may be
-/// reused in place).
+/// Computes `task` of `stage` from the results `deps` of its dependencies,
+/// which are what [`StageKind::reads`] names, in its order (a result this
+/// task is the last consumer of is held only here, so it may be reused in
+/// place). The stage is all a task needs: a worker loads nothing else.
 ///
 /// When `dest` holds a slice (the output's region of the caller's result) and the
 /// task can write its block there directly, it takes it, writes, and returns
 /// [`Value::Written`].
 pub fn run_task(
-    stages: &dyn Stages,
+    stage: &Stage,
     task: &Task,
     deps: Vec<Arc<Value>>,
     dest: &mut Option<DynSliceMut>,
 ) -> Result<Value> {
-    let stage = stages.stage(task.stage)?;
     match &stage.kind {
         StageKind::Fused(f) => fused::run(f, stage.dtype, &task.block, &deps, dest),
         StageKind::Combine(c) => {
@@ -63,14 +63,8 @@ pub fn run_task(
         StageKind::Concat(_) => layout::concat(deps),
         StageKind::Reshape(r) => layout::reshape(r, &task.block, deps),
         StageKind::Scatter(sc) => scatter::scatter_step(sc, stage.dtype, &task.block, deps),
-        StageKind::Extract(ex) => match &stages.stage(ex.scatter)?.kind {
-            StageKind::View(v) => layout::view(v, stage.dtype, &task.block, &deps),
-            StageKind::Concat(_) => layout::concat(deps),
-            StageKind::Reshape(r) => layout::reshape(r, &task.block, deps),
-            StageKind::Scatter(sc) => scatter::extract(ex, sc, stage.dtype, &task.block, &deps),
-            _ => Err(Error::invalid("gather.extract", "no scatter stage")),
-        },
-        StageKind::Store { sink } => {
+        StageKind::Extract(ex) => scatter::extract(ex, stage.dtype, &task.block, &deps),
+        StageKind::Store { sink, .. } => {
             let value = deps
                 .into_iter()
                 .next()
@@ -78,7 +72,7 @@ pub fn run_task(
             (sink.f)(&task.block, Value::take_block(value, &sink.name)?)?;
             Ok(Value::Written)
         }
-        StageKind::MapBlocks { f, chunks } => {
+        StageKind::MapBlocks { f, chunks, .. } => {
             let Some(Value::Block(input)) = deps.first().map(|d| &**d) else {
                 return Err(Error::invalid(&f.name, "input is not a block"));
             };

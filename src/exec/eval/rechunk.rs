@@ -11,7 +11,7 @@ use crate::element::{DType, Element};
 use crate::error::{Error, Result};
 use crate::exec::Value;
 use crate::huge_pages;
-use crate::plan::rechunk::{box_indices, RechunkStage};
+use crate::plan::rechunk::RechunkStage;
 
 /// Where one input block's overlap goes: the block, the overlap's ranges in
 /// it, and the same overlap's ranges in the output block.
@@ -22,7 +22,7 @@ type Part<'a> = (&'a DynArray, Vec<Range<usize>>, Vec<Range<usize>>);
 pub fn run(r: &RechunkStage, dtype: DType, block: &[usize], deps: &[Arc<Value>]) -> Result<Value> {
     let out_ranges = r.to.block_ranges(block);
     let shape: Vec<usize> = out_ranges.iter().map(Range::len).collect();
-    let inputs = box_indices(&r.input_ranges(block));
+    let inputs = r.input_blocks(block);
     let mut parts: Vec<Part> = Vec::with_capacity(inputs.len());
     for (k, idx) in inputs.iter().enumerate() {
         let found = match &r.resident {

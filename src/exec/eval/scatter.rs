@@ -78,24 +78,23 @@ pub fn scatter_step(
 /// group with no positions).
 pub fn extract(
     ex: &ExtractStage,
-    sc: &ScatterStage,
     dtype: DType,
     block: &[usize],
     deps: &[Arc<Value>],
 ) -> Result<Value> {
-    let shape = sc.out.block_shape(block);
+    let shape = ex.out.block_shape(block);
     let Some(dep) = deps.first() else {
         return Ok(Value::Block(DynArray::zeros(dtype, &shape)));
     };
     let Value::Block(buffer) = &**dep else {
         return Err(not_a_block("gather.extract"));
     };
-    let (a, k) = (sc.spec.axis, sc.spec.index_shape.len());
+    let (a, k) = (ex.spec.axis, ex.spec.index_shape.len());
     let chunk = if k == 0 { 0 } else { block[a] };
     let group = &ex.groups[ex.groups.partition_point(|grp| grp.chunks.end <= chunk)];
-    let per_row: usize = sc.spec.index_shape.iter().skip(1).product::<usize>().max(1);
+    let per_row: usize = ex.spec.index_shape.iter().skip(1).product::<usize>().max(1);
     let start: usize =
-        sc.out.offsets(a).get(chunk).copied().unwrap_or(0) * per_row - group.positions.start;
+        ex.out.offsets(a).get(chunk).copied().unwrap_or(0) * per_row - group.positions.start;
     let count: usize = shape[a..a + k].iter().product();
     let [outer, positions, inner] = buffer.shape() else {
         return Err(Error::invalid("gather.extract", "group buffer is not 3-d"));
