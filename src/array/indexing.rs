@@ -25,7 +25,7 @@ use crate::array::Array;
 use crate::chunks::{regular_lens, Chunks};
 use crate::element::Element;
 use crate::error::{Error, Result};
-use crate::expr::{GatherSpec, Node, Op};
+use crate::expr::{GatherSpec, Node, Op, ViewAxis};
 
 /// Integer types an indexer may hold.
 pub trait IndexInt: Copy {
@@ -591,18 +591,17 @@ impl<T: Element> Array<T> {
                 ndim: self.ndim() + 1,
             });
         }
-        if let Some(e) = self.error() {
-            return Err(e.clone());
-        }
-        let mut lens = self.chunks().all_lens().to_vec();
-        lens.insert(axis.0, vec![1]);
-        let node = Node::new(
-            Op::InsertAxis(axis.0),
-            vec![self.node.clone()],
-            Chunks::from_checked(lens),
-            T::DTYPE,
-        );
-        Ok(Array::from_node(node))
+        let mut axes: Vec<ViewAxis> = (0..self.ndim())
+            .map(|a| ViewAxis::Input {
+                axis: a,
+                start: 0,
+                step: 1,
+            })
+            .collect();
+        axes.insert(axis.0, ViewAxis::New);
+        let mut lens = self.shape().to_vec();
+        lens.insert(axis.0, 1);
+        self.view(axes, Vec::new(), &lens, &format!("insert_axis({})", axis.0))
     }
 }
 

@@ -301,7 +301,7 @@ impl<T: Element> Array<T> {
 
     /// The view node reading `axes` (output lengths `lens`) with `fixed` input
     /// axes, composed with this array's own view if it is one.
-    fn view(
+    pub(super) fn view(
         &self,
         axes: Vec<ViewAxis>,
         mut fixed: Vec<(usize, usize)>,

@@ -89,8 +89,6 @@ pub enum Op {
     },
     /// Integer indexing of the single input (which is in memory or one block).
     Gather(Arc<GatherSpec>),
-    /// The single input with a length-1 axis inserted at this position (a view).
-    InsertAxis(usize),
     /// An affine view of the input (slicing, transposes, new and removed axes,
     /// broadcasts).
     View(Arc<ViewSpec>),
@@ -163,6 +161,15 @@ impl Node {
     }
 }
 
+/// The axes an `insert_axis` view node inserts (see
+/// [`ViewSpec::inserted_axes`]); `None` for any other node.
+pub fn inserted_axes(node: &Node) -> Option<Vec<usize>> {
+    match &node.op {
+        Op::View(spec) => spec.inserted_axes(&node.inputs[0].shape, &node.shape),
+        _ => None,
+    }
+}
+
 /// `node` with `chunks`: the node itself if they already match; a re-cut in-memory
 /// array; or a rechunk node (its tasks holding at most `budget` bytes if set).
 pub(crate) fn rechunk_node(node: &Arc<Node>, chunks: Chunks, budget: Option<u64>) -> Arc<Node> {
@@ -172,11 +179,14 @@ pub(crate) fn rechunk_node(node: &Arc<Node>, chunks: Chunks, budget: Option<u64>
     match &node.op {
         Op::Memory(a) => Node::new(Op::Memory(a.clone()), Vec::new(), chunks, node.dtype),
         // Rechunk the viewed array instead: the view stays fusable.
-        Op::InsertAxis(axis) => {
-            let mut lens = chunks.all_lens().to_vec();
-            lens.remove(*axis);
+        Op::View(spec) if inserted_axes(node).is_some() => {
+            let inserted = inserted_axes(node).unwrap_or_default();
+            let lens: Vec<Vec<usize>> = (0..chunks.ndim())
+                .filter(|a| !inserted.contains(a))
+                .map(|a| chunks.lens(a).to_vec())
+                .collect();
             let inner = rechunk_node(&node.inputs[0], Chunks::from_checked(lens), budget);
-            Node::new(Op::InsertAxis(*axis), vec![inner], chunks, node.dtype)
+            Node::new(Op::View(spec.clone()), vec![inner], chunks, node.dtype)
         }
         _ => Node::new(
             Op::Rechunk { budget },
@@ -223,7 +233,6 @@ impl fmt::Display for Op {
             Op::MapBlocks(u) => write!(f, "map_blocks[{}]", u.name),
             Op::Rechunk { .. } => write!(f, "rechunk"),
             Op::Gather(g) => write!(f, "{g}"),
-            Op::InsertAxis(a) => write!(f, "insert_axis({a})"),
             Op::View(v) => write!(f, "{v}"),
             Op::Concatenate(a) => write!(f, "concatenate(axis={a})"),
             Op::Reshape(_) => write!(f, "reshape"),

@@ -41,6 +41,34 @@ pub struct ViewSpec {
 }
 
 impl ViewSpec {
+    /// The output axes this view inserts, when it does nothing else (every
+    /// input axis read whole, in order): the `insert_axis` views, which fused
+    /// programs read as leaves with length-1 axes added. `input_shape` and
+    /// `output_shape` are the view's input's and its own.
+    pub fn inserted_axes(
+        &self,
+        input_shape: &[usize],
+        output_shape: &[usize],
+    ) -> Option<Vec<usize>> {
+        if !self.fixed.is_empty() {
+            return None;
+        }
+        let mut next = 0;
+        let mut inserted = Vec::new();
+        for (j, axis) in self.axes.iter().enumerate() {
+            match *axis {
+                ViewAxis::New => inserted.push(j),
+                ViewAxis::Input {
+                    axis,
+                    start: 0,
+                    step: 1,
+                } if axis == next && input_shape.get(axis) == Some(&output_shape[j]) => next += 1,
+                ViewAxis::Input { .. } => return None,
+            }
+        }
+        (next == input_shape.len()).then_some(inserted)
+    }
+
     /// The input index range output range `out` of output axis `j` reads (one
     /// index for a new axis, whose input is a fixed or absent axis).
     pub fn input_range(&self, j: usize, out: &Range<usize>) -> Option<Range<usize>> {

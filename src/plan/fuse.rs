@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::error::Result;
-use crate::expr::{Generator, Node, NodeId, Op};
+use crate::expr::{inserted_axes, Generator, Node, NodeId, Op};
 use crate::plan::lower::{with_stack, GraphFacts};
 use crate::plan::{GatherFrom, Instr, Leaf, LeafSource, Program};
 
@@ -161,22 +161,14 @@ impl Compiler<'_> {
     }
 }
 
-/// The node under a chain of `insert_axis` views, and the axes (of `node`'s
-/// shape) those views inserted.
+/// The node under an `insert_axis` view (views compose, so there is at most
+/// one), and the axes (of `node`'s shape) it inserted; `node` itself and no
+/// axes otherwise.
 pub fn peel_inserted_axes(node: &Arc<Node>) -> (Arc<Node>, Vec<usize>) {
-    let mut inserted = vec![false; node.shape.len()];
-    let mut current = node.clone();
-    while let Op::InsertAxis(a) = current.op {
-        // `a` counts the axes of `current`, which are `node`'s axes not yet marked.
-        if let Some(pos) = (0..inserted.len()).filter(|&i| !inserted[i]).nth(a) {
-            inserted[pos] = true;
-        }
-        current = current.inputs[0].clone();
+    match inserted_axes(node) {
+        Some(inserted) => (node.inputs[0].clone(), inserted),
+        None => (node.clone(), Vec::new()),
     }
-    (
-        current,
-        (0..inserted.len()).filter(|&i| inserted[i]).collect(),
-    )
 }
 
 /// The block of an input of shape `leaf_shape` that output block `block` (of an
