@@ -72,12 +72,6 @@ impl Recipe {
         })
     }
 
-    /// The kind's parameters, read back.
-    pub fn params<P: serde::de::DeserializeOwned>(&self) -> Result<P> {
-        serde_json::from_str(&self.params)
-            .map_err(|e| Error::invalid(&self.kind, format!("parameters {}: {e}", self.params)))
-    }
-
     /// The block reader this recipe describes, made in this process.
     pub fn reader(&self) -> Result<Arc<BlockFn>> {
         (storage_kind(&self.kind)?.reader)(&self.params)
@@ -93,6 +87,21 @@ impl Recipe {
             )),
         }
     }
+}
+
+/// A recipe's parameters `params` read back as `P`, by the kind's reader or
+/// writer maker (`op` names it in the error).
+///
+/// ```
+/// let n: u32 = ndchunk::registry::read_params("demo", "7")?;
+/// assert_eq!(n, 7);
+/// let e = ndchunk::registry::read_params::<u32>("demo", "{}").unwrap_err().to_string();
+/// assert!(e.contains("demo") && e.contains("{}"), "{e}");
+/// # Ok::<(), ndchunk::Error>(())
+/// ```
+pub fn read_params<P: serde::de::DeserializeOwned>(op: &str, params: &str) -> Result<P> {
+    serde_json::from_str(params)
+        .map_err(|e| Error::invalid(op, format!("recipe parameters {params}: {e}")))
 }
 
 fn storage_kinds() -> &'static RwLock<HashMap<&'static str, StorageKind>> {

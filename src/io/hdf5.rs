@@ -20,7 +20,7 @@ use crate::element::{DType, Element};
 use crate::error::{Error, Result};
 use crate::exec::{Executor, Value};
 use crate::io::partial;
-use crate::registry::{BlockFn, Recipe};
+use crate::registry::{read_params, BlockFn, Recipe};
 
 /// The dataset `dataset` (e.g. `/group/data`) of the HDF5 file at `path`, with
 /// one block per dataset chunk (automatic chunks for a contiguous dataset).
@@ -119,8 +119,7 @@ fn source<T: Element>(
 /// The block reader of an HDF5 source made again in another process from its
 /// recipe's parameters: the file is opened again and the dataset's dtype checked.
 pub(crate) fn reader(params: &str) -> Result<Arc<BlockFn>> {
-    let p: SourceParams = serde_json::from_str(params)
-        .map_err(|e| Error::invalid("from_hdf5", format!("recipe {params}: {e}")))?;
+    let p: SourceParams = read_params("from_hdf5", params)?;
     with_dtype!(p.dtype, T => {
         let (ds, name) = open::<T>(&p.path, &p.dataset)?;
         Ok(block_reader::<T>(ds, name, p.chunks))

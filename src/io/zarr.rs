@@ -20,7 +20,7 @@ use crate::chunks::{ChunkSpec, Chunks};
 use crate::element::DType;
 use crate::element::Element;
 use crate::error::{Error, Result};
-use crate::registry::{BlockFn, Recipe};
+use crate::registry::{read_params, BlockFn, Recipe};
 
 type Store = ZarrArray<FilesystemStore>;
 
@@ -166,8 +166,7 @@ fn block_reader<T: Element>(array: Arc<Store>, path: PathBuf, grid: Chunks) -> A
 /// The block reader of a Zarr source made again in another process from its
 /// recipe's parameters: the array is opened again and its dtype checked.
 pub(crate) fn reader(params: &str) -> Result<Arc<BlockFn>> {
-    let p: SourceParams = serde_json::from_str(params)
-        .map_err(|e| Error::invalid("from_zarr", format!("recipe {params}: {e}")))?;
+    let p: SourceParams = read_params("from_zarr", params)?;
     with_dtype!(p.dtype, T => {
         let (array, path) = open::<T>(&p.path)?;
         Ok(block_reader::<T>(array, path, p.chunks))

@@ -31,7 +31,7 @@ use crate::exec::Executor;
 use crate::expr::{Node, Op, UserFn};
 use crate::io::partial;
 use crate::plan::lower_many;
-use crate::registry::{Recipe, StoreFn};
+use crate::registry::{read_params, Recipe, StoreFn};
 
 /// Compression of the stored chunks.
 ///
@@ -226,8 +226,7 @@ struct SinkParams {
 /// The writer of a Zarr sink made again in another process from its recipe's
 /// parameters: the unfinished array is opened from the metadata it carries.
 pub(crate) fn writer(params: &str) -> Result<Arc<StoreFn>> {
-    let p: SinkParams = serde_json::from_str(params)
-        .map_err(|e| Error::invalid("to_zarr", format!("recipe {params}: {e}")))?;
+    let p: SinkParams = read_params("to_zarr", params)?;
     let fail = |e: &dyn std::fmt::Display| Error::storage(&p.target, e);
     let store = FilesystemStore::new(&p.temp).map_err(|e| fail(&e))?;
     let metadata = serde_json::from_str(&p.metadata).map_err(|e| fail(&e))?;
