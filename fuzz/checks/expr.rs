@@ -13,21 +13,6 @@ use ndarray::{ArrayD, Axis, IxDyn};
 
 include!("bytes.rs");
 
-fn chunks_for(b: &mut Bytes, n: usize) -> Vec<usize> {
-    if n == 0 {
-        return vec![0];
-    }
-    let mut lens = Vec::new();
-    let mut left = n;
-    while left > 0 {
-        // Mostly size-1 and small blocks.
-        let c = 1 + b.next(left.min(3));
-        lens.push(c);
-        left -= c;
-    }
-    lens
-}
-
 /// NumPy's broadcast shape, or None.
 fn broadcast(a: &[usize], b: &[usize]) -> Option<Vec<usize>> {
     let n = a.len().max(b.len());
@@ -67,7 +52,7 @@ pub fn check(data: &[u8]) {
     let mut b = Bytes(data.iter());
     let ndim = 1 + b.next(2);
     let shape: Vec<usize> = (0..ndim).map(|_| b.next(6)).collect();
-    let chunks: Vec<Vec<usize>> = shape.iter().map(|&n| chunks_for(&mut b, n)).collect();
+    let chunks: Vec<Vec<usize>> = shape.iter().map(|&n| chunks_for(&mut b, n, 3)).collect();
     let size: usize = shape.iter().product();
     let values = (0..size).map(|i| ((i * 7) % 11) as f64 - 5.0).collect();
     let a = ArrayD::from_shape_vec(IxDyn(&shape), values).expect("shape");
@@ -141,7 +126,7 @@ pub fn check(data: &[u8]) {
             }
             _ => {
                 let lens: Vec<Vec<usize>> =
-                    p.0.shape().iter().map(|&n| chunks_for(&mut b, n)).collect();
+                    p.0.shape().iter().map(|&n| chunks_for(&mut b, n, 3)).collect();
                 match p.0.rechunk(lens) {
                     Ok(y) => (y, p.1.clone()),
                     Err(_) if p.1.is_none() => continue,

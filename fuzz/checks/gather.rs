@@ -10,20 +10,6 @@ use ndarray::{ArrayD, Axis, IxDyn};
 
 include!("bytes.rs");
 
-fn chunks_for(b: &mut Bytes, n: usize) -> Vec<usize> {
-    if n == 0 {
-        return vec![0];
-    }
-    let mut lens = Vec::new();
-    let mut left = n;
-    while left > 0 {
-        let c = 1 + b.next(left);
-        lens.push(c);
-        left -= c;
-    }
-    lens
-}
-
 fn wrap(i: i64, n: usize) -> Option<usize> {
     let w = if i < 0 { i + n as i64 } else { i };
     (0..n as i64).contains(&w).then_some(w as usize)
@@ -34,7 +20,7 @@ pub fn check(data: &[u8]) {
     let mut b = Bytes(data.iter());
     let ndim = 1 + b.next(3);
     let shape: Vec<usize> = (0..ndim).map(|_| b.next(6)).collect();
-    let chunks: Vec<Vec<usize>> = shape.iter().map(|&n| chunks_for(&mut b, n)).collect();
+    let chunks: Vec<Vec<usize>> = shape.iter().map(|&n| chunks_for(&mut b, n, n)).collect();
     let size: usize = shape.iter().product();
     let a = ArrayD::from_shape_vec(IxDyn(&shape), (0..size as i64).collect()).expect("shape");
     let x = ndchunk::from_array(a.clone(), chunks).expect("valid chunks");
