@@ -51,6 +51,7 @@ pub mod error;
 pub mod exec;
 #[doc(hidden)]
 pub mod expr;
+pub mod grid;
 mod huge_pages;
 pub mod io;
 #[doc(hidden)]

@@ -12,7 +12,7 @@ const LAYERS: &[&[&str]] = &[
     &["error", "macros"],
     &["config", "huge_pages"],
     &["element", "block"],
-    &["chunks", "ship"],
+    &["chunks", "grid", "ship"],
     &["registry"],
     &["expr"],
     &["plan"],

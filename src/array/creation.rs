@@ -10,7 +10,7 @@ use crate::block::DynArray;
 use crate::chunks::{ChunkSpec, Chunks};
 use crate::element::{Element, NumElement};
 use crate::error::{Error, Result};
-use crate::expr::{BlockFn, Generator, Node, Op, UserFn};
+use crate::expr::{BlockFn, Generator, Node, Op, Resident, UserFn};
 
 /// A chunked array over the data of any ndarray array or view (views are copied
 /// once; owned arrays are moved without copying).
@@ -34,7 +34,7 @@ where
     }
     let chunks = chunks.into().resolve(data.shape(), T::DTYPE)?;
     let node = Node::new(
-        Op::Memory(Arc::new(T::wrap(data))),
+        Op::Resident(Resident::whole(T::wrap(data))),
         Vec::new(),
         chunks,
         T::DTYPE,

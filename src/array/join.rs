@@ -11,7 +11,7 @@ use crate::array::{rechunk_node, Array};
 use crate::chunks::Chunks;
 use crate::element::Element;
 use crate::error::{Error, Result};
-use crate::expr::{Node, Op};
+use crate::expr::{Boundary, Node, Op, PadSpec};
 
 /// The arrays joined along `axis`; their other axes must match. Chunks along
 /// `axis` are the inputs' own; the other axes take the first input's chunks.
@@ -114,13 +114,31 @@ pub fn stack<T: Element>(axis: Axis, arrays: &[Array<T>]) -> Result<Array<T>> {
     concatenate(axis, &expanded)
 }
 
-/// How [`Array::pad`] fills the new elements.
+/// How [`Array::pad`] fills the new elements (NumPy's `mode`).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum PadMode<T> {
-    /// With this value (NumPy's `mode="constant"`).
+    /// With this value (`mode="constant"`).
     Constant(T),
-    /// With the nearest edge value (NumPy's `mode="edge"`).
+    /// With the nearest edge value (`mode="edge"`).
     Edge,
+    /// Mirrored about the edge value, which is not repeated (`mode="reflect"`).
+    Reflect,
+    /// Mirrored with the edge value repeated (`mode="symmetric"`).
+    Symmetric,
+    /// From the other end (`mode="wrap"`).
+    Wrap,
+}
+
+impl<T: Element> PadMode<T> {
+    fn boundary(self) -> Boundary {
+        match self {
+            PadMode::Constant(v) => Boundary::Constant(v.to_scalar()),
+            PadMode::Edge => Boundary::Edge,
+            PadMode::Reflect => Boundary::Reflect,
+            PadMode::Symmetric => Boundary::Symmetric,
+            PadMode::Wrap => Boundary::Wrap,
+        }
+    }
 }
 
 impl<T: Element> Array<T> {
@@ -192,7 +210,10 @@ impl<T: Element> Array<T> {
         self.take(&idx[..], axis)
     }
 
-    /// The array padded with `widths[a] = (before, after)` elements on each axis.
+    /// The array padded with `widths[a] = (before, after)` elements on each
+    /// axis, filled as `mode` says (NumPy's `pad`; widths may exceed the axis).
+    /// The padding gets chunks of its own at each end; the input's blocks are
+    /// passed through.
     ///
     /// ```
     /// use ndchunk::prelude::*;
@@ -200,11 +221,17 @@ impl<T: Element> Array<T> {
     /// let x = ndchunk::arange::<i32>(1, 4, 1, [2])?;
     /// let c = x.pad(&[(1, 2)], PadMode::Constant(0))?;
     /// assert_eq!(c.compute()?, ndarray::arr1(&[0, 1, 2, 3, 0, 0]).into_dyn());
+    /// assert_eq!(c.chunks().lens(0), &[1, 2, 1, 2]);
     /// let e = x.pad(&[(2, 1)], PadMode::Edge)?;
     /// assert_eq!(e.compute()?, ndarray::arr1(&[1, 1, 1, 2, 3, 3]).into_dyn());
+    /// let r = x.pad(&[(2, 2)], PadMode::Reflect)?;
+    /// assert_eq!(r.compute()?, ndarray::arr1(&[3, 2, 1, 2, 3, 2, 1]).into_dyn());
     /// # Ok::<(), ndchunk::Error>(())
     /// ```
     pub fn pad(&self, widths: &[(usize, usize)], mode: PadMode<T>) -> Result<Array<T>> {
+        if let Some(e) = self.error() {
+            return Err(e.clone());
+        }
         if widths.len() != self.ndim() {
             return Err(Error::invalid(
                 "pad",
@@ -215,41 +242,49 @@ impl<T: Element> Array<T> {
                 ),
             ));
         }
-        let mut x = self.clone();
-        for (a, &(before, after)) in widths.iter().enumerate() {
-            if before == 0 && after == 0 {
-                continue;
-            }
-            let axis = Axis(a);
-            let n = x.shape()[a];
-            let edge = |width: usize, at: isize| -> Result<Array<T>> {
-                let mut shape = x.shape().to_vec();
-                shape[a] = width;
-                match mode {
-                    PadMode::Constant(v) => {
-                        let mut lens = x.chunks().all_lens().to_vec();
-                        lens[a] = vec![width];
-                        super::creation::full(&shape, v, lens)
-                    }
-                    PadMode::Edge if n == 0 => Err(Error::invalid(
-                        "pad",
-                        format!("edge padding of the empty axis {a}"),
-                    )),
-                    PadMode::Edge => x
-                        .slice_axis(axis, Slice::new(at, Some(at + 1), 1))?
-                        .broadcast_to(&shape),
-                }
-            };
-            let mut parts = Vec::with_capacity(3);
-            if before > 0 {
-                parts.push(edge(before, 0)?);
-            }
-            parts.push(x.clone());
-            if after > 0 {
-                parts.push(edge(after, n as isize - 1)?);
-            }
-            x = concatenate(axis, &parts)?;
+        if widths.iter().all(|&(b, a)| b == 0 && a == 0) {
+            return Ok(self.clone());
         }
-        Ok(x)
+        let rule = mode.boundary();
+        let mut shape = Vec::with_capacity(widths.len());
+        let mut lens = Vec::with_capacity(widths.len());
+        for (a, &(before, after)) in widths.iter().enumerate() {
+            let n = self.shape()[a];
+            if n == 0 && before + after > 0 && !matches!(rule, Boundary::Constant(_)) {
+                return Err(Error::invalid(
+                    "pad",
+                    format!("{rule:?} padding of axis {a}, which is empty: there are no values to repeat"),
+                ));
+            }
+            shape.push(
+                n.checked_add(before)
+                    .and_then(|m| m.checked_add(after))
+                    .ok_or_else(|| {
+                        Error::invalid(
+                            "pad",
+                            format!("axis {a}: {n} + {before} + {after} overflows"),
+                        )
+                    })?,
+            );
+            let mut axis_lens = Vec::with_capacity(self.chunks().lens(a).len() + 2);
+            axis_lens.extend((before > 0).then_some(before));
+            axis_lens.extend(self.chunks().lens(a).iter().filter(|&&l| l > 0));
+            axis_lens.extend((after > 0).then_some(after));
+            if axis_lens.is_empty() {
+                axis_lens.push(0);
+            }
+            lens.push(axis_lens);
+        }
+        let spec = PadSpec {
+            widths: widths.to_vec(),
+            rule,
+        };
+        let node = Node::new(
+            Op::Pad(spec),
+            vec![self.node.clone()],
+            Chunks::new(lens)?,
+            T::DTYPE,
+        );
+        Ok(Array::from_node(node))
     }
 }

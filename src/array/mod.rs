@@ -29,7 +29,7 @@ use crate::config::PlanOptions;
 use crate::element::{DType, Element};
 use crate::error::{Error, Result};
 use crate::exec::{Executor, Sink, Value};
-use crate::expr::{Node, Op};
+use crate::expr::{Node, Op, Resident};
 use crate::plan::Plan;
 
 pub(crate) use crate::expr::rechunk_node;
@@ -312,7 +312,10 @@ impl<T: Element> Array<T> {
             .map(|v| Value::take_block(v, "persist"))
             .collect::<Result<Vec<DynArray>>>()?;
         let node = Node::new(
-            Op::Persisted(Arc::new(blocks)),
+            Op::Resident(Resident {
+                chunks: plan.chunks.clone(),
+                blocks: Arc::new(blocks),
+            }),
             Vec::new(),
             plan.chunks.clone(),
             T::DTYPE,

@@ -47,7 +47,7 @@ pub(crate) fn gather_input(
     budget: u64,
 ) -> Result<(Arc<Node>, bool)> {
     let (shape, chunks, axis) = (&input.shape, &input.chunks, spec.axis);
-    if matches!(input.op, Op::Memory(_)) {
+    if matches!(&input.op, Op::Resident(r) if r.is_whole()) {
         return Ok((input.clone(), true));
     }
     let mut lens: Vec<Vec<usize>> = chunks.all_lens().to_vec();

@@ -6,7 +6,9 @@
 pub mod elementwise;
 pub mod gather;
 pub mod generate;
+pub mod pad;
 pub mod reduce;
+pub mod resident;
 pub mod user;
 pub mod view;
 
@@ -14,7 +16,6 @@ use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
-use crate::block::DynArray;
 use crate::chunks::Chunks;
 use crate::element::DType;
 use crate::error::Error;
@@ -23,7 +24,9 @@ pub use crate::registry::{BlockFn, StoreFn};
 pub use elementwise::{BinaryOp, CmpOp, ElemOp, UnaryOp};
 pub use gather::GatherSpec;
 pub use generate::{Distribution, Generator};
+pub use pad::{Boundary, PadSpec};
 pub use reduce::{ReduceKind, ReduceSpec};
+pub use resident::Resident;
 pub use user::{TileFn, UserFn};
 pub use view::{ViewAxis, ViewSpec};
 
@@ -69,10 +72,10 @@ impl Drop for Node {
 /// What a node computes.
 #[derive(Debug)]
 pub enum Op {
-    /// An in-memory array (`from_array`), cut by the node's chunks.
-    Memory(Arc<DynArray>),
-    /// Blocks already computed by `persist`, in C order of the node's chunks.
-    Persisted(Arc<Vec<DynArray>>),
+    /// Values the caller holds: an in-memory array (`from_array`, one block
+    /// cut by the node's chunks) or blocks computed by `persist` (the node's
+    /// chunks).
+    Resident(Resident),
     /// Values computed from the position and the block index (constants, ranges, random).
     Generate(Generator),
     /// A user function producing each block from its index and shape.
@@ -92,10 +95,12 @@ pub enum Op {
     /// An affine view of the input (slicing, transposes, new and removed axes,
     /// broadcasts).
     View(Arc<ViewSpec>),
-    /// The inputs joined along an axis, each output block one input's block.
+    /// The inputs joined along an axis.
     Concatenate(usize),
+    /// The input grown beyond its edges.
+    Pad(PadSpec),
     /// The input reshaped block by block (C order): per group, its input axes
-    /// and its output axes (see [`crate::plan::layout::ReshapeStage`]).
+    /// and its output axes (see [`crate::plan::reshape::ReshapeStage`]).
     Reshape(Vec<(std::ops::Range<usize>, std::ops::Range<usize>)>),
     /// A reduction over some axes.
     Reduce(ReduceSpec),
@@ -177,7 +182,9 @@ pub(crate) fn rechunk_node(node: &Arc<Node>, chunks: Chunks, budget: Option<u64>
         return node.clone();
     }
     match &node.op {
-        Op::Memory(a) => Node::new(Op::Memory(a.clone()), Vec::new(), chunks, node.dtype),
+        Op::Resident(r) if r.is_whole() => {
+            Node::new(Op::Resident(r.clone()), Vec::new(), chunks, node.dtype)
+        }
         // Rechunk the viewed array instead: the view stays fusable.
         Op::View(spec) if inserted_axes(node).is_some() => {
             let inserted = inserted_axes(node).unwrap_or_default();
@@ -225,8 +232,8 @@ pub fn topological(roots: &[Arc<Node>]) -> Vec<Arc<Node>> {
 impl fmt::Display for Op {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Op::Memory(_) => write!(f, "from_array"),
-            Op::Persisted(_) => write!(f, "persisted"),
+            Op::Resident(r) if r.is_whole() => write!(f, "from_array"),
+            Op::Resident(_) => write!(f, "persisted"),
             Op::Generate(g) => write!(f, "{g}"),
             Op::FromFn(u) => write!(f, "from_fn[{}]", u.name),
             Op::Elementwise(e) => write!(f, "{e}"),
@@ -236,6 +243,7 @@ impl fmt::Display for Op {
             Op::View(v) => write!(f, "{v}"),
             Op::Concatenate(a) => write!(f, "concatenate(axis={a})"),
             Op::Reshape(_) => write!(f, "reshape"),
+            Op::Pad(p) => write!(f, "pad({:?})", p.rule),
             Op::Reduce(r) => write!(f, "{r}"),
             Op::Store(u) => write!(f, "store[{}]", u.name),
             Op::Invalid(e) => write!(f, "invalid: {e}"),

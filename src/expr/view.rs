@@ -41,6 +41,37 @@ pub struct ViewSpec {
 }
 
 impl ViewSpec {
+    /// The view reading every axis of an `ndim`-axis input whole, in order:
+    /// what a rechunk, a pad or a join assembles through.
+    pub fn identity(ndim: usize, origin: &str) -> ViewSpec {
+        ViewSpec {
+            axes: (0..ndim)
+                .map(|axis| ViewAxis::Input {
+                    axis,
+                    start: 0,
+                    step: 1,
+                })
+                .collect(),
+            fixed: Vec::new(),
+            input_ndim: ndim,
+            origin: origin.into(),
+        }
+    }
+
+    /// True when output index `i` of each axis reads input index `i` of the
+    /// same axis (see [`ViewSpec::identity`]).
+    pub fn is_identity(&self) -> bool {
+        self.fixed.is_empty()
+            && self.axes.len() == self.input_ndim
+            && self.axes.iter().enumerate().all(|(j, a)| {
+                *a == ViewAxis::Input {
+                    axis: j,
+                    start: 0,
+                    step: 1,
+                }
+            })
+    }
+
     /// The output axes this view inserts, when it does nothing else (every
     /// input axis read whole, in order): the `insert_axis` views, which fused
     /// programs read as leaves with length-1 axes added. `input_shape` and

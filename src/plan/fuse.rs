@@ -11,7 +11,7 @@ use std::sync::Arc;
 use crate::error::Result;
 use crate::expr::{inserted_axes, Generator, Node, NodeId, Op};
 use crate::plan::lower::{with_stack, GraphFacts};
-use crate::plan::{GatherFrom, Instr, Leaf, LeafSource, Program};
+use crate::plan::{Instr, Leaf, LeafSource, Program, Source};
 
 /// A compiled elementwise chain.
 pub struct Fused {
@@ -106,8 +106,7 @@ impl Compiler<'_> {
                     return Ok(r);
                 }
                 let source = match &base.op {
-                    Op::Memory(a) => LeafSource::Memory(a.clone()),
-                    Op::Persisted(b) => LeafSource::Persisted(b.clone()),
+                    Op::Resident(r) => LeafSource::Resident(r.clone()),
                     Op::Generate(g) => LeafSource::Generate(g.clone()),
                     // A user generator runs once per block: inlined where it has a
                     // single consumer, otherwise its own stage shares the blocks.
@@ -122,15 +121,12 @@ impl Compiler<'_> {
                     Op::Gather(spec) if self.facts.is_resident(&base) => {
                         let input = &self.facts.gather_input(&base)?;
                         let (from, block_lens) = match &input.op {
-                            Op::Memory(a) => {
-                                (GatherFrom::Memory(a.clone()), vec![input.shape[spec.axis]])
-                            }
-                            Op::Persisted(blocks) => (
-                                GatherFrom::Persisted(blocks.clone()),
-                                input.chunks.lens(spec.axis).to_vec(),
+                            Op::Resident(r) => (
+                                Source::Resident(r.clone()),
+                                r.chunks.lens(spec.axis).to_vec(),
                             ),
                             _ => (
-                                GatherFrom::Stage(stage_of(input)?),
+                                Source::Stage(stage_of(input)?),
                                 input.chunks.lens(spec.axis).to_vec(),
                             ),
                         };
@@ -169,15 +165,4 @@ pub fn peel_inserted_axes(node: &Arc<Node>) -> (Arc<Node>, Vec<usize>) {
         Some(inserted) => (node.inputs[0].clone(), inserted),
         None => (node.clone(), Vec::new()),
     }
-}
-
-/// The block of an input of shape `leaf_shape` that output block `block` (of an
-/// output of `out_ndim` axes) reads under NumPy broadcasting.
-pub fn broadcast_block(leaf_shape: &[usize], out_ndim: usize, block: &[usize]) -> Vec<usize> {
-    let skip = out_ndim - leaf_shape.len();
-    leaf_shape
-        .iter()
-        .enumerate()
-        .map(|(i, &n)| if n == 1 { 0 } else { block[skip + i] })
-        .collect()
 }

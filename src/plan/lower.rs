@@ -8,13 +8,14 @@ use crate::chunks::Chunks;
 use crate::config::{human_bytes, PlanOptions};
 use crate::error::{Error, Result};
 use crate::expr::gather::gather_input;
-use crate::expr::{GatherSpec, Node, NodeId, Op, ReduceSpec};
+use crate::expr::{GatherSpec, Node, NodeId, Op, ReduceSpec, ViewSpec};
 use crate::plan::fuse::compile;
-use crate::plan::layout::{ConcatStage, ReshapeStage, ViewStage};
-use crate::plan::rechunk::{intermediate_chunks, RechunkStage};
+use crate::plan::rechunk::intermediate_chunks;
 use crate::plan::reduce::{level_factors, CombineStage};
+use crate::plan::region::{Join, RegionStage};
+use crate::plan::reshape::ReshapeStage;
 use crate::plan::scatter::{plan_groups, position_bytes, Chain, ExtractStage, ScatterStage};
-use crate::plan::{BlockwiseReduce, FusedStage, Plan, Stage, StageKind, Task, TaskId};
+use crate::plan::{BlockwiseReduce, FusedStage, Plan, Source, Stage, StageKind, Task, TaskId};
 
 /// Plans every block of `node` under `options`.
 pub fn lower(node: &Arc<Node>, options: &PlanOptions) -> Result<Plan> {
@@ -242,35 +243,53 @@ impl Lowering {
                 self.add_stage(stage)
             }
             Op::View(spec) => {
-                let input = &node.inputs[0];
-                let (memory, from, source) = match &input.op {
-                    Op::Memory(a) => (Some(a.clone()), Chunks::single(&input.shape), None),
-                    _ => (None, input.chunks.clone(), Some(self.value_stage(input)?)),
-                };
-                let kind = StageKind::View(ViewStage {
+                let (source, from) = self.source(&node.inputs[0])?;
+                let region = RegionStage {
                     spec: spec.clone(),
                     from,
                     to: node.chunks.clone(),
-                    memory,
-                    input: source,
-                });
-                let stage = self.stage_for(node, spec.origin.clone(), kind);
+                    sources: vec![source],
+                    join: None,
+                    pad: None,
+                };
+                let stage = self.stage_for(node, spec.origin.clone(), StageKind::Region(region));
+                self.add_stage(stage)
+            }
+            Op::Pad(pad) => {
+                let (source, from) = self.source(&node.inputs[0])?;
+                let region = RegionStage {
+                    spec: Arc::new(ViewSpec::identity(node.shape.len(), "pad")),
+                    from,
+                    to: node.chunks.clone(),
+                    sources: vec![source],
+                    join: None,
+                    pad: Some(pad.clone()),
+                };
+                let name = format!("pad {:?} ({:?})", pad.widths, pad.rule);
+                let stage = self.stage_for(node, name, StageKind::Region(region));
                 self.add_stage(stage)
             }
             Op::Concatenate(axis) => {
-                let mut stages = Vec::with_capacity(node.inputs.len());
+                let mut sources = Vec::with_capacity(node.inputs.len());
                 let mut first_block = vec![0];
                 for input in &node.inputs {
-                    stages.push(self.value_stage(input)?);
+                    sources.push(self.source(input)?.0);
                     let end = first_block[first_block.len() - 1] + input.chunks.lens(*axis).len();
                     first_block.push(end);
                 }
-                let kind = StageKind::Concat(ConcatStage {
-                    axis: *axis,
-                    first_block,
-                    inputs: stages,
-                });
-                let stage = self.stage_for(node, format!("concatenate(axis={axis})"), kind);
+                let region = RegionStage {
+                    spec: Arc::new(ViewSpec::identity(node.shape.len(), "concatenate")),
+                    from: node.chunks.clone(),
+                    to: node.chunks.clone(),
+                    sources,
+                    join: Some(Join {
+                        axis: *axis,
+                        first_block,
+                    }),
+                    pad: None,
+                };
+                let name = format!("concatenate(axis={axis})");
+                let stage = self.stage_for(node, name, StageKind::Region(region));
                 self.add_stage(stage)
             }
             Op::Reshape(groups) => {
@@ -295,14 +314,9 @@ impl Lowering {
     /// chunks when a direct task would hold more than the budget (a persisted
     /// input is read in place, so it is always copied directly). Returns the last.
     fn rechunk_stages(&mut self, node: &Arc<Node>, budget: Option<u64>) -> Result<usize> {
-        let input = &node.inputs[0];
-        let (mut source, mut resident) = match &input.op {
-            Op::Persisted(blocks) => (None, Some(blocks.clone())),
-            _ => (Some(self.value_stage(input)?), None),
-        };
-        let mut from = input.chunks.clone();
+        let (mut source, mut from) = self.source(&node.inputs[0])?;
         let mut steps = vec![(node.chunks.clone(), String::new())];
-        if resident.is_none() {
+        if matches!(source, Source::Stage(_)) {
             let budget = match budget {
                 Some(b) => b,
                 None => self.options.rechunk_bytes,
@@ -321,18 +335,26 @@ impl Lowering {
             let stage = Stage {
                 name: format!("rechunk {from} → {to}{note}"),
                 grid: to.numblocks(),
-                kind: StageKind::Rechunk(RechunkStage {
-                    from,
-                    to: to.clone(),
-                    resident: resident.take(),
-                    input: source,
-                }),
+                kind: StageKind::Region(RegionStage::rechunk(from, to.clone(), source)),
                 dtype: node.dtype,
             };
             let s = self.add_stage(stage);
-            (source, last, from) = (Some(s), Some(s), to);
+            (source, last, from) = (Source::Stage(s), Some(s), to);
         }
         last.ok_or_else(|| Error::invalid("plan", "rechunk without stages"))
+    }
+
+    /// Where a region stage reads `input`, and the input's chunks there: a
+    /// resident input in place (cut as it is held), anything else from its
+    /// value stage.
+    fn source(&mut self, input: &Arc<Node>) -> Result<(Source, Chunks)> {
+        Ok(match &input.op {
+            Op::Resident(r) => (Source::Resident(r.clone()), r.chunks.clone()),
+            _ => (
+                Source::Stage(self.value_stage(input)?),
+                input.chunks.clone(),
+            ),
+        })
     }
 
     /// A stage of `kind` with `node`'s grid and dtype.
@@ -643,7 +665,7 @@ impl Lowering {
     /// would hold every strip until the last block row.
     fn rechunk_siblings(&mut self, stage: usize, block: &[usize]) -> Result<()> {
         let siblings = match &self.stages[stage].kind {
-            StageKind::Rechunk(r) if r.input.is_some() && !self.expanding.contains(&stage) => {
+            StageKind::Region(r) if r.is_rechunk_of_stage() && !self.expanding.contains(&stage) => {
                 r.sharing_inputs(block)
             }
             _ => return Ok(()),

@@ -11,20 +11,20 @@
 //! and user functions appear by reference (their shape, or their registered name).
 
 pub mod fuse;
-pub mod layout;
 mod lower;
 pub mod rechunk;
 pub mod reduce;
+pub mod region;
+pub mod reshape;
 pub mod scatter;
 
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::block::DynArray;
 use crate::chunks::Chunks;
 use crate::element::{DType, Scalar};
-use crate::expr::{BlockFn, ElemOp, GatherSpec, Generator, ReduceSpec, StoreFn, UserFn};
+use crate::expr::{BlockFn, ElemOp, GatherSpec, Generator, ReduceSpec, Resident, StoreFn, UserFn};
 
 pub use lower::{lower, lower_many};
 
@@ -82,18 +82,15 @@ pub enum StageKind {
     Fused(FusedStage),
     /// Merge partial reduction states of a group of blocks (and finish, at the top).
     Combine(reduce::CombineStage),
-    /// Assemble each output block from the input blocks it overlaps.
-    Rechunk(rechunk::RechunkStage),
+    /// Assemble each output block from the input blocks its box overlaps
+    /// (rechunks, views, pads, joins).
+    Region(region::RegionStage),
     /// Scatter a source block's rows into a group buffer (one step of a chain).
     Scatter(scatter::ScatterStage),
     /// Cut output chunks of a streaming gather from their group buffers.
     Extract(scatter::ExtractStage),
-    /// Assemble each block of an affine view from the input blocks it overlaps.
-    View(layout::ViewStage),
-    /// Pass on one input's block (inputs joined along an axis).
-    Concat(layout::ConcatStage),
     /// Reshape each input block on its own.
-    Reshape(layout::ReshapeStage),
+    Reshape(reshape::ReshapeStage),
     /// Store each block of the input stage with a sink's writer, in whichever
     /// process runs the task (a registered storage kind, see
     /// [`crate::registry`]).
@@ -120,12 +117,10 @@ impl StageKind {
         match self {
             StageKind::Fused(_) => "fused",
             StageKind::Combine(_) => "reduce",
-            StageKind::Rechunk(_) => "rechunk",
+            StageKind::Region(r) => r.label(),
             StageKind::Scatter(_) => "scatter",
             StageKind::Extract(_) => "extract",
             StageKind::MapBlocks { .. } => "map_blocks",
-            StageKind::View(_) => "view",
-            StageKind::Concat(_) => "concat",
             StageKind::Reshape(_) => "reshape",
             StageKind::Store { .. } => "store",
         }
@@ -137,24 +132,19 @@ impl StageKind {
     /// and by which evaluation reads them. Resident inputs (in memory,
     /// persisted) are not tasks and do not appear.
     pub fn reads(&self, own: usize, block: &[usize]) -> Vec<(usize, Vec<usize>)> {
-        let from = |input: Option<usize>, blocks: Vec<Vec<usize>>| match input {
-            Some(s) => blocks.into_iter().map(|b| (s, b)).collect(),
-            None => Vec::new(),
-        };
         match self {
             StageKind::Fused(f) => f.reads(block),
-            StageKind::Combine(c) => from(Some(c.prev_stage), c.input_blocks(block)),
-            StageKind::Rechunk(r) => from(r.input, r.input_blocks(block)),
-            StageKind::View(v) => from(v.input, v.input_blocks(block)),
+            StageKind::Combine(c) => c
+                .input_blocks(block)
+                .into_iter()
+                .map(|b| (c.prev_stage, b))
+                .collect(),
+            StageKind::Region(r) => r.reads(block),
             StageKind::Scatter(sc) => sc.reads(own, block),
             StageKind::Extract(ex) => ex
                 .chain(block)
                 .map(|(_, last)| vec![(ex.scatter, last)])
                 .unwrap_or_default(),
-            StageKind::Concat(c) => {
-                let (k, local) = c.source(block);
-                vec![(c.inputs[k], local)]
-            }
             StageKind::Reshape(r) => vec![(r.input, r.source(block))],
             StageKind::MapBlocks { input, .. } | StageKind::Store { input, .. } => {
                 vec![(*input, block.to_vec())]
@@ -182,15 +172,17 @@ impl StageKind {
                 };
                 (state, state)
             }
-            StageKind::Rechunk(r) => (bytes(&r.to), bytes(&r.to)),
-            StageKind::View(v) => (bytes(&v.to), bytes(&v.to)),
+            // A block passed on is moved, or shared with its other consumers.
+            StageKind::Region(r) if r.passes_through(block) => {
+                (inputs.first().copied().unwrap_or(0), 0)
+            }
+            StageKind::Region(r) => (bytes(&r.to), bytes(&r.to)),
             StageKind::Scatter(sc) => {
                 let buffer = sc.buffer_bytes(block, dtype.size());
                 (buffer, buffer)
             }
             StageKind::Extract(ex) => (bytes(&ex.out), bytes(&ex.out)),
-            // The input block is passed on, or reshaped in place.
-            StageKind::Concat(_) => (inputs.first().copied().unwrap_or(0), 0),
+            // The input block is reshaped in place.
             StageKind::Reshape(r) => (bytes(&r.to), 0),
             StageKind::MapBlocks { chunks, .. } => (bytes(chunks), 2 * bytes(chunks)),
             StageKind::Store { .. } => (0, inputs.first().copied().unwrap_or(0)),
@@ -240,10 +232,10 @@ impl FusedStage {
             match &leaf.source {
                 LeafSource::Stage(s) => reads.push((
                     *s,
-                    leaf.source_block(&fuse::broadcast_block(&leaf.shape, ndim, &block)),
+                    leaf.source_block(&crate::grid::broadcast_block(&leaf.shape, ndim, &block)),
                 )),
                 LeafSource::Gather {
-                    from: GatherFrom::Stage(s),
+                    from: Source::Stage(s),
                     source_shape,
                     block_lens,
                     spec,
@@ -286,7 +278,7 @@ impl FusedStage {
                     .map(|(_, &n)| n as u64)
                     .product();
                 let state = kept * reduce::STATE_BYTES;
-                let values = match reduce::contiguous_runs(&block_shape, &spec.axes) {
+                let values = match crate::grid::contiguous_runs(&block_shape, &spec.axes) {
                     Some(_) => 0,
                     None => value_bytes,
                 };
@@ -310,7 +302,7 @@ impl FusedStage {
             .rev()
             .fold(block.to_vec(), |b, r| match r.spec.keepdims {
                 true => b,
-                false => reduce::expand_reduced(&b, &r.spec.axes),
+                false => crate::grid::expand_reduced(&b, &r.spec.axes),
             })
     }
 
@@ -356,25 +348,21 @@ impl Leaf {
     }
 }
 
-/// Where a gather leaf reads its input.
+/// Where a stage reads an input: values the caller holds, or another stage's
+/// tasks (dependencies).
 #[derive(Debug, Serialize, Deserialize)]
-pub enum GatherFrom {
-    /// An in-memory array (standard layout), read in place.
-    Memory(#[serde(with = "crate::ship::binary_only")] Arc<DynArray>),
-    /// Blocks computed by `persist`, split along the gathered axis only.
-    Persisted(#[serde(with = "crate::ship::binary_only")] Arc<Vec<DynArray>>),
-    /// The blocks of another stage, split along the gathered axis only: every
-    /// one is a dependency of each task.
+pub enum Source {
+    /// Held by the caller (in memory, persisted), read in place.
+    Resident(Resident),
+    /// The blocks of another stage.
     Stage(usize),
 }
 
 /// Where a leaf's data comes from.
 #[derive(Debug, Serialize, Deserialize)]
 pub enum LeafSource {
-    /// An in-memory array, read in place.
-    Memory(#[serde(with = "crate::ship::binary_only")] Arc<DynArray>),
-    /// Blocks computed by `persist`.
-    Persisted(#[serde(with = "crate::ship::binary_only")] Arc<Vec<DynArray>>),
+    /// Values the caller holds, read in place.
+    Resident(Resident),
     /// Generated values, streamed tile by tile where the shapes allow.
     Generate(Generator),
     /// A user generator called once per block.
@@ -390,8 +378,10 @@ pub enum LeafSource {
         /// Lengths of the input's blocks along the gathered axis, its only split
         /// axis (one length for an in-memory input).
         block_lens: Vec<usize>,
-        /// Where the input is.
-        from: GatherFrom,
+        /// Where the input is: resident, or a stage whose blocks, split
+        /// along the gathered axis only, are every one a dependency of each
+        /// task.
+        from: Source,
     },
 }
 

@@ -1,4 +1,5 @@
-//! Rechunking: each output block is assembled from the input blocks it overlaps.
+//! Planning a rechunk: each output block is assembled from the input blocks it
+//! overlaps (a [`crate::plan::region::RegionStage`]), directly or in two stages.
 //!
 //! A direct copy task holds its output block and every input block it overlaps.
 //! When that working set exceeds the rechunk budget (e.g. (2000, 2000) chunks to
@@ -7,61 +8,8 @@
 //! first stage cuts input blocks into pieces, a second assembles output blocks
 //! from whole pieces, and both stages' tasks stay within the budget.
 
-use std::ops::Range;
-use std::sync::Arc;
-
-use serde::{Deserialize, Serialize};
-
-use crate::block::DynArray;
 use crate::chunks::Chunks;
-
-/// A stage assembling blocks of `to` from blocks of `from`.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct RechunkStage {
-    /// Chunks of the input.
-    pub from: Chunks,
-    /// Chunks of the output.
-    pub to: Chunks,
-    /// The input's blocks when they are already in memory (persisted), in C
-    /// order of `from`; otherwise they come from the input stage's tasks.
-    #[serde(with = "crate::ship::binary_only")]
-    pub resident: Option<Arc<Vec<DynArray>>>,
-    /// The stage computing the input, unless it is resident.
-    pub input: Option<usize>,
-}
-
-/// The range of input blocks along one axis that overlap `[start, end)`.
-pub fn overlapping_blocks(offsets: &[usize], start: usize, end: usize) -> Range<usize> {
-    let nblocks = offsets.len() - 1;
-    if start >= end {
-        // An empty output block still reads the (empty) block where it starts.
-        let b = offsets
-            .partition_point(|&o| o <= start)
-            .saturating_sub(1)
-            .min(nblocks - 1);
-        return b..b + 1;
-    }
-    let first = offsets.partition_point(|&o| o <= start) - 1;
-    let last = offsets.partition_point(|&o| o < end);
-    first..last
-}
-
-impl RechunkStage {
-    /// The input blocks output block `block` is assembled from, in C order.
-    pub fn input_blocks(&self, block: &[usize]) -> Vec<Vec<usize>> {
-        box_indices(&self.input_ranges(block))
-    }
-
-    /// Per axis, the input block range that output block `block` reads.
-    pub fn input_ranges(&self, block: &[usize]) -> Vec<Range<usize>> {
-        let ranges = self.to.block_ranges(block);
-        ranges
-            .iter()
-            .enumerate()
-            .map(|(axis, r)| overlapping_blocks(self.from.offsets(axis), r.start, r.end))
-            .collect()
-    }
-}
+use crate::grid::overlapping_blocks;
 
 /// The largest working set of a direct rechunk task from `from` to `to`, in
 /// elements: its output block plus the input blocks it overlaps. An upper bound
@@ -185,67 +133,9 @@ fn merge_pairs(chunks: &Chunks, axis: usize) -> Chunks {
     Chunks::from_checked(lens)
 }
 
-impl RechunkStage {
-    /// The output blocks that read some input block that output block `block`
-    /// reads (`block` included), in C order.
-    ///
-    /// ```
-    /// use ndchunk::Chunks;
-    /// use ndchunk::plan::rechunk::RechunkStage;
-    /// let stage = RechunkStage {
-    ///     from: Chunks::regular(&[4, 4], &[2, 2])?,
-    ///     to: Chunks::regular(&[4, 4], &[4, 1])?,
-    ///     resident: None,
-    ///     input: Some(0),
-    /// };
-    /// // Column 0 reads input blocks (0, 0) and (1, 0), which column 1 reads too.
-    /// assert_eq!(stage.sharing_inputs(&[0, 0]), vec![vec![0, 0], vec![0, 1]]);
-    /// # Ok::<(), ndchunk::Error>(())
-    /// ```
-    pub fn sharing_inputs(&self, block: &[usize]) -> Vec<Vec<usize>> {
-        let ranges: Vec<Range<usize>> = self
-            .input_ranges(block)
-            .iter()
-            .enumerate()
-            .map(|(axis, r)| {
-                let offsets = self.from.offsets(axis);
-                overlapping_blocks(self.to.offsets(axis), offsets[r.start], offsets[r.end])
-            })
-            .collect();
-        box_indices(&ranges)
-    }
-}
-
-/// Every index in the box `ranges`, in C order.
-pub fn box_indices(ranges: &[Range<usize>]) -> Vec<Vec<usize>> {
-    let mut out = vec![Vec::with_capacity(ranges.len())];
-    for r in ranges {
-        out = out
-            .into_iter()
-            .flat_map(|prefix| {
-                r.clone().map(move |i| {
-                    let mut p = prefix.clone();
-                    p.push(i);
-                    p
-                })
-            })
-            .collect();
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn overlaps_cover_the_range() {
-        let offsets = [0, 3, 6, 7];
-        assert_eq!(overlapping_blocks(&offsets, 0, 3), 0..1);
-        assert_eq!(overlapping_blocks(&offsets, 2, 4), 0..2);
-        assert_eq!(overlapping_blocks(&offsets, 6, 7), 2..3);
-        assert_eq!(overlapping_blocks(&[0, 0], 0, 0), 0..1);
-    }
 
     fn chunks(lens: &[&[usize]]) -> Chunks {
         Chunks::new(lens.iter().map(|l| l.to_vec()).collect()).unwrap()
@@ -299,14 +189,5 @@ mod tests {
             intermediate_chunks(&empty, &chunks(&[&[0], &[1, 2]]), 1, 0),
             None
         );
-    }
-
-    #[test]
-    fn box_indices_are_c_order() {
-        assert_eq!(
-            box_indices(&[0..2, 1..3]),
-            vec![vec![0, 1], vec![0, 2], vec![1, 1], vec![1, 2]]
-        );
-        assert_eq!(box_indices(&[]), vec![Vec::<usize>::new()]);
     }
 }

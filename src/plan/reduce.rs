@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use crate::chunks::Chunks;
 use crate::element::DType;
 use crate::expr::ReduceSpec;
+use crate::grid::{box_indices, expand_reduced};
 
 /// One level of a tree reduction.
 #[derive(Debug, Serialize, Deserialize)]
@@ -30,7 +31,7 @@ pub struct CombineStage {
 impl CombineStage {
     /// The previous-level blocks block `block` of this level merges, in C order.
     pub fn input_blocks(&self, block: &[usize]) -> Vec<Vec<usize>> {
-        crate::plan::rechunk::box_indices(&self.input_ranges(block))
+        box_indices(&self.input_ranges(block))
     }
 
     /// Per axis, the previous-level blocks that block `block` of this level merges.
@@ -45,21 +46,6 @@ impl CombineStage {
             .map(|((&b, &f), &n)| b * f..((b + 1) * f).min(n))
             .collect()
     }
-}
-
-/// A block index of the result with the reduced axes re-inserted as 0.
-pub fn expand_reduced(block: &[usize], axes: &[usize]) -> Vec<usize> {
-    let ndim = block.len() + axes.len();
-    let mut it = block.iter();
-    (0..ndim)
-        .map(|a| {
-            if axes.contains(&a) {
-                0
-            } else {
-                *it.next().unwrap_or(&0)
-            }
-        })
-        .collect()
 }
 
 /// Grouping factors of the next level for a grid `grid` reduced over `axes`.
@@ -79,26 +65,6 @@ pub fn level_factors(grid: &[usize], axes: &[usize], split_every: usize) -> Vec<
             }
         })
         .collect()
-}
-
-/// The run length when each kept position of a block of `block_shape` reduced
-/// over `axes` owns one contiguous C-order run of elements (every reduced axis
-/// longer than 1 comes after every kept axis longer than 1). Such a block is
-/// reduced tile by tile as the fused program produces it, without being
-/// materialised.
-pub fn contiguous_runs(block_shape: &[usize], axes: &[usize]) -> Option<usize> {
-    let mut reduced_seen = false;
-    for (a, &n) in block_shape.iter().enumerate() {
-        if n == 1 {
-            continue;
-        }
-        if axes.contains(&a) {
-            reduced_seen = true;
-        } else if reduced_seen {
-            return None;
-        }
-    }
-    Some(axes.iter().map(|&a| block_shape[a]).product())
 }
 
 /// Bytes of one reduction state per kept position (`size_of::<exec::State>()`,

@@ -20,9 +20,8 @@ use crate::exec::eval::reduce::{
 use crate::exec::eval::tile_ops::{apply, splat};
 use crate::exec::Value;
 use crate::expr::ReduceSpec;
-use crate::plan::fuse::broadcast_block;
-use crate::plan::reduce::contiguous_runs;
-use crate::plan::{FusedStage, GatherFrom, Instr, Leaf, LeafSource};
+use crate::grid::{broadcast_block, contiguous_runs};
+use crate::plan::{FusedStage, Instr, Leaf, LeafSource, Source};
 
 /// Elements per tile: small enough that a program's registers stay in L1/L2.
 pub const TILE: usize = 2048;
@@ -358,14 +357,13 @@ fn gather_in_place<'d>(
 /// The resident input of a gather leaf, block by block along the gathered axis:
 /// its own array, its persisted blocks or its stage's blocks (`count` of them).
 fn gather_input<'a>(
-    from: &'a GatherFrom,
+    from: &'a Source,
     count: usize,
     deps: &mut std::slice::Iter<'a, Arc<Value>>,
 ) -> Result<Vec<&'a DynArray>> {
     match from {
-        GatherFrom::Memory(arr) => Ok(vec![&**arr]),
-        GatherFrom::Persisted(blocks) => Ok(blocks.iter().collect()),
-        GatherFrom::Stage(_) => (0..count)
+        Source::Resident(r) => Ok(r.blocks.iter().collect()),
+        Source::Stage(_) => (0..count)
             .map(|_| match deps.next().map(|v| &**v) {
                 Some(Value::Block(b)) => Ok(b),
                 _ => Err(missing_input()),
@@ -517,8 +515,11 @@ fn prepare<'a>(
         Ok(Prepared::Owned(owned.len() - 1))
     };
     match &leaf.source {
-        LeafSource::Memory(arr) => {
-            let ranges = src_chunks.block_ranges(&src_block);
+        LeafSource::Resident(r) => {
+            let (arr, ranges) = r.locate(&src_chunks.block_ranges(&src_block))?;
+            if arr.shape() == src_shape.as_slice() {
+                return borrow_or_keep(arr, same, rows, keep);
+            }
             match contiguous_start(arr, &ranges) {
                 Some(start) if same => Ok(Prepared::Borrowed(arr, start)),
                 Some(start) => match broadcast_rows(&padded_leaf, out_shape, start) {
@@ -527,12 +528,6 @@ fn prepare<'a>(
                 },
                 None => keep(arr.region(&ranges)),
             }
-        }
-        LeafSource::Persisted(blocks) => {
-            let b = blocks
-                .get(src_chunks.ravel(&src_block))
-                .ok_or_else(|| Error::invalid("persisted", format!("no block {src_block:?}")))?;
-            borrow_or_keep(b, same, rows, keep)
         }
         LeafSource::Stage(_) => match deps.next().map(|v| &**v) {
             Some(Value::Block(b)) => borrow_or_keep(b, same, rows, keep),

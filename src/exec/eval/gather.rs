@@ -13,7 +13,7 @@ use crate::element::Element;
 use crate::error::{Error, Result};
 use crate::exec::eval::fused::RowMap;
 use crate::expr::GatherSpec;
-use crate::plan::rechunk::box_indices;
+use crate::grid::box_indices;
 
 /// Flat (C-order) range of the box `ranges` in `shape` when the box is one
 /// contiguous run, i.e. every axis after the last partial one is whole and every

@@ -3,9 +3,9 @@
 pub mod fused;
 pub mod gather;
 pub mod generate;
-pub mod layout;
-pub mod rechunk;
 pub mod reduce;
+pub mod region;
+pub mod reshape;
 pub mod scatter;
 pub mod tile_ops;
 
@@ -58,10 +58,8 @@ pub fn run_task(
                 None => Ok(Value::States(merged.into_owned())),
             }
         }
-        StageKind::Rechunk(r) => rechunk::run(r, stage.dtype, &task.block, &deps),
-        StageKind::View(v) => layout::view(v, stage.dtype, &task.block, &deps),
-        StageKind::Concat(_) => layout::concat(deps),
-        StageKind::Reshape(r) => layout::reshape(r, &task.block, deps),
+        StageKind::Region(r) => region::run(r, stage.dtype, &task.block, deps),
+        StageKind::Reshape(r) => reshape::reshape(r, &task.block, deps),
         StageKind::Scatter(sc) => scatter::scatter_step(sc, stage.dtype, &task.block, deps),
         StageKind::Extract(ex) => scatter::extract(ex, stage.dtype, &task.block, &deps),
         StageKind::Store { sink, .. } => {
