@@ -116,3 +116,24 @@ pub fn contiguous_runs(block_shape: &[usize], axes: &[usize]) -> Option<usize> {
     }
     Some(axes.iter().map(|&a| block_shape[a]).product())
 }
+
+/// The block before `block` in C order of a grid of `grid` blocks; `None` for
+/// the first.
+///
+/// ```
+/// use ndchunk::grid::previous_in_c_order;
+/// assert_eq!(previous_in_c_order(&[1, 0], &[2, 3]), Some(vec![0, 2]));
+/// assert_eq!(previous_in_c_order(&[1, 2], &[2, 3]), Some(vec![1, 1]));
+/// assert_eq!(previous_in_c_order(&[0, 0], &[2, 3]), None);
+/// ```
+pub fn previous_in_c_order(block: &[usize], grid: &[usize]) -> Option<Vec<usize>> {
+    let mut previous = block.to_vec();
+    for axis in (0..previous.len()).rev() {
+        if previous[axis] > 0 {
+            previous[axis] -= 1;
+            return Some(previous);
+        }
+        previous[axis] = grid[axis].saturating_sub(1);
+    }
+    None
+}

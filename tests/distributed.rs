@@ -351,6 +351,23 @@ fn storage_sources_and_zarr_sink() -> Outcome {
     if back != expected {
         return Err("the Zarr array written under Dask differs".into());
     }
+    // HDF5 is written by the workers too, one block at a time.
+    let h5_out = dir.join("out.h5");
+    (&z + 1.0)
+        .to_hdf5_with(
+            &h5_out,
+            "/g/y",
+            ndchunk::Hdf5Options::default().chunks(&[7, 5]),
+            &ex,
+        )
+        .map_err(err)?;
+    let back = ndchunk::from_hdf5::<f64>(&h5_out, "/g/y")
+        .map_err(err)?
+        .compute()
+        .map_err(err)?;
+    if back != expected {
+        return Err("the HDF5 dataset written under Dask differs".into());
+    }
     Ok(())
 }
 

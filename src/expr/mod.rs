@@ -106,8 +106,14 @@ pub enum Op {
     Reduce(ReduceSpec),
     /// Each block of the single input stored by a sink's writer; the node's
     /// blocks are acknowledgements. Its recipe lets workers store blocks
-    /// themselves.
-    Store(UserFn<StoreFn>),
+    /// themselves; a `serial` sink (one file no two writers may hold, as
+    /// HDF5) stores them one after another, in C order.
+    Store {
+        /// The writer.
+        sink: UserFn<StoreFn>,
+        /// True when blocks must be stored one at a time.
+        serial: bool,
+    },
     /// An operation that could not be built; computing it returns the error.
     Invalid(Error),
 }
@@ -245,7 +251,7 @@ impl fmt::Display for Op {
             Op::Reshape(_) => write!(f, "reshape"),
             Op::Pad(p) => write!(f, "pad({:?})", p.rule),
             Op::Reduce(r) => write!(f, "{r}"),
-            Op::Store(u) => write!(f, "store[{}]", u.name),
+            Op::Store { sink, .. } => write!(f, "store[{}]", sink.name),
             Op::Invalid(e) => write!(f, "invalid: {e}"),
         }
     }

@@ -18,9 +18,11 @@ use crate::block::DynArray;
 use crate::chunks::{ChunkSpec, Chunks};
 use crate::element::{DType, Element};
 use crate::error::{Error, Result};
-use crate::exec::{Executor, Value};
+use crate::exec::Executor;
+use crate::expr::{Node, Op, UserFn};
 use crate::io::partial;
-use crate::registry::{read_params, BlockFn, Recipe};
+use crate::plan::lower;
+use crate::registry::{read_params, BlockFn, Recipe, StoreFn};
 
 /// The dataset `dataset` (e.g. `/group/data`) of the HDF5 file at `path`, with
 /// one block per dataset chunk (automatic chunks for a contiguous dataset).
@@ -251,8 +253,8 @@ impl<T: Element> Array<T> {
         if options.deflate.is_some_and(|l| l > 9) {
             return Err(fail(&"deflate level must be in 0..=9"));
         }
+        super::register_kinds();
         let blocks = self.rechunk(chunks.iter().map(|&n| n as i64).collect::<Vec<_>>())?;
-        let plan = blocks.plan_with(&executor.plan_options()?)?;
         let temp = partial::partial_path(path)?;
         let written = (|| {
             let file = File::create(&temp).map_err(|e| fail(&e))?;
@@ -263,27 +265,21 @@ impl<T: Element> Array<T> {
             let ds =
                 create_dataset::<T>(&parent, &unfinished, self.shape(), &chunks, options.deflate)
                     .map_err(|e| fail(&e))?;
-            let sink = |i: usize, value: Value| -> Result<()> {
-                let Value::Block(block) = value else {
-                    return Err(Error::invalid("to_hdf5", "a task gave no block"));
-                };
-                let ranges = plan.chunks.block_ranges(&plan.chunks.unravel(i));
-                with_dtype!(T::DTYPE, U => match U::unwrap(block) {
-                    Ok(a) => ds.write_slice(&a, hyperslab(&ranges)).map_err(|e| e.to_string()),
-                    Err(_) => Err("block of another dtype".to_string()),
-                })
-                .map_err(|message| Error::Storage {
-                    path: name.clone(),
-                    chunk: Some(format!("{ranges:?}")),
-                    message: first_cause(&message),
-                })
+            let params = SinkParams {
+                target: name.clone(),
+                temp: temp.clone(),
+                dataset: ds.name(),
+                chunks: blocks.chunks().clone(),
+                dtype: T::DTYPE,
             };
-            executor.run_into(&plan, &sink)?;
-            // Write errors (a full disk) surface only when HDF5's caches are
-            // flushed; the dataset must be closed too, or closing the file is
-            // deferred and its errors lost.
-            file.flush().map_err(|e| fail(&e))?;
-            drop(ds);
+            // Closed here: the store tasks open the file one at a time, in
+            // whichever process runs them.
+            drop((ds, parent));
+            file.close().map_err(|e| fail(&e))?;
+            let store = sink_node(blocks.node(), params)?;
+            executor.run(&lower(&store, &executor.plan_options()?)?)?;
+            let file = open_unlocked(&temp).map_err(|e| fail(&e))?;
+            let (parent, leaf) = parent_group(&file, dataset).map_err(|e| fail(&e))?;
             parent.relink(&unfinished, leaf).map_err(|e| fail(&e))?;
             drop(parent);
             file.flush().map_err(|e| fail(&e))?;
@@ -297,6 +293,82 @@ impl<T: Element> Array<T> {
             }
         }
     }
+}
+
+/// What a store task needs to write blocks into the unfinished dataset, in
+/// any process: the sink's recipe parameters.
+#[derive(Serialize, Deserialize)]
+struct SinkParams {
+    /// `path:dataset` of the target, for errors.
+    target: String,
+    /// The file being written (a partial name until complete).
+    temp: PathBuf,
+    /// The unfinished dataset's path in the file.
+    dataset: String,
+    /// The write units (the array's blocks as stored).
+    chunks: Chunks,
+    dtype: DType,
+}
+
+/// The serial store node writing `units` (the array rechunked to write
+/// units): HDF5 has no parallel writers, so its blocks are stored one at a
+/// time, each task opening the file and closing it (flushed) again.
+fn sink_node(units: &Arc<Node>, params: SinkParams) -> Result<Arc<Node>> {
+    let recipe = Recipe::new(super::HDF5, &params)?;
+    let name = format!("to_hdf5[{}]", params.target);
+    let f: Arc<StoreFn> =
+        Arc::new(move |index: &[usize], block: DynArray| write_block(&params, index, block));
+    Ok(Node::new(
+        Op::Store {
+            sink: UserFn::storage(&name, f, recipe),
+            serial: true,
+        },
+        vec![units.clone()],
+        units.chunks.clone(),
+        units.dtype,
+    ))
+}
+
+/// The writer of an HDF5 sink made again in another process from its
+/// recipe's parameters.
+pub(crate) fn writer(params: &str) -> Result<Arc<StoreFn>> {
+    let p: SinkParams = read_params("to_hdf5", params)?;
+    Ok(Arc::new(move |index: &[usize], block: DynArray| {
+        write_block(&p, index, block)
+    }))
+}
+
+/// The unfinished file opened for writing without HDF5's file lock. The
+/// store stage already runs one writer at a time; the lock would only add a
+/// false conflict: a child process that another thread spawned while the
+/// file was open inherits the lock with the descriptor and holds it after
+/// the file is closed here.
+fn open_unlocked(path: &Path) -> hdf5::Result<File> {
+    File::with_options()
+        .with_fapl(|p| p.file_locking(false))
+        .open_rw(path)
+}
+
+/// Writes block `index` into the unfinished dataset. Write errors (a full
+/// disk) surface only when HDF5's caches are flushed, and the dataset must
+/// be closed before the file, or closing it is deferred and its errors lost.
+fn write_block(p: &SinkParams, index: &[usize], block: DynArray) -> Result<()> {
+    let ranges = p.chunks.block_ranges(index);
+    let fail = |message: String| Error::Storage {
+        path: p.target.clone(),
+        chunk: Some(format!("{ranges:?}")),
+        message: first_cause(&message),
+    };
+    let file = open_unlocked(&p.temp).map_err(|e| fail(e.to_string()))?;
+    let ds = file.dataset(&p.dataset).map_err(|e| fail(e.to_string()))?;
+    with_dtype!(p.dtype, U => match U::unwrap(block) {
+        Ok(a) => ds.write_slice(&a, hyperslab(&ranges)).map_err(|e| e.to_string()),
+        Err(_) => Err("block of another dtype".to_string()),
+    })
+    .map_err(&fail)?;
+    file.flush().map_err(|e| fail(e.to_string()))?;
+    drop(ds);
+    file.close().map_err(|e| fail(e.to_string()))
 }
 
 /// HDF5's error text cut to its first cause: a failed write's report runs on

@@ -48,7 +48,7 @@ pub fn register_kinds() {
         register_storage_kind(StorageKind {
             name: HDF5,
             reader: hdf5::reader,
-            writer: None,
+            writer: Some(hdf5::writer),
         });
     });
 }

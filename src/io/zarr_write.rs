@@ -262,7 +262,10 @@ fn sink_node(units: &Arc<Node>, target: &Arc<Target>) -> Result<Arc<Node>> {
     let name = format!("to_zarr[{}]", target.path.display());
     let sink = UserFn::storage(&name, f, recipe);
     Ok(Node::new(
-        Op::Store(sink),
+        Op::Store {
+            sink,
+            serial: false,
+        },
         vec![units.clone()],
         units.chunks.clone(),
         units.dtype,

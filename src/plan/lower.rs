@@ -233,11 +233,12 @@ impl Lowering {
                 };
                 self.add_stage(stage)
             }
-            Op::Store(sink) => {
+            Op::Store { sink, serial } => {
                 let input = self.value_stage(&node.inputs[0])?;
                 let kind = StageKind::Store {
                     sink: sink.clone(),
                     input,
+                    serial_grid: serial.then(|| node.chunks.numblocks()),
                 };
                 let stage = self.stage_for(node, sink.name.clone(), kind);
                 self.add_stage(stage)

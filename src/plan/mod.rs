@@ -99,6 +99,10 @@ pub enum StageKind {
         sink: UserFn<StoreFn>,
         /// The stage computing the blocks.
         input: usize,
+        /// For a serial sink, the stage's grid: each task then also reads
+        /// the task storing the block before it in C order, so blocks are
+        /// stored one at a time, by whichever executor.
+        serial_grid: Option<Vec<usize>>,
     },
     /// Apply a user function to each block of the input stage.
     MapBlocks {
@@ -146,8 +150,16 @@ impl StageKind {
                 .map(|(_, last)| vec![(ex.scatter, last)])
                 .unwrap_or_default(),
             StageKind::Reshape(r) => vec![(r.input, r.source(block))],
-            StageKind::MapBlocks { input, .. } | StageKind::Store { input, .. } => {
-                vec![(*input, block.to_vec())]
+            StageKind::MapBlocks { input, .. } => vec![(*input, block.to_vec())],
+            StageKind::Store {
+                input, serial_grid, ..
+            } => {
+                let previous = serial_grid
+                    .as_ref()
+                    .and_then(|grid| crate::grid::previous_in_c_order(block, grid));
+                std::iter::once((*input, block.to_vec()))
+                    .chain(previous.map(|b| (own, b)))
+                    .collect()
             }
         }
     }

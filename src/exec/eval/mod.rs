@@ -62,6 +62,8 @@ pub fn run_task(
         StageKind::Reshape(r) => reshape::reshape(r, &task.block, deps),
         StageKind::Scatter(sc) => scatter::scatter_step(sc, stage.dtype, &task.block, deps),
         StageKind::Extract(ex) => scatter::extract(ex, stage.dtype, &task.block, &deps),
+        // The first dependency is the block; a serial sink's second, the
+        // previous block's store, only orders the writes.
         StageKind::Store { sink, .. } => {
             let value = deps
                 .into_iter()

@@ -96,10 +96,7 @@ fn missing(r: &RegionStage, block: &[usize]) -> Error {
 }
 
 /// The inputs as typed views of their ranges.
-fn typed_views<'a, T: Element>(
-    op: &str,
-    inputs: &[Input<'a>],
-) -> Result<Vec<Located<'a, T>>> {
+fn typed_views<'a, T: Element>(op: &str, inputs: &[Input<'a>]) -> Result<Vec<Located<'a, T>>> {
     inputs
         .iter()
         .map(|(ranges, data, local)| {
@@ -152,7 +149,6 @@ fn assemble<T: Element>(
     // were counted above.
     Ok(unsafe { block.assume_init() })
 }
-
 
 /// The part of output box `out` that `data` (covering `in_ranges` of the
 /// view's input) supplies: its place in the output block, and the values as
