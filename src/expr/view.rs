@@ -43,6 +43,11 @@ pub struct ViewSpec {
 impl ViewSpec {
     /// The view reading every axis of an `ndim`-axis input whole, in order:
     /// what a rechunk, a pad or a join assembles through.
+    ///
+    /// ```
+    /// use ndchunk::expr::ViewSpec;
+    /// assert!(ViewSpec::identity(3, "rechunk").is_identity());
+    /// ```
     pub fn identity(ndim: usize, origin: &str) -> ViewSpec {
         ViewSpec {
             axes: (0..ndim)
