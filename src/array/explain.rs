@@ -11,7 +11,8 @@ use crate::plan::Plan;
 
 impl<T: Element> Array<T> {
     /// A description of the array and of the plan computing it: shape, chunks,
-    /// dtype, bytes, number of tasks and the estimated peak memory, then the
+    /// dtype, bytes, number of tasks and the estimated peak memory, the
+    /// rewrite rules that fired (view composition, rechunk pushdown, ...), then the
     /// stages op by op, each with the most a task holds (its inputs and what it
     /// allocates), then the logical graph.
     ///
@@ -68,6 +69,17 @@ impl<T: Element> Array<T> {
                     plan.stages.len(),
                     human_bytes(plan.estimated_peak_bytes())
                 );
+                let fired: Vec<String> = plan
+                    .rules
+                    .iter()
+                    .map(|f| format!("{} ×{}", f.rule, f.times))
+                    .collect();
+                let fired = if fired.is_empty() {
+                    "none".to_string()
+                } else {
+                    fired.join(", ")
+                };
+                let _ = writeln!(s, "rules fired: {fired}");
                 let mut counts = vec![0usize; plan.stages.len()];
                 let mut bytes = vec![0u64; plan.stages.len()];
                 for t in &plan.tasks {

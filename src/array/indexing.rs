@@ -25,7 +25,7 @@ use crate::array::Array;
 use crate::chunks::{regular_lens, Chunks};
 use crate::element::Element;
 use crate::error::{Error, Result};
-use crate::expr::{GatherSpec, Node, Op, ViewAxis};
+use crate::expr::{GatherRead, GatherSpec, Node, Op, ViewAxis};
 
 /// Integer types an indexer may hold.
 pub trait IndexInt: Copy {
@@ -266,7 +266,10 @@ impl<T: Element> Array<T> {
             origin,
         };
         let node = Node::new(
-            Op::Gather(Arc::new(spec)),
+            Op::Gather {
+                spec: Arc::new(spec),
+                read: GatherRead::Unchosen,
+            },
             vec![self.node.clone()],
             Chunks::new(lens)?,
             T::DTYPE,

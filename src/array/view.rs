@@ -300,7 +300,7 @@ impl<T: Element> Array<T> {
     }
 
     /// The view node reading `axes` (output lengths `lens`) with `fixed` input
-    /// axes, composed with this array's own view if it is one.
+    /// axes (the planner composes chains of views into one).
     pub(super) fn view(
         &self,
         axes: Vec<ViewAxis>,
@@ -331,11 +331,12 @@ impl<T: Element> Array<T> {
             origin: origin.into(),
         };
         let chunks = view_chunks(&spec, self.chunks(), lens, T::DTYPE.size())?;
-        let (spec, input) = match &self.node.op {
-            Op::View(inner) => (spec.after(inner), self.node.inputs[0].clone()),
-            _ => (spec, self.node.clone()),
-        };
-        let node = Node::new(Op::View(Arc::new(spec)), vec![input], chunks, T::DTYPE);
+        let node = Node::new(
+            Op::View(Arc::new(spec)),
+            vec![self.node.clone()],
+            chunks,
+            T::DTYPE,
+        );
         Ok(Array::from_node(node))
     }
 }

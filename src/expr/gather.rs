@@ -5,10 +5,6 @@ use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
-use crate::chunks::{regular_lens, Chunks};
-use crate::error::Result;
-use crate::expr::{rechunk_node, Node, Op};
-
 /// A gather: the `naxes` input axes starting at `axis` are replaced by the axes of
 /// `index_shape`; `index` holds, in C order of `index_shape`, linear (C-order)
 /// positions into those combined axes, already wrapped and bounds-checked.
@@ -30,43 +26,16 @@ pub struct GatherSpec {
     pub origin: String,
 }
 
-/// Most blocks a resident gather input keeps along the gathered axis: each output
-/// task depends on all of them.
-const MAX_RESIDENT_BLOCKS: usize = 64;
-
-/// How a gather reads `input` when it may hold `budget` bytes, decided when it
-/// is planned (so under the executor's memory limit), and the node it reads.
-///
-/// Resident (true): each output task reads the whole input: in memory, or
-/// computed as blocks split along `axis` only and held together. Otherwise the
-/// input streams: each block is read and its rows scattered into the output
-/// groups that need them, which needs the gathered axes after the first whole.
-pub(crate) fn gather_input(
-    spec: &GatherSpec,
-    input: &Arc<Node>,
-    budget: u64,
-) -> Result<(Arc<Node>, bool)> {
-    let (shape, chunks, axis) = (&input.shape, &input.chunks, spec.axis);
-    if matches!(&input.op, Op::Resident(r) if r.is_whole()) {
-        return Ok((input.clone(), true));
-    }
-    let mut lens: Vec<Vec<usize>> = chunks.all_lens().to_vec();
-    if input.nbytes() <= budget {
-        // Whole along every other axis, so each block is one C-order run of rows.
-        for (a, l) in lens.iter_mut().enumerate() {
-            if a != axis {
-                *l = vec![shape[a]];
-            }
-        }
-        if lens[axis].len() > MAX_RESIDENT_BLOCKS {
-            lens[axis] = regular_lens(shape[axis], shape[axis].div_ceil(MAX_RESIDENT_BLOCKS))?;
-        }
-        return Ok((rechunk_node(input, Chunks::new(lens)?, None), true));
-    }
-    for l in &mut lens[axis + 1..axis + spec.naxes] {
-        *l = vec![l.iter().sum()];
-    }
-    Ok((rechunk_node(input, Chunks::new(lens)?, None), false))
+/// How a gather reads its input (see `plan::rules`, which chooses).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum GatherRead {
+    /// Not chosen yet: how a gather is built.
+    Unchosen,
+    /// Each output task holds the whole input, and the gather runs inside
+    /// its consumer's task.
+    Resident,
+    /// The input's blocks stream through scatter and extract stages.
+    Streaming,
 }
 
 impl GatherSpec {

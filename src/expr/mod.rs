@@ -12,6 +12,7 @@ pub mod resident;
 pub mod user;
 pub mod view;
 
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -22,10 +23,10 @@ use crate::error::Error;
 
 pub use crate::registry::{BlockFn, StoreFn};
 pub use elementwise::{BinaryOp, CmpOp, ElemOp, UnaryOp};
-pub use gather::GatherSpec;
+pub use gather::{GatherRead, GatherSpec};
 pub use generate::{Distribution, Generator};
 pub use pad::{Boundary, PadSpec};
-pub use reduce::{ReduceKind, ReduceSpec};
+pub use reduce::{BlockwiseReduce, ReduceKind, ReduceSpec};
 pub use resident::Resident;
 pub use user::{TileFn, UserFn};
 pub use view::{ViewAxis, ViewSpec};
@@ -70,7 +71,7 @@ impl Drop for Node {
 }
 
 /// What a node computes.
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub enum Op {
     /// Values the caller holds: an in-memory array (`from_array`, one block
     /// cut by the node's chunks) or blocks computed by `persist` (the node's
@@ -90,8 +91,14 @@ pub enum Op {
         /// Bytes a task may hold, if set for this rechunk.
         budget: Option<u64>,
     },
-    /// Integer indexing of the single input (which is in memory or one block).
-    Gather(Arc<GatherSpec>),
+    /// Integer indexing of the single input.
+    Gather {
+        /// Which axes are replaced by which positions.
+        spec: Arc<GatherSpec>,
+        /// How the input is read: chosen by the planner's gather rule
+        /// (`plan::rules`), under the executor's budget.
+        read: GatherRead,
+    },
     /// An affine view of the input (slicing, transposes, new and removed axes,
     /// broadcasts).
     View(Arc<ViewSpec>),
@@ -104,6 +111,10 @@ pub enum Op {
     Reshape(Vec<(std::ops::Range<usize>, std::ops::Range<usize>)>),
     /// A reduction over some axes.
     Reduce(ReduceSpec),
+    /// Reductions whose axes are whole in every block of their input,
+    /// applied one after another inside each block's task (bottom first):
+    /// made by the planner's reduction-fusion rule from `Reduce` nodes.
+    BlockwiseReduce(Vec<BlockwiseReduce>),
     /// Each block of the single input stored by a sink's writer; the node's
     /// blocks are acknowledgements. Its recipe lets workers store blocks
     /// themselves; a `serial` sink (one file no two writers may hold, as
@@ -151,6 +162,12 @@ impl Node {
         }
     }
 
+    /// This node's op and chunks over `inputs` (a fresh node, for rewrites
+    /// that replace a node's inputs and keep what it computes).
+    pub fn with_inputs(&self, inputs: Vec<Arc<Node>>) -> Arc<Node> {
+        Node::new(self.op.clone(), inputs, self.chunks.clone(), self.dtype)
+    }
+
     /// True for ops the planner fuses into their consumer's tile loop.
     pub fn is_elementwise(&self) -> bool {
         matches!(self.op, Op::Elementwise(_))
@@ -181,33 +198,19 @@ pub fn inserted_axes(node: &Node) -> Option<Vec<usize>> {
     }
 }
 
-/// `node` with `chunks`: the node itself if they already match; a re-cut in-memory
-/// array; or a rechunk node (its tasks holding at most `budget` bytes if set).
+/// `node` with `chunks`: the node itself if they already match, or a rechunk
+/// node (its tasks holding at most `budget` bytes if set). Where the rechunk
+/// goes is the planner's rechunk-pushdown rule's business (`plan::rules`).
 pub(crate) fn rechunk_node(node: &Arc<Node>, chunks: Chunks, budget: Option<u64>) -> Arc<Node> {
     if node.chunks == chunks {
         return node.clone();
     }
-    match &node.op {
-        Op::Resident(r) if r.is_whole() => {
-            Node::new(Op::Resident(r.clone()), Vec::new(), chunks, node.dtype)
-        }
-        // Rechunk the viewed array instead: the view stays fusable.
-        Op::View(spec) if inserted_axes(node).is_some() => {
-            let inserted = inserted_axes(node).unwrap_or_default();
-            let lens: Vec<Vec<usize>> = (0..chunks.ndim())
-                .filter(|a| !inserted.contains(a))
-                .map(|a| chunks.lens(a).to_vec())
-                .collect();
-            let inner = rechunk_node(&node.inputs[0], Chunks::from_checked(lens), budget);
-            Node::new(Op::View(spec.clone()), vec![inner], chunks, node.dtype)
-        }
-        _ => Node::new(
-            Op::Rechunk { budget },
-            vec![node.clone()],
-            chunks,
-            node.dtype,
-        ),
-    }
+    Node::new(
+        Op::Rechunk { budget },
+        vec![node.clone()],
+        chunks,
+        node.dtype,
+    )
 }
 
 /// Every node reachable from `roots`, inputs before consumers, each once (an
@@ -235,6 +238,25 @@ pub fn topological(roots: &[Arc<Node>]) -> Vec<Arc<Node>> {
     out
 }
 
+/// How many consumers each node of `order` (the [`topological`] order of
+/// `roots`) has: the distinct nodes using it as an input, plus one per
+/// appearance among `roots`.
+pub fn consumer_counts(roots: &[Arc<Node>], order: &[Arc<Node>]) -> HashMap<NodeId, usize> {
+    let mut consumers: HashMap<NodeId, usize> = HashMap::with_capacity(order.len());
+    for root in roots {
+        *consumers.entry(root.id).or_default() += 1;
+    }
+    for node in order {
+        let mut inputs: Vec<NodeId> = node.inputs.iter().map(|n| n.id).collect();
+        inputs.sort_unstable();
+        inputs.dedup();
+        for id in inputs {
+            *consumers.entry(id).or_default() += 1;
+        }
+    }
+    consumers
+}
+
 impl fmt::Display for Op {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -245,12 +267,16 @@ impl fmt::Display for Op {
             Op::Elementwise(e) => write!(f, "{e}"),
             Op::MapBlocks(u) => write!(f, "map_blocks[{}]", u.name),
             Op::Rechunk { .. } => write!(f, "rechunk"),
-            Op::Gather(g) => write!(f, "{g}"),
+            Op::Gather { spec, .. } => write!(f, "{spec}"),
             Op::View(v) => write!(f, "{v}"),
             Op::Concatenate(a) => write!(f, "concatenate(axis={a})"),
             Op::Reshape(_) => write!(f, "reshape"),
             Op::Pad(p) => write!(f, "pad({:?})", p.rule),
             Op::Reduce(r) => write!(f, "{r}"),
+            Op::BlockwiseReduce(chain) => {
+                let steps: Vec<String> = chain.iter().map(|r| r.spec.to_string()).collect();
+                write!(f, "{} (blockwise)", steps.join(" → "))
+            }
             Op::Store { sink, .. } => write!(f, "store[{}]", sink.name),
             Op::Invalid(e) => write!(f, "invalid: {e}"),
         }

@@ -4,6 +4,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
+use crate::chunks::Chunks;
 use crate::element::DType;
 
 /// Which reduction.
@@ -115,4 +116,16 @@ impl fmt::Display for ReduceSpec {
         }
         write!(f, ", split_every={})", self.split_every)
     }
+}
+
+/// A reduction finished inside the task that computes its input block: its
+/// axes are whole in every block (see `Op::BlockwiseReduce`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct BlockwiseReduce {
+    /// The reduction.
+    pub spec: ReduceSpec,
+    /// Its result dtype.
+    pub dtype: DType,
+    /// Its result chunks.
+    pub chunks: Chunks,
 }

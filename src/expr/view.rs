@@ -192,9 +192,22 @@ impl ViewSpec {
             axes,
             fixed,
             input_ndim: inner.input_ndim,
-            origin: format!("{} → {}", inner.origin, self.origin),
+            origin: composed_origin(&inner.origin, &self.origin),
         }
     }
+}
+
+/// The origin of a view composed of `inner` then `outer`: the ops in order,
+/// with those between the first and the last two elided past four, so a
+/// chain of a million views has a short name.
+fn composed_origin(inner: &str, outer: &str) -> String {
+    const KEPT: usize = 4;
+    let mut parts: Vec<&str> = inner.split(" → ").chain([outer]).collect();
+    if parts.len() > KEPT {
+        parts.drain(1..parts.len() - 2);
+        parts.insert(1, "…");
+    }
+    parts.join(" → ")
 }
 
 fn floor_div(a: isize, b: isize) -> isize {
@@ -231,6 +244,16 @@ mod tests {
             input_ndim: 1,
             origin: "t".into(),
         }
+    }
+
+    #[test]
+    fn composed_names_stay_short() {
+        let mut origin = String::from("slice");
+        for op in ["flip", "t", "flip", "t", "squeeze"] {
+            origin = composed_origin(&origin, op);
+        }
+        assert_eq!(origin, "slice → … → t → squeeze");
+        assert_eq!(composed_origin("slice", "t"), "slice → t");
     }
 
     #[test]

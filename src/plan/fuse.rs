@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::error::Result;
-use crate::expr::{inserted_axes, Generator, Node, NodeId, Op};
+use crate::expr::{inserted_axes, GatherRead, Generator, Node, NodeId, Op};
 use crate::plan::lower::{with_stack, GraphFacts};
 use crate::plan::{Instr, Leaf, LeafSource, Program, Source};
 
@@ -118,8 +118,11 @@ impl Compiler<'_> {
                     }
                     // A gather from a resident input runs inside this task; one
                     // from a chunked input streams through its own stages.
-                    Op::Gather(spec) if self.facts.is_resident(&base) => {
-                        let input = &self.facts.gather_input(&base)?;
+                    Op::Gather {
+                        spec,
+                        read: GatherRead::Resident,
+                    } => {
+                        let input = &base.inputs[0];
                         let (from, block_lens) = match &input.op {
                             Op::Resident(r) => (
                                 Source::Resident(r.clone()),

@@ -7,15 +7,17 @@ use std::sync::Arc;
 use crate::chunks::Chunks;
 use crate::config::{human_bytes, PlanOptions};
 use crate::error::{Error, Result};
-use crate::expr::gather::gather_input;
-use crate::expr::{GatherSpec, Node, NodeId, Op, ReduceSpec, ViewSpec};
+use crate::expr::{
+    consumer_counts, BlockwiseReduce, GatherRead, GatherSpec, Node, NodeId, Op, ReduceSpec,
+    ViewSpec,
+};
 use crate::plan::fuse::compile;
 use crate::plan::rechunk::intermediate_chunks;
 use crate::plan::reduce::{level_factors, CombineStage};
 use crate::plan::region::{Join, RegionStage};
 use crate::plan::reshape::ReshapeStage;
 use crate::plan::scatter::{plan_groups, position_bytes, Chain, ExtractStage, ScatterStage};
-use crate::plan::{BlockwiseReduce, FusedStage, Plan, Source, Stage, StageKind, Task, TaskId};
+use crate::plan::{rules, FusedStage, Plan, Source, Stage, StageKind, Task, TaskId};
 
 /// Plans every block of `node` under `options`.
 pub fn lower(node: &Arc<Node>, options: &PlanOptions) -> Result<Plan> {
@@ -44,8 +46,9 @@ pub fn lower_many(nodes: &[Arc<Node>], options: &PlanOptions) -> Result<(Plan, V
     if let Some(e) = nodes.iter().find_map(|n| n.error()) {
         return Err(e.clone());
     }
+    let (nodes, fired) = rules::rewrite(nodes, options)?;
     let mut l = Lowering {
-        facts: Arc::new(graph_facts(nodes, options)?),
+        facts: Arc::new(graph_facts(&nodes)),
         options: *options,
         stages: Vec::new(),
         by_node: HashMap::new(),
@@ -57,7 +60,7 @@ pub fn lower_many(nodes: &[Arc<Node>], options: &PlanOptions) -> Result<(Plan, V
     };
     let mut outputs = Vec::new();
     let mut starts = Vec::with_capacity(nodes.len());
-    for node in nodes {
+    for node in &nodes {
         starts.push(outputs.len());
         let stage = l.value_stage(node)?;
         for block in node.chunks.block_indices() {
@@ -70,6 +73,7 @@ pub fn lower_many(nodes: &[Arc<Node>], options: &PlanOptions) -> Result<(Plan, V
         outputs,
         chunks: first.chunks.clone(),
         dtype: first.dtype,
+        rules: fired,
     };
     Ok((plan, starts))
 }
@@ -92,57 +96,21 @@ pub(crate) struct GraphFacts {
     /// this, `y = (y + y.flip(0)) * 0.5` repeated n times would recompute every
     /// earlier step inside every later one, O(n²) work.
     pub materialised: HashSet<NodeId>,
-    /// Per gather: the node it reads (its input rechunked to be held whole or
-    /// streamed) and whether it is held whole (see [`gather_input`]).
-    pub gathers: HashMap<NodeId, (Arc<Node>, bool)>,
-}
-
-impl GraphFacts {
-    /// The node gather `node` reads.
-    pub fn gather_input(&self, node: &Node) -> Result<Arc<Node>> {
-        self.gathers
-            .get(&node.id)
-            .map(|(input, _)| input.clone())
-            .ok_or_else(|| Error::invalid("plan", format!("gather #{} was not prepared", node.id)))
-    }
-
-    /// True for a gather that holds its input whole, run inside its consumer's task.
-    pub fn is_resident(&self, node: &Node) -> bool {
-        self.gathers.get(&node.id).is_some_and(|(_, r)| *r)
-    }
 }
 
 /// Consumer counts and the recompute bound over the graph of `roots`, in one
 /// walk: O(nodes × [`RECOMPUTE_LIMIT`]) however often nodes are reused.
-fn graph_facts(roots: &[Arc<Node>], options: &PlanOptions) -> Result<GraphFacts> {
+fn graph_facts(roots: &[Arc<Node>]) -> GraphFacts {
     let order = crate::expr::topological(roots);
-    let mut consumers: HashMap<NodeId, usize> = HashMap::with_capacity(order.len());
-    for root in roots {
-        *consumers.entry(root.id).or_default() += 1;
-    }
-    for node in &order {
-        let mut inputs: Vec<NodeId> = node.inputs.iter().map(|n| n.id).collect();
-        inputs.sort_unstable();
-        inputs.dedup();
-        for id in inputs {
-            *consumers.entry(id).or_default() += 1;
-        }
-    }
+    let consumers = consumer_counts(roots, &order);
     let shared = |id: NodeId| consumers.get(&id).is_some_and(|&c| c > 1);
     let mut facts = GraphFacts::default();
     // The elementwise nodes a program rooted at each node would inline, while
     // there are at most RECOMPUTE_LIMIT of them (None past that).
     let mut inlined: HashMap<NodeId, Option<Vec<NodeId>>> = HashMap::new();
     for node in &order {
-        match &node.op {
-            Op::FromFn(_) if shared(node.id) => {
-                facts.shared_sources.insert(node.id);
-            }
-            Op::Gather(spec) => {
-                let read = gather_input(spec, &node.inputs[0], options.gather_bytes)?;
-                facts.gathers.insert(node.id, read);
-            }
-            _ => {}
+        if matches!(node.op, Op::FromFn(_)) && shared(node.id) {
+            facts.shared_sources.insert(node.id);
         }
         if !node.is_elementwise() {
             continue;
@@ -167,7 +135,7 @@ fn graph_facts(roots: &[Arc<Node>], options: &PlanOptions) -> Result<GraphFacts>
         }
         inlined.insert(node.id, ops);
     }
-    Ok(facts)
+    facts
 }
 
 /// Runs `f` with at least 256 KiB of stack left, growing the stack onto the
@@ -216,7 +184,13 @@ impl Lowering {
     fn new_value_stage(&mut self, node: &Arc<Node>) -> Result<usize> {
         let s = match &node.op {
             Op::Reduce(spec) => self.reduce_stages(node, spec)?,
-            Op::Gather(spec) if !self.facts.is_resident(node) => self.scatter_stages(node, spec)?,
+            Op::Gather {
+                spec,
+                read: GatherRead::Streaming,
+            } => self.scatter_stages(node, spec)?,
+            Op::BlockwiseReduce(chain) => {
+                self.fused_stage_reducing(&node.inputs[0], None, chain.clone())?
+            }
             Op::Rechunk { budget } => self.rechunk_stages(node, *budget)?,
             Op::MapBlocks(f) => {
                 let input = self.value_stage(&node.inputs[0])?;
@@ -373,32 +347,6 @@ impl Lowering {
         self.fused_stage_reducing(root, reduce, Vec::new())
     }
 
-    /// A reduction whose axes are whole in every block of its input, with the
-    /// ones below it whose axes are too, as one fused stage finishing them in
-    /// the task (bottom first); `None` when `node`'s own axes are split.
-    fn blockwise_reduce_stage(&mut self, node: &Arc<Node>) -> Result<Option<usize>> {
-        let mut chain = Vec::new();
-        let mut base = node.clone();
-        while let Op::Reduce(spec) = &base.op {
-            let input = &base.inputs[0];
-            let whole = spec.axes.iter().all(|&a| input.chunks.lens(a).len() == 1);
-            if !whole || spec.flat || self.by_node.contains_key(&base.id) {
-                break;
-            }
-            chain.push(BlockwiseReduce {
-                spec: spec.clone(),
-                dtype: base.dtype,
-                chunks: base.chunks.clone(),
-            });
-            base = input.clone();
-        }
-        if chain.is_empty() {
-            return Ok(None);
-        }
-        chain.reverse();
-        self.fused_stage_reducing(&base, None, chain).map(Some)
-    }
-
     /// [`Lowering::fused_stage`], then the blockwise reductions `blockwise`.
     fn fused_stage_reducing(
         &mut self,
@@ -441,9 +389,6 @@ impl Lowering {
 
     /// The partial stage and the combine levels of a reduction; returns the top level.
     fn reduce_stages(&mut self, node: &Arc<Node>, spec: &ReduceSpec) -> Result<usize> {
-        if let Some(s) = self.blockwise_reduce_stage(node)? {
-            return Ok(s);
-        }
         let input = &node.inputs[0];
         let mut prev = self.fused_stage(input, Some(spec))?;
         let mut grid = input.chunks.numblocks();
@@ -499,8 +444,7 @@ impl Lowering {
     /// the limit fill one after another, each reading the source blocks
     /// again, so what is held stays one group and one source block per thread.
     fn scatter_stages(&mut self, node: &Arc<Node>, spec: &Arc<GatherSpec>) -> Result<usize> {
-        let input = self.facts.gather_input(node)?;
-        let input = &input;
+        let input = &node.inputs[0];
         let source = self.value_stage(input)?;
         let itemsize = node.dtype.size();
         let all_groups = spec.index.len() as u64 * position_bytes(spec, &input.chunks, itemsize);

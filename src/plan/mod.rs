@@ -16,6 +16,7 @@ pub mod rechunk;
 pub mod reduce;
 pub mod region;
 pub mod reshape;
+pub mod rules;
 pub mod scatter;
 
 use std::sync::Arc;
@@ -24,6 +25,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::chunks::Chunks;
 use crate::element::{DType, Scalar};
+pub use crate::expr::BlockwiseReduce;
 use crate::expr::{BlockFn, ElemOp, GatherSpec, Generator, ReduceSpec, Resident, StoreFn, UserFn};
 
 pub use lower::{lower, lower_many};
@@ -44,6 +46,10 @@ pub struct Plan {
     pub chunks: Chunks,
     /// The result's dtype.
     pub dtype: DType,
+    /// The rewrite rules that changed the graph before lowering, and how
+    /// often each fired (see [`rules`]), in the order they are applied.
+    #[serde(default)]
+    pub rules: Vec<rules::Fired>,
 }
 
 /// One unit of work: a stage evaluated at one block.
@@ -220,17 +226,6 @@ pub struct FusedStage {
     /// is then unset): `x.sum_axis(2).mean_axis(1)` with axes 1 and 2 whole
     /// is one stage, not four.
     pub blockwise: Vec<BlockwiseReduce>,
-}
-
-/// A reduction finished inside a fused task (see [`FusedStage::blockwise`]).
-#[derive(Debug, Serialize, Deserialize)]
-pub struct BlockwiseReduce {
-    /// The reduction.
-    pub spec: ReduceSpec,
-    /// Its result dtype.
-    pub dtype: DType,
-    /// Its result chunks.
-    pub chunks: Chunks,
 }
 
 impl FusedStage {
