@@ -2,10 +2,10 @@
 //! `slice_axis`, `index_axis`, `flip`, transposes, `remove_axis`/`squeeze` and
 //! `broadcast_to`.
 //!
-//! All of them build one affine view node ([`ViewSpec`]); views of views compose
-//! into one. Output chunks follow the input's as dask's do: each output block
-//! reads exactly one input block, so computing part of a slice runs only the
-//! tasks of the input blocks it touches.
+//! All of them build one affine view node ([`ViewSpec`]); the planner
+//! composes views of views into one. Output chunks follow the input's as
+//! dask's do: each output block reads exactly one input block, so computing
+//! part of a slice runs only the tasks of the input blocks it touches.
 
 use std::sync::Arc;
 

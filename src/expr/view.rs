@@ -3,8 +3,9 @@
 //!
 //! Every output axis either reads one input axis at `start + step * i` (`step`
 //! may be negative, or 0 for a broadcast) or is a new axis; every input axis not
-//! read is held at one index. Views compose into one view, so a chain of them
-//! costs one copy per block.
+//! read is held at one index. Views compose into one view
+//! ([`ViewSpec::after`], applied by the planner), so a chain of them costs one
+//! copy per block.
 
 use std::fmt;
 use std::ops::Range;
