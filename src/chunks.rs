@@ -248,14 +248,8 @@ impl Chunks {
     }
 
     /// The block index with C-order position `linear`.
-    pub fn unravel(&self, mut linear: usize) -> Vec<usize> {
-        let nb = self.numblocks();
-        let mut idx = vec![0; nb.len()];
-        for axis in (0..nb.len()).rev() {
-            idx[axis] = linear % nb[axis];
-            linear /= nb[axis];
-        }
-        idx
+    pub fn unravel(&self, linear: usize) -> Vec<usize> {
+        crate::grid::unravel(linear, &self.numblocks())
     }
 
     /// The C-order position of `block`.

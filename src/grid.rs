@@ -117,6 +117,20 @@ pub fn contiguous_runs(block_shape: &[usize], axes: &[usize]) -> Option<usize> {
     Some(axes.iter().map(|&a| block_shape[a]).product())
 }
 
+/// The block index with C-order position `linear` in a grid of `grid` blocks.
+///
+/// ```
+/// assert_eq!(ndchunk::grid::unravel(5, &[2, 3]), vec![1, 2]);
+/// ```
+pub fn unravel(mut linear: usize, grid: &[usize]) -> Vec<usize> {
+    let mut idx = vec![0; grid.len()];
+    for axis in (0..grid.len()).rev() {
+        idx[axis] = linear % grid[axis].max(1);
+        linear /= grid[axis].max(1);
+    }
+    idx
+}
+
 /// The block before `block` in C order of a grid of `grid` blocks; `None` for
 /// the first.
 ///

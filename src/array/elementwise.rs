@@ -93,7 +93,7 @@ pub fn broadcast_shapes(op: &str, a: &[usize], b: &[usize]) -> Result<Vec<usize>
 }
 
 /// The common refinement of two chunkings of one axis: every boundary of either.
-fn refine(a: &[usize], b: &[usize]) -> Vec<usize> {
+pub(crate) fn refine(a: &[usize], b: &[usize]) -> Vec<usize> {
     if a == b {
         return a.to_vec();
     }

@@ -223,7 +223,7 @@ fn nested_lens(lens: &[usize], rows: usize) -> Vec<usize> {
 impl<T: Element> Array<T> {
     /// The gather of `index` (linear positions into the `naxes` axes from `axis`,
     /// shaped `index_shape`).
-    fn gather(
+    pub(crate) fn gather(
         &self,
         axis: usize,
         naxes: usize,

@@ -4,7 +4,9 @@
 //! elementwise maths (`elementwise.rs`, `ops.rs`), reductions (`reductions.rs`),
 //! and inspection (`explain.rs`).
 
+pub mod contract;
 pub mod creation;
+pub mod einsum;
 pub mod elementwise;
 pub(crate) mod explain;
 pub mod indexing;

@@ -3,6 +3,7 @@
 //! A node knows its shape, chunks and dtype; the planner (`crate::plan`) turns a
 //! graph into tasks. Building nodes does no I/O and no work.
 
+pub mod contract;
 pub mod elementwise;
 pub mod gather;
 pub mod generate;
@@ -22,6 +23,7 @@ use crate::element::DType;
 use crate::error::Error;
 
 pub use crate::registry::{BlockFn, StoreFn};
+pub use contract::ContractSpec;
 pub use elementwise::{BinaryOp, CmpOp, ElemOp, UnaryOp};
 pub use gather::{GatherRead, GatherSpec};
 pub use generate::{Distribution, Generator};
@@ -109,6 +111,9 @@ pub enum Op {
     /// The input reshaped block by block (C order): per group, its input axes
     /// and its output axes (see [`crate::plan::reshape::ReshapeStage`]).
     Reshape(Vec<(std::ops::Range<usize>, std::ops::Range<usize>)>),
+    /// A contraction of the two inputs: blockwise products summed over the
+    /// contracted axes (`matmul`, `tensordot`, `einsum`, ...).
+    Contract(Arc<ContractSpec>),
     /// A reduction over some axes.
     Reduce(ReduceSpec),
     /// Reductions whose axes are whole in every block of their input,
@@ -272,6 +277,7 @@ impl fmt::Display for Op {
             Op::Concatenate(a) => write!(f, "concatenate(axis={a})"),
             Op::Reshape(_) => write!(f, "reshape"),
             Op::Pad(p) => write!(f, "pad({:?})", p.rule),
+            Op::Contract(c) => write!(f, "{c}"),
             Op::Reduce(r) => write!(f, "{r}"),
             Op::BlockwiseReduce(chain) => {
                 let steps: Vec<String> = chain.iter().map(|r| r.spec.to_string()).collect();

@@ -8,9 +8,10 @@ use crate::chunks::Chunks;
 use crate::config::{human_bytes, PlanOptions};
 use crate::error::{Error, Result};
 use crate::expr::{
-    consumer_counts, BlockwiseReduce, GatherRead, GatherSpec, Node, NodeId, Op, ReduceSpec,
-    ViewSpec,
+    consumer_counts, BlockwiseReduce, ContractSpec, GatherRead, GatherSpec, Node, NodeId, Op,
+    ReduceSpec, ViewSpec,
 };
+use crate::plan::contract::{contracted_groups, ContractStage, Operand, SumStage, SUM_SPLIT_EVERY};
 use crate::plan::fuse::compile;
 use crate::plan::rechunk::intermediate_chunks;
 use crate::plan::reduce::{level_factors, CombineStage};
@@ -278,6 +279,7 @@ impl Lowering {
                 let stage = self.stage_for(node, "reshape".into(), kind);
                 self.add_stage(stage)
             }
+            Op::Contract(spec) => self.contract_stages(node, spec)?,
             Op::Invalid(e) => return Err(e.clone()),
             _ => self.fused_stage(node, None)?,
         };
@@ -385,6 +387,89 @@ impl Lowering {
             dtype,
         };
         Ok(self.add_stage(stage))
+    }
+
+    /// The product stage of a contraction, and the levels adding its groups
+    /// when the contracted blocks do not fit one task; returns the last.
+    ///
+    /// A task may hold a quarter of the memory limit (room for a second
+    /// thread's task and the results between stages): its result and one
+    /// product's layout copies, plus the operand blocks of its group.
+    fn contract_stages(&mut self, node: &Arc<Node>, spec: &Arc<ContractSpec>) -> Result<usize> {
+        let mut operands = Vec::with_capacity(2);
+        for input in &node.inputs {
+            operands.push(Operand {
+                source: self.source(input)?.0,
+                chunks: input.chunks.clone(),
+            });
+        }
+        let (Some(b), Some(a)) = (operands.pop(), operands.pop()) else {
+            return Err(Error::invalid(
+                &spec.origin,
+                "a contraction needs two operands",
+            ));
+        };
+        let contracted_grid: Vec<usize> = spec
+            .contracted
+            .iter()
+            .map(|&(x, _)| a.chunks.lens(x).len())
+            .collect();
+        let blocks: usize = contracted_grid.iter().product();
+        let itemsize = node.dtype.size() as u64;
+        let pair = (a.chunks.max_block_len() + b.chunks.max_block_len()) as u64 * itemsize;
+        let held = 2 * node.chunks.max_block_len() as u64 * itemsize + pair;
+        let budget = self.options.memory_limit / 4;
+        let per_task = 1 + budget.saturating_sub(held) / pair.max(1);
+        let groups = contracted_groups(blocks, usize::try_from(per_task).unwrap_or(usize::MAX));
+        let mut grid = node.chunks.numblocks();
+        let name = if groups.len() > 1 {
+            grid.push(groups.len());
+            format!(
+                "{} ({blocks} contracted blocks in {} groups: a task holding more would exceed {})",
+                spec.origin,
+                groups.len(),
+                human_bytes(budget)
+            )
+        } else {
+            format!("{} ({blocks} contracted blocks per task)", spec.origin)
+        };
+        let mut count = groups.len();
+        let stage = Stage {
+            name,
+            kind: StageKind::Contract(ContractStage {
+                spec: spec.clone(),
+                a,
+                b,
+                out: node.chunks.clone(),
+                contracted_grid,
+                groups,
+            }),
+            grid,
+            dtype: node.dtype,
+        };
+        let mut prev = self.add_stage(stage);
+        let mut level = 1;
+        while count > 1 {
+            let next = count.div_ceil(SUM_SPLIT_EVERY);
+            let mut grid = node.chunks.numblocks();
+            if next > 1 {
+                grid.push(next);
+            }
+            let stage = Stage {
+                name: format!("{}.sum[level {level}]", spec.origin),
+                kind: StageKind::Sum(SumStage {
+                    prev,
+                    prev_groups: count,
+                    factor: SUM_SPLIT_EVERY,
+                    ndim: node.shape.len(),
+                }),
+                grid,
+                dtype: node.dtype,
+            };
+            prev = self.add_stage(stage);
+            (count, level) = (next, level + 1);
+        }
+        Ok(prev)
     }
 
     /// The partial stage and the combine levels of a reduction; returns the top level.

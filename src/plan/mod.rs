@@ -10,6 +10,7 @@
 //! The plan of built-in ops is plain data (`serde::Serialize`); in-memory arrays
 //! and user functions appear by reference (their shape, or their registered name).
 
+pub mod contract;
 pub mod fuse;
 mod lower;
 pub mod rechunk;
@@ -97,6 +98,10 @@ pub enum StageKind {
     Extract(scatter::ExtractStage),
     /// Reshape each input block on its own.
     Reshape(reshape::ReshapeStage),
+    /// Multiply operand blocks and add the products over contracted blocks.
+    Contract(contract::ContractStage),
+    /// Add groups of a contraction's partial results (a tree level).
+    Sum(contract::SumStage),
     /// Store each block of the input stage with a sink's writer, in whichever
     /// process runs the task (a registered storage kind, see
     /// [`crate::registry`]).
@@ -132,6 +137,8 @@ impl StageKind {
             StageKind::Extract(_) => "extract",
             StageKind::MapBlocks { .. } => "map_blocks",
             StageKind::Reshape(_) => "reshape",
+            StageKind::Contract(_) => "contract",
+            StageKind::Sum(_) => "sum",
             StageKind::Store { .. } => "store",
         }
     }
@@ -156,6 +163,8 @@ impl StageKind {
                 .map(|(_, last)| vec![(ex.scatter, last)])
                 .unwrap_or_default(),
             StageKind::Reshape(r) => vec![(r.input, r.source(block))],
+            StageKind::Contract(c) => c.reads(block),
+            StageKind::Sum(sum) => sum.reads(block),
             StageKind::MapBlocks { input, .. } => vec![(*input, block.to_vec())],
             StageKind::Store {
                 input, serial_grid, ..
@@ -202,6 +211,12 @@ impl StageKind {
             StageKind::Extract(ex) => (bytes(&ex.out), bytes(&ex.out)),
             // The input block is reshaped in place.
             StageKind::Reshape(r) => (bytes(&r.to), 0),
+            StageKind::Contract(c) => c.cost(dtype, block),
+            // The first input is the accumulator.
+            StageKind::Sum(_) => {
+                let result = inputs.first().copied().unwrap_or(0);
+                (result, result)
+            }
             StageKind::MapBlocks { chunks, .. } => (bytes(chunks), 2 * bytes(chunks)),
             StageKind::Store { .. } => (0, inputs.first().copied().unwrap_or(0)),
         }

@@ -1,5 +1,6 @@
 //! Evaluating one task of a plan, given the results of its dependencies.
 
+pub mod contract;
 pub mod fused;
 pub mod gather;
 pub mod generate;
@@ -60,6 +61,8 @@ pub fn run_task(
         }
         StageKind::Region(r) => region::run(r, stage.dtype, &task.block, deps),
         StageKind::Reshape(r) => reshape::reshape(r, &task.block, deps),
+        StageKind::Contract(c) => contract::run(c, stage.dtype, &task.block, &deps),
+        StageKind::Sum(_) => contract::sum(stage.dtype, deps, &stage.name),
         StageKind::Scatter(sc) => scatter::scatter_step(sc, stage.dtype, &task.block, deps),
         StageKind::Extract(ex) => scatter::extract(ex, stage.dtype, &task.block, &deps),
         // The first dependency is the block; a serial sink's second, the
