@@ -116,7 +116,7 @@ fn products<T: Gemm>(c: &ContractStage, block: &[usize], deps: &[Arc<Value>]) ->
     for (ia, ib) in c.operand_blocks(block) {
         let a = operand_block::<T>(&c.a, &ia, &mut deps, &spec.origin)?;
         let b = operand_block::<T>(&c.b, &ib, &mut deps, &spec.origin)?;
-        let k = a.len() / (batch * m).max(1);
+        let k: usize = spec.contracted.iter().map(|&(x, _)| a.shape()[x]).product();
         let shape_error = |e: ndarray::ShapeError| Error::invalid(&spec.origin, e.to_string());
         let a = a.permuted_axes(a_order.clone());
         let a = a
