@@ -35,6 +35,7 @@ fn main() {
             elementwise_and_generated_inputs,
         ),
         ("reductions", reductions),
+        ("contractions", contractions),
         ("layout_ops_and_rechunks", layout_ops_and_rechunks),
         (
             "gathers_resident_and_streaming",
@@ -233,6 +234,31 @@ fn reductions() -> Outcome {
     let big = ndchunk::random::uniform::<f32>(&[200, 30], [10, 30], 3).map_err(err)?;
     // 20 blocks: the sum goes through combine levels of the reduction tree.
     same("tree sum", &big.sum_axis(Axis(0)).map_err(err)?, &ex)
+}
+
+fn contractions() -> Outcome {
+    let ex = cluster();
+    let a = ndchunk::from_array(matrix(13, 40), vec![vec![5, 8], vec![10; 4]]).map_err(err)?;
+    let b = ndchunk::random::uniform::<f64>(&[40, 6], [15, 4], 5).map_err(err)?;
+    same("matmul", &a.matmul(&b).map_err(err)?, &ex)?;
+    same("einsum", &ndchunk::einsum("ij,ik->jk", &[&a, &a]).map_err(err)?, &ex)?;
+    // Under a 4 KiB limit (1 KiB a task) the 5 contracted blocks are added by a tree.
+    let options = ndchunk::PlanOptions {
+        memory_limit: 4 << 10,
+        ..ndchunk::PlanOptions::from_env().map_err(err)?
+    };
+    let small = ex.clone().with_plan_options(options);
+    let local = Executor::local().with_plan_options(options);
+    let c = a.matmul(&b).map_err(err)?;
+    let text = c.explain_with(&small);
+    if !text.contains("matmul.sum") {
+        return Err(format!("no sum tree under a 4 KiB limit:\n{text}"));
+    }
+    let (want, got) = (c.compute_with(&local).map_err(err)?, c.compute_with(&small).map_err(err)?);
+    if want != got {
+        return Err(format!("matmul with a sum tree: dask gave\n{got:?}\nlocal gave\n{want:?}"));
+    }
+    Ok(())
 }
 
 fn layout_ops_and_rechunks() -> Outcome {
