@@ -297,6 +297,21 @@ impl fmt::Display for Chunks {
 /// (dask's graphs stop being practical far earlier).
 pub const MAX_BLOCKS: usize = 1 << 32;
 
+/// Each of `lens` cut into the fewest near-equal pieces of at most `most`
+/// (so the pieces nest in the original chunks).
+///
+/// ```
+/// assert_eq!(ndchunk::chunks::nested_lens(&[10, 3], 4), vec![4, 3, 3, 3]);
+/// ```
+pub fn nested_lens(lens: &[usize], most: usize) -> Vec<usize> {
+    let mut out = Vec::new();
+    for &c in lens {
+        let parts = c.div_ceil(most.max(1)).max(1);
+        out.extend((0..parts).map(|i| c / parts + usize::from(i < c % parts)));
+    }
+    out
+}
+
 /// Lengths of chunks of `c` covering `n`, the last one shorter if needed.
 pub(crate) fn regular_lens(n: usize, c: usize) -> Result<Vec<usize>> {
     if n == 0 {

@@ -330,3 +330,31 @@ fn a_contraction_that_does_not_fit_a_task_is_cut_and_summed_by_a_tree() {
     assert_eq!(roomy.tasks.iter().filter(|t| roomy.stages[t.stage].kind.label() == "contract").count(), 1);
     assert_eq!(c.compute().unwrap(), want.into_dyn());
 }
+
+#[test]
+fn a_contracted_axis_too_long_for_a_task_is_cut_in_both_operands() {
+    // (64, 4096) @ (4096, 64) f64 with the contracted axis in one block: one
+    // product holds 4 MiB, over the 1 MiB a task may hold under a 4 MiB
+    // limit. The rule cuts the axis in both operands; the plan then groups
+    // the pieces, and no task holds more than 1 MiB.
+    let a = ndarray::Array2::from_shape_fn((64, 4096), |(i, j)| ((i * 7 + j) % 13) as f64);
+    let b = ndarray::Array2::from_shape_fn((4096, 64), |(i, j)| ((i + j * 3) % 5) as f64);
+    let x = computed(&a.clone().into_dyn(), &[vec![64], vec![4096]]);
+    let y = ndchunk::from_array(b.clone(), [4096, 64]).unwrap();
+    let c = x.matmul(&y).unwrap();
+    let small = Executor::local().memory_limit(4 << 20);
+    let options = small.plan_options().unwrap();
+    let plan = c.plan_with(&options).unwrap();
+    let text = c.explain_with(&small);
+    assert!(plan.rules.iter().any(|f| f.rule == "contraction cut"), "{text}");
+    for t in &plan.tasks {
+        if plan.stages[t.stage].kind.label() == "contract" {
+            let held: u64 = t.deps.iter().map(|&d| plan.tasks[d].out_bytes).sum::<u64>() + t.work_bytes;
+            assert!(held <= options.memory_limit / 4, "a task holds {held} bytes\n{text}");
+        }
+    }
+    assert_eq!(c.compute_with(&small).unwrap(), a.dot(&b).into_dyn());
+    // Under the default limit nothing is cut.
+    let roomy = c.plan().unwrap();
+    assert!(roomy.rules.iter().all(|f| f.rule != "contraction cut"));
+}

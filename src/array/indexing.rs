@@ -22,7 +22,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 
 use crate::array::elementwise::broadcast_shapes;
 use crate::array::Array;
-use crate::chunks::{regular_lens, Chunks};
+use crate::chunks::{nested_lens, regular_lens, Chunks};
 use crate::element::Element;
 use crate::error::{Error, Result};
 use crate::expr::{GatherRead, GatherSpec, Node, Op, ViewAxis};
@@ -208,16 +208,6 @@ impl From<RangeFull> for Index {
     fn from(_: RangeFull) -> Self {
         Index::Full
     }
-}
-
-/// Each of `lens` cut into the fewest near-equal pieces of at most `rows`.
-fn nested_lens(lens: &[usize], rows: usize) -> Vec<usize> {
-    let mut out = Vec::new();
-    for &c in lens {
-        let parts = c.div_ceil(rows).max(1);
-        out.extend((0..parts).map(|i| c / parts + usize::from(i < c % parts)));
-    }
-    out
 }
 
 impl<T: Element> Array<T> {

@@ -9,6 +9,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::chunks::Chunks;
+use crate::config::PlanOptions;
 use crate::element::DType;
 use crate::expr::ContractSpec;
 use crate::plan::Source;
@@ -147,6 +148,22 @@ impl SumStage {
             })
             .collect()
     }
+}
+
+/// Bytes a contraction task may hold: a quarter of the memory limit, leaving
+/// room for a second thread's task and the results held between stages.
+pub fn task_budget(options: &PlanOptions) -> u64 {
+    options.memory_limit / 4
+}
+
+/// For operands cut as `a` and `b` into results cut as `out`: the bytes of
+/// one product's operand blocks (the largest of each), and what a task holds
+/// besides its group's operand blocks: its result, and the copies laying out
+/// one product for the kernel (as [`ContractStage::cost`] counts them). A
+/// task of `g` products holds the second plus `g` times the first.
+pub fn product_bytes(a: &Chunks, b: &Chunks, out: &Chunks, itemsize: usize) -> (u64, u64) {
+    let pair = (a.max_block_len() + b.max_block_len()) as u64 * itemsize as u64;
+    (pair, out.max_block_len() as u64 * itemsize as u64 + pair)
 }
 
 /// The groups of `n` contracted blocks when a task may hold `per_task` of

@@ -11,7 +11,10 @@ use crate::expr::{
     consumer_counts, BlockwiseReduce, ContractSpec, GatherRead, GatherSpec, Node, NodeId, Op,
     ReduceSpec, ViewSpec,
 };
-use crate::plan::contract::{contracted_groups, ContractStage, Operand, SumStage, SUM_SPLIT_EVERY};
+use crate::plan::contract::{
+    contracted_groups, product_bytes, task_budget, ContractStage, Operand, SumStage,
+    SUM_SPLIT_EVERY,
+};
 use crate::plan::fuse::compile;
 use crate::plan::rechunk::intermediate_chunks;
 use crate::plan::reduce::{level_factors, CombineStage};
@@ -392,9 +395,9 @@ impl Lowering {
     /// The product stage of a contraction, and the levels adding its groups
     /// when the contracted blocks do not fit one task; returns the last.
     ///
-    /// A task may hold a quarter of the memory limit (room for a second
-    /// thread's task and the results between stages): its result and one
-    /// product's layout copies, plus the operand blocks of its group.
+    /// A task holds its result and one product's layout copies, plus the
+    /// operand blocks of its group, within [`task_budget`] (a product that
+    /// alone exceeds it has had its contracted axes cut by the rules).
     fn contract_stages(&mut self, node: &Arc<Node>, spec: &Arc<ContractSpec>) -> Result<usize> {
         let mut operands = Vec::with_capacity(2);
         for input in &node.inputs {
@@ -415,11 +418,9 @@ impl Lowering {
             .map(|&(x, _)| a.chunks.lens(x).len())
             .collect();
         let blocks: usize = contracted_grid.iter().product();
-        let itemsize = node.dtype.size() as u64;
-        let pair = (a.chunks.max_block_len() + b.chunks.max_block_len()) as u64 * itemsize;
-        let held = 2 * node.chunks.max_block_len() as u64 * itemsize + pair;
-        let budget = self.options.memory_limit / 4;
-        let per_task = 1 + budget.saturating_sub(held) / pair.max(1);
+        let (pair, fixed) = product_bytes(&a.chunks, &b.chunks, &node.chunks, node.dtype.size());
+        let budget = task_budget(&self.options);
+        let per_task = (budget.saturating_sub(fixed) / pair.max(1)).max(1);
         let groups = contracted_groups(blocks, usize::try_from(per_task).unwrap_or(usize::MAX));
         let mut grid = node.chunks.numblocks();
         let name = if groups.len() > 1 {

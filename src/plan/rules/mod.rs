@@ -25,6 +25,7 @@
 //! [`Plan::rules`]: crate::plan::Plan::rules
 
 mod compose_views;
+mod cut_contraction;
 mod fuse_reductions;
 mod gather_read;
 mod push_rechunk;
@@ -52,11 +53,12 @@ pub(crate) struct Rule {
 }
 
 /// The rules, in the order they are tried on each node.
-pub(crate) const RULES: [Rule; 4] = [
+pub(crate) const RULES: [Rule; 5] = [
     compose_views::RULE,
     push_rechunk::RULE,
     gather_read::RULE,
     fuse_reductions::RULE,
+    cut_contraction::RULE,
 ];
 
 /// Most rules that may fire on one node before the rewrite is declared stuck.
