@@ -75,7 +75,8 @@ fn einsum_case() -> BoxedStrategy<(String, String, String, HashMap<char, usize>)
             )
         })
         .prop_map(|(a, b, lens, seed)| {
-            let sizes: HashMap<char, usize> = ['a', 'b', 'c', 'd', 'e'].into_iter().zip(lens).collect();
+            let sizes: HashMap<char, usize> =
+                ['a', 'b', 'c', 'd', 'e'].into_iter().zip(lens).collect();
             let mut present: Vec<char> = a.chars().chain(b.chars()).collect();
             present.sort_unstable();
             present.dedup();
@@ -206,10 +207,16 @@ fn numpy_semantics_of_one_dimensional_operands() {
     let v = ndchunk::from_array(ndarray::array![1i64, 2, 3], [2]).unwrap();
     let m = ndchunk::from_array(ndarray::array![[1i64, 0], [2, 1], [0, 3]], [2, 1]).unwrap();
     // np.matmul([1,2,3], [[1,0],[2,1],[0,3]]) == [5, 11]; a 1-d pair is 0-d.
-    assert_eq!(v.matmul(&m).unwrap().compute().unwrap(), ndarray::array![5, 11].into_dyn());
+    assert_eq!(
+        v.matmul(&m).unwrap().compute().unwrap(),
+        ndarray::array![5, 11].into_dyn()
+    );
     assert_eq!(v.matmul(&v).unwrap().compute().unwrap()[[]], 14);
     let w = ndchunk::from_array(ndarray::array![1i64, -1], [1]).unwrap();
-    assert_eq!(m.matmul(&w).unwrap().compute().unwrap(), ndarray::array![1, 1, -3].into_dyn());
+    assert_eq!(
+        m.matmul(&w).unwrap().compute().unwrap(),
+        ndarray::array![1, 1, -3].into_dyn()
+    );
     // np.dot of a (2, 3, 2) array and a (4, 2, 5) array is (2, 3, 4, 5).
     let a = ndchunk::ones::<f64>(&[2, 3, 2], [1, 2, 2]).unwrap();
     let b = ndchunk::ones::<f64>(&[4, 2, 5], [3, 1, 5]).unwrap();
@@ -218,27 +225,57 @@ fn numpy_semantics_of_one_dimensional_operands() {
     assert!(d.compute().unwrap().iter().all(|&x| x == 2.0));
     // A 0-d operand multiplies.
     let s = ndchunk::full::<f64>(&[], 3.0, ndchunk::ChunkSpec::Auto).unwrap();
-    assert_eq!(s.dot(&a).unwrap().compute().unwrap(), ndarray::ArrayD::from_elem(IxDyn(&[2, 3, 2]), 3.0));
+    assert_eq!(
+        s.dot(&a).unwrap().compute().unwrap(),
+        ndarray::ArrayD::from_elem(IxDyn(&[2, 3, 2]), 3.0)
+    );
     // vdot flattens; outer flattens.
     assert_eq!(m.vdot(&m).unwrap().compute().unwrap()[[]], 1 + 4 + 1 + 9);
-    assert_eq!(v.outer(&w).unwrap().compute().unwrap(), ndarray::array![[1, -1], [2, -2], [3, -3]].into_dyn());
+    assert_eq!(
+        v.outer(&w).unwrap().compute().unwrap(),
+        ndarray::array![[1, -1], [2, -2], [3, -3]].into_dyn()
+    );
 }
 
 #[test]
 fn einsum_forms_numpy_documents() {
     // Examples from NumPy's einsum documentation (a = arange(25).reshape(5, 5),
     // b = arange(5), c = arange(6).reshape(2, 3)), values computed by hand.
-    let a = ndchunk::arange::<i64>(0, 25, 1, [7]).unwrap().reshape(&[5, 5]).unwrap().rechunk([2, 3]).unwrap();
+    let a = ndchunk::arange::<i64>(0, 25, 1, [7])
+        .unwrap()
+        .reshape(&[5, 5])
+        .unwrap()
+        .rechunk([2, 3])
+        .unwrap();
     let b = ndchunk::arange::<i64>(0, 5, 1, [2]).unwrap();
-    let c = ndchunk::arange::<i64>(0, 6, 1, [6]).unwrap().reshape(&[2, 3]).unwrap();
-    let an = ndarray::Array::from_iter(0i64..25).into_shape_with_order((5, 5)).unwrap();
+    let c = ndchunk::arange::<i64>(0, 6, 1, [6])
+        .unwrap()
+        .reshape(&[2, 3])
+        .unwrap();
+    let an = ndarray::Array::from_iter(0i64..25)
+        .into_shape_with_order((5, 5))
+        .unwrap();
     let bn = ndarray::Array::from_iter(0i64..5);
-    let cn = ndarray::Array::from_iter(0i64..6).into_shape_with_order((2, 3)).unwrap();
+    let cn = ndarray::Array::from_iter(0i64..6)
+        .into_shape_with_order((2, 3))
+        .unwrap();
     assert_eq!(einsum("ii", &[&a]).unwrap().compute().unwrap()[[]], 60);
-    assert_eq!(einsum("ii->i", &[&a]).unwrap().compute().unwrap(), an.diag().to_owned().into_dyn());
-    assert_eq!(einsum("ij->i", &[&a]).unwrap().compute().unwrap(), an.sum_axis(ndarray::Axis(1)).into_dyn());
-    assert_eq!(einsum("ji", &[&c]).unwrap().compute().unwrap(), cn.t().to_owned().into_dyn());
-    assert_eq!(einsum("ij,j", &[&a, &b]).unwrap().compute().unwrap(), an.dot(&bn).into_dyn());
+    assert_eq!(
+        einsum("ii->i", &[&a]).unwrap().compute().unwrap(),
+        an.diag().to_owned().into_dyn()
+    );
+    assert_eq!(
+        einsum("ij->i", &[&a]).unwrap().compute().unwrap(),
+        an.sum_axis(ndarray::Axis(1)).into_dyn()
+    );
+    assert_eq!(
+        einsum("ji", &[&c]).unwrap().compute().unwrap(),
+        cn.t().to_owned().into_dyn()
+    );
+    assert_eq!(
+        einsum("ij,j", &[&a, &b]).unwrap().compute().unwrap(),
+        an.dot(&bn).into_dyn()
+    );
     assert_eq!(einsum("i,i", &[&b, &b]).unwrap().compute().unwrap()[[]], 30);
     assert_eq!(
         einsum("i,j", &[&b, &b]).unwrap().compute().unwrap(),
@@ -250,9 +287,17 @@ fn einsum_forms_numpy_documents() {
     let z = einsum("...ij,...jk->...ik", &[&x, &y]).unwrap();
     assert_eq!(z.shape(), &[3, 2, 5]);
     assert!(z.compute().unwrap().iter().all(|&v| v == 4));
-    assert_eq!(einsum("...j,j", &[&x, &ndchunk::ones::<i64>(&[4], [4]).unwrap()]).unwrap().shape(), &[3, 2]);
+    assert_eq!(
+        einsum("...j,j", &[&x, &ndchunk::ones::<i64>(&[4], [4]).unwrap()])
+            .unwrap()
+            .shape(),
+        &[3, 2]
+    );
     // Three operands, contracted left to right.
-    let abc = einsum("ij,jk,k->i", &[&a, &a, &b]).unwrap().compute().unwrap();
+    let abc = einsum("ij,jk,k->i", &[&a, &a, &b])
+        .unwrap()
+        .compute()
+        .unwrap();
     assert_eq!(abc, an.dot(&an).dot(&bn).into_dyn());
 }
 
@@ -261,9 +306,15 @@ fn integer_products_wrap_as_numpys() {
     // np.matmul of int8: 100 * 100 + 100 * 100 = 20000 wraps to 32 (mod 256).
     let a = ndchunk::full::<i8>(&[1, 2], 100, [1, 1]).unwrap();
     let b = ndchunk::full::<i8>(&[2, 1], 100, [1, 1]).unwrap();
-    assert_eq!(a.matmul(&b).unwrap().compute().unwrap()[[0, 0]], 20000i32 as i8);
+    assert_eq!(
+        a.matmul(&b).unwrap().compute().unwrap()[[0, 0]],
+        20000i32 as i8
+    );
     let u = ndchunk::full::<u16>(&[3], 300, [2]).unwrap();
-    assert_eq!(u.dot(&u).unwrap().compute().unwrap()[[]], (270_000u32 % 65_536) as u16);
+    assert_eq!(
+        u.dot(&u).unwrap().compute().unwrap()[[]],
+        (270_000u32 % 65_536) as u16
+    );
 }
 
 #[test]
@@ -271,8 +322,13 @@ fn empty_axes_give_numpys_shapes_and_zeros() {
     let a = ndchunk::zeros::<f64>(&[3, 0], [2, 1]).unwrap();
     let b = ndchunk::zeros::<f64>(&[0, 4], [1, 3]).unwrap();
     let c = a.matmul(&b).unwrap();
-    assert_eq!(c.compute().unwrap(), ndarray::ArrayD::<f64>::zeros(IxDyn(&[3, 4])));
-    let d = b.matmul(&ndchunk::zeros::<f64>(&[4, 2], [4, 2]).unwrap()).unwrap();
+    assert_eq!(
+        c.compute().unwrap(),
+        ndarray::ArrayD::<f64>::zeros(IxDyn(&[3, 4]))
+    );
+    let d = b
+        .matmul(&ndchunk::zeros::<f64>(&[4, 2], [4, 2]).unwrap())
+        .unwrap();
     assert_eq!(d.shape(), &[0, 2]);
     assert_eq!(d.compute().unwrap().len(), 0);
 }
@@ -283,22 +339,43 @@ fn errors_name_the_axes_and_subscripts() {
     let b = ndchunk::ones::<f64>(&[4, 2], [4, 2]).unwrap();
     let text = |e: Error| e.to_string();
     let e = text(a.matmul(&b).unwrap_err());
-    assert!(e.contains("matmul") && e.contains("axis 1") && e.contains("axis 0") && e.contains('3') && e.contains('4'), "{e}");
+    assert!(
+        e.contains("matmul")
+            && e.contains("axis 1")
+            && e.contains("axis 0")
+            && e.contains('3')
+            && e.contains('4'),
+        "{e}"
+    );
     let s = ndchunk::full::<f64>(&[], 1.0, ndchunk::ChunkSpec::Auto).unwrap();
     assert!(text(s.matmul(&a).unwrap_err()).contains("at least one axis"));
     let e = text(a.tensordot(&b, &[0, 0], &[0, 1]).unwrap_err());
     assert!(e.contains("tensordot") && e.contains('0'), "{e}");
-    assert!(matches!(a.tensordot(&b, &[2], &[0]).unwrap_err(), Error::AxisOutOfBounds { .. }));
+    assert!(matches!(
+        a.tensordot(&b, &[2], &[0]).unwrap_err(),
+        Error::AxisOutOfBounds { .. }
+    ));
     let e = text(einsum("ij,jk->ik", &[&a]).unwrap_err());
-    assert!(e.contains("einsum(ij,jk->ik)") && e.contains("1 operands but 2"), "{e}");
+    assert!(
+        e.contains("einsum(ij,jk->ik)") && e.contains("1 operands but 2"),
+        "{e}"
+    );
     let e = text(einsum("ij,jk->ik", &[&a, &a]).unwrap_err());
-    assert!(e.contains("label 'j' has length 3 in operand 0 and 2 in operand 1"), "{e}");
-    assert!(text(einsum("i1", &[&a]).unwrap_err()).contains("'1' in 'i1' is not a subscript letter"));
+    assert!(
+        e.contains("label 'j' has length 3 in operand 0 and 2 in operand 1"),
+        "{e}"
+    );
+    assert!(
+        text(einsum("i1", &[&a]).unwrap_err()).contains("'1' in 'i1' is not a subscript letter")
+    );
     assert!(text(einsum("ijk", &[&a]).unwrap_err()).contains("names 3 axes but the operand has 2"));
     assert!(text(einsum("ij->q", &[&a]).unwrap_err()).contains("label 'q' appears in no operand"));
     assert!(text(einsum("ij->ii", &[&a]).unwrap_err()).contains("label 'i' is repeated"));
     assert!(text(einsum("...i...", &[&a]).unwrap_err()).contains("more than one ellipsis"));
-    assert!(matches!(a.diagonal(0, 1, -1).unwrap_err(), Error::RepeatedAxis { .. }));
+    assert!(matches!(
+        a.diagonal(0, 1, -1).unwrap_err(),
+        Error::RepeatedAxis { .. }
+    ));
 }
 
 #[test]
@@ -317,17 +394,31 @@ fn a_contraction_that_does_not_fit_a_task_is_cut_and_summed_by_a_tree() {
     let plan = c.plan_with(&options).unwrap();
     let text = c.explain_with(&small);
     assert!(text.contains("groups"), "{text}");
-    assert!(plan.stages.iter().any(|s| s.kind.label() == "sum"), "{text}");
+    assert!(
+        plan.stages.iter().any(|s| s.kind.label() == "sum"),
+        "{text}"
+    );
     for t in &plan.tasks {
         if plan.stages[t.stage].kind.label() == "contract" {
-            let held: u64 = t.deps.iter().map(|&d| plan.tasks[d].out_bytes).sum::<u64>() + t.work_bytes;
-            assert!(held <= options.memory_limit / 4, "a task holds {held} bytes\n{text}");
+            let held: u64 =
+                t.deps.iter().map(|&d| plan.tasks[d].out_bytes).sum::<u64>() + t.work_bytes;
+            assert!(
+                held <= options.memory_limit / 4,
+                "a task holds {held} bytes\n{text}"
+            );
         }
     }
     assert_eq!(c.compute_with(&small).unwrap(), want.clone().into_dyn());
     // With the default limit it is one task reading all 64 pairs.
     let roomy = c.plan_with(&PlanOptions::from_env().unwrap()).unwrap();
-    assert_eq!(roomy.tasks.iter().filter(|t| roomy.stages[t.stage].kind.label() == "contract").count(), 1);
+    assert_eq!(
+        roomy
+            .tasks
+            .iter()
+            .filter(|t| roomy.stages[t.stage].kind.label() == "contract")
+            .count(),
+        1
+    );
     assert_eq!(c.compute().unwrap(), want.into_dyn());
 }
 
@@ -346,11 +437,18 @@ fn a_contracted_axis_too_long_for_a_task_is_cut_in_both_operands() {
     let options = small.plan_options().unwrap();
     let plan = c.plan_with(&options).unwrap();
     let text = c.explain_with(&small);
-    assert!(plan.rules.iter().any(|f| f.rule == "contraction cut"), "{text}");
+    assert!(
+        plan.rules.iter().any(|f| f.rule == "contraction cut"),
+        "{text}"
+    );
     for t in &plan.tasks {
         if plan.stages[t.stage].kind.label() == "contract" {
-            let held: u64 = t.deps.iter().map(|&d| plan.tasks[d].out_bytes).sum::<u64>() + t.work_bytes;
-            assert!(held <= options.memory_limit / 4, "a task holds {held} bytes\n{text}");
+            let held: u64 =
+                t.deps.iter().map(|&d| plan.tasks[d].out_bytes).sum::<u64>() + t.work_bytes;
+            assert!(
+                held <= options.memory_limit / 4,
+                "a task holds {held} bytes\n{text}"
+            );
         }
     }
     assert_eq!(c.compute_with(&small).unwrap(), a.dot(&b).into_dyn());

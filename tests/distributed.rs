@@ -241,7 +241,11 @@ fn contractions() -> Outcome {
     let a = ndchunk::from_array(matrix(13, 40), vec![vec![5, 8], vec![10; 4]]).map_err(err)?;
     let b = ndchunk::random::uniform::<f64>(&[40, 6], [15, 4], 5).map_err(err)?;
     same("matmul", &a.matmul(&b).map_err(err)?, &ex)?;
-    same("einsum", &ndchunk::einsum("ij,ik->jk", &[&a, &a]).map_err(err)?, &ex)?;
+    same(
+        "einsum",
+        &ndchunk::einsum("ij,ik->jk", &[&a, &a]).map_err(err)?,
+        &ex,
+    )?;
     // Under a 4 KiB limit (1 KiB a task) the 5 contracted blocks are added by a tree.
     let options = ndchunk::PlanOptions {
         memory_limit: 4 << 10,
@@ -254,9 +258,14 @@ fn contractions() -> Outcome {
     if !text.contains("matmul.sum") {
         return Err(format!("no sum tree under a 4 KiB limit:\n{text}"));
     }
-    let (want, got) = (c.compute_with(&local).map_err(err)?, c.compute_with(&small).map_err(err)?);
+    let (want, got) = (
+        c.compute_with(&local).map_err(err)?,
+        c.compute_with(&small).map_err(err)?,
+    );
     if want != got {
-        return Err(format!("matmul with a sum tree: dask gave\n{got:?}\nlocal gave\n{want:?}"));
+        return Err(format!(
+            "matmul with a sum tree: dask gave\n{got:?}\nlocal gave\n{want:?}"
+        ));
     }
     Ok(())
 }
