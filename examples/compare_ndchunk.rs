@@ -2,7 +2,7 @@
 //! `benches/compare/README.md`).
 //!
 //! Reads the `.npy` inputs written by `benches/compare/make_data.py` and runs the
-//! workloads W1, W3, W6, W7, P4 and W5-mem, each in its own child process (this binary
+//! workloads W1, W3, W6, W7, P4, W5-mem, M1 and the storage ones, each in its own child process (this binary
 //! re-run with `--child W`), so peak-RSS numbers do not mix. It prints one JSON
 //! line per workload with the same fields as `benches/compare/peers.py`:
 //!
@@ -42,13 +42,14 @@ use serde_json::{json, Value};
 type BoxError = Box<dyn std::error::Error>;
 type BoxResult<T> = Result<T, BoxError>;
 
-const WORKLOADS: [&str; 11] = [
+const WORKLOADS: [&str; 12] = [
     "W1",
     "W3",
     "W6",
     "W7",
     "P4",
     "W5-mem",
+    "M1",
     "W2",
     "W4",
     "W4-sum",
@@ -66,7 +67,7 @@ struct Args {
     /// Directory written by benches/compare/make_data.py.
     #[arg(long)]
     data: PathBuf,
-    /// Comma list of workloads (W1,W3,W6,W7,P4,W5-mem); default all.
+    /// Comma list of workloads (W1,W3,W6,W7,P4,W5-mem,M1,...); default all.
     #[arg(long, default_value = "")]
     only: String,
     /// Comma list of workloads or workload:system to skip (`P4`, `P4:ndchunk`;
@@ -612,6 +613,35 @@ fn w5_mem(ctx: &Ctx) -> BoxResult<Report> {
     Ok(report(ctx, "W5-mem", &m, checksum, plan, info))
 }
 
+/// M1: `A @ B`, A (N, 1000) f32 in memory as (20000, 1000) row blocks, B
+/// (1000, 256) f32 in one block, both generated as make_data.py says.
+fn m1(ctx: &Ctx) -> BoxResult<Report> {
+    let number = |key: &str| -> BoxResult<usize> {
+        Ok(ctx
+            .size("M1", key)?
+            .as_u64()
+            .ok_or_else(|| err(format!("meta.json: sizes.M1.{key} is not a number")))?
+            as usize)
+    };
+    let (n, k, m) = (number("N")?, number("K")?, number("M")?);
+    let chunk = ctx.chunk("M1")?;
+    let a = ndarray::Array2::from_shape_fn((n, k), |(i, j)| {
+        ((7 * i + 3 * j) % 13) as f32 * 0.1
+    });
+    let b = ndarray::Array2::from_shape_fn((k, m), |(i, j)| {
+        ((5 * i + 11 * j) % 17) as f32 * 0.05
+    });
+    let x = ndchunk::from_array(a, chunk.clone())?;
+    let w = ndchunk::from_array(b, [k, m])?;
+    let build = || -> BoxResult<ndchunk::Array<f32>> { Ok(x.matmul(&w)?) };
+    let info = vec![
+        ("chunks", json!(chunk)),
+        ("shape", json!([[n, k], [k, m]])),
+        ("plan", json!(plan_lines(&build()?))),
+    ];
+    run_workload(ctx, "M1", build, checksum_sum, info)
+}
+
 /// Drops the page cache of every file under `dir` (`posix_fadvise(DONTNEED)`).
 fn evict(dir: &std::path::Path) -> BoxResult<()> {
     use std::os::fd::AsRawFd;
@@ -855,6 +885,7 @@ fn run_child(args: &Args, workload: &str) -> String {
             "W7" => w7_p4(&ctx, "W7"),
             "P4" => w7_p4(&ctx, "P4"),
             "W5-mem" => w5_mem(&ctx),
+            "M1" => m1(&ctx),
             "W2" => w2(&ctx),
             "W4" => w4(&ctx, false),
             "W4-sum" => w4(&ctx, true),

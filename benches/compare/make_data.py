@@ -37,9 +37,15 @@ Workloads (same definitions in peers.py and examples/compare_ndchunk.rs):
       result persisted (kept in memory as blocks). n = 20000, c = 2000 (1.6 GB);
       --quick: n = 4000, c = 400. Generated in each process (no file):
       x[i, j] = float32((i * n + j) % 1000), held as blocks before the timed runs.
+  M1  A @ B with A float32 (N, 1000) in (20_000, 1000) row blocks and B float32
+      (1000, 256) in one block; N = 200_000 (800 MB), --quick: 40_000. Generated
+      in each process (no file), in float32 arithmetic:
+      A[i, j] = float32((7 i + 3 j) % 13) * 0.1,
+      B[i, j] = float32((5 i + 11 j) % 17) * 0.05 (non-negative, so the
+      checksum does not cancel).
 
 Checksums (identical in Python and Rust; all accumulate in float64):
-  W1, W3, W6, W7:  sum_i float64(result_flat[i])
+  W1, W3, W6, W7, M1:  sum_i float64(result_flat[i])
   P4:              sum_i float64(result[i]) * float64(i % 1000)
                    (order-sensitive: a plain sum of a permutation equals the
                    input's sum whatever the order)
@@ -68,7 +74,7 @@ P4_SEED = 4       # permutation of P4
 QUICK_SCALE = 0.1
 W6_THRESHOLD = 0.5
 P4_WEIGHT_MOD = 1000
-WORKLOADS = ("W1", "W3", "W6", "W7", "P4", "W5-mem", "W2", "W4", "W4-sum", "W5", "W4-dask-cluster")
+WORKLOADS = ("W1", "W3", "W6", "W7", "P4", "W5-mem", "M1", "W2", "W4", "W4-sum", "W5", "W4-dask-cluster")
 
 
 def sizes(scale: float) -> dict:
@@ -89,6 +95,7 @@ def sizes(scale: float) -> dict:
         "P4": dict(N=w7["N"], chunk=w7["chunk"], weight_mod=P4_WEIGHT_MOD),
         "W5-mem": dict(N=20000, chunk=[2000, 2000], strips=[20000, 200]) if s >= 1
         else dict(N=4000, chunk=[400, 400], strips=[4000, 40]),
+        "M1": dict(N=max(int(200_000 * s), 40_000), K=1000, M=256, chunk=[20_000, 1000]),
         "W2": dict(w1, store="w2_X.zarr"),
         "W4": w4,
         "W4-sum": w4,
@@ -98,7 +105,7 @@ def sizes(scale: float) -> dict:
 
 
 # Which files each workload reads, and how each file group is generated.
-NEEDS = {"W1": ["w1"], "W3": ["w3"], "W6": ["w1"], "W7": ["w7"], "P4": ["w7", "p4"], "W5-mem": [],
+NEEDS = {"W1": ["w1"], "W3": ["w3"], "W6": ["w1"], "W7": ["w7"], "P4": ["w7", "p4"], "W5-mem": [], "M1": [],
          "W2": ["w1", "w2"], "W4": ["w4"], "W4-sum": ["w4"], "W5": ["w4"],
          "W4-dask-cluster": ["w4"]}
 FILES = {

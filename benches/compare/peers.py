@@ -37,7 +37,7 @@ import warnings
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-WORKLOADS = ("W1", "W3", "W6", "W7", "P4", "W5-mem", "W2", "W4", "W4-sum", "W5", "W4-dask-cluster")
+WORKLOADS = ("W1", "W3", "W6", "W7", "P4", "W5-mem", "M1", "W2", "W4", "W4-sum", "W5", "W4-dask-cluster")
 STORAGE = ("W2", "W4", "W4-sum", "W5", "W4-dask-cluster")  # read Zarr stores; "numpy" means zarr-python + numpy
 # W4-dask-cluster runs on the Dask cluster at this address (benches/compare/run starts one).
 SCHEDULER_ENV = "NDCHUNK_COMPARE_SCHEDULER"
@@ -157,6 +157,21 @@ def w5_input(n):
     return x
 
 
+def m1_inputs(sz):
+    """M1's operands (make_data.py), in float32 arithmetic as the Rust side."""
+    n, k, m = sz["N"], sz["K"], sz["M"]
+    a = np.empty((n, k), np.float32)
+    j = np.arange(k, dtype=np.int64)[None, :]
+    step = 20_000
+    for i0 in range(0, n, step):
+        i = np.arange(i0, min(i0 + step, n), dtype=np.int64)[:, None]
+        a[i0:i0 + step] = ((7 * i + 3 * j) % 13).astype(np.float32) * np.float32(0.1)
+    i = np.arange(k, dtype=np.int64)[:, None]
+    j = np.arange(m, dtype=np.int64)[None, :]
+    b = ((5 * i + 11 * j) % 17).astype(np.float32) * np.float32(0.05)
+    return a, b
+
+
 def w5_checksum(sample):
     """W5-mem's checksum of the sample result[::7, ::13]."""
     s = np.asarray(sample, dtype=np.float64)
@@ -204,6 +219,9 @@ def child(workload, system, args, meta):
 
     if workload == "W5-mem":
         return w5_mem_dask(sz, rep, info)
+    if workload == "M1":
+        A, B = m1_inputs(sz)
+        info["shape"] = [list(A.shape), list(B.shape)]
     if workload in STORAGE:
         return storage_child(workload, system, args, sz, rep, info)
     if system == "numpy":
@@ -214,6 +232,9 @@ def child(workload, system, args, meta):
         elif workload == "W6":
             thr = sz["threshold"]
             op = lambda _: X[X[:, 0] > thr].sum()
+        elif workload == "M1":
+            info["blas"] = np.show_config(mode="dicts")["Build Dependencies"]["blas"]["name"]
+            op = lambda _: A @ B
         elif workload == "W3":
             B = sz["chunk"][0]
             info["block_rows"] = B
@@ -252,6 +273,9 @@ def child(workload, system, args, meta):
         elif workload in ("W7", "P4"):
             xd = da.from_array(x, chunks=tuple(sz["chunk"]))
             build = lambda: xd[idx]
+        elif workload == "M1":
+            Ad = da.from_array(A, chunks=tuple(sz["chunk"]))
+            build = lambda: Ad @ B
         seen = {}
 
         def on_built(y, build_s):
