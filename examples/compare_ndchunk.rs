@@ -625,12 +625,8 @@ fn m1(ctx: &Ctx) -> BoxResult<Report> {
     };
     let (n, k, m) = (number("N")?, number("K")?, number("M")?);
     let chunk = ctx.chunk("M1")?;
-    let a = ndarray::Array2::from_shape_fn((n, k), |(i, j)| {
-        ((7 * i + 3 * j) % 13) as f32 * 0.1
-    });
-    let b = ndarray::Array2::from_shape_fn((k, m), |(i, j)| {
-        ((5 * i + 11 * j) % 17) as f32 * 0.05
-    });
+    let a = ndarray::Array2::from_shape_fn((n, k), |(i, j)| ((7 * i + 3 * j) % 13) as f32 * 0.1);
+    let b = ndarray::Array2::from_shape_fn((k, m), |(i, j)| ((5 * i + 11 * j) % 17) as f32 * 0.05);
     let x = ndchunk::from_array(a, chunk.clone())?;
     let w = ndchunk::from_array(b, [k, m])?;
     let build = || -> BoxResult<ndchunk::Array<f32>> { Ok(x.matmul(&w)?) };

@@ -15,6 +15,7 @@ mod ops;
 pub mod random;
 pub mod reductions;
 mod reshape;
+mod select;
 mod view;
 
 use std::marker::PhantomData;

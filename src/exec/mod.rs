@@ -30,6 +30,14 @@ pub enum Value {
     Block(DynArray),
     /// Partial reduction states.
     States(StateBlock),
+    /// Candidates of a top-k tree: values, and their positions along the
+    /// axis (int64), of one shape.
+    Selection {
+        /// The values.
+        values: DynArray,
+        /// Their positions.
+        positions: DynArray,
+    },
     /// A block already written into the destination its sink offered.
     Written,
 }

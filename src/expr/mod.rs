@@ -10,6 +10,7 @@ pub mod generate;
 pub mod pad;
 pub mod reduce;
 pub mod resident;
+pub mod select;
 pub mod user;
 pub mod view;
 
@@ -30,6 +31,7 @@ pub use generate::{Distribution, Generator};
 pub use pad::{Boundary, PadSpec};
 pub use reduce::{BlockwiseReduce, ReduceKind, ReduceSpec};
 pub use resident::Resident;
+pub use select::TopKSpec;
 pub use user::{TileFn, UserFn};
 pub use view::{ViewAxis, ViewSpec};
 
@@ -116,6 +118,8 @@ pub enum Op {
     Contract(Arc<ContractSpec>),
     /// A reduction over some axes.
     Reduce(ReduceSpec),
+    /// The `k` largest or smallest elements along an axis, or their positions.
+    TopK(TopKSpec),
     /// Reductions whose axes are whole in every block of their input,
     /// applied one after another inside each block's task (bottom first):
     /// made by the planner's reduction-fusion rule from `Reduce` nodes.
@@ -279,6 +283,7 @@ impl fmt::Display for Op {
             Op::Pad(p) => write!(f, "pad({:?})", p.rule),
             Op::Contract(c) => write!(f, "{c}"),
             Op::Reduce(r) => write!(f, "{r}"),
+            Op::TopK(t) => write!(f, "{t}"),
             Op::BlockwiseReduce(chain) => {
                 let steps: Vec<String> = chain.iter().map(|r| r.spec.to_string()).collect();
                 write!(f, "{} (blockwise)", steps.join(" → "))

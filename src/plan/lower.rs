@@ -9,7 +9,7 @@ use crate::config::{human_bytes, PlanOptions};
 use crate::error::{Error, Result};
 use crate::expr::{
     consumer_counts, BlockwiseReduce, ContractSpec, GatherRead, GatherSpec, Node, NodeId, Op,
-    ReduceSpec, ViewSpec,
+    ReduceSpec, TopKSpec, ViewSpec,
 };
 use crate::plan::contract::{
     contracted_groups, product_bytes, task_budget, ContractStage, Operand, SumStage,
@@ -21,6 +21,7 @@ use crate::plan::reduce::{level_factors, CombineStage};
 use crate::plan::region::{Join, RegionStage};
 use crate::plan::reshape::ReshapeStage;
 use crate::plan::scatter::{plan_groups, position_bytes, Chain, ExtractStage, ScatterStage};
+use crate::plan::select::SelectStage;
 use crate::plan::{rules, FusedStage, Plan, Source, Stage, StageKind, Task, TaskId};
 
 /// Plans every block of `node` under `options`.
@@ -283,6 +284,7 @@ impl Lowering {
                 self.add_stage(stage)
             }
             Op::Contract(spec) => self.contract_stages(node, spec)?,
+            Op::TopK(spec) => self.select_stages(node, spec)?,
             Op::Invalid(e) => return Err(e.clone()),
             _ => self.fused_stage(node, None)?,
         };
@@ -469,6 +471,57 @@ impl Lowering {
             };
             prev = self.add_stage(stage);
             (count, level) = (next, level + 1);
+        }
+        Ok(prev)
+    }
+
+    /// The levels of a top-k tree: a partial level selecting each input
+    /// block's candidates, then merges of `split_every` neighbours along the
+    /// axis until one is left; returns the top level.
+    fn select_stages(&mut self, node: &Arc<Node>, spec: &TopKSpec) -> Result<usize> {
+        let input = &node.inputs[0];
+        let axis = spec.axis;
+        let (mut prev, mut prev_chunks) = (self.value_stage(input)?, input.chunks.clone());
+        for level in 0.. {
+            let partial = level == 0;
+            let factor = if partial { 1 } else { spec.split_every.max(2) };
+            let merged: Vec<usize> = prev_chunks
+                .lens(axis)
+                .chunks(factor)
+                .map(|group| group.iter().sum::<usize>().min(spec.count()))
+                .collect();
+            let last = merged.len() <= 1;
+            let out = if last {
+                node.chunks.clone()
+            } else {
+                let mut lens = prev_chunks.all_lens().to_vec();
+                lens[axis] = merged;
+                Chunks::from_checked(lens)
+            };
+            let name = match (partial, last) {
+                (_, true) => format!("{spec}.finish"),
+                (true, false) => format!("{spec}.partial"),
+                (false, false) => format!("{spec}.merge[level {level}]"),
+            };
+            let stage = Stage {
+                name,
+                grid: out.numblocks(),
+                dtype: if last { node.dtype } else { input.dtype },
+                kind: StageKind::Select(SelectStage {
+                    spec: spec.clone(),
+                    input_dtype: input.dtype,
+                    prev,
+                    partial,
+                    prev_chunks,
+                    factor,
+                    finish: last.then(|| node.chunks.clone()),
+                }),
+            };
+            prev = self.add_stage(stage);
+            if last {
+                break;
+            }
+            prev_chunks = out;
         }
         Ok(prev)
     }

@@ -19,6 +19,7 @@ pub mod region;
 pub mod reshape;
 pub mod rules;
 pub mod scatter;
+pub mod select;
 
 use std::sync::Arc;
 
@@ -102,6 +103,8 @@ pub enum StageKind {
     Contract(contract::ContractStage),
     /// Add groups of a contraction's partial results (a tree level).
     Sum(contract::SumStage),
+    /// Select the k largest or smallest along an axis (a tree level).
+    Select(select::SelectStage),
     /// Store each block of the input stage with a sink's writer, in whichever
     /// process runs the task (a registered storage kind, see
     /// [`crate::registry`]).
@@ -139,6 +142,7 @@ impl StageKind {
             StageKind::Reshape(_) => "reshape",
             StageKind::Contract(_) => "contract",
             StageKind::Sum(_) => "sum",
+            StageKind::Select(_) => "select",
             StageKind::Store { .. } => "store",
         }
     }
@@ -165,6 +169,7 @@ impl StageKind {
             StageKind::Reshape(r) => vec![(r.input, r.source(block))],
             StageKind::Contract(c) => c.reads(block),
             StageKind::Sum(sum) => sum.reads(block),
+            StageKind::Select(s) => s.reads(block),
             StageKind::MapBlocks { input, .. } => vec![(*input, block.to_vec())],
             StageKind::Store {
                 input, serial_grid, ..
@@ -212,6 +217,7 @@ impl StageKind {
             // The input block is reshaped in place.
             StageKind::Reshape(r) => (bytes(&r.to), 0),
             StageKind::Contract(c) => c.cost(dtype, block),
+            StageKind::Select(s) => s.cost(block),
             // The first input is the accumulator.
             StageKind::Sum(_) => {
                 let result = inputs.first().copied().unwrap_or(0);

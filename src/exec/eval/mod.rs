@@ -8,6 +8,7 @@ pub mod reduce;
 pub mod region;
 pub mod reshape;
 pub mod scatter;
+pub mod select;
 pub mod tile_ops;
 
 use std::sync::Arc;
@@ -63,6 +64,7 @@ pub fn run_task(
         StageKind::Reshape(r) => reshape::reshape(r, &task.block, deps),
         StageKind::Contract(c) => contract::run(c, stage.dtype, &task.block, &deps),
         StageKind::Sum(_) => contract::sum(stage.dtype, deps, &stage.name),
+        StageKind::Select(s) => select::run(s, &task.block, &deps),
         StageKind::Scatter(sc) => scatter::scatter_step(sc, stage.dtype, &task.block, deps),
         StageKind::Extract(ex) => scatter::extract(ex, stage.dtype, &task.block, &deps),
         // The first dependency is the block; a serial sink's second, the

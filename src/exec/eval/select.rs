@@ -1,0 +1,122 @@
+//! Top-k tasks: the candidates of one block, merges of neighbouring
+//! selections, and the ordered result.
+
+use std::cmp::Ordering;
+use std::sync::Arc;
+
+use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn};
+
+use crate::element::{Element, NumElement};
+use crate::error::{Error, Result};
+use crate::exec::Value;
+use crate::plan::select::SelectStage;
+
+/// The task at `block` of top-k level `s`.
+pub fn run(s: &SelectStage, block: &[usize], deps: &[Arc<Value>]) -> Result<Value> {
+    let dtype = s.input_dtype;
+    with_num_dtype!(dtype, T => select::<T>(s, block, deps),
+        else => Err(Error::invalid("topk", format!("no order of {dtype} values"))))
+}
+
+/// `a` before `b` in NumPy's sort order, NaN after every number.
+fn ascending<T: PartialOrd>(a: &T, b: &T) -> Ordering {
+    a.partial_cmp(b).unwrap_or_else(|| {
+        #[allow(clippy::eq_op)] // NaN is the value not equal to itself
+        let (a_nan, b_nan) = (a != a, b != b);
+        a_nan.cmp(&b_nan)
+    })
+}
+
+/// One input of a task: values along the axis and their positions (given,
+/// or the block's offset plus the index).
+struct Candidates<'a, T> {
+    values: ArrayViewD<'a, T>,
+    positions: Option<ArrayViewD<'a, i64>>,
+    offset: i64,
+}
+
+fn select<T: NumElement>(s: &SelectStage, block: &[usize], deps: &[Arc<Value>]) -> Result<Value> {
+    let axis = s.spec.axis;
+    let wrong = || Error::invalid("topk", "an input of another kind or dtype");
+    let mut inputs = Vec::with_capacity(deps.len());
+    for ((_, at), dep) in s.reads(block).iter().zip(deps) {
+        let offset = s.prev_chunks.offsets(axis)[at[axis]] as i64;
+        inputs.push(match &**dep {
+            Value::Block(b) if s.partial => Candidates {
+                values: T::unwrap_ref(b).ok_or_else(wrong)?.view(),
+                positions: None,
+                offset,
+            },
+            Value::Selection { values, positions } if !s.partial => Candidates {
+                values: T::unwrap_ref(values).ok_or_else(wrong)?.view(),
+                positions: Some(i64::unwrap_ref(positions).ok_or_else(wrong)?.view()),
+                offset: 0,
+            },
+            _ => return Err(wrong()),
+        });
+    }
+    let first = inputs
+        .first()
+        .ok_or_else(|| Error::invalid("topk", "no input"))?;
+    let total: usize = inputs.iter().map(|c| c.values.shape()[axis]).sum();
+    let mut shape = first.values.shape().to_vec();
+    shape[axis] = total.min(s.spec.count());
+    let mut values = ArrayD::<T>::zeros(IxDyn(&shape));
+    let mut positions = ArrayD::<i64>::zeros(IxDyn(&shape));
+    let mut lanes: Vec<_> = inputs
+        .iter()
+        .map(|c| {
+            let positions = c
+                .positions
+                .as_ref()
+                .map(|p| p.lanes(Axis(axis)).into_iter());
+            (c.values.lanes(Axis(axis)).into_iter(), positions, c.offset)
+        })
+        .collect();
+    let largest = s.spec.largest();
+    let mut candidates: Vec<(T, i64)> = Vec::with_capacity(total);
+    for (mut out_v, mut out_p) in values
+        .lanes_mut(Axis(axis))
+        .into_iter()
+        .zip(positions.lanes_mut(Axis(axis)))
+    {
+        candidates.clear();
+        for (vals, pos, offset) in &mut lanes {
+            let lane = vals.next().ok_or_else(wrong)?;
+            match pos {
+                Some(pos) => {
+                    let p = pos.next().ok_or_else(wrong)?;
+                    candidates.extend(lane.iter().copied().zip(p.iter().copied()));
+                }
+                None => candidates.extend(
+                    lane.iter()
+                        .copied()
+                        .enumerate()
+                        .map(|(i, v)| (v, *offset + i as i64)),
+                ),
+            }
+        }
+        candidates.sort_unstable_by(|a, b| {
+            let by_value = if largest {
+                ascending(&b.0, &a.0)
+            } else {
+                ascending(&a.0, &b.0)
+            };
+            by_value.then(a.1.cmp(&b.1))
+        });
+        for ((v, p), (ov, op)) in candidates
+            .iter()
+            .zip(out_v.iter_mut().zip(out_p.iter_mut()))
+        {
+            (*ov, *op) = (*v, *p);
+        }
+    }
+    Ok(match (&s.finish, s.spec.arg) {
+        (Some(_), false) => Value::Block(T::wrap(values)),
+        (Some(_), true) => Value::Block(i64::wrap(positions)),
+        (None, _) => Value::Selection {
+            values: T::wrap(values),
+            positions: i64::wrap(positions),
+        },
+    })
+}
