@@ -66,6 +66,7 @@ pub use array::einsum::einsum;
 pub use array::elementwise::{where_, Operand};
 pub use array::indexing::{BoolMask, Index, Indexer};
 pub use array::join::{concatenate, stack, PadMode};
+pub use array::neighbors;
 pub use array::random;
 pub use array::reductions::ReduceOptions;
 pub use array::{AnyArray, Array};

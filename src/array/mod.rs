@@ -11,6 +11,7 @@ pub mod elementwise;
 pub(crate) mod explain;
 pub mod indexing;
 pub mod join;
+pub mod neighbors;
 mod ops;
 pub mod random;
 pub mod reductions;

@@ -74,37 +74,39 @@ fn select<T: NumElement>(s: &SelectStage, block: &[usize], deps: &[Arc<Value>]) 
         })
         .collect();
     let largest = s.spec.largest();
-    let mut candidates: Vec<(T, i64)> = Vec::with_capacity(total);
+    let order = |a: &(T, i64), b: &(T, i64)| {
+        let by_value = if largest {
+            ascending(&b.0, &a.0)
+        } else {
+            ascending(&a.0, &b.0)
+        };
+        by_value.then(a.1.cmp(&b.1))
+    };
+    let mut best = Best::new(shape[axis], total);
     for (mut out_v, mut out_p) in values
         .lanes_mut(Axis(axis))
         .into_iter()
         .zip(positions.lanes_mut(Axis(axis)))
     {
-        candidates.clear();
+        best.clear();
         for (vals, pos, offset) in &mut lanes {
             let lane = vals.next().ok_or_else(wrong)?;
             match pos {
                 Some(pos) => {
                     let p = pos.next().ok_or_else(wrong)?;
-                    candidates.extend(lane.iter().copied().zip(p.iter().copied()));
+                    for pair in lane.iter().copied().zip(p.iter().copied()) {
+                        best.offer(pair, order);
+                    }
                 }
-                None => candidates.extend(
-                    lane.iter()
-                        .copied()
-                        .enumerate()
-                        .map(|(i, v)| (v, *offset + i as i64)),
-                ),
+                None => {
+                    for (i, &v) in lane.iter().enumerate() {
+                        best.offer((v, *offset + i as i64), order);
+                    }
+                }
             }
         }
-        candidates.sort_unstable_by(|a, b| {
-            let by_value = if largest {
-                ascending(&b.0, &a.0)
-            } else {
-                ascending(&a.0, &b.0)
-            };
-            by_value.then(a.1.cmp(&b.1))
-        });
-        for ((v, p), (ov, op)) in candidates
+        for ((v, p), (ov, op)) in best
+            .finish(order)
             .iter()
             .zip(out_v.iter_mut().zip(out_p.iter_mut()))
         {
@@ -119,4 +121,64 @@ fn select<T: NumElement>(s: &SelectStage, block: &[usize], deps: &[Arc<Value>]) 
             positions: i64::wrap(positions),
         },
     })
+}
+
+/// The first `count` candidates of a lane in an order. For small `count`
+/// (a kNN's 15 of a block's thousands), a sorted buffer that most
+/// candidates leave after one comparison with its last; otherwise all of
+/// them, then a linear-time selection.
+struct Best<V> {
+    count: usize,
+    kept: Vec<V>,
+    sorted: bool,
+}
+
+/// Largest `count` kept in a sorted buffer (inserting costs up to `count` moves).
+const SORTED_BUFFER_MAX: usize = 64;
+
+impl<V: Copy> Best<V> {
+    fn new(count: usize, candidates: usize) -> Self {
+        let sorted = count <= SORTED_BUFFER_MAX;
+        let capacity = if sorted { count + 1 } else { candidates };
+        Best {
+            count,
+            kept: Vec::with_capacity(capacity),
+            sorted,
+        }
+    }
+
+    fn clear(&mut self) {
+        self.kept.clear();
+    }
+
+    fn offer(&mut self, v: V, order: impl Fn(&V, &V) -> Ordering) {
+        if !self.sorted {
+            self.kept.push(v);
+            return;
+        }
+        if self.kept.len() == self.count {
+            match self.kept.last() {
+                Some(last) if order(&v, last) == Ordering::Less => {
+                    self.kept.pop();
+                }
+                _ => return,
+            }
+        }
+        let at = self
+            .kept
+            .partition_point(|k| order(k, &v) == Ordering::Less);
+        self.kept.insert(at, v);
+    }
+
+    fn finish(&mut self, order: impl Fn(&V, &V) -> Ordering) -> &[V] {
+        if !self.sorted {
+            let count = self.count;
+            if count < self.kept.len() && count > 0 {
+                self.kept.select_nth_unstable_by(count - 1, &order);
+            }
+            self.kept.truncate(count);
+            self.kept.sort_unstable_by(&order);
+        }
+        &self.kept
+    }
 }
