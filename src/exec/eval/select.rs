@@ -19,6 +19,7 @@ pub fn run(s: &SelectStage, block: &[usize], deps: &[Arc<Value>]) -> Result<Valu
 }
 
 /// `a` before `b` in NumPy's sort order, NaN after every number.
+#[inline(always)]
 fn ascending<T: PartialOrd>(a: &T, b: &T) -> Ordering {
     a.partial_cmp(b).unwrap_or_else(|| {
         #[allow(clippy::eq_op)] // NaN is the value not equal to itself
@@ -82,7 +83,7 @@ fn select<T: NumElement>(s: &SelectStage, block: &[usize], deps: &[Arc<Value>]) 
         };
         by_value.then(a.1.cmp(&b.1))
     };
-    let mut best = Best::new(shape[axis], total);
+    let mut best = Best::new(shape[axis]);
     for (mut out_v, mut out_p) in values
         .lanes_mut(Axis(axis))
         .into_iter()
@@ -123,62 +124,60 @@ fn select<T: NumElement>(s: &SelectStage, block: &[usize], deps: &[Arc<Value>]) 
     })
 }
 
-/// The first `count` candidates of a lane in an order. For small `count`
-/// (a kNN's 15 of a block's thousands), a sorted buffer that most
-/// candidates leave after one comparison with its last; otherwise all of
-/// them, then a linear-time selection.
+/// The first `count` candidates of a lane in an order, kept in a buffer of
+/// up to `2 × count`: a full buffer is cut back to its first `count` by a
+/// linear-time selection, and the last of those becomes the bar a candidate
+/// must pass to be kept, so most candidates cost one comparison (a kNN's 15
+/// of a block's thousands) and none costs more than amortised O(1).
 struct Best<V> {
     count: usize,
     kept: Vec<V>,
-    sorted: bool,
+    bar: Option<V>,
 }
 
-/// Largest `count` kept in a sorted buffer (inserting costs up to `count` moves).
-const SORTED_BUFFER_MAX: usize = 64;
-
 impl<V: Copy> Best<V> {
-    fn new(count: usize, candidates: usize) -> Self {
-        let sorted = count <= SORTED_BUFFER_MAX;
-        let capacity = if sorted { count + 1 } else { candidates };
+    fn new(count: usize) -> Self {
         Best {
             count,
-            kept: Vec::with_capacity(capacity),
-            sorted,
+            kept: Vec::with_capacity(2 * count),
+            bar: None,
         }
     }
 
     fn clear(&mut self) {
         self.kept.clear();
+        self.bar = None;
     }
 
-    fn offer(&mut self, v: V, order: impl Fn(&V, &V) -> Ordering) {
-        if !self.sorted {
-            self.kept.push(v);
+    #[inline(always)]
+    fn offer(&mut self, v: V, order: impl Fn(&V, &V) -> Ordering + Copy) {
+        if self.count == 0 {
             return;
         }
-        if self.kept.len() == self.count {
-            match self.kept.last() {
-                Some(last) if order(&v, last) == Ordering::Less => {
-                    self.kept.pop();
-                }
-                _ => return,
+        if let Some(bar) = &self.bar {
+            if order(&v, bar) != Ordering::Less {
+                return;
             }
         }
-        let at = self
-            .kept
-            .partition_point(|k| order(k, &v) == Ordering::Less);
-        self.kept.insert(at, v);
+        self.kept.push(v);
+        if self.kept.len() == 2 * self.count {
+            self.cut(order);
+        }
     }
 
-    fn finish(&mut self, order: impl Fn(&V, &V) -> Ordering) -> &[V] {
-        if !self.sorted {
-            let count = self.count;
-            if count < self.kept.len() && count > 0 {
-                self.kept.select_nth_unstable_by(count - 1, &order);
-            }
-            self.kept.truncate(count);
-            self.kept.sort_unstable_by(&order);
+    /// Keeps the first `count` (unordered) and raises the bar to the last.
+    fn cut(&mut self, order: impl Fn(&V, &V) -> Ordering) {
+        let last = self.count - 1;
+        self.kept.select_nth_unstable_by(last, &order);
+        self.kept.truncate(self.count);
+        self.bar = Some(self.kept[last]);
+    }
+
+    fn finish(&mut self, order: impl Fn(&V, &V) -> Ordering + Copy) -> &[V] {
+        if self.kept.len() > self.count {
+            self.cut(order);
         }
+        self.kept.sort_unstable_by(order);
         &self.kept
     }
 }
