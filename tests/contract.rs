@@ -378,6 +378,17 @@ fn errors_name_the_axes_and_subscripts() {
     ));
 }
 
+/// Every contraction task of `plan` holds (inputs and working bytes) at most `budget`.
+fn assert_contract_tasks_fit(plan: &ndchunk::plan::Plan, budget: u64, text: &str) {
+    for t in &plan.tasks {
+        if plan.stages[t.stage].kind.label() == "contract" {
+            let held: u64 =
+                t.deps.iter().map(|&d| plan.tasks[d].out_bytes).sum::<u64>() + t.work_bytes;
+            assert!(held <= budget, "a task holds {held} bytes\n{text}");
+        }
+    }
+}
+
 #[test]
 fn a_contraction_that_does_not_fit_a_task_is_cut_and_summed_by_a_tree() {
     // (64, 4096) @ (4096, 64) f64 in 64 contracted blocks of 64: each pair of
@@ -398,16 +409,7 @@ fn a_contraction_that_does_not_fit_a_task_is_cut_and_summed_by_a_tree() {
         plan.stages.iter().any(|s| s.kind.label() == "sum"),
         "{text}"
     );
-    for t in &plan.tasks {
-        if plan.stages[t.stage].kind.label() == "contract" {
-            let held: u64 =
-                t.deps.iter().map(|&d| plan.tasks[d].out_bytes).sum::<u64>() + t.work_bytes;
-            assert!(
-                held <= options.memory_limit / 4,
-                "a task holds {held} bytes\n{text}"
-            );
-        }
-    }
+    assert_contract_tasks_fit(&plan, options.memory_limit / 4, &text);
     assert_eq!(c.compute_with(&small).unwrap(), want.clone().into_dyn());
     // With the default limit it is one task reading all 64 pairs.
     let roomy = c.plan_with(&PlanOptions::from_env().unwrap()).unwrap();
@@ -441,16 +443,7 @@ fn a_contracted_axis_too_long_for_a_task_is_cut_in_both_operands() {
         plan.rules.iter().any(|f| f.rule == "contraction cut"),
         "{text}"
     );
-    for t in &plan.tasks {
-        if plan.stages[t.stage].kind.label() == "contract" {
-            let held: u64 =
-                t.deps.iter().map(|&d| plan.tasks[d].out_bytes).sum::<u64>() + t.work_bytes;
-            assert!(
-                held <= options.memory_limit / 4,
-                "a task holds {held} bytes\n{text}"
-            );
-        }
-    }
+    assert_contract_tasks_fit(&plan, options.memory_limit / 4, &text);
     assert_eq!(c.compute_with(&small).unwrap(), a.dot(&b).into_dyn());
     // Under the default limit nothing is cut.
     let roomy = c.plan().unwrap();
