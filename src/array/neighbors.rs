@@ -39,6 +39,15 @@ pub fn knn<T: FloatElement>(x: &Array<T>, k: usize) -> Result<(Array2<i64>, Arra
 }
 
 /// [`knn`] on `executor`, whose plan options size the distance blocks.
+///
+/// ```
+/// let x = ndchunk::from_array(ndarray::array![[0.0f32], [5.0], [1.0], [7.0]], [2, 1])?;
+/// let ex = ndchunk::Executor::local().threads(1);
+/// let (indices, distances) = ndchunk::neighbors::knn_with(&x, 2, &ex)?;
+/// assert_eq!(indices, ndarray::array![[0, 2], [1, 3], [2, 0], [3, 1]]);
+/// assert_eq!(distances[[3, 1]], 2.0);
+/// # Ok::<(), ndchunk::Error>(())
+/// ```
 pub fn knn_with<T: FloatElement>(
     x: &Array<T>,
     k: usize,

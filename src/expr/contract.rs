@@ -13,6 +13,20 @@ use serde::{Deserialize, Serialize};
 /// axes are the batch axes, then `a`'s free axes, then `b`'s, in the order
 /// given; `matmul`, `tensordot`, `dot`, `vdot` and `einsum` are all this
 /// (followed by a view for another output order).
+///
+/// ```
+/// use ndchunk::expr::ContractSpec;
+/// // A batched matrix product: (b, m, k) · (b, k, n) → (b, m, n).
+/// let spec = ContractSpec {
+///     batch: vec![(0, 0)],
+///     free_a: vec![1],
+///     free_b: vec![2],
+///     contracted: vec![(2, 1)],
+///     origin: "matmul".into(),
+/// };
+/// assert_eq!(spec.output_axes(), vec![(0, 0), (0, 1), (1, 2)]);
+/// assert_eq!((spec.a_order(), spec.b_order()), (vec![0, 1, 2], vec![0, 1, 2]));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContractSpec {
     /// Axes matched and kept: (axis of `a`, axis of `b`).

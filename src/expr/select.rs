@@ -9,6 +9,12 @@ use serde::{Deserialize, Serialize};
 /// dask's `topk`; their values, or (`arg`) their positions along the axis.
 /// NaN counts as larger than every number (NumPy's sort order); equal
 /// values come in the order of their positions.
+///
+/// ```
+/// let spec = ndchunk::expr::TopKSpec { k: -3, axis: 0, arg: true, split_every: 16 };
+/// assert_eq!((spec.count(), spec.largest()), (3, false));
+/// assert_eq!(spec.to_string(), "argtopk(k=-3, axis=0)");
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TopKSpec {
     /// How many, and which end: positive for the largest.
