@@ -11,6 +11,7 @@ pub mod elementwise;
 pub(crate) mod explain;
 pub mod indexing;
 pub mod join;
+pub mod linalg;
 pub mod neighbors;
 mod ops;
 pub mod random;
@@ -378,6 +379,56 @@ fn as_block<T: Element>(value: Value) -> Result<ArrayD<T>> {
         }),
         _ => Err(Error::invalid("compute", "result is not a block of values")),
     }
+}
+
+/// Computes several arrays in one plan, so what they share is computed
+/// once (dask's `da.compute(a, b, ...)`): the factors of one
+/// factorisation, or statistics of one pass over the data.
+///
+/// ```
+/// let x = ndchunk::random::uniform::<f64>(&[1000], [100], 3)?;
+/// let (low, high) = (x.min()?, x.max()?);
+/// let both = ndchunk::compute_all(&[&low, &high])?;
+/// assert!(both[0][[]] <= both[1][[]]);
+/// # Ok::<(), ndchunk::Error>(())
+/// ```
+pub fn compute_all<T: Element>(arrays: &[&Array<T>]) -> Result<Vec<ArrayD<T>>> {
+    compute_all_with(arrays, &Executor::default())
+}
+
+/// [`compute_all`] with `executor`.
+///
+/// ```
+/// let x = ndchunk::arange::<i64>(0, 6, 1, [4])?;
+/// let ex = ndchunk::Executor::local().threads(1);
+/// let [a, b] = <[_; 2]>::try_from(ndchunk::compute_all_with(&[&x, &(&x * 2)], &ex)?).unwrap();
+/// assert_eq!(b, a * 2);
+/// # Ok::<(), ndchunk::Error>(())
+/// ```
+pub fn compute_all_with<T: Element>(
+    arrays: &[&Array<T>],
+    executor: &Executor,
+) -> Result<Vec<ArrayD<T>>> {
+    if arrays.is_empty() {
+        return Ok(Vec::new());
+    }
+    let nodes: Vec<Arc<Node>> = arrays.iter().map(|a| a.node().clone()).collect();
+    let (plan, _) = crate::plan::lower_many(&nodes, &executor.plan_options()?)?;
+    let mut results = arrays
+        .iter()
+        .map(|a| {
+            let zeroed = crate::huge_pages::zeroed(a.shape().iter().product());
+            ArrayD::from_shape_vec(IxDyn(a.shape()), zeroed)
+                .map_err(|e| Error::invalid("compute_all", e.to_string()))
+        })
+        .collect::<Result<Vec<ArrayD<T>>>>()?;
+    let views = results
+        .iter_mut()
+        .zip(arrays)
+        .flat_map(|(out, a)| block_views(out.view_mut(), a.chunks()))
+        .collect();
+    executor.run_into(&plan, &BlockSlots::new(views))?;
+    Ok(results)
 }
 
 /// The result's region of each output block, each handed out once.

@@ -7,6 +7,7 @@ pub mod contract;
 pub mod elementwise;
 pub mod gather;
 pub mod generate;
+pub mod linalg;
 pub mod pad;
 pub mod reduce;
 pub mod resident;
@@ -28,6 +29,7 @@ pub use contract::ContractSpec;
 pub use elementwise::{BinaryOp, CmpOp, ElemOp, UnaryOp};
 pub use gather::{GatherRead, GatherSpec};
 pub use generate::{Distribution, Generator};
+pub use linalg::Factor;
 pub use pad::{Boundary, PadSpec};
 pub use reduce::{BlockwiseReduce, ReduceKind, ReduceSpec};
 pub use resident::Resident;
@@ -116,6 +118,8 @@ pub enum Op {
     /// A contraction of the two inputs: blockwise products summed over the
     /// contracted axes (`matmul`, `tensordot`, `einsum`, ...).
     Contract(Arc<ContractSpec>),
+    /// A dense factorisation kernel over 2-d blocks (`ndchunk::linalg`).
+    Linalg(Factor),
     /// A reduction over some axes.
     Reduce(ReduceSpec),
     /// The `k` largest or smallest elements along an axis, or their positions.
@@ -282,6 +286,7 @@ impl fmt::Display for Op {
             Op::Reshape(_) => write!(f, "reshape"),
             Op::Pad(p) => write!(f, "pad({:?})", p.rule),
             Op::Contract(c) => write!(f, "{c}"),
+            Op::Linalg(k) => write!(f, "{k}"),
             Op::Reduce(r) => write!(f, "{r}"),
             Op::TopK(t) => write!(f, "{t}"),
             Op::BlockwiseReduce(chain) => {

@@ -16,6 +16,7 @@ use crate::plan::contract::{
     SUM_SPLIT_EVERY,
 };
 use crate::plan::fuse::compile;
+use crate::plan::linalg::LinalgStage;
 use crate::plan::rechunk::intermediate_chunks;
 use crate::plan::reduce::{level_factors, CombineStage};
 use crate::plan::region::{Join, RegionStage};
@@ -285,6 +286,22 @@ impl Lowering {
             }
             Op::Contract(spec) => self.contract_stages(node, spec)?,
             Op::TopK(spec) => self.select_stages(node, spec)?,
+            Op::Linalg(factor) => {
+                let mut inputs = Vec::with_capacity(node.inputs.len());
+                for input in &node.inputs {
+                    inputs.push(Operand {
+                        source: self.source(input)?.0,
+                        chunks: input.chunks.clone(),
+                    });
+                }
+                let kind = StageKind::Linalg(LinalgStage {
+                    factor: *factor,
+                    inputs,
+                    out: node.chunks.clone(),
+                });
+                let stage = self.stage_for(node, factor.to_string(), kind);
+                self.add_stage(stage)
+            }
             Op::Invalid(e) => return Err(e.clone()),
             _ => self.fused_stage(node, None)?,
         };

@@ -12,6 +12,7 @@
 
 pub mod contract;
 pub mod fuse;
+pub mod linalg;
 mod lower;
 pub mod rechunk;
 pub mod reduce;
@@ -105,6 +106,8 @@ pub enum StageKind {
     Sum(contract::SumStage),
     /// Select the k largest or smallest along an axis (a tree level).
     Select(select::SelectStage),
+    /// Apply a dense factorisation kernel to row blocks or a single block.
+    Linalg(linalg::LinalgStage),
     /// Store each block of the input stage with a sink's writer, in whichever
     /// process runs the task (a registered storage kind, see
     /// [`crate::registry`]).
@@ -143,6 +146,7 @@ impl StageKind {
             StageKind::Contract(_) => "contract",
             StageKind::Sum(_) => "sum",
             StageKind::Select(_) => "select",
+            StageKind::Linalg(_) => "linalg",
             StageKind::Store { .. } => "store",
         }
     }
@@ -170,6 +174,7 @@ impl StageKind {
             StageKind::Contract(c) => c.reads(block),
             StageKind::Sum(sum) => sum.reads(block),
             StageKind::Select(s) => s.reads(block),
+            StageKind::Linalg(l) => l.reads(block),
             StageKind::MapBlocks { input, .. } => vec![(*input, block.to_vec())],
             StageKind::Store {
                 input, serial_grid, ..
@@ -218,6 +223,7 @@ impl StageKind {
             StageKind::Reshape(r) => (bytes(&r.to), 0),
             StageKind::Contract(c) => c.cost(dtype, block),
             StageKind::Select(s) => s.cost(block),
+            StageKind::Linalg(l) => l.cost(dtype, block),
             // The first input is the accumulator.
             StageKind::Sum(_) => {
                 let result = inputs.first().copied().unwrap_or(0);

@@ -141,7 +141,7 @@ fn products<T: Gemm>(c: &ContractStage, block: &[usize], deps: &[Arc<Value>]) ->
 }
 
 /// Block `at` of `operand`: the next dependency, or its box of a resident array.
-fn operand_block<'a, T: NumElement>(
+pub(crate) fn operand_block<'a, T: NumElement>(
     operand: &'a Operand,
     at: &[usize],
     deps: &mut std::slice::Iter<'a, Arc<Value>>,

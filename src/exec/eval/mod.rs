@@ -4,6 +4,7 @@ pub mod contract;
 pub mod fused;
 pub mod gather;
 pub mod generate;
+pub mod linalg;
 pub mod reduce;
 pub mod region;
 pub mod reshape;
@@ -65,6 +66,7 @@ pub fn run_task(
         StageKind::Contract(c) => contract::run(c, stage.dtype, &task.block, &deps),
         StageKind::Sum(_) => contract::sum(stage.dtype, deps, &stage.name),
         StageKind::Select(s) => select::run(s, &task.block, &deps),
+        StageKind::Linalg(l) => linalg::run(l, stage.dtype, &task.block, &deps),
         StageKind::Scatter(sc) => scatter::scatter_step(sc, stage.dtype, &task.block, deps),
         StageKind::Extract(ex) => scatter::extract(ex, stage.dtype, &task.block, &deps),
         // The first dependency is the block; a serial sink's second, the
