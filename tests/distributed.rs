@@ -246,6 +246,13 @@ fn contractions() -> Outcome {
         &ndchunk::einsum("ij,ik->jk", &[&a, &a]).map_err(err)?,
         &ex,
     )?;
+    // Factorisations: the QR tree's stages and the single-block kernels.
+    let tall = ndchunk::random::uniform::<f64>(&[120, 5], [20, 5], 6).map_err(err)?;
+    let (q, r) = ndchunk::linalg::tsqr(&tall).map_err(err)?;
+    same("tsqr q", &q, &ex)?;
+    same("tsqr r", &r, &ex)?;
+    let (_, s, _) = ndchunk::linalg::svd(&tall).map_err(err)?;
+    same("svd", &s, &ex)?;
     // Under a 4 KiB limit (1 KiB a task) the 5 contracted blocks are added by a tree.
     let options = ndchunk::PlanOptions {
         memory_limit: 4 << 10,
