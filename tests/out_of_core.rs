@@ -1,7 +1,8 @@
 //! Out of core: a reduction over a Zarr array, and a Zarr-to-Zarr rechunk,
 //! allocate a few chunks per thread at a time, not the array. Measured with a
 //! counting global allocator (this test binary only), under a small executor
-//! memory limit, on an array 16 times that limit; and so does a permutation
+//! memory limit, on an array 16 times that limit; and so do centring
+//! (`x - x.mean(axis=0)`, which reads the source twice) and a permutation
 //! of its rows followed by a mean.
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -91,6 +92,22 @@ fn reductions_and_rechunks_of_a_zarr_array_hold_a_few_chunks() {
     assert!((total[[]] / (n * n) as f32 - 0.5).abs() < 0.01);
     eprintln!("sum: peak {peak} bytes");
     assert!(peak < 8 * MIB, "sum peak {peak} bytes");
+
+    // Centring, `x - x.mean(axis=0)`, then a sum of squares: the source is
+    // larger than the limit, so the mean and the centring each read it
+    // (before, its blocks were shared, so all 64 MiB were held until the
+    // mean was complete).
+    let (spread, peak) = peak_of(|| {
+        (&z - &z.mean_axis(ndarray::Axis(0)).unwrap())
+            .powi(2)
+            .sum()
+            .unwrap()
+            .compute_with(&executor)
+            .unwrap()
+    });
+    eprintln!("sum of squares of x - mean: peak {peak} bytes");
+    assert!((spread[[]] / (n * n) as f32 - 1.0 / 12.0).abs() < 0.01);
+    assert!(peak < 8 * MIB, "centring peak {peak} bytes");
 
     // A permutation of the rows, then the mean: the gather is planned under
     // the executor's 4 MiB limit (groups filled one at a time, each re-reading

@@ -54,7 +54,7 @@ pub fn lower_many(nodes: &[Arc<Node>], options: &PlanOptions) -> Result<(Plan, V
     }
     let (nodes, fired) = rules::rewrite(nodes, options)?;
     let mut l = Lowering {
-        facts: Arc::new(graph_facts(&nodes)),
+        facts: Arc::new(graph_facts(&nodes, options.memory_limit)),
         options: *options,
         stages: Vec::new(),
         by_node: HashMap::new(),
@@ -95,7 +95,10 @@ pub const RECOMPUTE_LIMIT: usize = 32;
 pub(crate) struct GraphFacts {
     /// User generators (`from_fn`, storage sources) consumed by more than one
     /// node, or by a node and as a result of their own: they get a stage of
-    /// their own so that each block is generated (read) once.
+    /// their own so that each block is generated (read) once. Only those
+    /// within the memory limit: a larger one is read by each consumer, as
+    /// its blocks shared would be held from the first consumer to the last
+    /// (`x - x.mean()` would hold all of `x`).
     pub shared_sources: HashSet<NodeId>,
     /// Elementwise nodes with several consumers whose program would exceed
     /// [`RECOMPUTE_LIMIT`]: consumers read them from their own stage. Without
@@ -106,7 +109,7 @@ pub(crate) struct GraphFacts {
 
 /// Consumer counts and the recompute bound over the graph of `roots`, in one
 /// walk: O(nodes × [`RECOMPUTE_LIMIT`]) however often nodes are reused.
-fn graph_facts(roots: &[Arc<Node>]) -> GraphFacts {
+fn graph_facts(roots: &[Arc<Node>], memory_limit: u64) -> GraphFacts {
     let order = crate::expr::topological(roots);
     let consumers = consumer_counts(roots, &order);
     let shared = |id: NodeId| consumers.get(&id).is_some_and(|&c| c > 1);
@@ -115,7 +118,7 @@ fn graph_facts(roots: &[Arc<Node>]) -> GraphFacts {
     // there are at most RECOMPUTE_LIMIT of them (None past that).
     let mut inlined: HashMap<NodeId, Option<Vec<NodeId>>> = HashMap::new();
     for node in &order {
-        if matches!(node.op, Op::FromFn(_)) && shared(node.id) {
+        if matches!(node.op, Op::FromFn(_)) && shared(node.id) && node.nbytes() <= memory_limit {
             facts.shared_sources.insert(node.id);
         }
         if !node.is_elementwise() {
@@ -305,7 +308,11 @@ impl Lowering {
             Op::Invalid(e) => return Err(e.clone()),
             _ => self.fused_stage(node, None)?,
         };
-        self.by_node.insert(node.id, s);
+        // A user source larger than the memory limit is read again by each
+        // consumer rather than shared (see `GraphFacts::shared_sources`).
+        if !(matches!(node.op, Op::FromFn(_)) && node.nbytes() > self.options.memory_limit) {
+            self.by_node.insert(node.id, s);
+        }
         Ok(s)
     }
 
