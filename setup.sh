@@ -6,7 +6,7 @@
 #   ./setup.sh --install-only  install only (what .ci/run uses)
 #
 # Installs: Debian packages for building (libhdf5-dev for HDF5) and for the Python virtualenv, and the
-# project-local virtualenv .venv (numpy, dask, distributed, zarr, h5py) used by
+# project-local virtualenv .venv (numpy, dask, distributed, zarr, h5py, scikit-learn) used by
 # the interop tests, the comparison harness and the Dask executor.
 set -euo pipefail
 cd "$(dirname "$0")"
@@ -38,7 +38,7 @@ if ! command -v cargo >/dev/null 2>&1; then
 fi
 
 # 3. Project-local Python virtualenv.
-if [[ ! -x .venv/bin/python ]] || ! .venv/bin/python -c 'import numpy, dask, distributed, zarr, h5py' 2>/dev/null; then
+if [[ ! -x .venv/bin/python ]] || ! .venv/bin/python -c 'import numpy, dask, distributed, zarr, h5py, sklearn' 2>/dev/null; then
   log "creating .venv with the Python peers (python/requirements.txt)"
   python3 -m venv .venv
   .venv/bin/pip install -q --upgrade pip

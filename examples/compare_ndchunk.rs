@@ -42,7 +42,7 @@ use serde_json::{json, Value};
 type BoxError = Box<dyn std::error::Error>;
 type BoxResult<T> = Result<T, BoxError>;
 
-const WORKLOADS: [&str; 12] = [
+const WORKLOADS: [&str; 13] = [
     "W1",
     "W3",
     "W6",
@@ -50,6 +50,7 @@ const WORKLOADS: [&str; 12] = [
     "P4",
     "W5-mem",
     "M1",
+    "M2",
     "W2",
     "W4",
     "W4-sum",
@@ -638,6 +639,38 @@ fn m1(ctx: &Ctx) -> BoxResult<Report> {
     run_workload(ctx, "M1", build, checksum_sum, info)
 }
 
+/// M2: the thin SVD (U, s and Vᵀ computed in one plan) of A (N, 64) f64 in
+/// memory as (100000, 64) row blocks, generated as make_data.py says; the
+/// checksum is that of s.
+fn m2(ctx: &Ctx) -> BoxResult<Report> {
+    let number = |key: &str| -> BoxResult<usize> {
+        Ok(ctx
+            .size("M2", key)?
+            .as_u64()
+            .ok_or_else(|| err(format!("meta.json: sizes.M2.{key} is not a number")))?
+            as usize)
+    };
+    let (n, k) = (number("N")?, number("K")?);
+    let chunk = ctx.chunk("M2")?;
+    let a = ndarray::Array2::from_shape_fn((n, k), |(i, j)| {
+        ((2_654_435_761 * i as u64 + 40_503 * j as u64) % 1_000_003) as f64 / 1_000_003.0 - 0.5
+    });
+    let x = ndchunk::from_array(a, chunk.clone())?;
+    let m = measure(ctx.repeat, || {
+        let (u, s, vt) = ndchunk::linalg::svd(&x)?;
+        let mut all = ndchunk::compute_all_with(&[&u, &s, &vt], &ctx.executor)?;
+        Ok(all.swap_remove(1))
+    })?;
+    let u = || -> BoxResult<ndchunk::Array<f64>> { Ok(ndchunk::linalg::svd(&x)?.0) };
+    let info = vec![
+        ("chunks", json!(chunk)),
+        ("shape", json!([n, k])),
+        ("plan", json!(plan_lines(&u()?))),
+    ];
+    let plan = plan_info(ctx.repeat, u)?;
+    Ok(report(ctx, "M2", &m, checksum_sum(&m.res), plan, info))
+}
+
 /// Drops the page cache of every file under `dir` (`posix_fadvise(DONTNEED)`).
 fn evict(dir: &std::path::Path) -> BoxResult<()> {
     use std::os::fd::AsRawFd;
@@ -882,6 +915,7 @@ fn run_child(args: &Args, workload: &str) -> String {
             "P4" => w7_p4(&ctx, "P4"),
             "W5-mem" => w5_mem(&ctx),
             "M1" => m1(&ctx),
+            "M2" => m2(&ctx),
             "W2" => w2(&ctx),
             "W4" => w4(&ctx, false),
             "W4-sum" => w4(&ctx, true),

@@ -43,6 +43,12 @@ Workloads (same definitions in peers.py and examples/compare_ndchunk.rs):
       A[i, j] = float32((7 i + 3 j) % 13) * 0.1,
       B[i, j] = float32((5 i + 11 j) % 17) * 0.05 (non-negative, so the
       checksum does not cancel).
+  M2  The thin SVD (U, s and Vt all computed) of A float64 (N, 64) in
+      (100_000, 64) row blocks: numpy.linalg.svd(full_matrices=False),
+      da.linalg.svd (tsqr), ndchunk::linalg::svd (tsqr). N = 1_000_000 (512 MB),
+      --quick: 200_000. Generated in each process (no file), in integers:
+      A[i, j] = float64((2654435761 i + 40503 j) % 1000003) / 1000003 - 0.5.
+      The checksum is that of s (signs of singular vectors are arbitrary).
 
 Checksums (identical in Python and Rust; all accumulate in float64):
   W1, W3, W6, W7, M1:  sum_i float64(result_flat[i])
@@ -74,7 +80,7 @@ P4_SEED = 4       # permutation of P4
 QUICK_SCALE = 0.1
 W6_THRESHOLD = 0.5
 P4_WEIGHT_MOD = 1000
-WORKLOADS = ("W1", "W3", "W6", "W7", "P4", "W5-mem", "M1", "W2", "W4", "W4-sum", "W5", "W4-dask-cluster")
+WORKLOADS = ("W1", "W3", "W6", "W7", "P4", "W5-mem", "M1", "M2", "W2", "W4", "W4-sum", "W5", "W4-dask-cluster")
 
 
 def sizes(scale: float) -> dict:
@@ -96,6 +102,7 @@ def sizes(scale: float) -> dict:
         "W5-mem": dict(N=20000, chunk=[2000, 2000], strips=[20000, 200]) if s >= 1
         else dict(N=4000, chunk=[400, 400], strips=[4000, 40]),
         "M1": dict(N=max(int(200_000 * s), 40_000), K=1000, M=256, chunk=[20_000, 1000]),
+        "M2": dict(N=max(int(1_000_000 * s), 200_000), K=64, chunk=[100_000, 64]),
         "W2": dict(w1, store="w2_X.zarr"),
         "W4": w4,
         "W4-sum": w4,
@@ -105,7 +112,7 @@ def sizes(scale: float) -> dict:
 
 
 # Which files each workload reads, and how each file group is generated.
-NEEDS = {"W1": ["w1"], "W3": ["w3"], "W6": ["w1"], "W7": ["w7"], "P4": ["w7", "p4"], "W5-mem": [], "M1": [],
+NEEDS = {"W1": ["w1"], "W3": ["w3"], "W6": ["w1"], "W7": ["w7"], "P4": ["w7", "p4"], "W5-mem": [], "M1": [], "M2": [],
          "W2": ["w1", "w2"], "W4": ["w4"], "W4-sum": ["w4"], "W5": ["w4"],
          "W4-dask-cluster": ["w4"]}
 FILES = {

@@ -37,7 +37,7 @@ import warnings
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-WORKLOADS = ("W1", "W3", "W6", "W7", "P4", "W5-mem", "M1", "W2", "W4", "W4-sum", "W5", "W4-dask-cluster")
+WORKLOADS = ("W1", "W3", "W6", "W7", "P4", "W5-mem", "M1", "M2", "W2", "W4", "W4-sum", "W5", "W4-dask-cluster")
 STORAGE = ("W2", "W4", "W4-sum", "W5", "W4-dask-cluster")  # read Zarr stores; "numpy" means zarr-python + numpy
 # W4-dask-cluster runs on the Dask cluster at this address (benches/compare/run starts one).
 SCHEDULER_ENV = "NDCHUNK_COMPARE_SCHEDULER"
@@ -172,6 +172,18 @@ def m1_inputs(sz):
     return a, b
 
 
+def m2_input(sz):
+    """M2's matrix (make_data.py), in integer arithmetic as the Rust side."""
+    n, k = sz["N"], sz["K"]
+    a = np.empty((n, k), np.float64)
+    j = np.arange(k, dtype=np.int64)[None, :]
+    step = 100_000
+    for i0 in range(0, n, step):
+        i = np.arange(i0, min(i0 + step, n), dtype=np.int64)[:, None]
+        a[i0:i0 + step] = ((2654435761 * i + 40503 * j) % 1000003) / 1000003.0 - 0.5
+    return a
+
+
 def w5_checksum(sample):
     """W5-mem's checksum of the sample result[::7, ::13]."""
     s = np.asarray(sample, dtype=np.float64)
@@ -222,6 +234,9 @@ def child(workload, system, args, meta):
     if workload == "M1":
         A, B = m1_inputs(sz)
         info["shape"] = [list(A.shape), list(B.shape)]
+    if workload == "M2":
+        A = m2_input(sz)
+        info["shape"] = list(A.shape)
     if workload in STORAGE:
         return storage_child(workload, system, args, sz, rep, info)
     if system == "numpy":
@@ -235,6 +250,9 @@ def child(workload, system, args, meta):
         elif workload == "M1":
             info["blas"] = np.show_config(mode="dicts")["Build Dependencies"]["blas"]["name"]
             op = lambda _: A @ B
+        elif workload == "M2":
+            info["blas"] = np.show_config(mode="dicts")["Build Dependencies"]["blas"]["name"]
+            op = lambda _: np.linalg.svd(A, full_matrices=False)[1]
         elif workload == "W3":
             B = sz["chunk"][0]
             info["block_rows"] = B
@@ -276,20 +294,26 @@ def child(workload, system, args, meta):
         elif workload == "M1":
             Ad = da.from_array(A, chunks=tuple(sz["chunk"]))
             build = lambda: Ad @ B
+        elif workload == "M2":
+            Ad = da.from_array(A, chunks=tuple(sz["chunk"]))
+            build = lambda: da.linalg.svd(Ad)
         seen = {}
 
         def on_built(y, build_s):
             # Task count right after the first build, printed as a partial line so
             # that a compute which times out (P4 at full size) still reports the
             # graph build time and size.  Not counted in the timings.
-            seen["tasks"] = len(y.__dask_graph__())
+            # M2's (u, s, v): u's graph holds the whole tsqr.
+            seen["tasks"] = len((y[0] if isinstance(y, tuple) else y).__dask_graph__())
             print(json.dumps({"partial": True, "workload": workload, "system": system,
                               "tasks": seen["tasks"], "plan_seconds": round(build_s, 6)}),
                   flush=True)
 
         with warnings.catch_warnings(record=True) as wrec:
             warnings.simplefilter("always")
-            m = measure(build, lambda y: y.compute(), rep, on_built)
+            # M2's result is (u, s, v), computed together; its checksum is s's.
+            run = (lambda y: dask.compute(*y)[1]) if workload == "M2" else (lambda y: y.compute())
+            m = measure(build, run, rep, on_built)
         tasks = seen["tasks"]
         if wrec:
             info["warnings"] = sorted({f"{w.category.__name__}: {str(w.message)[:160]}" for w in wrec})
