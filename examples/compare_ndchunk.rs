@@ -42,7 +42,7 @@ use serde_json::{json, Value};
 type BoxError = Box<dyn std::error::Error>;
 type BoxResult<T> = Result<T, BoxError>;
 
-const WORKLOADS: [&str; 13] = [
+const WORKLOADS: [&str; 14] = [
     "W1",
     "W3",
     "W6",
@@ -51,6 +51,7 @@ const WORKLOADS: [&str; 13] = [
     "W5-mem",
     "M1",
     "M2",
+    "K1",
     "W2",
     "W4",
     "W4-sum",
@@ -671,6 +672,67 @@ fn m2(ctx: &Ctx) -> BoxResult<Report> {
     Ok(report(ctx, "M2", &m, checksum_sum(&m.res), plan, info))
 }
 
+/// K1: the exact kNN graph (k = 15) of X (N, 32) f32 blobs, generated as
+/// make_data.py says, by `neighbors::knn_with`; the checksum is the sum of
+/// the exact distances to the neighbours found, and `recall` the fraction of
+/// them no farther than the true k-th for `recall_rows` sampled rows.
+fn k1(ctx: &Ctx) -> BoxResult<Report> {
+    let number = |key: &str| -> BoxResult<usize> {
+        Ok(ctx
+            .size("K1", key)?
+            .as_u64()
+            .ok_or_else(|| err(format!("meta.json: sizes.K1.{key} is not a number")))?
+            as usize)
+    };
+    let (n, d, k, rows) = (
+        number("N")?,
+        number("D")?,
+        number("k")?,
+        number("recall_rows")?,
+    );
+    let chunk = ctx.chunk("K1")?;
+    let data = ndarray::Array2::from_shape_fn((n, d), |(i, j)| {
+        let u =
+            ((2_654_435_761 * i as u64 + 40_503 * j as u64) % 1_000_003) as f64 / 1_000_003.0 - 0.5;
+        (u + 0.25 * ((7 * (i % 16) + 3 * j) % 16) as f64) as f32
+    });
+    let x = ndchunk::from_array(data.clone(), chunk.clone())?;
+    let m = measure(ctx.repeat, || {
+        Ok(ndchunk::neighbors::knn_with(&x, k, &ctx.executor)?.0)
+    })?;
+    let distance = |a: usize, b: usize| -> f64 {
+        data.row(a)
+            .iter()
+            .zip(data.row(b))
+            .map(|(&p, &q)| (p as f64 - q as f64).powi(2))
+            .sum()
+    };
+    let checksum = compensated_sum(
+        m.res
+            .indexed_iter()
+            .map(|((i, _), &j)| distance(i, j as usize).sqrt()),
+    );
+    let mut good = 0;
+    for s in 0..rows {
+        let r = (s as f64 * (n - 1) as f64 / (rows.max(2) - 1) as f64) as usize;
+        let mut all: Vec<f64> = (0..n).map(|i| distance(r, i)).collect();
+        let kth = *all.select_nth_unstable_by(k - 1, f64::total_cmp).1;
+        good += m
+            .res
+            .row(r)
+            .iter()
+            .filter(|&&j| distance(r, j as usize) <= kth)
+            .count();
+    }
+    let info = vec![
+        ("chunks", json!(chunk)),
+        ("shape", json!([n, d])),
+        ("k", json!(k)),
+        ("recall", json!(good as f64 / (rows * k) as f64)),
+    ];
+    Ok(report(ctx, "K1", &m, checksum, (0, 0.0), info))
+}
+
 /// Drops the page cache of every file under `dir` (`posix_fadvise(DONTNEED)`).
 fn evict(dir: &std::path::Path) -> BoxResult<()> {
     use std::os::fd::AsRawFd;
@@ -916,6 +978,7 @@ fn run_child(args: &Args, workload: &str) -> String {
             "W5-mem" => w5_mem(&ctx),
             "M1" => m1(&ctx),
             "M2" => m2(&ctx),
+            "K1" => k1(&ctx),
             "W2" => w2(&ctx),
             "W4" => w4(&ctx, false),
             "W4-sum" => w4(&ctx, true),

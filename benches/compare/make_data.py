@@ -49,6 +49,17 @@ Workloads (same definitions in peers.py and examples/compare_ndchunk.rs):
       --quick: 200_000. Generated in each process (no file), in integers:
       A[i, j] = float64((2654435761 i + 40503 j) % 1000003) / 1000003 - 0.5.
       The checksum is that of s (signs of singular vectors are arbitrary).
+  K1  The exact kNN graph (k = 15, each row itself included) of X float32
+      (N, 32), Gaussian-like blobs around 16 centres, in (20_000, 32) row
+      blocks: sklearn NearestNeighbors(algorithm="brute").kneighbors(X),
+      dask's blocked formulation (distances by da.blockwise, then
+      da.argtopk), ndchunk::neighbors::knn. N = 200_000, --quick: 20_000.
+      Generated in each process (no file), in float64 then rounded once:
+      X[i, j] = float32(u(i, j) + 0.25 * ((7 (i % 16) + 3 j) % 16)) with
+      u(i, j) = ((2654435761 i + 40503 j) % 1000003) / 1000003 - 0.5.
+      Each system also reports `recall`: over recall_rows evenly spaced rows,
+      the fraction of the neighbours it found that are no farther than the
+      true k-th nearest (f64 brute force), so ties count as found.
 
 Checksums (identical in Python and Rust; all accumulate in float64):
   W1, W3, W6, W7, M1:  sum_i float64(result_flat[i])
@@ -57,6 +68,10 @@ Checksums (identical in Python and Rust; all accumulate in float64):
                    input's sum whatever the order)
   W5-mem:          s = result[::7, ::13]; sum_ij float64(s[i, j]) * ((i + 3 j) % 17)
                    (position-sensitive, on a sample: the full result is 1.6 GB)
+  K1:              sum over rows i and neighbours c of the exact float64
+                   distance ||X[i] - X[idx[i, c]]||: equal distances are
+                   interchangeable (X lies on a lattice, so ties at the k-th
+                   neighbour are common and each engine breaks them its own way)
 The summation order differs between engines, so checksums agree to about 1e-9
 relative, not bit for bit; summarize.py checks agreement within 1e-6 relative.
 
@@ -80,7 +95,7 @@ P4_SEED = 4       # permutation of P4
 QUICK_SCALE = 0.1
 W6_THRESHOLD = 0.5
 P4_WEIGHT_MOD = 1000
-WORKLOADS = ("W1", "W3", "W6", "W7", "P4", "W5-mem", "M1", "M2", "W2", "W4", "W4-sum", "W5", "W4-dask-cluster")
+WORKLOADS = ("W1", "W3", "W6", "W7", "P4", "W5-mem", "M1", "M2", "K1", "W2", "W4", "W4-sum", "W5", "W4-dask-cluster")
 
 
 def sizes(scale: float) -> dict:
@@ -103,6 +118,7 @@ def sizes(scale: float) -> dict:
         else dict(N=4000, chunk=[400, 400], strips=[4000, 40]),
         "M1": dict(N=max(int(200_000 * s), 40_000), K=1000, M=256, chunk=[20_000, 1000]),
         "M2": dict(N=max(int(1_000_000 * s), 200_000), K=64, chunk=[100_000, 64]),
+        "K1": dict(N=max(int(200_000 * s), 20_000), D=32, k=15, chunk=[20_000, 32], recall_rows=200),
         "W2": dict(w1, store="w2_X.zarr"),
         "W4": w4,
         "W4-sum": w4,
@@ -112,7 +128,7 @@ def sizes(scale: float) -> dict:
 
 
 # Which files each workload reads, and how each file group is generated.
-NEEDS = {"W1": ["w1"], "W3": ["w3"], "W6": ["w1"], "W7": ["w7"], "P4": ["w7", "p4"], "W5-mem": [], "M1": [], "M2": [],
+NEEDS = {"W1": ["w1"], "W3": ["w3"], "W6": ["w1"], "W7": ["w7"], "P4": ["w7", "p4"], "W5-mem": [], "M1": [], "M2": [], "K1": [],
          "W2": ["w1", "w2"], "W4": ["w4"], "W4-sum": ["w4"], "W5": ["w4"],
          "W4-dask-cluster": ["w4"]}
 FILES = {

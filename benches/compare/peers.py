@@ -37,12 +37,12 @@ import warnings
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-WORKLOADS = ("W1", "W3", "W6", "W7", "P4", "W5-mem", "M1", "M2", "W2", "W4", "W4-sum", "W5", "W4-dask-cluster")
+WORKLOADS = ("W1", "W3", "W6", "W7", "P4", "W5-mem", "M1", "M2", "K1", "W2", "W4", "W4-sum", "W5", "W4-dask-cluster")
 STORAGE = ("W2", "W4", "W4-sum", "W5", "W4-dask-cluster")  # read Zarr stores; "numpy" means zarr-python + numpy
 # W4-dask-cluster runs on the Dask cluster at this address (benches/compare/run starts one).
 SCHEDULER_ENV = "NDCHUNK_COMPARE_SCHEDULER"
 PER_TASK_PROBE = 400  # trivial tasks timed to measure the per-task overhead
-SYSTEMS = ("numpy", "dask")
+SYSTEMS = ("numpy", "dask", "sklearn")
 DASK_WORKERS = 2
 P4_WEIGHT_MOD = 1000  # make_data.P4_WEIGHT_MOD; checked against meta.json in main()
 
@@ -184,6 +184,47 @@ def m2_input(sz):
     return a
 
 
+def k1_input(sz):
+    """K1's blobs (make_data.py), in float64 then rounded to float32 once."""
+    n, d = sz["N"], sz["D"]
+    x = np.empty((n, d), np.float32)
+    j = np.arange(d, dtype=np.int64)[None, :]
+    step = 20_000
+    for i0 in range(0, n, step):
+        i = np.arange(i0, min(i0 + step, n), dtype=np.int64)[:, None]
+        u = ((2654435761 * i + 40503 * j) % 1000003) / 1000003.0 - 0.5
+        x[i0:i0 + step] = (u + 0.25 * ((7 * (i % 16) + 3 * j) % 16)).astype(np.float32)
+    return x
+
+
+def k1_checksum(x, idx):
+    """K1's checksum: the sum of the exact (f64) distances from each row to
+    the neighbours found. Equal distances are interchangeable (the data sit
+    on a lattice, so ties at the k-th neighbour are common and each engine
+    breaks them its own way), so this agrees wherever the neighbours are
+    correct, and moves when one is farther than the true k-th."""
+    x64 = x.astype(np.float64)
+    idx = np.asarray(idx, np.int64)
+    total = 0.0
+    for i0 in range(0, len(x), 10_000):
+        g = x64[idx[i0:i0 + 10_000]]  # (rows, k, d)
+        total += float(np.sqrt(((g - x64[i0:i0 + 10_000, None, :]) ** 2).sum(-1)).sum())
+    return total
+
+
+def k1_recall(x, idx, k, rows):
+    """The fraction of the neighbours found, over `rows` evenly spaced rows,
+    that are no farther than the true k-th nearest (f64 brute force): recall
+    with ties counted as found."""
+    x64 = x.astype(np.float64)
+    good = 0
+    for r in np.linspace(0, len(x) - 1, rows).astype(np.int64):
+        d = ((x64 - x64[r]) ** 2).sum(1)
+        kth = np.partition(d, k - 1)[k - 1]
+        good += int((d[np.asarray(idx[r])] <= kth).sum())
+    return good / (rows * k)
+
+
 def w5_checksum(sample):
     """W5-mem's checksum of the sample result[::7, ::13]."""
     s = np.asarray(sample, dtype=np.float64)
@@ -237,6 +278,8 @@ def child(workload, system, args, meta):
     if workload == "M2":
         A = m2_input(sz)
         info["shape"] = list(A.shape)
+    if workload == "K1":
+        return k1_child(system, sz, rep, info)
     if workload in STORAGE:
         return storage_child(workload, system, args, sz, rep, info)
     if system == "numpy":
@@ -339,6 +382,55 @@ def result_line(workload, system, m, tasks, checksum_value, rep, **extra):
         "peak_rss_abs_mb": round(m["peak_mb"], 1),
         **extra,
     }
+
+
+def k1_child(system, sz, rep, info):
+    """K1: the exact kNN graph by scikit-learn's brute force, or by dask's
+    blocked formulation (blockwise squared distances ||a||^2 + ||b||^2 - 2 a.b^T
+    in f64, then argtopk over the column blocks)."""
+    X = k1_input(sz)
+    k = sz["k"]
+    info.update(shape=list(X.shape), k=k)
+    if system == "sklearn":
+        from sklearn.neighbors import NearestNeighbors
+        import sklearn
+        info["version"] = sklearn.__version__
+        op = lambda _: NearestNeighbors(n_neighbors=k, algorithm="brute").fit(X).kneighbors(X)[1]
+        m = measure(None, op, rep)
+        tasks = None
+    else:
+        import dask
+        import dask.array as da
+
+        dask.config.set(scheduler="threads", num_workers=DASK_WORKERS)
+        info["scheduler"] = f"threads, {DASK_WORKERS} workers"
+        # Square distance blocks of 2000 x 2000 f64 (32 MB), as ndchunk's.
+        side = 2000
+        info["distance_block"] = [side, side]
+
+        def distances(a, b):
+            a, b = a.astype(np.float64), b.astype(np.float64)
+            d = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * (a @ b.T)
+            return d
+
+        def build():
+            Xd = da.from_array(X, chunks=(side, X.shape[1]))
+            d = da.blockwise(distances, "ij", Xd, "ik", Xd, "jk", dtype=np.float64,
+                             concatenate=True)
+            return da.argtopk(d, -k, axis=1)
+
+        seen = {}
+
+        def on_built(y, build_s):
+            seen["tasks"] = len(y.__dask_graph__())
+
+        m = measure(build, lambda y: y.compute(), rep, on_built)
+        tasks = seen["tasks"]
+        # argtopk(-k) gives the k smallest in ascending order; ties within a
+        # row are left in dask's order (distinct distances make them rare).
+    idx = np.asarray(m["res"])
+    info["recall"] = k1_recall(X, idx, k, sz["recall_rows"])
+    return result_line("K1", system, m, tasks, k1_checksum(X, idx), rep, **info)
 
 
 def w5_mem_dask(sz, rep, info):
@@ -620,6 +712,8 @@ def main(argv=None):
         for s in systems:
             if w in skip or f"{w}:{s}" in skip or (w, s) in (("W5-mem", "numpy"), ("W4-dask-cluster", "numpy")):
                 continue  # numpy has no chunks to rechunk, and no cluster
+            if (s == "sklearn" and w != "K1") or (w, s) == ("K1", "numpy"):
+                continue  # scikit-learn runs K1 only; K1 has no plain-numpy peer
             res = run_child(w, s, args)
             failed |= res.get("error") is not None
             print(json.dumps(res), flush=True)

@@ -3,10 +3,10 @@
 
     python summarize.py results.jsonl [more.jsonl ...]     # or JSON lines on stdin
 
-Per workload: seconds and peak_rss_mb (extra over the inputs) of ndchunk, numpy
-and dask; the ratios dask/ndchunk and numpy/ndchunk (above 1 means ndchunk is
+Per workload: seconds and peak_rss_mb (extra over the inputs) of ndchunk, numpy,
+dask and scikit-learn (K1 only); the ratios to ndchunk (above 1 means ndchunk is
 faster or smaller); tasks and plan seconds; the checksums side by side and
-whether they agree within 1e-6 relative. Uses only the standard library.
+whether they agree within 1e-6 relative (equal, for the integer checksum of K1). Uses only the standard library.
 Exits 1 when some checksum disagrees or a line reports an error.
 """
 from __future__ import annotations
@@ -15,8 +15,8 @@ import json
 import math
 import sys
 
-WORKLOADS = ("W1", "W3", "W6", "W7", "P4", "W5-mem", "M1", "M2", "W2", "W4", "W4-sum", "W5", "W4-dask-cluster")
-SYSTEMS = ("ndchunk", "numpy", "dask")
+WORKLOADS = ("W1", "W3", "W6", "W7", "P4", "W5-mem", "M1", "M2", "K1", "W2", "W4", "W4-sum", "W5", "W4-dask-cluster")
+SYSTEMS = ("ndchunk", "numpy", "dask", "sklearn")
 RTOL = 1e-6
 
 
@@ -93,11 +93,13 @@ def main(argv=None):
     for w in workloads:
         s = {sys_: get(w, sys_, "seconds") for sys_ in SYSTEMS}
         m = {sys_: get(w, sys_, "peak_rss_mb") for sys_ in SYSTEMS}
-        t_rows.append([w, fmt_s(s["ndchunk"]), fmt_s(s["numpy"]), fmt_s(s["dask"]),
-                       ratio(s["dask"], s["ndchunk"]), ratio(s["numpy"], s["ndchunk"])])
+        t_rows.append([w, fmt_s(s["ndchunk"]), fmt_s(s["numpy"]), fmt_s(s["dask"]), fmt_s(s["sklearn"]),
+                       ratio(s["dask"], s["ndchunk"]), ratio(s["numpy"], s["ndchunk"]),
+                       ratio(s["sklearn"], s["ndchunk"])])
         # RSS ratios only against at least 1 MB: below that the sampler's noise dominates
-        m_rows.append([w, fmt_mb(m["ndchunk"]), fmt_mb(m["numpy"]), fmt_mb(m["dask"]),
-                       ratio(m["dask"], m["ndchunk"], 1.0), ratio(m["numpy"], m["ndchunk"], 1.0)])
+        m_rows.append([w, fmt_mb(m["ndchunk"]), fmt_mb(m["numpy"]), fmt_mb(m["dask"]), fmt_mb(m["sklearn"]),
+                       ratio(m["dask"], m["ndchunk"], 1.0), ratio(m["numpy"], m["ndchunk"], 1.0),
+                       ratio(m["sklearn"], m["ndchunk"], 1.0)])
         p_rows.append([w, get(w, "ndchunk", "tasks") if get(w, "ndchunk", "tasks") is not None else "-",
                        get(w, "dask", "tasks") if get(w, "dask", "tasks") is not None else "-",
                        fmt_s(get(w, "ndchunk", "plan_seconds")), fmt_s(get(w, "dask", "plan_seconds"))])
@@ -106,23 +108,25 @@ def main(argv=None):
         if len(present) < 2:
             verdict = "n/a"
         else:
-            ref = next(v for v in (cs["numpy"], cs["dask"], cs["ndchunk"]) if v is not None)
+            ref = next(v for v in (cs["numpy"], cs["sklearn"], cs["dask"], cs["ndchunk"]) if v is not None)
             ok = all(agree(v, ref) for v in present)
             verdict = "yes" if ok else "NO"
             bad |= not ok
         c_rows.append([w] + ["-" if cs[x] is None else repr(cs[x]) for x in SYSTEMS] + [verdict])
 
     print("seconds (min of N runs, graph build included); ratio > 1: ndchunk faster")
-    print(table(["workload", "ndchunk", "numpy", "dask", "dask/ndchunk", "numpy/ndchunk"], t_rows))
+    print(table(["workload", "ndchunk", "numpy", "dask", "sklearn", "dask/ndchunk", "numpy/ndchunk",
+                 "sklearn/ndchunk"], t_rows))
     print()
     print("peak_rss_mb (extra over the inputs); ratio > 1: ndchunk smaller")
-    print(table(["workload", "ndchunk", "numpy", "dask", "dask/ndchunk", "numpy/ndchunk"], m_rows))
+    print(table(["workload", "ndchunk", "numpy", "dask", "sklearn", "dask/ndchunk", "numpy/ndchunk",
+                 "sklearn/ndchunk"], m_rows))
     print()
     print("tasks and plan seconds (ndchunk: build + plan(); dask: graph build)")
     print(table(["workload", "ndchunk tasks", "dask tasks", "ndchunk plan s", "dask plan s"], p_rows))
     print()
     print(f"checksums (agree = within {RTOL:g} relative)")
-    print(table(["workload", "ndchunk", "numpy", "dask", "agree"], c_rows))
+    print(table(["workload", "ndchunk", "numpy", "dask", "sklearn", "agree"], c_rows))
 
     errors = [d for d in rows if d.get("error")]
     contended = [d for d in rows if (d.get("others_busy_cores") or 0) > 0.25]

@@ -16,6 +16,10 @@ use std::sync::Arc;
 
 use ndarray::{s, Axis};
 
+use crate::array::creation::eye;
+use crate::array::elementwise::where_;
+use crate::array::random::standard_normal;
+use crate::array::reductions::ReduceOptions;
 use crate::array::Array;
 use crate::chunks::Chunks;
 use crate::element::{Element, FloatElement};
@@ -109,7 +113,7 @@ pub fn svd<T: FloatElement>(a: &Array<T>) -> Result<(Array<T>, Array<T>, Array<T
     let (u_t, s, vt_t) = svd(&a.t())?;
     let (u, vt) = (vt_t.t(), u_t.t());
     let sums = vt.sum_axis(Axis(1))?.astype::<T>();
-    let signs = crate::where_(&sums.ge(T::zero()), T::one(), -T::one());
+    let signs = where_(&sums.ge(T::zero()), T::one(), -T::one());
     Ok((&u * &signs, s, &vt * &signs.insert_axis(Axis(1))?))
 }
 
@@ -191,7 +195,7 @@ pub fn svd_compressed<T: FloatElement>(
     }
     let width = (k + options.n_oversamples).min(m.min(n));
     let omega_chunks = vec![a.chunks().lens(1).to_vec(), vec![width]];
-    let omega = crate::random::standard_normal::<T>(&[n, width], omega_chunks, options.seed)?;
+    let omega = standard_normal::<T>(&[n, width], omega_chunks, options.seed)?;
     let mut sample = a.matmul(&omega)?;
     for _ in 0..options.n_power_iter {
         let (q, _) = tsqr(&sample)?;
@@ -261,9 +265,9 @@ pub fn lstsq<T: FloatElement>(a: &Array<T>, b: &Array<T>, rcond: Option<f64>) ->
     };
     let (u, s, vt) = svd(a)?;
     let rcond = rcond.unwrap_or(T::epsilon().cast::<f64>() * m.max(n) as f64);
-    let cutoff = &s.max_with(&crate::ReduceOptions::new().keepdims(true))? * as_float::<T>(rcond);
+    let cutoff = &s.max_with(&ReduceOptions::new().keepdims(true))? * as_float::<T>(rcond);
     let kept = s.gt(&cutoff);
-    let inverse = crate::where_(&kept, s.powi(-1), T::zero());
+    let inverse = where_(&kept, s.powi(-1), T::zero());
     let projected = &u.t().matmul(&b2)? * &inverse.insert_axis(Axis(1))?;
     let x = vt.t().matmul(&projected)?;
     let residuals = (&a.matmul(&x)? - &b2)
@@ -317,7 +321,7 @@ pub fn solve<T: FloatElement>(a: &Array<T>, b: &Array<T>) -> Result<Array<T>> {
 /// ```
 pub fn inv<T: FloatElement>(a: &Array<T>) -> Result<Array<T>> {
     let n = square_shape("inv", a)?;
-    solve(a, &crate::eye::<T>(n, [n.max(1), n.max(1)])?)
+    solve(a, &eye::<T>(n, [n.max(1), n.max(1)])?)
 }
 
 /// The Cholesky factor of a symmetric positive definite `a`, read as one
@@ -524,9 +528,9 @@ fn as_float<T: FloatElement>(v: f64) -> T {
     v.cast::<T>()
 }
 
-fn reduce_options(axes: &[usize], keepdims: bool) -> crate::ReduceOptions {
+fn reduce_options(axes: &[usize], keepdims: bool) -> ReduceOptions {
     let axes: Vec<isize> = axes.iter().map(|&a| a as isize).collect();
-    crate::ReduceOptions::new().axes(&axes).keepdims(keepdims)
+    ReduceOptions::new().axes(&axes).keepdims(keepdims)
 }
 
 fn normalise_axis(axis: isize, ndim: usize) -> Result<usize> {
