@@ -600,7 +600,7 @@ fn linalg_node_chunked<T: FloatElement>(
 struct Tree<T: FloatElement> {
     /// The level's input, with one column block.
     a: Array<T>,
-    /// The level's shape of the tree.
+    /// How the level completes its Q: one block, or row blocks under a level above.
     level: Level<T>,
     /// The final `R` (`min(m, n) × n`, one block).
     r: Array<T>,
