@@ -362,6 +362,15 @@ impl Ctx {
             .ok_or_else(|| err(format!("meta.json: sizes.{workload}.{key} missing")))
     }
 
+    /// The count `sizes.{workload}.{key}`.
+    fn number(&self, workload: &str, key: &str) -> BoxResult<usize> {
+        Ok(self
+            .size(workload, key)?
+            .as_u64()
+            .ok_or_else(|| err(format!("meta.json: sizes.{workload}.{key} is not a number")))?
+            as usize)
+    }
+
     fn chunk(&self, workload: &str) -> BoxResult<Vec<usize>> {
         self.lens(workload, "chunk")
     }
@@ -618,13 +627,7 @@ fn w5_mem(ctx: &Ctx) -> BoxResult<Report> {
 /// M1: `A @ B`, A (N, 1000) f32 in memory as (20000, 1000) row blocks, B
 /// (1000, 256) f32 in one block, both generated as make_data.py says.
 fn m1(ctx: &Ctx) -> BoxResult<Report> {
-    let number = |key: &str| -> BoxResult<usize> {
-        Ok(ctx
-            .size("M1", key)?
-            .as_u64()
-            .ok_or_else(|| err(format!("meta.json: sizes.M1.{key} is not a number")))?
-            as usize)
-    };
+    let number = |key: &str| ctx.number("M1", key);
     let (n, k, m) = (number("N")?, number("K")?, number("M")?);
     let chunk = ctx.chunk("M1")?;
     let a = ndarray::Array2::from_shape_fn((n, k), |(i, j)| ((7 * i + 3 * j) % 13) as f32 * 0.1);
@@ -644,13 +647,7 @@ fn m1(ctx: &Ctx) -> BoxResult<Report> {
 /// memory as (100000, 64) row blocks, generated as make_data.py says; the
 /// checksum is that of s.
 fn m2(ctx: &Ctx) -> BoxResult<Report> {
-    let number = |key: &str| -> BoxResult<usize> {
-        Ok(ctx
-            .size("M2", key)?
-            .as_u64()
-            .ok_or_else(|| err(format!("meta.json: sizes.M2.{key} is not a number")))?
-            as usize)
-    };
+    let number = |key: &str| ctx.number("M2", key);
     let (n, k) = (number("N")?, number("K")?);
     let chunk = ctx.chunk("M2")?;
     let a = ndarray::Array2::from_shape_fn((n, k), |(i, j)| {
@@ -677,13 +674,7 @@ fn m2(ctx: &Ctx) -> BoxResult<Report> {
 /// the exact distances to the neighbours found, and `recall` the fraction of
 /// them no farther than the true k-th for `recall_rows` sampled rows.
 fn k1(ctx: &Ctx) -> BoxResult<Report> {
-    let number = |key: &str| -> BoxResult<usize> {
-        Ok(ctx
-            .size("K1", key)?
-            .as_u64()
-            .ok_or_else(|| err(format!("meta.json: sizes.K1.{key} is not a number")))?
-            as usize)
-    };
+    let number = |key: &str| ctx.number("K1", key);
     let (n, d, k, rows) = (
         number("N")?,
         number("D")?,

@@ -157,44 +157,43 @@ def w5_input(n):
     return x
 
 
+def by_row_blocks(n, d, dtype, value, step=20_000):
+    """An (n, d) array of `dtype` filled `step` rows at a time with
+    value(i, j), i a column of row numbers and j a row of column numbers
+    (int64), so the temporaries stay small."""
+    out = np.empty((n, d), dtype)
+    j = np.arange(d, dtype=np.int64)[None, :]
+    for i0 in range(0, n, step):
+        i = np.arange(i0, min(i0 + step, n), dtype=np.int64)[:, None]
+        out[i0:i0 + step] = value(i, j)
+    return out
+
+
+def hashed_uniform(i, j):
+    """M2's and K1's u(i, j) in [-0.5, 0.5), from integers (make_data.py)."""
+    return ((2654435761 * i + 40503 * j) % 1000003) / 1000003.0 - 0.5
+
+
 def m1_inputs(sz):
     """M1's operands (make_data.py), in float32 arithmetic as the Rust side."""
     n, k, m = sz["N"], sz["K"], sz["M"]
-    a = np.empty((n, k), np.float32)
-    j = np.arange(k, dtype=np.int64)[None, :]
-    step = 20_000
-    for i0 in range(0, n, step):
-        i = np.arange(i0, min(i0 + step, n), dtype=np.int64)[:, None]
-        a[i0:i0 + step] = ((7 * i + 3 * j) % 13).astype(np.float32) * np.float32(0.1)
-    i = np.arange(k, dtype=np.int64)[:, None]
-    j = np.arange(m, dtype=np.int64)[None, :]
-    b = ((5 * i + 11 * j) % 17).astype(np.float32) * np.float32(0.05)
+    a = by_row_blocks(n, k, np.float32,
+                      lambda i, j: ((7 * i + 3 * j) % 13).astype(np.float32) * np.float32(0.1))
+    b = by_row_blocks(k, m, np.float32,
+                      lambda i, j: ((5 * i + 11 * j) % 17).astype(np.float32) * np.float32(0.05))
     return a, b
 
 
 def m2_input(sz):
     """M2's matrix (make_data.py), in integer arithmetic as the Rust side."""
-    n, k = sz["N"], sz["K"]
-    a = np.empty((n, k), np.float64)
-    j = np.arange(k, dtype=np.int64)[None, :]
-    step = 100_000
-    for i0 in range(0, n, step):
-        i = np.arange(i0, min(i0 + step, n), dtype=np.int64)[:, None]
-        a[i0:i0 + step] = ((2654435761 * i + 40503 * j) % 1000003) / 1000003.0 - 0.5
-    return a
+    return by_row_blocks(sz["N"], sz["K"], np.float64, hashed_uniform, step=100_000)
 
 
 def k1_input(sz):
     """K1's blobs (make_data.py), in float64 then rounded to float32 once."""
-    n, d = sz["N"], sz["D"]
-    x = np.empty((n, d), np.float32)
-    j = np.arange(d, dtype=np.int64)[None, :]
-    step = 20_000
-    for i0 in range(0, n, step):
-        i = np.arange(i0, min(i0 + step, n), dtype=np.int64)[:, None]
-        u = ((2654435761 * i + 40503 * j) % 1000003) / 1000003.0 - 0.5
-        x[i0:i0 + step] = (u + 0.25 * ((7 * (i % 16) + 3 * j) % 16)).astype(np.float32)
-    return x
+    return by_row_blocks(
+        sz["N"], sz["D"], np.float32,
+        lambda i, j: (hashed_uniform(i, j) + 0.25 * ((7 * (i % 16) + 3 * j) % 16)).astype(np.float32))
 
 
 def k1_checksum(x, idx):
