@@ -248,16 +248,8 @@ pub struct Lstsq<T: FloatElement> {
 /// ```
 pub fn lstsq<T: FloatElement>(a: &Array<T>, b: &Array<T>, rcond: Option<f64>) -> Result<Lstsq<T>> {
     let (m, n) = matrix_shape("lstsq", a)?;
+    check_rhs("lstsq", b, (m, n))?;
     let vector = b.ndim() == 1;
-    if !(1..=2).contains(&b.ndim()) || b.shape()[0] != m {
-        return Err(Error::invalid(
-            "lstsq",
-            format!(
-                "b (shape {:?}) must be a vector or a matrix of a's {m} rows (a: {m} × {n})",
-                b.shape()
-            ),
-        ));
-    }
     let b2 = if vector {
         b.insert_axis(Axis(1))?
     } else {
@@ -265,7 +257,7 @@ pub fn lstsq<T: FloatElement>(a: &Array<T>, b: &Array<T>, rcond: Option<f64>) ->
     };
     let (u, s, vt) = svd(a)?;
     let rcond = rcond.unwrap_or(T::epsilon().cast::<f64>() * m.max(n) as f64);
-    let cutoff = &s.max_with(&ReduceOptions::new().keepdims(true))? * as_float::<T>(rcond);
+    let cutoff = &s.max_with(&ReduceOptions::new().keepdims(true))? * rcond.cast::<T>();
     let kept = s.gt(&cutoff);
     let inverse = where_(&kept, s.powi(-1), T::zero());
     let projected = &u.t().matmul(&b2)? * &inverse.insert_axis(Axis(1))?;
@@ -296,15 +288,7 @@ pub fn lstsq<T: FloatElement>(a: &Array<T>, b: &Array<T>, rcond: Option<f64>) ->
 /// ```
 pub fn solve<T: FloatElement>(a: &Array<T>, b: &Array<T>) -> Result<Array<T>> {
     let n = square_shape("solve", a)?;
-    if !(1..=2).contains(&b.ndim()) || b.shape()[0] != n {
-        return Err(Error::invalid(
-            "solve",
-            format!(
-                "b (shape {:?}) must be a vector or a matrix of a's {n} rows",
-                b.shape()
-            ),
-        ));
-    }
+    check_rhs("solve", b, (n, n))?;
     let a = a.rechunk(Chunks::single(a.shape()))?;
     let b = b.rechunk(Chunks::single(b.shape()))?;
     Ok(linalg_node(Factor::Solve, &[&a, &b], b.shape()))
@@ -446,10 +430,10 @@ fn vector_norm<T: FloatElement>(
         magnitude.powi(2).sum_with(&opts)?.astype::<T>().sqrt()
     } else {
         magnitude
-            .powf(as_float::<T>(p))
+            .powf(p.cast::<T>())
             .sum_with(&opts)?
             .astype::<T>()
-            .powf(as_float::<T>(1.0 / p))
+            .powf((1.0 / p).cast::<T>())
     })
 }
 
@@ -491,10 +475,7 @@ fn matrix_norm<T: FloatElement>(
         }
     };
     match ord {
-        NormOrd::Fro => {
-            let opts = reduce_options(&[rows, cols], keepdims);
-            Ok(x.abs().powi(2).sum_with(&opts)?.astype::<T>().sqrt())
-        }
+        NormOrd::Fro => vector_norm(x, 2.0, &[rows, cols], keepdims),
         NormOrd::Inf => line_sums(cols, rows, true),
         NormOrd::NegInf => line_sums(cols, rows, false),
         NormOrd::P(1.0) => line_sums(rows, cols, true),
@@ -521,11 +502,6 @@ fn squeeze_pair<T: FloatElement>(
     }
     let (high, low) = (rows.max(cols), rows.min(cols));
     picked.remove_axis(Axis(high))?.remove_axis(Axis(low))
-}
-
-/// `v` as the float type `T`.
-fn as_float<T: FloatElement>(v: f64) -> T {
-    v.cast::<T>()
 }
 
 fn reduce_options(axes: &[usize], keepdims: bool) -> ReduceOptions {
@@ -558,6 +534,21 @@ fn matrix_shape<T: FloatElement>(op: &str, a: &Array<T>) -> Result<(usize, usize
             format!("needs a 2-d array, not one of shape {:?}", a.shape()),
         )),
     }
+}
+
+/// An error naming `op` unless `b` is a vector or a matrix of the rows of
+/// an `a` of shape `(m, n)`.
+fn check_rhs<T: FloatElement>(op: &str, b: &Array<T>, (m, n): (usize, usize)) -> Result<()> {
+    if (1..=2).contains(&b.ndim()) && b.shape()[0] == m {
+        return Ok(());
+    }
+    Err(Error::invalid(
+        op,
+        format!(
+            "b (shape {:?}) must be a vector or a matrix of a's {m} rows (a: {m} × {n})",
+            b.shape()
+        ),
+    ))
 }
 
 /// The order of a square 2-d `a`, or an error naming `op`.

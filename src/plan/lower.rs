@@ -107,6 +107,13 @@ pub(crate) struct GraphFacts {
     pub materialised: HashSet<NodeId>,
 }
 
+/// True for a user source (`from_fn`, storage) larger than the memory limit:
+/// each consumer reads it itself rather than sharing its blocks, which would
+/// be held from the first consumer to the last.
+fn read_per_consumer(node: &Node, memory_limit: u64) -> bool {
+    matches!(node.op, Op::FromFn(_)) && node.nbytes() > memory_limit
+}
+
 /// Consumer counts and the recompute bound over the graph of `roots`, in one
 /// walk: O(nodes × [`RECOMPUTE_LIMIT`]) however often nodes are reused.
 fn graph_facts(roots: &[Arc<Node>], memory_limit: u64) -> GraphFacts {
@@ -118,7 +125,10 @@ fn graph_facts(roots: &[Arc<Node>], memory_limit: u64) -> GraphFacts {
     // there are at most RECOMPUTE_LIMIT of them (None past that).
     let mut inlined: HashMap<NodeId, Option<Vec<NodeId>>> = HashMap::new();
     for node in &order {
-        if matches!(node.op, Op::FromFn(_)) && shared(node.id) && node.nbytes() <= memory_limit {
+        if matches!(node.op, Op::FromFn(_))
+            && shared(node.id)
+            && !read_per_consumer(node, memory_limit)
+        {
             facts.shared_sources.insert(node.id);
         }
         if !node.is_elementwise() {
@@ -308,9 +318,7 @@ impl Lowering {
             Op::Invalid(e) => return Err(e.clone()),
             _ => self.fused_stage(node, None)?,
         };
-        // A user source larger than the memory limit is read again by each
-        // consumer rather than shared (see `GraphFacts::shared_sources`).
-        if !(matches!(node.op, Op::FromFn(_)) && node.nbytes() > self.options.memory_limit) {
+        if !read_per_consumer(node, self.options.memory_limit) {
             self.by_node.insert(node.id, s);
         }
         Ok(s)
