@@ -49,7 +49,7 @@ fn kernel<T: Dense>(l: &LinalgStage, block: &[usize], deps: &[Arc<Value>]) -> Re
         Factor::SingularValues => singular_values(matrix(0)?, &name)?.into_dyn(),
         Factor::Cholesky { upper } => cholesky(matrix(0)?, upper, &name)?.into_dyn(),
         Factor::Solve => {
-            let x = solve(matrix(0)?, as_matrix(&inputs[1], &name)?, &name)?;
+            let x = solve(matrix(0)?, matrix(1)?, &name)?;
             match inputs[1].ndim() {
                 1 => x.column(0).to_owned().into_dyn(),
                 _ => x.into_dyn(),
