@@ -1,6 +1,6 @@
 //! UMAP's neighbour pipeline end to end in ndchunk: the exact kNN graph of
-//! an (n, d) array (blocked distances and a top-k tree, never the n × n
-//! matrix), then the README's neighbour-distance expression on it,
+//! an (n, d) array (distance tiles screened into per-row top-k buffers and a
+//! top-k tree, never the n × n matrix), then the README's neighbour-distance expression on it,
 //! `mean_k ‖X[knn[i, k]] − X[i]‖²`, as one fused stage.
 //!
 //! ```text

@@ -16,6 +16,7 @@ pub mod append;
 pub mod gather;
 pub mod minmax;
 pub mod moments;
+pub mod screen;
 pub mod sum;
 
 /// True when `v` is a NaN (`v != v`); always false for integers and booleans.

@@ -158,11 +158,9 @@ impl<T: Element> Array<T> {
         }
         let shape = self.shape();
         let reduced: usize = axes.iter().map(|&a| shape[a]).product();
-        let kept_size: usize = (0..ndim)
-            .filter(|a| !axes.contains(a))
-            .map(|a| shape[a])
-            .product();
-        if reduced == 0 && kept_size > 0 && !kind.has_identity() {
+        // As NumPy: an error whenever a reduced axis is empty, even when the
+        // result is empty too (`zeros((0, 0)).min(axis=1)` raises).
+        if reduced == 0 && !kind.has_identity() {
             return Err(Error::EmptyReduction {
                 op: op.into(),
                 axes,

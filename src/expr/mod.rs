@@ -33,7 +33,7 @@ pub use linalg::Factor;
 pub use pad::{Boundary, PadSpec};
 pub use reduce::{BlockwiseReduce, ReduceKind, ReduceSpec};
 pub use resident::Resident;
-pub use select::TopKSpec;
+pub use select::{NearestSpec, TopKSpec};
 pub use user::{TileFn, UserFn};
 pub use view::{ViewAxis, ViewSpec};
 
@@ -124,6 +124,9 @@ pub enum Op {
     Reduce(ReduceSpec),
     /// The `k` largest or smallest elements along an axis, or their positions.
     TopK(TopKSpec),
+    /// For every row of the first input, the positions of the nearest rows
+    /// of the second (f64, `(m, d)` and `(n, d)`, each one block along `d`).
+    Nearest(NearestSpec),
     /// Reductions whose axes are whole in every block of their input,
     /// applied one after another inside each block's task (bottom first):
     /// made by the planner's reduction-fusion rule from `Reduce` nodes.
@@ -289,6 +292,7 @@ impl fmt::Display for Op {
             Op::Linalg(k) => write!(f, "{k}"),
             Op::Reduce(r) => write!(f, "{r}"),
             Op::TopK(t) => write!(f, "{t}"),
+            Op::Nearest(n) => write!(f, "{n}"),
             Op::BlockwiseReduce(chain) => {
                 let steps: Vec<String> = chain.iter().map(|r| r.spec.to_string()).collect();
                 write!(f, "{} (blockwise)", steps.join(" → "))

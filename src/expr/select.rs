@@ -45,3 +45,41 @@ impl fmt::Display for TopKSpec {
         write!(f, "{name}(k={}, axis={})", self.k, self.axis)
     }
 }
+
+/// `nearest`: for every row of the first input (the queries, `(m, d)`), the
+/// positions (int64) of the `k` rows of the second (the corpus, `(n, d)`)
+/// nearest it by Euclidean distance, nearest first, equal distances in
+/// position order: an `(m, k)` result. Distances are `‖a‖² + ‖b‖² − 2·a·b`
+/// over f64 rows, tile by tile, merged over the corpus blocks by a top-k
+/// tree of `split_every`.
+///
+/// ```
+/// let spec = ndchunk::expr::NearestSpec { k: 15, split_every: 16 };
+/// assert_eq!(spec.to_string(), "nearest(k=15)");
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NearestSpec {
+    /// Neighbours per query row.
+    pub k: usize,
+    /// Most partial selections one merge task reads.
+    pub split_every: usize,
+}
+
+impl NearestSpec {
+    /// The top-k tree merging the partial selections: the `k` smallest
+    /// squared distances' positions along the corpus axis.
+    pub fn merge(&self) -> TopKSpec {
+        TopKSpec {
+            k: -(self.k as isize),
+            axis: 1,
+            arg: true,
+            split_every: self.split_every,
+        }
+    }
+}
+
+impl fmt::Display for NearestSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "nearest(k={})", self.k)
+    }
+}

@@ -6,10 +6,11 @@ use std::sync::Arc;
 
 use crate::chunks::Chunks;
 use crate::config::{human_bytes, PlanOptions};
+use crate::element::DType;
 use crate::error::{Error, Result};
 use crate::expr::{
-    consumer_counts, BlockwiseReduce, ContractSpec, GatherRead, GatherSpec, Node, NodeId, Op,
-    ReduceSpec, TopKSpec, ViewSpec,
+    consumer_counts, BlockwiseReduce, ContractSpec, GatherRead, GatherSpec, NearestSpec, Node,
+    NodeId, Op, ReduceSpec, TopKSpec, ViewSpec,
 };
 use crate::plan::contract::{
     contracted_groups, product_bytes, task_budget, ContractStage, Operand, SumStage,
@@ -17,6 +18,7 @@ use crate::plan::contract::{
 };
 use crate::plan::fuse::compile;
 use crate::plan::linalg::LinalgStage;
+use crate::plan::nearest::NearestStage;
 use crate::plan::rechunk::intermediate_chunks;
 use crate::plan::reduce::{level_factors, CombineStage};
 use crate::plan::region::{Join, RegionStage};
@@ -299,6 +301,7 @@ impl Lowering {
             }
             Op::Contract(spec) => self.contract_stages(node, spec)?,
             Op::TopK(spec) => self.select_stages(node, spec)?,
+            Op::Nearest(spec) => self.nearest_stages(node, spec)?,
             Op::Linalg(factor) => {
                 let mut inputs = Vec::with_capacity(node.inputs.len());
                 for input in &node.inputs {
@@ -512,9 +515,25 @@ impl Lowering {
     /// axis until one is left; returns the top level.
     fn select_stages(&mut self, node: &Arc<Node>, spec: &TopKSpec) -> Result<usize> {
         let input = &node.inputs[0];
+        let prev = self.value_stage(input)?;
+        self.select_levels(node, spec, input.dtype, prev, input.chunks.clone(), true)
+    }
+
+    /// The levels of a top-k tree over `prev`, whose blocks are cut as
+    /// `prev_chunks` and hold values of `input_dtype`: when `partial`, blocks
+    /// of values, whose candidates the first level selects; otherwise
+    /// selections already, which every level merges. Returns the top level.
+    fn select_levels(
+        &mut self,
+        node: &Arc<Node>,
+        spec: &TopKSpec,
+        input_dtype: DType,
+        mut prev: usize,
+        mut prev_chunks: Chunks,
+        partial: bool,
+    ) -> Result<usize> {
         let axis = spec.axis;
-        let (mut prev, mut prev_chunks) = (self.value_stage(input)?, input.chunks.clone());
-        for level in 0.. {
+        for level in usize::from(!partial).. {
             let partial = level == 0;
             let factor = if partial { 1 } else { spec.split_every.max(2) };
             let merged: Vec<usize> = prev_chunks
@@ -538,10 +557,10 @@ impl Lowering {
             let stage = Stage {
                 name,
                 grid: out.numblocks(),
-                dtype: if last { node.dtype } else { input.dtype },
+                dtype: if last { node.dtype } else { input_dtype },
                 kind: StageKind::Select(SelectStage {
                     spec: spec.clone(),
-                    input_dtype: input.dtype,
+                    input_dtype,
                     prev,
                     partial,
                     prev_chunks,
@@ -556,6 +575,43 @@ impl Lowering {
             prev_chunks = out;
         }
         Ok(prev)
+    }
+
+    /// The distance tiles of a nearest-rows search (each task selecting a
+    /// query block's nearest rows of one corpus block), then the top-k
+    /// levels merging them over the corpus blocks; returns the top level.
+    fn nearest_stages(&mut self, node: &Arc<Node>, spec: &NearestSpec) -> Result<usize> {
+        let mut operands = Vec::with_capacity(2);
+        for input in &node.inputs {
+            operands.push(Operand {
+                source: self.source(input)?.0,
+                chunks: input.chunks.clone(),
+            });
+        }
+        let (Some(corpus), Some(queries)) = (operands.pop(), operands.pop()) else {
+            return Err(Error::invalid("nearest", "needs queries and a corpus"));
+        };
+        let query_lens = queries.chunks.lens(0).to_vec();
+        let corpus_lens = corpus.chunks.lens(0).to_vec();
+        let kept = corpus_lens.iter().map(|&rows| rows.min(spec.k)).collect();
+        let name = format!(
+            "{spec}.distances ({} × {} rows per task)",
+            queries.chunks.lens(0).iter().max().unwrap_or(&0),
+            corpus.chunks.lens(0).iter().max().unwrap_or(&0),
+        );
+        let stage = Stage {
+            name,
+            grid: vec![query_lens.len(), corpus_lens.len()],
+            dtype: DType::F64,
+            kind: StageKind::Nearest(NearestStage {
+                k: spec.k,
+                queries,
+                corpus,
+            }),
+        };
+        let prev = self.add_stage(stage);
+        let prev_chunks = Chunks::from_checked(vec![query_lens, kept]);
+        self.select_levels(node, &spec.merge(), DType::F64, prev, prev_chunks, false)
     }
 
     /// The partial stage and the combine levels of a reduction; returns the top level.

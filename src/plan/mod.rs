@@ -14,6 +14,7 @@ pub mod contract;
 pub mod fuse;
 pub mod linalg;
 mod lower;
+pub mod nearest;
 pub mod rechunk;
 pub mod reduce;
 pub mod region;
@@ -104,6 +105,9 @@ pub enum StageKind {
     Contract(contract::ContractStage),
     /// Add groups of a contraction's partial results (a tree level).
     Sum(contract::SumStage),
+    /// Squared distances of query rows to corpus rows, tile by tile, and
+    /// each query row's nearest (the partial level of a top-k tree).
+    Nearest(nearest::NearestStage),
     /// Select the k largest or smallest along an axis (a tree level).
     Select(select::SelectStage),
     /// Apply a dense factorisation kernel to row blocks or a single block.
@@ -146,6 +150,7 @@ impl StageKind {
             StageKind::Contract(_) => "contract",
             StageKind::Sum(_) => "sum",
             StageKind::Select(_) => "select",
+            StageKind::Nearest(_) => "nearest",
             StageKind::Linalg(_) => "linalg",
             StageKind::Store { .. } => "store",
         }
@@ -174,6 +179,7 @@ impl StageKind {
             StageKind::Contract(c) => c.reads(block),
             StageKind::Sum(sum) => sum.reads(block),
             StageKind::Select(s) => s.reads(block),
+            StageKind::Nearest(n) => n.reads(block),
             StageKind::Linalg(l) => l.reads(block),
             StageKind::MapBlocks { input, .. } => vec![(*input, block.to_vec())],
             StageKind::Store {
@@ -223,6 +229,7 @@ impl StageKind {
             StageKind::Reshape(r) => (bytes(&r.to), 0),
             StageKind::Contract(c) => c.cost(dtype, block),
             StageKind::Select(s) => s.cost(block),
+            StageKind::Nearest(n) => n.cost(block),
             StageKind::Linalg(l) => l.cost(dtype, block),
             // The first input is the accumulator.
             StageKind::Sum(_) => {

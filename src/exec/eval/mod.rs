@@ -5,6 +5,7 @@ pub mod fused;
 pub mod gather;
 pub mod generate;
 pub mod linalg;
+pub mod nearest;
 pub mod reduce;
 pub mod region;
 pub mod reshape;
@@ -66,6 +67,7 @@ pub fn run_task(
         StageKind::Contract(c) => contract::run(c, stage.dtype, &task.block, &deps),
         StageKind::Sum(_) => contract::sum(stage.dtype, deps, &stage.name),
         StageKind::Select(s) => select::run(s, &task.block, &deps),
+        StageKind::Nearest(n) => nearest::run(n, &task.block, &deps),
         StageKind::Linalg(l) => linalg::run(l, stage.dtype, &task.block, &deps),
         StageKind::Scatter(sc) => scatter::scatter_step(sc, stage.dtype, &task.block, deps),
         StageKind::Extract(ex) => scatter::extract(ex, stage.dtype, &task.block, &deps),

@@ -20,7 +20,7 @@ pub fn run(s: &SelectStage, block: &[usize], deps: &[Arc<Value>]) -> Result<Valu
 
 /// `a` before `b` in NumPy's sort order, NaN after every number.
 #[inline(always)]
-fn ascending<T: PartialOrd>(a: &T, b: &T) -> Ordering {
+pub(crate) fn ascending<T: PartialOrd>(a: &T, b: &T) -> Ordering {
     a.partial_cmp(b).unwrap_or_else(|| {
         #[allow(clippy::eq_op)] // NaN is the value not equal to itself
         let (a_nan, b_nan) = (a != a, b != b);
@@ -129,14 +129,14 @@ fn select<T: NumElement>(s: &SelectStage, block: &[usize], deps: &[Arc<Value>]) 
 /// linear-time selection, and the last of those becomes the bar a candidate
 /// must pass to be kept, so most candidates cost one comparison (a kNN's 15
 /// of a block's thousands) and none costs more than amortised O(1).
-struct Best<V> {
+pub(crate) struct Best<V> {
     count: usize,
     kept: Vec<V>,
     bar: Option<V>,
 }
 
 impl<V: Copy> Best<V> {
-    fn new(count: usize) -> Self {
+    pub(crate) fn new(count: usize) -> Self {
         Best {
             count,
             kept: Vec::with_capacity(2 * count),
@@ -149,8 +149,15 @@ impl<V: Copy> Best<V> {
         self.bar = None;
     }
 
+    /// The candidate a new one must come before to be kept, once the
+    /// buffer has been cut (before, every candidate is kept).
     #[inline(always)]
-    fn offer(&mut self, v: V, order: impl Fn(&V, &V) -> Ordering + Copy) {
+    pub(crate) fn bar(&self) -> Option<&V> {
+        self.bar.as_ref()
+    }
+
+    #[inline(always)]
+    pub(crate) fn offer(&mut self, v: V, order: impl Fn(&V, &V) -> Ordering + Copy) {
         if self.count == 0 {
             return;
         }
@@ -173,7 +180,7 @@ impl<V: Copy> Best<V> {
         self.bar = Some(self.kept[last]);
     }
 
-    fn finish(&mut self, order: impl Fn(&V, &V) -> Ordering + Copy) -> &[V] {
+    pub(crate) fn finish(&mut self, order: impl Fn(&V, &V) -> Ordering + Copy) -> &[V] {
         if self.kept.len() > self.count {
             self.cut(order);
         }
