@@ -20,7 +20,7 @@ const ORIGIN: &str = "nearest";
 
 /// The task at `[query block, corpus block]` of `s`: per query row, the
 /// kept corpus rows' global positions and their order's values, nearest
-/// first (see [`nearest`]).
+/// first: the squared distances less the query row's own squared norm.
 pub fn run(s: &NearestStage, block: &[usize], deps: &[Arc<Value>]) -> Result<Value> {
     let mut deps = deps.iter();
     let queries = operand_block::<f64>(&s.queries, &[block[0], 0], &mut deps, ORIGIN)?;
