@@ -89,6 +89,11 @@ impl DType {
     pub fn is_float(self) -> bool {
         matches!(self, DType::F32 | DType::F64)
     }
+
+    /// True for the signed and unsigned integer dtypes.
+    pub fn is_integer(self) -> bool {
+        !self.is_float() && self != DType::Bool
+    }
 }
 
 impl fmt::Display for DType {
@@ -285,6 +290,9 @@ pub trait NumElement:
 /// Floating-point elements: `f32` and `f64`.
 pub trait FloatElement: NumElement + Float {}
 
+/// Integer elements (signed and unsigned): bitwise operations and shifts.
+pub trait IntElement: NumElement + num_traits::PrimInt + num_traits::CheckedRem {}
+
 macro_rules! element_common {
     ($t:ty, $dt:ident) => {
         #[inline(always)]
@@ -461,6 +469,8 @@ macro_rules! int_element {
         }
     };
 }
+
+impl<T: NumElement + num_traits::PrimInt + num_traits::CheckedRem> IntElement for T {}
 
 int_element!(i8, I8, Int, i64, i64);
 int_element!(i16, I16, Int, i64, i64);

@@ -74,7 +74,7 @@ pub use array::{compute_all, compute_all_with, AnyArray, Array};
 pub use block::{DynArray, DynSliceMut};
 pub use chunks::{AxisChunks, ChunkSpec, Chunks};
 pub use config::PlanOptions;
-pub use element::{DType, Element, FloatElement, NumElement, Scalar};
+pub use element::{DType, Element, FloatElement, IntElement, NumElement, Scalar};
 pub use error::{Error, Result};
 pub use exec::Executor;
 #[cfg(feature = "hdf5")]

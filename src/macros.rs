@@ -1,8 +1,9 @@
 //! Dispatch from a runtime [`DType`](crate::DType) to generic code.
 //!
 //! `with_dtype!(dt, T => body)` runs `body` with the type alias `T` bound to the
-//! Rust type of `dt`. `with_num_dtype!` and `with_float_dtype!` do the same for
-//! numeric and float dtypes, evaluating their `else` branch for the others.
+//! Rust type of `dt`. `with_num_dtype!`, `with_int_dtype!` and `with_float_dtype!`
+//! do the same for numeric, integer and float dtypes, evaluating their `else`
+//! branch for the others.
 
 macro_rules! with_dtype {
     ($dt:expr, $T:ident => $body:expr) => {
@@ -18,6 +19,24 @@ macro_rules! with_dtype {
 }
 
 macro_rules! with_num_dtype {
+    ($dt:expr, $T:ident => $body:expr, else => $other:expr) => {
+        match $dt {
+            $crate::DType::F32 => {
+                #[allow(dead_code)]
+                type $T = f32;
+                $body
+            }
+            $crate::DType::F64 => {
+                #[allow(dead_code)]
+                type $T = f64;
+                $body
+            }
+            other => with_int_dtype!(other, $T => $body, else => $other),
+        }
+    };
+}
+
+macro_rules! with_int_dtype {
     ($dt:expr, $T:ident => $body:expr, else => $other:expr) => {
         match $dt {
             $crate::DType::I8 => {
@@ -58,16 +77,6 @@ macro_rules! with_num_dtype {
             $crate::DType::U64 => {
                 #[allow(dead_code)]
                 type $T = u64;
-                $body
-            }
-            $crate::DType::F32 => {
-                #[allow(dead_code)]
-                type $T = f32;
-                $body
-            }
-            $crate::DType::F64 => {
-                #[allow(dead_code)]
-                type $T = f64;
                 $body
             }
             _ => $other,

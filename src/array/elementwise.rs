@@ -506,6 +506,22 @@ float_unary! {
     floor => Floor, "Largest integer not above each element.";
     ceil => Ceil, "Smallest integer not below each element.";
     round => Round, "Nearest integer, halves to even (NumPy's `round`).";
+    rint => Round, "Nearest integer, halves to even (NumPy's `rint`, the same as `round`).";
+    arcsin => Arcsin, "Inverse sine (NaN outside [-1, 1]).";
+    arccos => Arccos, "Inverse cosine (NaN outside [-1, 1]).";
+    arctan => Arctan, "Inverse tangent.";
+    sinh => Sinh, "Hyperbolic sine.";
+    cosh => Cosh, "Hyperbolic cosine.";
+    arcsinh => Arcsinh, "Inverse hyperbolic sine.";
+    arccosh => Arccosh, "Inverse hyperbolic cosine (NaN below 1).";
+    arctanh => Arctanh, "Inverse hyperbolic tangent (±inf at ±1, NaN beyond).";
+    exp2 => Exp2, "2 raised to each element.";
+    log1p => Log1p, "`ln(1 + x)`, accurate near 0.";
+    expm1 => Expm1, "`e^x − 1`, accurate near 0.";
+    cbrt => Cbrt, "Cube root (negative for negative elements).";
+    trunc => Trunc, "The integer part, towards zero.";
+    deg2rad => Deg2Rad, "Degrees to radians (NumPy's `deg2rad`, `radians`).";
+    rad2deg => Rad2Deg, "Radians to degrees (NumPy's `rad2deg`, `degrees`).";
 }
 
 impl Array<bool> {

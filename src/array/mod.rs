@@ -18,6 +18,7 @@ pub mod random;
 pub mod reductions;
 mod reshape;
 mod select;
+mod ufuncs;
 mod view;
 
 use std::marker::PhantomData;

@@ -31,6 +31,29 @@ pub enum UnaryOp {
     Not,
     IsNan,
     IsFinite,
+    /// True for ±infinity (false for every integer).
+    IsInf,
+    /// True where the sign bit is set (`-0.0` and negative NaNs included).
+    SignBit,
+    /// -1, 0 or 1 by the sign; NaN stays NaN (NumPy's `sign`).
+    Sign,
+    /// Bitwise not of integers (NumPy's `invert`, `~x`).
+    Invert,
+    Arcsin,
+    Arccos,
+    Arctan,
+    Sinh,
+    Cosh,
+    Arcsinh,
+    Arccosh,
+    Arctanh,
+    Exp2,
+    Log1p,
+    Expm1,
+    Cbrt,
+    Trunc,
+    Deg2Rad,
+    Rad2Deg,
 }
 
 /// Two-input arithmetic and logical operations.
@@ -45,9 +68,34 @@ pub enum BinaryOp {
     Rem,
     /// Float power with an array exponent.
     Pow,
+    /// Logical (bool) or bitwise (integers) and.
     And,
+    /// Logical (bool) or bitwise (integers) or.
     Or,
+    /// Logical (bool) or bitwise (integers) exclusive or.
     Xor,
+    /// The larger; NaN if either is NaN (NumPy's `maximum`).
+    Maximum,
+    /// The smaller; NaN if either is NaN (NumPy's `minimum`).
+    Minimum,
+    /// The larger, ignoring a NaN (NumPy's `fmax`).
+    FMax,
+    /// The smaller, ignoring a NaN (NumPy's `fmin`).
+    FMin,
+    /// Floor division (NumPy's `floor_divide`, `//`).
+    FloorDiv,
+    /// Remainder with the dividend's sign (C's `fmod`, NumPy's `fmod`).
+    FMod,
+    Hypot,
+    Atan2,
+    CopySign,
+    /// `ln(e^a + e^b)` without overflow.
+    LogAddExp,
+    /// `a << b` for integers; 0 for shifts past the width (NumPy's `left_shift`).
+    Shl,
+    /// `a >> b` for integers, arithmetic for signed ones; past the width, the
+    /// sign fill (NumPy's `right_shift`).
+    Shr,
 }
 
 /// Comparisons, giving `bool`.
@@ -90,9 +138,10 @@ pub enum ElemOp {
 impl UnaryOp {
     fn accepts(self, dt: DType) -> bool {
         match self {
-            UnaryOp::Neg | UnaryOp::Abs => dt != DType::Bool,
+            UnaryOp::Neg | UnaryOp::Abs | UnaryOp::Sign | UnaryOp::SignBit => dt != DType::Bool,
             UnaryOp::Not => dt == DType::Bool,
-            UnaryOp::IsNan | UnaryOp::IsFinite => true,
+            UnaryOp::Invert => dt.is_integer(),
+            UnaryOp::IsNan | UnaryOp::IsFinite | UnaryOp::IsInf => true,
             _ => dt.is_float(),
         }
     }
@@ -117,6 +166,25 @@ impl UnaryOp {
             UnaryOp::Not => "not",
             UnaryOp::IsNan => "isnan",
             UnaryOp::IsFinite => "isfinite",
+            UnaryOp::IsInf => "isinf",
+            UnaryOp::SignBit => "signbit",
+            UnaryOp::Sign => "sign",
+            UnaryOp::Invert => "invert",
+            UnaryOp::Arcsin => "arcsin",
+            UnaryOp::Arccos => "arccos",
+            UnaryOp::Arctan => "arctan",
+            UnaryOp::Sinh => "sinh",
+            UnaryOp::Cosh => "cosh",
+            UnaryOp::Arcsinh => "arcsinh",
+            UnaryOp::Arccosh => "arccosh",
+            UnaryOp::Arctanh => "arctanh",
+            UnaryOp::Exp2 => "exp2",
+            UnaryOp::Log1p => "log1p",
+            UnaryOp::Expm1 => "expm1",
+            UnaryOp::Cbrt => "cbrt",
+            UnaryOp::Trunc => "trunc",
+            UnaryOp::Deg2Rad => "deg2rad",
+            UnaryOp::Rad2Deg => "rad2deg",
         }
     }
 }
@@ -124,8 +192,13 @@ impl UnaryOp {
 impl BinaryOp {
     fn accepts(self, dt: DType) -> bool {
         match self {
-            BinaryOp::And | BinaryOp::Or | BinaryOp::Xor => dt == DType::Bool,
-            BinaryOp::Pow => dt.is_float(),
+            BinaryOp::And | BinaryOp::Or | BinaryOp::Xor => !dt.is_float(),
+            BinaryOp::Shl | BinaryOp::Shr => dt.is_integer(),
+            BinaryOp::Pow
+            | BinaryOp::Hypot
+            | BinaryOp::Atan2
+            | BinaryOp::CopySign
+            | BinaryOp::LogAddExp => dt.is_float(),
             _ => dt != DType::Bool,
         }
     }
@@ -142,6 +215,18 @@ impl BinaryOp {
             BinaryOp::And => "and",
             BinaryOp::Or => "or",
             BinaryOp::Xor => "xor",
+            BinaryOp::Maximum => "maximum",
+            BinaryOp::Minimum => "minimum",
+            BinaryOp::FMax => "fmax",
+            BinaryOp::FMin => "fmin",
+            BinaryOp::FloorDiv => "floor_divide",
+            BinaryOp::FMod => "fmod",
+            BinaryOp::Hypot => "hypot",
+            BinaryOp::Atan2 => "arctan2",
+            BinaryOp::CopySign => "copysign",
+            BinaryOp::LogAddExp => "logaddexp",
+            BinaryOp::Shl => "left_shift",
+            BinaryOp::Shr => "right_shift",
         }
     }
 }
@@ -204,7 +289,9 @@ impl ElemOp {
                     return Err(mismatch(unary_domain(*u), inputs[0]));
                 }
                 Ok(match u {
-                    UnaryOp::IsNan | UnaryOp::IsFinite => DType::Bool,
+                    UnaryOp::IsNan | UnaryOp::IsFinite | UnaryOp::IsInf | UnaryOp::SignBit => {
+                        DType::Bool
+                    }
                     _ => inputs[0],
                 })
             }
@@ -226,8 +313,13 @@ impl ElemOp {
                 let dt = same(inputs[0], inputs[1])?;
                 if !b.accepts(dt) {
                     let want = match b {
-                        BinaryOp::And | BinaryOp::Or | BinaryOp::Xor => "bool",
-                        BinaryOp::Pow => "a float dtype",
+                        BinaryOp::And | BinaryOp::Or | BinaryOp::Xor => "bool or an integer dtype",
+                        BinaryOp::Shl | BinaryOp::Shr => "an integer dtype",
+                        BinaryOp::Pow
+                        | BinaryOp::Hypot
+                        | BinaryOp::Atan2
+                        | BinaryOp::CopySign
+                        | BinaryOp::LogAddExp => "a float dtype",
                         _ => "a numeric dtype",
                     };
                     return Err(mismatch(want, dt));
@@ -249,8 +341,9 @@ impl ElemOp {
 
 fn unary_domain(u: UnaryOp) -> &'static str {
     match u {
-        UnaryOp::Neg | UnaryOp::Abs => "a numeric dtype",
+        UnaryOp::Neg | UnaryOp::Abs | UnaryOp::Sign | UnaryOp::SignBit => "a numeric dtype",
         UnaryOp::Not => "bool",
+        UnaryOp::Invert => "an integer dtype",
         _ => "a float dtype",
     }
 }
