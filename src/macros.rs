@@ -21,17 +21,8 @@ macro_rules! with_dtype {
 macro_rules! with_num_dtype {
     ($dt:expr, $T:ident => $body:expr, else => $other:expr) => {
         match $dt {
-            $crate::DType::F32 => {
-                #[allow(dead_code)]
-                type $T = f32;
-                $body
-            }
-            $crate::DType::F64 => {
-                #[allow(dead_code)]
-                type $T = f64;
-                $body
-            }
-            other => with_int_dtype!(other, $T => $body, else => $other),
+            dt => with_float_dtype!(dt, $T => $body,
+                else => with_int_dtype!(dt, $T => $body, else => $other)),
         }
     };
 }

@@ -303,13 +303,7 @@ impl Lowering {
             Op::TopK(spec) => self.select_stages(node, spec)?,
             Op::Nearest(spec) => self.nearest_stages(node, spec)?,
             Op::Linalg(factor) => {
-                let mut inputs = Vec::with_capacity(node.inputs.len());
-                for input in &node.inputs {
-                    inputs.push(Operand {
-                        source: self.source(input)?.0,
-                        chunks: input.chunks.clone(),
-                    });
-                }
+                let inputs = self.operands(node)?;
                 let kind = StageKind::Linalg(LinalgStage {
                     factor: *factor,
                     inputs,
@@ -374,6 +368,20 @@ impl Lowering {
         })
     }
 
+    /// Where a stage reads each input of `node` (see [`Lowering::source`]),
+    /// with the input's chunks.
+    fn operands(&mut self, node: &Node) -> Result<Vec<Operand>> {
+        node.inputs
+            .iter()
+            .map(|input| {
+                Ok(Operand {
+                    source: self.source(input)?.0,
+                    chunks: input.chunks.clone(),
+                })
+            })
+            .collect()
+    }
+
     /// A stage of `kind` with `node`'s grid and dtype.
     fn stage_for(&self, node: &Node, name: String, kind: StageKind) -> Stage {
         Stage {
@@ -436,13 +444,7 @@ impl Lowering {
     /// operand blocks of its group, within [`task_budget`] (a product that
     /// alone exceeds it has had its contracted axes cut by the rules).
     fn contract_stages(&mut self, node: &Arc<Node>, spec: &Arc<ContractSpec>) -> Result<usize> {
-        let mut operands = Vec::with_capacity(2);
-        for input in &node.inputs {
-            operands.push(Operand {
-                source: self.source(input)?.0,
-                chunks: input.chunks.clone(),
-            });
-        }
+        let mut operands = self.operands(node)?;
         let (Some(b), Some(a)) = (operands.pop(), operands.pop()) else {
             return Err(Error::invalid(
                 &spec.origin,
@@ -581,13 +583,7 @@ impl Lowering {
     /// query block's nearest rows of one corpus block), then the top-k
     /// levels merging them over the corpus blocks; returns the top level.
     fn nearest_stages(&mut self, node: &Arc<Node>, spec: &NearestSpec) -> Result<usize> {
-        let mut operands = Vec::with_capacity(2);
-        for input in &node.inputs {
-            operands.push(Operand {
-                source: self.source(input)?.0,
-                chunks: input.chunks.clone(),
-            });
-        }
+        let mut operands = self.operands(node)?;
         let (Some(corpus), Some(queries)) = (operands.pop(), operands.pop()) else {
             return Err(Error::invalid("nearest", "needs queries and a corpus"));
         };
