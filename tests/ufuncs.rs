@@ -128,12 +128,14 @@ fn agree(got: f64, want: f64, rel: f64) -> bool {
     (got - want).abs() <= rel * got.abs().max(want.abs())
 }
 
-fn check_case<T>(case: &Case, chunks: &[usize], compute: Compute<T>, rel: f64) -> Vec<String>
+/// The failures of `case` computed on chunks cut as `cuts` (see [`chunks_from`]).
+fn check_case<T>(case: &Case, cuts: &[usize], compute: Compute<T>, rel: f64) -> Vec<String>
 where
     T: NumElement + ndarray_npy::ReadableElement,
 {
     let dir = fixtures();
     let inputs: Vec<ArrayD<T>> = case.inputs.iter().map(|n| npy_fixture(dir, n)).collect();
+    let chunks = chunks_from(cuts, inputs[0].len());
     let lazy: Vec<Array<T>> = inputs
         .iter()
         .map(|a| {
@@ -209,28 +211,14 @@ proptest! {
     fn every_ufunc_matches_numpy(cuts in prop::collection::vec(1usize..20, 1..6)) {
         let mut failures = Vec::new();
         for case in cases() {
-            let n = npy_fixture::<f64>(fixtures(), "x_float64").len();
-            let len = |name: &str| -> usize {
-                let dir = fixtures();
-                match case.dtype.as_str() {
-                    "float64" => n,
-                    "float32" => npy_fixture::<f32>(dir, name).len(),
-                    "int8" => npy_fixture::<i8>(dir, name).len(),
-                    "int32" => npy_fixture::<i32>(dir, name).len(),
-                    "int64" => npy_fixture::<i64>(dir, name).len(),
-                    "uint8" => npy_fixture::<u8>(dir, name).len(),
-                    _ => npy_fixture::<u64>(dir, name).len(),
-                }
-            };
-            let chunks = chunks_from(&cuts, len(&case.inputs[0]));
             failures.extend(match case.dtype.as_str() {
-                "float32" => check_case::<f32>(&case, &chunks, float_op::<f32>, 2e-6),
-                "float64" => check_case::<f64>(&case, &chunks, float_op::<f64>, 1e-14),
-                "int8" => check_case::<i8>(&case, &chunks, int_op::<i8>, 0.0),
-                "int32" => check_case::<i32>(&case, &chunks, int_op::<i32>, 0.0),
-                "int64" => check_case::<i64>(&case, &chunks, int_op::<i64>, 0.0),
-                "uint8" => check_case::<u8>(&case, &chunks, int_op::<u8>, 0.0),
-                _ => check_case::<u64>(&case, &chunks, int_op::<u64>, 0.0),
+                "float32" => check_case::<f32>(&case, &cuts, float_op::<f32>, 2e-6),
+                "float64" => check_case::<f64>(&case, &cuts, float_op::<f64>, 1e-14),
+                "int8" => check_case::<i8>(&case, &cuts, int_op::<i8>, 0.0),
+                "int32" => check_case::<i32>(&case, &cuts, int_op::<i32>, 0.0),
+                "int64" => check_case::<i64>(&case, &cuts, int_op::<i64>, 0.0),
+                "uint8" => check_case::<u8>(&case, &cuts, int_op::<u8>, 0.0),
+                _ => check_case::<u64>(&case, &cuts, int_op::<u64>, 0.0),
             });
         }
         prop_assert!(failures.is_empty(), "{}", failures.join("\n"));

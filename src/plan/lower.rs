@@ -592,8 +592,8 @@ impl Lowering {
         let kept = corpus_lens.iter().map(|&rows| rows.min(spec.k)).collect();
         let name = format!(
             "{spec}.distances ({} × {} rows per task)",
-            queries.chunks.lens(0).iter().max().unwrap_or(&0),
-            corpus.chunks.lens(0).iter().max().unwrap_or(&0),
+            query_lens.iter().max().unwrap_or(&0),
+            corpus_lens.iter().max().unwrap_or(&0),
         );
         let stage = Stage {
             name,
