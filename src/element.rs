@@ -91,6 +91,11 @@ impl DType {
     }
 
     /// True for the signed and unsigned integer dtypes.
+    ///
+    /// ```
+    /// use ndchunk::DType;
+    /// assert!(DType::U8.is_integer() && !DType::F32.is_integer() && !DType::Bool.is_integer());
+    /// ```
     pub fn is_integer(self) -> bool {
         !self.is_float() && self != DType::Bool
     }
@@ -291,6 +296,15 @@ pub trait NumElement:
 pub trait FloatElement: NumElement + Float {}
 
 /// Integer elements (signed and unsigned): bitwise operations and shifts.
+///
+/// ```
+/// fn low_bits<T: ndchunk::IntElement>(x: &ndchunk::Array<T>, mask: T) -> ndchunk::Array<T> {
+///     x.bitwise_and(mask)
+/// }
+/// let x = ndchunk::arange::<u16>(0, 8, 1, [3])?;
+/// assert_eq!(low_bits(&x, 3).compute()?.into_raw_vec_and_offset().0, vec![0, 1, 2, 3, 0, 1, 2, 3]);
+/// # Ok::<(), ndchunk::Error>(())
+/// ```
 pub trait IntElement: NumElement + num_traits::PrimInt + num_traits::CheckedRem {}
 
 macro_rules! element_common {

@@ -68,6 +68,11 @@ pub struct NearestSpec {
 impl NearestSpec {
     /// The top-k tree merging the partial selections: the `k` smallest
     /// squared distances' positions along the corpus axis.
+    ///
+    /// ```
+    /// let spec = ndchunk::expr::NearestSpec { k: 15, split_every: 16 };
+    /// assert_eq!(spec.merge().to_string(), "argtopk(k=-15, axis=1)");
+    /// ```
     pub fn merge(&self) -> TopKSpec {
         TopKSpec {
             k: -(self.k as isize),
