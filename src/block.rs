@@ -59,6 +59,15 @@ impl DynArray {
     pub fn cast(&self, dtype: DType) -> DynArray {
         dyn_match!(self, a: S => with_dtype!(dtype, U => U::wrap(a.mapv(|v: S| v.cast::<U>()))))
     }
+
+    /// This block as `dtype`: itself when it has that dtype, else [`DynArray::cast`].
+    pub fn into_dtype(self, dtype: DType) -> DynArray {
+        if self.dtype() == dtype {
+            self
+        } else {
+            self.cast(dtype)
+        }
+    }
 }
 
 /// A standard-layout copy of `ranges` of `a`.

@@ -61,6 +61,7 @@ pub mod registry;
 pub mod ship;
 pub mod worker;
 
+pub use array::blockwise::blockwise;
 pub use array::creation::{arange, eye, eye_k, from_array, from_fn, full, linspace, ones, zeros};
 pub use array::einsum::einsum;
 pub use array::elementwise::{where_, Operand};
@@ -68,6 +69,7 @@ pub use array::indexing::{BoolMask, Index, Indexer};
 pub use array::join::{concatenate, stack, PadMode};
 pub use array::linalg;
 pub use array::neighbors;
+pub use array::overlap::OverlapBoundary;
 pub use array::random;
 pub use array::reductions::ReduceOptions;
 pub use array::{compute_all, compute_all_with, AnyArray, Array};

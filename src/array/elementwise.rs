@@ -14,7 +14,10 @@ use crate::block::Tile;
 use crate::chunks::{check_size, Chunks};
 use crate::element::{DType, Element, FloatElement, NumElement};
 use crate::error::{Error, Result};
-use crate::expr::{BinaryOp, BlockFn, CmpOp, ElemOp, Generator, Node, Op, TileFn, UnaryOp, UserFn};
+use crate::expr::{
+    BinaryOp, BlockFn, BlockMap, BlockOp, CmpOp, ElemOp, Generator, Node, Op, TileFn, UnaryOp,
+    UserFn,
+};
 use crate::registry::{block_fn_of, registered};
 
 /// The right-hand side of a binary operation: an array or a scalar.
@@ -375,7 +378,7 @@ impl<T: Element> Array<T> {
         f: impl Fn(ArrayViewD<T>) -> ArrayD<U> + Send + Sync + 'static,
     ) -> Array<U> {
         let f = UserFn::new("map_blocks", block_fn_of("map_blocks", f));
-        self.map_blocks_node(f, U::DTYPE)
+        self.map_blocks_node(f, self.chunks().clone())
     }
 
     /// The block function registered as `name` (see [`crate::register_fn`])
@@ -395,39 +398,52 @@ impl<T: Element> Array<T> {
     /// # Ok::<(), ndchunk::Error>(())
     /// ```
     pub fn map_blocks_registered<U: Element>(&self, name: &str) -> Result<Array<U>> {
-        let entry = registered(name).ok_or_else(|| {
-            Error::invalid(
-                "map_blocks_registered",
-                format!("no function is registered as {name:?} (see ndchunk::register_fn)"),
-            )
-        })?;
-        if (entry.input, entry.output) != (T::DTYPE, U::DTYPE) {
-            return Err(Error::DtypeMismatch {
-                op: format!("map_blocks_registered({name:?})"),
-                expected: format!("{} -> {}", T::DTYPE, U::DTYPE),
-                found: format!("{} -> {}", entry.input, entry.output),
-            });
-        }
-        let f = UserFn {
-            name: name.to_string(),
-            f: entry.f,
-            recipe: None,
-        };
-        Ok(self.map_blocks_node(f, U::DTYPE))
+        let f = registered_block_fn::<T, U>(name)?;
+        Ok(self.map_blocks_node(f, self.chunks().clone()))
     }
 
-    fn map_blocks_node<U: Element>(&self, f: UserFn<BlockFn>, dtype: DType) -> Array<U> {
+    /// The node applying `f` to each block, giving blocks of `chunks` (as
+    /// many along each axis as this array has).
+    pub(crate) fn map_blocks_node<U: Element>(
+        &self,
+        f: UserFn<BlockFn>,
+        chunks: Chunks,
+    ) -> Array<U> {
         if let Some(e) = self.error() {
-            return Array::from_node(Node::invalid(e.clone(), self.shape().to_vec(), dtype));
+            return Array::from_node(Node::invalid(e.clone(), chunks.shape(), U::DTYPE));
         }
+        let map = BlockMap::aligned(BlockOp::User(f), 1, self.ndim());
         let node = Node::new(
-            Op::MapBlocks(f),
+            Op::MapBlocks(map),
             vec![self.node.clone()],
-            self.chunks().clone(),
-            dtype,
+            chunks,
+            U::DTYPE,
         );
         Array::from_node(node)
     }
+}
+
+/// The function registered as `name` for blocks of `T` to `U`: an `Err`
+/// when none is, or one is for other dtypes.
+pub(crate) fn registered_block_fn<T: Element, U: Element>(name: &str) -> Result<UserFn<BlockFn>> {
+    let entry = registered(name).ok_or_else(|| {
+        Error::invalid(
+            "map_blocks_registered",
+            format!("no function is registered as {name:?} (see ndchunk::register_fn)"),
+        )
+    })?;
+    if (entry.input, entry.output) != (T::DTYPE, U::DTYPE) {
+        return Err(Error::DtypeMismatch {
+            op: format!("map_blocks_registered({name:?})"),
+            expected: format!("{} -> {}", T::DTYPE, U::DTYPE),
+            found: format!("{} -> {}", entry.input, entry.output),
+        });
+    }
+    Ok(UserFn {
+        name: name.to_string(),
+        f: entry.f,
+        recipe: None,
+    })
 }
 
 impl<T: NumElement> Array<T> {

@@ -4,6 +4,7 @@
 //! elementwise maths (`elementwise.rs`, `ops.rs`), reductions (`reductions.rs`),
 //! and inspection (`explain.rs`).
 
+pub mod blockwise;
 pub mod contract;
 pub mod creation;
 pub mod einsum;
@@ -14,9 +15,11 @@ pub mod join;
 pub mod linalg;
 pub mod neighbors;
 mod ops;
+pub mod overlap;
 pub mod random;
 pub mod reductions;
 mod reshape;
+mod scan;
 mod select;
 mod ufuncs;
 mod view;

@@ -3,6 +3,7 @@
 //! A node knows its shape, chunks and dtype; the planner (`crate::plan`) turns a
 //! graph into tasks. Building nodes does no I/O and no work.
 
+pub mod blocks;
 pub mod contract;
 pub mod elementwise;
 pub mod gather;
@@ -25,12 +26,13 @@ use crate::element::DType;
 use crate::error::Error;
 
 pub use crate::registry::{BlockFn, StoreFn};
+pub use blocks::{BlockMap, BlockOp, Kernel, ScanKind, ScanSpec};
 pub use contract::ContractSpec;
 pub use elementwise::{BinaryOp, CmpOp, ElemOp, UnaryOp};
 pub use gather::{GatherRead, GatherSpec};
 pub use generate::{Distribution, Generator};
 pub use linalg::Factor;
-pub use pad::{Boundary, PadSpec};
+pub use pad::{Boundary, BoxKind, BoxSpec, PadSpec};
 pub use reduce::{BlockwiseReduce, ReduceKind, ReduceSpec};
 pub use resident::Resident;
 pub use select::{NearestSpec, TopKSpec};
@@ -89,8 +91,10 @@ pub enum Op {
     FromFn(UserFn<BlockFn>),
     /// An elementwise operation over broadcast inputs.
     Elementwise(ElemOp),
-    /// A user function applied block by block (same block shapes in and out).
-    MapBlocks(UserFn<BlockFn>),
+    /// A function applied block by block: each output block from one block
+    /// of each input (`map_blocks`, `blockwise`, the scans' kernels); the
+    /// node's chunks are the output's.
+    MapBlocks(BlockMap),
     /// The single input with the node's chunks; `budget` bounds the bytes a
     /// task may hold (default: [`crate::config::rechunk_budget`]).
     Rechunk {
@@ -112,6 +116,9 @@ pub enum Op {
     Concatenate(usize),
     /// The input grown beyond its edges.
     Pad(PadSpec),
+    /// Each output block a box of the input, possibly beyond its edges
+    /// (`overlap`, `trim_internal`).
+    Boxes(std::sync::Arc<BoxSpec>),
     /// The input reshaped block by block (C order): per group, its input axes
     /// and its output axes (see [`crate::plan::reshape::ReshapeStage`]).
     Reshape(Vec<(std::ops::Range<usize>, std::ops::Range<usize>)>),
@@ -281,13 +288,14 @@ impl fmt::Display for Op {
             Op::Generate(g) => write!(f, "{g}"),
             Op::FromFn(u) => write!(f, "from_fn[{}]", u.name),
             Op::Elementwise(e) => write!(f, "{e}"),
-            Op::MapBlocks(u) => write!(f, "map_blocks[{}]", u.name),
+            Op::MapBlocks(m) => write!(f, "map_blocks[{}]", m.f.name()),
             Op::Rechunk { .. } => write!(f, "rechunk"),
             Op::Gather { spec, .. } => write!(f, "{spec}"),
             Op::View(v) => write!(f, "{v}"),
             Op::Concatenate(a) => write!(f, "concatenate(axis={a})"),
             Op::Reshape(_) => write!(f, "reshape"),
             Op::Pad(p) => write!(f, "pad({:?})", p.rule),
+            Op::Boxes(b) => write!(f, "{}", b.kind.name()),
             Op::Contract(c) => write!(f, "{c}"),
             Op::Linalg(k) => write!(f, "{k}"),
             Op::Reduce(r) => write!(f, "{r}"),

@@ -69,3 +69,46 @@ pub struct PadSpec {
     /// What they hold.
     pub rule: Boundary,
 }
+
+/// What a [`BoxSpec`] does, as `explain()` names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum BoxKind {
+    /// Each block grown by its neighbours' edges (`overlap`).
+    Overlap,
+    /// Each block cut back (`trim_internal`).
+    Trim,
+}
+
+impl BoxKind {
+    /// The array method's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            BoxKind::Overlap => "overlap",
+            BoxKind::Trim => "trim_internal",
+        }
+    }
+}
+
+/// Output blocks that are boxes of the input grown by `pad`, given per axis:
+/// `boxes[axis][b]` is the range of grown-input indices output block `b`
+/// covers along `axis`, so neighbouring boxes may overlap (`overlap`) or
+/// leave gaps (`trim_internal`). The output's chunks are the boxes' lengths.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BoxSpec {
+    /// What the boxes are for.
+    pub kind: BoxKind,
+    /// Elements beyond the input's edges, and how they are filled.
+    pub pad: Option<PadSpec>,
+    /// Per axis, per output block, its range of grown-input indices.
+    pub boxes: Vec<Vec<std::ops::Range<usize>>>,
+}
+
+impl BoxSpec {
+    /// Per axis, the lengths of the boxes (the output's chunk lengths).
+    pub fn lens(&self) -> Vec<Vec<usize>> {
+        self.boxes
+            .iter()
+            .map(|axis| axis.iter().map(|r| r.len()).collect())
+            .collect()
+    }
+}

@@ -9,8 +9,8 @@ use crate::config::{human_bytes, PlanOptions};
 use crate::element::DType;
 use crate::error::{Error, Result};
 use crate::expr::{
-    consumer_counts, BlockwiseReduce, ContractSpec, GatherRead, GatherSpec, NearestSpec, Node,
-    NodeId, Op, ReduceSpec, TopKSpec, ViewSpec,
+    consumer_counts, BlockOp, BlockwiseReduce, ContractSpec, GatherRead, GatherSpec, NearestSpec,
+    Node, NodeId, Op, ReduceSpec, TopKSpec, ViewSpec,
 };
 use crate::plan::contract::{
     contracted_groups, product_bytes, task_budget, ContractStage, Operand, SumStage,
@@ -213,19 +213,22 @@ impl Lowering {
                 self.fused_stage_reducing(&node.inputs[0], None, chain.clone())?
             }
             Op::Rechunk { budget } => self.rechunk_stages(node, *budget)?,
-            Op::MapBlocks(f) => {
-                let input = self.value_stage(&node.inputs[0])?;
+            Op::MapBlocks(map) => {
+                let inputs = node
+                    .inputs
+                    .iter()
+                    .map(|input| self.value_stage(input))
+                    .collect::<Result<Vec<_>>>()?;
                 let kind = StageKind::MapBlocks {
-                    f: f.clone(),
+                    map: map.clone(),
                     chunks: node.chunks.clone(),
-                    input,
+                    inputs,
                 };
-                let stage = Stage {
-                    name: format!("map_blocks[{}]", f.name),
-                    kind,
-                    grid: node.chunks.numblocks(),
-                    dtype: node.dtype,
+                let name = match &map.f {
+                    BlockOp::User(f) => format!("map_blocks[{}]", f.name),
+                    BlockOp::Kernel(k) => k.to_string(),
                 };
+                let stage = self.stage_for(node, name, kind);
                 self.add_stage(stage)
             }
             Op::Store { sink, serial } => {
@@ -247,6 +250,7 @@ impl Lowering {
                     sources: vec![source],
                     join: None,
                     pad: None,
+                    boxes: None,
                 };
                 let stage = self.stage_for(node, spec.origin.clone(), StageKind::Region(region));
                 self.add_stage(stage)
@@ -260,8 +264,27 @@ impl Lowering {
                     sources: vec![source],
                     join: None,
                     pad: Some(pad.clone()),
+                    boxes: None,
                 };
                 let name = format!("pad {:?} ({:?})", pad.widths, pad.rule);
+                let stage = self.stage_for(node, name, StageKind::Region(region));
+                self.add_stage(stage)
+            }
+            Op::Boxes(spec) => {
+                let (source, from) = self.source(&node.inputs[0])?;
+                let region = RegionStage {
+                    spec: Arc::new(ViewSpec::identity(node.shape.len(), spec.kind.name())),
+                    from,
+                    to: node.chunks.clone(),
+                    sources: vec![source],
+                    join: None,
+                    pad: spec.pad.clone(),
+                    boxes: Some(spec.clone()),
+                };
+                let name = match &spec.pad {
+                    Some(pad) => format!("{} {:?} ({:?})", spec.kind.name(), pad.widths, pad.rule),
+                    None => spec.kind.name().to_string(),
+                };
                 let stage = self.stage_for(node, name, StageKind::Region(region));
                 self.add_stage(stage)
             }
@@ -283,6 +306,7 @@ impl Lowering {
                         first_block,
                     }),
                     pad: None,
+                    boxes: None,
                 };
                 let name = format!("concatenate(axis={axis})");
                 let stage = self.stage_for(node, name, StageKind::Region(region));

@@ -30,7 +30,9 @@ use serde::{Deserialize, Serialize};
 use crate::chunks::Chunks;
 use crate::element::{DType, Scalar};
 pub use crate::expr::BlockwiseReduce;
-use crate::expr::{BlockFn, ElemOp, GatherSpec, Generator, ReduceSpec, Resident, StoreFn, UserFn};
+use crate::expr::{
+    BlockFn, BlockMap, ElemOp, GatherSpec, Generator, ReduceSpec, Resident, StoreFn, UserFn,
+};
 
 pub use lower::{lower, lower_many};
 
@@ -125,14 +127,15 @@ pub enum StageKind {
         /// stored one at a time, by whichever executor.
         serial_grid: Option<Vec<usize>>,
     },
-    /// Apply a user function to each block of the input stage.
+    /// A function applied to one block of each input stage per output block
+    /// (`map_blocks`, `blockwise`, the scans' kernels).
     MapBlocks {
-        /// The function.
-        f: UserFn<BlockFn>,
-        /// Block shapes of the output (same as the input's).
+        /// The function, and which block of each input an output block reads.
+        map: BlockMap,
+        /// Chunks of the output.
         chunks: Chunks,
-        /// The stage computing the input.
-        input: usize,
+        /// The stages computing the inputs, in the map's order.
+        inputs: Vec<usize>,
     },
 }
 
@@ -181,7 +184,11 @@ impl StageKind {
             StageKind::Select(s) => s.reads(block),
             StageKind::Nearest(n) => n.reads(block),
             StageKind::Linalg(l) => l.reads(block),
-            StageKind::MapBlocks { input, .. } => vec![(*input, block.to_vec())],
+            StageKind::MapBlocks { map, inputs, .. } => inputs
+                .iter()
+                .enumerate()
+                .map(|(k, &s)| (s, map.input_block(k, block)))
+                .collect(),
             StageKind::Store {
                 input, serial_grid, ..
             } => {

@@ -1,8 +1,8 @@
 //! Region stages: each output block is a box of the input, possibly beyond its
 //! edges (filled by a boundary rule), read through an affine view. Rechunks,
 //! views, pads and joins are all region stages, so one routine
-//! (`exec::eval::region`) assembles their blocks, and `map_overlap` will be
-//! one more.
+//! (`exec::eval::region`) assembles their blocks, and so are `overlap` and
+//! `trim_internal`, whose boxes are given per block instead of by a view.
 //!
 //! Coordinates: the *input* is the stage's sources laid end to end along the
 //! join axis (one source unless joined), cut by `from`; the *grown* input is
@@ -15,7 +15,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::chunks::Chunks;
-use crate::expr::{PadSpec, ViewSpec};
+use crate::expr::{BoxSpec, PadSpec, ViewSpec};
 use crate::grid::{box_indices, overlapping_blocks};
 use crate::plan::Source;
 
@@ -35,6 +35,10 @@ pub struct RegionStage {
     pub join: Option<Join>,
     /// Elements beyond the input's edges, and how they are filled.
     pub pad: Option<PadSpec>,
+    /// For `overlap` and `trim_internal`: each output block's box, given per
+    /// axis in grown-input indices, instead of through the view (which is
+    /// then the identity; `pad` is the boxes' own).
+    pub boxes: Option<Arc<BoxSpec>>,
 }
 
 /// Sources laid end to end along an axis.
@@ -57,11 +61,15 @@ impl RegionStage {
             sources: vec![source],
             join: None,
             pad: None,
+            boxes: None,
         }
     }
 
     /// What the stage does, as `explain()` prints it.
     pub fn label(&self) -> &'static str {
+        if let Some(b) = &self.boxes {
+            return b.kind.name();
+        }
         match (&self.join, &self.pad) {
             (Some(_), _) => "concat",
             (None, Some(_)) => "pad",
@@ -84,6 +92,15 @@ impl RegionStage {
         let out = self.to.block_ranges(block);
         if out.iter().any(Range::is_empty) {
             return None;
+        }
+        if let Some(b) = &self.boxes {
+            return Some(
+                b.boxes
+                    .iter()
+                    .zip(block)
+                    .map(|(axis, &i)| axis[i].clone())
+                    .collect(),
+            );
         }
         let mut ranges: Vec<Range<usize>> = vec![0..1; self.spec.input_ndim];
         for (j, r) in out.iter().enumerate() {

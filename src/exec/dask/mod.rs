@@ -171,7 +171,9 @@ fn check_portable(plan: &Plan) -> Result<()> {
                     }
                 }
             }
-            StageKind::MapBlocks { f, .. } if !f.is_portable() => return refuse(&f.name),
+            StageKind::MapBlocks { map, .. } if !map.f.is_portable() => {
+                return refuse(&map.f.name())
+            }
             StageKind::Store { sink, .. } if !sink.is_portable() => return refuse(&sink.name),
             _ => {}
         }

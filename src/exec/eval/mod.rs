@@ -1,5 +1,6 @@
 //! Evaluating one task of a plan, given the results of its dependencies.
 
+pub mod blocks;
 pub mod contract;
 pub mod fused;
 pub mod gather;
@@ -81,21 +82,8 @@ pub fn run_task(
             (sink.f)(&task.block, Value::take_block(value, &sink.name)?)?;
             Ok(Value::Written)
         }
-        StageKind::MapBlocks { f, chunks, .. } => {
-            let Some(Value::Block(input)) = deps.first().map(|d| &**d) else {
-                return Err(Error::invalid(&f.name, "input is not a block"));
-            };
-            let out = (f.f)(&task.block, &[input])?;
-            let expected = chunks.block_shape(&task.block);
-            if out.shape() != expected.as_slice() || out.dtype() != stage.dtype {
-                return Err(Error::BlockShape {
-                    op: format!("{} (dtype {}, got {})", f.name, stage.dtype, out.dtype()),
-                    block: task.block.clone(),
-                    expected,
-                    found: out.shape().to_vec(),
-                });
-            }
-            Ok(Value::Block(out))
+        StageKind::MapBlocks { map, chunks, .. } => {
+            blocks::run(map, chunks, stage.dtype, &task.block, deps)
         }
     }
 }

@@ -1,4 +1,5 @@
-//! Assembles an output block of a region stage (rechunk, view, pad, join) from
+//! Assembles an output block of a region stage (rechunk, view, pad, join,
+//! overlap, trim) from
 //! the input blocks its box overlaps, filling what lies beyond the input's
 //! edges by the stage's boundary rule.
 
@@ -60,6 +61,12 @@ pub fn run(r: &RegionStage, dtype: DType, block: &[usize], deps: Vec<Arc<Value>>
         };
         inputs.push((ranges, found.0, found.1));
     }
+    // Where the pieces go: the output block's own range, or for boxes given
+    // per block (whose view is the identity) the box itself.
+    let target = match r.boxes {
+        Some(_) => grown.clone(),
+        None => out,
+    };
     with_dtype!(dtype, T => {
         let views = typed_views::<T>(&r.spec.origin, &inputs)?;
         let assembled = match r.interior(&grown) {
@@ -76,12 +83,12 @@ pub fn run(r: &RegionStage, dtype: DType, block: &[usize], deps: Vec<Arc<Value>>
                         (at, v)
                     })
                     .collect::<Vec<_>>();
-                assemble(&r.spec, &out, &shifted)?
+                assemble(&r.spec, &target, &shifted)?
             }
             // Beyond an edge: the grown box first, then the view of it.
             None => {
                 let grown_values = grow::<T>(r, &grown, &views)?;
-                assemble(&r.spec, &out, &[(grown, grown_values.view())])?
+                assemble(&r.spec, &target, &[(grown, grown_values.view())])?
             }
         };
         Ok(Value::Block(T::wrap(assembled)))

@@ -1,0 +1,140 @@
+//! Functions applied block by block: the user's (`map_blocks`, `blockwise`,
+//! `map_overlap`) and ndchunk's own kernels (the scans), which travel as data.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::element::DType;
+use crate::expr::UserFn;
+use crate::registry::BlockFn;
+
+/// What a block-map node computes from its input blocks.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum BlockOp {
+    /// A user function (a closure, or one registered by name).
+    User(UserFn<BlockFn>),
+    /// A built-in kernel.
+    Kernel(Kernel),
+}
+
+impl BlockOp {
+    /// The name `explain()` prints.
+    pub fn name(&self) -> String {
+        match self {
+            BlockOp::User(f) => f.name.clone(),
+            BlockOp::Kernel(k) => k.to_string(),
+        }
+    }
+
+    /// True when a worker process can run it: a kernel, a registered
+    /// function or a storage reader (see [`UserFn::is_portable`]).
+    pub fn is_portable(&self) -> bool {
+        match self {
+            BlockOp::User(f) => f.is_portable(),
+            BlockOp::Kernel(_) => true,
+        }
+    }
+}
+
+/// A block map: output block `b` is `f` of one block of each input, the
+/// block [`BlockMap::input_block`] names.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct BlockMap {
+    /// The function.
+    pub f: BlockOp,
+    /// Per input, per input axis: the output axis whose block index the
+    /// input's block index follows, or `None` for an axis that is one block
+    /// (a contracted axis of `blockwise`, read whole).
+    pub index: Vec<Vec<Option<usize>>>,
+}
+
+impl BlockMap {
+    /// A map reading block `b` of each of `inputs` inputs of `ndim` axes for
+    /// output block `b`.
+    pub fn aligned(f: BlockOp, inputs: usize, ndim: usize) -> BlockMap {
+        BlockMap {
+            f,
+            index: vec![(0..ndim).map(Some).collect(); inputs],
+        }
+    }
+
+    /// The block of input `k` that output block `block` reads.
+    ///
+    /// ```
+    /// use ndchunk::expr::{BlockMap, BlockOp, Kernel, ScanKind, ScanSpec};
+    /// let scan = BlockOp::Kernel(Kernel::Scan(ScanSpec { axis: 0, kind: ScanKind::Sum, exclusive: false }));
+    /// // "ij,jk->ik": input 0 follows output axis 0 and reads axis j whole.
+    /// let map = BlockMap { f: scan, index: vec![vec![Some(0), None], vec![None, Some(1)]] };
+    /// assert_eq!(map.input_block(0, &[3, 5]), vec![3, 0]);
+    /// assert_eq!(map.input_block(1, &[3, 5]), vec![0, 5]);
+    /// ```
+    pub fn input_block(&self, k: usize, block: &[usize]) -> Vec<usize> {
+        self.index[k]
+            .iter()
+            .map(|axis| axis.map_or(0, |a| block[a]))
+            .collect()
+    }
+}
+
+/// A built-in block function.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Kernel {
+    /// A scan of the first input's block along an axis, started from the
+    /// second input's block when there is one (the carry: the scan of every
+    /// earlier block, one element along the axis).
+    Scan(ScanSpec),
+}
+
+impl Kernel {
+    /// The result dtype for inputs of `input` dtype.
+    pub fn output_dtype(&self, input: DType) -> DType {
+        match self {
+            Kernel::Scan(s) => s.output_dtype(input),
+        }
+    }
+}
+
+impl fmt::Display for Kernel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Kernel::Scan(s) => {
+                let name = match s.kind {
+                    ScanKind::Sum => "cumsum",
+                    ScanKind::Prod => "cumprod",
+                };
+                let exclusive = if s.exclusive { ", exclusive" } else { "" };
+                write!(f, "{name}(axis={}{exclusive})", s.axis)
+            }
+        }
+    }
+}
+
+/// Which scan.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ScanKind {
+    /// Running sums (`cumsum`).
+    Sum,
+    /// Running products (`cumprod`).
+    Prod,
+}
+
+/// A scan along `axis`: element `i` combines elements `0..=i` (inclusive)
+/// or `0..i` (exclusive, the identity first).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ScanSpec {
+    /// The scanned axis.
+    pub axis: usize,
+    /// Sum or product.
+    pub kind: ScanKind,
+    /// True for an exclusive scan.
+    pub exclusive: bool,
+}
+
+impl ScanSpec {
+    /// NumPy's result dtype of `cumsum`/`cumprod`: that of `sum`/`prod`
+    /// (integers narrower than 64 bits and `bool` widen to `i64`/`u64`).
+    pub fn output_dtype(&self, input: DType) -> DType {
+        crate::expr::ReduceKind::Sum.output_dtype(input)
+    }
+}
