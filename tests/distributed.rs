@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 use common::{fresh_dir, python};
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
 use ndchunk::prelude::*;
-use ndchunk::{Index, PadMode, ZarrOptions};
+use ndchunk::{Index, OverlapBoundary, PadMode, ZarrOptions};
 
 type Outcome = std::result::Result<(), String>;
 
@@ -49,6 +49,7 @@ fn main() {
             "registered_functions_and_persisted_inputs",
             registered_functions_and_persisted_inputs,
         ),
+        ("overlaps_and_scans", overlaps_and_scans),
         (
             "dask_local_starts_its_own_cluster",
             dask_local_starts_its_own_cluster,
@@ -115,6 +116,19 @@ fn register_functions() {
     ndchunk::register_fn("centre", |b: ArrayViewD<f64>| {
         let m = b.mean().unwrap_or(0.0);
         b.mapv(|v| v - m)
+    });
+    // Each element plus its neighbours along axis 0 (clamped at the block's edges).
+    ndchunk::register_fn("neighbour_sum", |b: ArrayViewD<f64>| {
+        let n = b.shape()[0];
+        ArrayD::from_shape_fn(b.raw_dim(), |ix| {
+            let mut at = ix.clone();
+            let mut total = 0.0;
+            for i in [ix[0].saturating_sub(1), ix[0], (ix[0] + 1).min(n - 1)] {
+                at[0] = i;
+                total += b[&at];
+            }
+            total
+        })
     });
     ndchunk::register_fn("slow_double", |b: ArrayViewD<f64>| {
         std::thread::sleep(Duration::from_millis(150));
@@ -424,6 +438,19 @@ fn registered_functions_and_persisted_inputs() -> Outcome {
         &(&p + &a).sum_axis(Axis(1)).map_err(err)?,
         &ex,
     )
+}
+
+fn overlaps_and_scans() -> Outcome {
+    let ex = cluster();
+    let a = ndchunk::from_array(matrix(17, 6), vec![vec![5, 4, 8], vec![3, 3]]).map_err(err)?;
+    let smoothed = a
+        .map_overlap_registered::<f64>("neighbour_sum", &[1, 0], OverlapBoundary::Reflect, true)
+        .map_err(err)?;
+    same("registered map_overlap", &smoothed, &ex)?;
+    let grown = a.overlap(&[2, 1], OverlapBoundary::Periodic).map_err(err)?;
+    same("overlap", &grown, &ex)?;
+    same("cumsum", &a.cumsum(Axis(0)).map_err(err)?, &ex)?;
+    same("nancumprod", &a.nancumprod(Axis(1)).map_err(err)?, &ex)
 }
 
 fn dask_local_starts_its_own_cluster() -> Outcome {

@@ -90,6 +90,10 @@ impl<T: Element> Array<T> {
         if let Some(e) = self.error() {
             return Err(e.clone());
         }
+        // NumPy scans a 0-d array as one element.
+        if self.ndim() == 0 && axis.0 == 0 {
+            return self.reshape(&[1])?.scan(op, axis, kind, nan_as_identity);
+        }
         self.axis_len(op, axis.0)?;
         let mut input = self.node().clone();
         if nan_as_identity && T::DTYPE.is_float() {
