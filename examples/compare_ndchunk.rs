@@ -42,7 +42,7 @@ use serde_json::{json, Value};
 type BoxError = Box<dyn std::error::Error>;
 type BoxResult<T> = Result<T, BoxError>;
 
-const WORKLOADS: [&str; 14] = [
+const WORKLOADS: [&str; 16] = [
     "W1",
     "W3",
     "W6",
@@ -57,6 +57,8 @@ const WORKLOADS: [&str; 14] = [
     "W4-sum",
     "W5",
     "W4-dask-cluster",
+    "S3",
+    "S4",
 ];
 /// `make_data.P4_WEIGHT_MOD`: the P4 checksum weights element `i` by `i % 1000`.
 const P4_WEIGHT_MOD: usize = 1000;
@@ -724,6 +726,87 @@ fn k1(ctx: &Ctx) -> BoxResult<Report> {
     Ok(report(ctx, "K1", &m, checksum, (0, 0.0), info))
 }
 
+/// S3's and S4's input: an (n, n) f32 array held as persisted (c, c)
+/// blocks, `float32(u(i, j))` with make_data.py's hashed uniform `u`.
+fn hashed_blocks(ctx: &Ctx, workload: &str) -> BoxResult<(ndchunk::Array<f32>, Vec<usize>)> {
+    let c = ctx.chunk(workload)?;
+    let n = ctx.number(workload, "N")?;
+    let (rows, cols) = (c[0], c[1]);
+    let x = ndchunk::from_fn(&[n, n], c.clone(), move |b, shape| {
+        let (r0, c0) = ((b[0] * rows) as u64, (b[1] * cols) as u64);
+        ArrayD::from_shape_fn(shape, |ix| {
+            let (i, j) = (r0 + ix[0] as u64, c0 + ix[1] as u64);
+            (((2_654_435_761 * i + 40_503 * j) % 1_000_003) as f64 / 1_000_003.0 - 0.5) as f32
+        })
+    })?
+    .persist_with(&ctx.executor)?;
+    Ok((x, c))
+}
+
+/// S3's and S4's checksum: `sum(|float64(result[::97, ::89])|)` (the values'
+/// signs vary, so a plain sum would cancel).
+fn checksum_abs_sample(a: &ArrayD<f32>) -> f64 {
+    compensated_sum(
+        a.slice(ndarray::s![..;97, ..;89])
+            .iter()
+            .map(|&v| (v as f64).abs()),
+    )
+}
+
+/// S3: `cumsum` along axis 0 of S3's (n, n) f32 input, computed into one array.
+fn s3(ctx: &Ctx) -> BoxResult<Report> {
+    let (x, c) = hashed_blocks(ctx, "S3")?;
+    let build = || -> BoxResult<ndchunk::Array<f32>> { Ok(x.cumsum(ndchunk::Axis(0))?) };
+    let info = vec![
+        ("chunks", json!(c)),
+        ("shape", json!(x.shape())),
+        ("plan", json!(plan_lines(&build()?))),
+    ];
+    run_workload(ctx, "S3", build, checksum_abs_sample, info)
+}
+
+/// The 3 x 3 mean of `b` grown by one element on each side: each output row
+/// adds its nine neighbours' row slices, in make_data.py's order (row offset,
+/// then column offset), into a row that stays in cache.
+fn mean3(b: ndarray::ArrayViewD<f32>) -> ArrayD<f32> {
+    let (rows, cols) = (b.shape()[0] - 2, b.shape()[1] - 2);
+    let grown = b
+        .into_dimensionality::<ndarray::Ix2>()
+        .expect("a 2-d block");
+    let mut out = ndarray::Array2::<f32>::zeros((rows, cols));
+    for (i, mut row) in out.outer_iter_mut().enumerate() {
+        let acc = row.as_slice_mut().expect("a contiguous row");
+        for di in 0..3 {
+            let src = grown.row(i + di);
+            let src = src.as_slice().expect("a contiguous row");
+            for dj in 0..3 {
+                for (a, &v) in acc.iter_mut().zip(&src[dj..dj + cols]) {
+                    *a += v;
+                }
+            }
+        }
+        for a in acc.iter_mut() {
+            *a /= 9.0;
+        }
+    }
+    out.into_dyn()
+}
+
+/// S4: a 3 x 3 mean filter (`map_overlap`, depth 1, dask's "reflect"
+/// boundary) over S4's (n, n) f32 input, computed into one array.
+fn s4(ctx: &Ctx) -> BoxResult<Report> {
+    let (x, c) = hashed_blocks(ctx, "S4")?;
+    let build = || -> BoxResult<ndchunk::Array<f32>> {
+        Ok(x.map_overlap(&[1, 1], ndchunk::OverlapBoundary::Reflect, false, mean3)?)
+    };
+    let info = vec![
+        ("chunks", json!(c)),
+        ("shape", json!(x.shape())),
+        ("plan", json!(plan_lines(&build()?))),
+    ];
+    run_workload(ctx, "S4", build, checksum_abs_sample, info)
+}
+
 /// Drops the page cache of every file under `dir` (`posix_fadvise(DONTNEED)`).
 fn evict(dir: &std::path::Path) -> BoxResult<()> {
     use std::os::fd::AsRawFd;
@@ -975,6 +1058,8 @@ fn run_child(args: &Args, workload: &str) -> String {
             "W4-sum" => w4(&ctx, true),
             "W4-dask-cluster" => w4_dask_cluster(&ctx),
             "W5" => w5(&ctx),
+            "S3" => s3(&ctx),
+            "S4" => s4(&ctx),
             other => Err(err(format!("unknown workload {other}"))),
         }
     })();

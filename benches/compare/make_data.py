@@ -61,6 +61,16 @@ Workloads (same definitions in peers.py and examples/compare_ndchunk.rs):
       the fraction of the neighbours it found that are no farther than the
       true k-th nearest (f64 brute force), so ties count as found.
 
+  S3  cumsum along axis 0 of x float32 (n, n) held as (c, c) blocks, computed
+      into one array: np.cumsum, da.cumsum, ndchunk's cumsum. n = 20000,
+      c = 2000 (1.6 GB); --quick: n = 4000, c = 400. Generated in each process
+      (no file): x[i, j] = float32(u(i, j)), u as K1's.
+  S4  A 3 x 3 mean filter over S3's input (its own copy), dask's "reflect"
+      boundary (NumPy's pad mode "symmetric"): np.pad then nine shifted
+      slices added in order (row offset, then column offset) and divided by
+      9 in float32; dask and ndchunk by map_overlap (depth 1) with the same
+      sum per block.
+
 Checksums (identical in Python and Rust; all accumulate in float64):
   W1, W3, W6, W7, M1:  sum_i float64(result_flat[i])
   P4:              sum_i float64(result[i]) * float64(i % 1000)
@@ -68,6 +78,8 @@ Checksums (identical in Python and Rust; all accumulate in float64):
                    input's sum whatever the order)
   W5-mem:          s = result[::7, ::13]; sum_ij float64(s[i, j]) * ((i + 3 j) % 17)
                    (position-sensitive, on a sample: the full result is 1.6 GB)
+  S3, S4:          sum_ij |float64(result[::97, ::89][i, j])| (the values'
+                   signs vary, so a plain sum would cancel)
   K1:              sum over rows i and neighbours c of the exact float64
                    distance ||X[i] - X[idx[i, c]]||: equal distances are
                    interchangeable (X lies on a lattice, so ties at the k-th
@@ -95,7 +107,7 @@ P4_SEED = 4       # permutation of P4
 QUICK_SCALE = 0.1
 W6_THRESHOLD = 0.5
 P4_WEIGHT_MOD = 1000
-WORKLOADS = ("W1", "W3", "W6", "W7", "P4", "W5-mem", "M1", "M2", "K1", "W2", "W4", "W4-sum", "W5", "W4-dask-cluster")
+WORKLOADS = ("W1", "W3", "W6", "W7", "P4", "W5-mem", "M1", "M2", "K1", "W2", "W4", "W4-sum", "W5", "W4-dask-cluster", "S3", "S4")
 
 
 def sizes(scale: float) -> dict:
@@ -124,13 +136,15 @@ def sizes(scale: float) -> dict:
         "W4-sum": w4,
         "W5": dict(w4, strips=[w4["R"], 200]),
         "W4-dask-cluster": w4,
+        "S3": dict(N=20000, chunk=[2000, 2000]) if s >= 1 else dict(N=4000, chunk=[400, 400]),
+        "S4": dict(N=20000, chunk=[2000, 2000]) if s >= 1 else dict(N=4000, chunk=[400, 400]),
     }
 
 
 # Which files each workload reads, and how each file group is generated.
 NEEDS = {"W1": ["w1"], "W3": ["w3"], "W6": ["w1"], "W7": ["w7"], "P4": ["w7", "p4"], "W5-mem": [], "M1": [], "M2": [], "K1": [],
          "W2": ["w1", "w2"], "W4": ["w4"], "W4-sum": ["w4"], "W5": ["w4"],
-         "W4-dask-cluster": ["w4"]}
+         "W4-dask-cluster": ["w4"], "S3": [], "S4": []}
 FILES = {
     "w1": ["w1_X.npy", "w1_idx.npy"],
     "w3": ["w3_X.npy", "w3_knn.npy"],

@@ -37,7 +37,7 @@ import warnings
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-WORKLOADS = ("W1", "W3", "W6", "W7", "P4", "W5-mem", "M1", "M2", "K1", "W2", "W4", "W4-sum", "W5", "W4-dask-cluster")
+WORKLOADS = ("W1", "W3", "W6", "W7", "P4", "W5-mem", "M1", "M2", "K1", "W2", "W4", "W4-sum", "W5", "W4-dask-cluster", "S3", "S4")
 STORAGE = ("W2", "W4", "W4-sum", "W5", "W4-dask-cluster")  # read Zarr stores; "numpy" means zarr-python + numpy
 # W4-dask-cluster runs on the Dask cluster at this address (benches/compare/run starts one).
 SCHEDULER_ENV = "NDCHUNK_COMPARE_SCHEDULER"
@@ -136,6 +136,8 @@ def checksum(workload, res):
     a = np.asarray(res)
     if workload == "W5-mem":
         return w5_checksum(a)
+    if workload in ("S3", "S4"):
+        return float(np.abs(a[::97, ::89].astype(np.float64)).sum())
     if workload == "P4":
         a = a.ravel()
         w = (np.arange(a.size, dtype=np.int64) % P4_WEIGHT_MOD).astype(np.float64)
@@ -231,6 +233,25 @@ def w5_checksum(sample):
     return float((s * ((i + 3 * j) % 17)).sum())
 
 
+def s_input(n):
+    """S3's and S4's input (make_data.py): float32(u(i, j)), u as K1's."""
+    return by_row_blocks(n, n, np.float32, lambda i, j: hashed_uniform(i, j).astype(np.float32),
+                         step=1000)
+
+
+def mean3(grown):
+    """The 3 x 3 mean of a block grown by one element on each side: nine
+    shifted slices added in order (row offset, then column offset), / 9, in
+    float32 (make_data.py's S4)."""
+    rows, cols = grown.shape[0] - 2, grown.shape[1] - 2
+    acc = np.zeros((rows, cols), np.float32)
+    for di in range(3):
+        for dj in range(3):
+            acc += grown[di:di + rows, dj:dj + cols]
+    acc /= np.float32(9)
+    return acc
+
+
 def load(data, name):
     # a full read (no mmap): the inputs are resident before the timed runs
     return np.load(os.path.join(data, name), allow_pickle=False)
@@ -279,6 +300,9 @@ def child(workload, system, args, meta):
         info["shape"] = list(A.shape)
     if workload == "K1":
         return k1_child(system, sz, rep, info)
+    if workload in ("S3", "S4"):
+        X = s_input(sz["N"])
+        info["shape"] = list(X.shape)
     if workload in STORAGE:
         return storage_child(workload, system, args, sz, rep, info)
     if system == "numpy":
@@ -295,6 +319,10 @@ def child(workload, system, args, meta):
         elif workload == "M2":
             info["blas"] = np.show_config(mode="dicts")["Build Dependencies"]["blas"]["name"]
             op = lambda _: np.linalg.svd(A, full_matrices=False)[1]
+        elif workload == "S3":
+            op = lambda _: np.cumsum(X, axis=0)
+        elif workload == "S4":
+            op = lambda _: mean3(np.pad(X, 1, mode="symmetric"))
         elif workload == "W3":
             B = sz["chunk"][0]
             info["block_rows"] = B
@@ -339,6 +367,14 @@ def child(workload, system, args, meta):
         elif workload == "M2":
             Ad = da.from_array(A, chunks=tuple(sz["chunk"]))
             build = lambda: da.linalg.svd(Ad)
+        elif workload in ("S3", "S4"):
+            # Held as blocks (persisted), as ndchunk's input.
+            Xd = da.from_array(X, chunks=tuple(sz["chunk"])).persist()
+            if workload == "S3":
+                build = lambda: da.cumsum(Xd, axis=0)
+            else:
+                build = lambda: Xd.map_overlap(mean3, depth=1, boundary="reflect", trim=False,
+                                               dtype=np.float32, chunks=Xd.chunks)
         seen = {}
 
         def on_built(y, build_s):
