@@ -72,6 +72,7 @@ pub use array::neighbors;
 pub use array::overlap::OverlapBoundary;
 pub use array::random;
 pub use array::reductions::ReduceOptions;
+pub use array::sort::Side;
 pub use array::{compute_all, compute_all_with, AnyArray, Array};
 pub use block::{DynArray, DynSliceMut};
 pub use chunks::{AxisChunks, ChunkSpec, Chunks};

@@ -21,6 +21,7 @@ pub mod reductions;
 mod reshape;
 mod scan;
 mod select;
+pub mod sort;
 mod ufuncs;
 mod view;
 

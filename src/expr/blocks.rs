@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::element::DType;
+use crate::element::{DType, Scalar};
 use crate::expr::UserFn;
 use crate::registry::BlockFn;
 
@@ -78,12 +78,60 @@ impl BlockMap {
 }
 
 /// A built-in block function.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum Kernel {
     /// A scan of the first input's block along an axis, started from the
     /// second input's block when there is one (the carry: the scan of every
     /// earlier block, one element along the axis).
     Scan(ScanSpec),
+    /// Each lane along `axis` sorted (NaN last, equal values in their order:
+    /// NumPy's `kind="stable"`), or with `arg` the lane positions that sort
+    /// it (`i64`).
+    Sort {
+        /// The sorted axis (whole in every block).
+        axis: usize,
+        /// True for the positions (`argsort`).
+        arg: bool,
+    },
+    /// Per 1-d block, how many of its elements fall in each bucket between
+    /// the splitters (`i64`, one count per bucket): the sizes of a sample
+    /// sort's buckets. Keys are (value, global position), so equal values
+    /// spread over buckets too.
+    BucketCounts(std::sync::Arc<Splitters>),
+    /// Quantiles of each lane along `axis` by NumPy's default (linear)
+    /// method, the quantiles' axis first (dropped for a single one given
+    /// as a scalar); `nan` skips NaN (`nanquantile`), else a lane with NaN
+    /// gives NaN.
+    Quantile {
+        /// The reduced axis (whole in every block).
+        axis: usize,
+        /// Quantiles in [0, 1].
+        q: Vec<f64>,
+        /// True when the result has an axis for the quantiles.
+        q_axis: bool,
+        /// True to skip NaN.
+        nan: bool,
+    },
+    /// For each element of the second input's block, how many elements of
+    /// the first input's block (1-d, sorted) sort before it (`right`: not
+    /// after it), as `i64`, with a leading axis of length 1: summed over the
+    /// first input's blocks, NumPy's `searchsorted`.
+    SearchSorted {
+        /// NumPy's `side="right"`.
+        right: bool,
+    },
+}
+
+/// The splitters of a sample sort: keys (value, global position) in
+/// ascending order (NaN last); bucket `j` holds the keys from splitter
+/// `j - 1` (or the start) up to splitter `j` (or the end), and
+/// `block_starts` are the input blocks' global positions.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Splitters {
+    /// The splitting keys.
+    pub keys: Vec<(Scalar, u64)>,
+    /// Where each input block starts, in elements.
+    pub block_starts: Vec<u64>,
 }
 
 impl Kernel {
@@ -91,7 +139,23 @@ impl Kernel {
     pub fn output_dtype(&self, input: DType) -> DType {
         match self {
             Kernel::Scan(s) => s.output_dtype(input),
+            Kernel::Sort { arg: false, .. } => input,
+            Kernel::Sort { arg: true, .. }
+            | Kernel::BucketCounts(_)
+            | Kernel::SearchSorted { .. } => DType::I64,
+            Kernel::Quantile { q_axis: true, .. } => DType::F64,
+            Kernel::Quantile { q_axis: false, .. } => quantile_dtype(input),
         }
+    }
+}
+
+/// NumPy's result dtype of a single `quantile`/`percentile`/`median`
+/// (the quantile a weak scalar): `f32` for `f32`, else `f64`. Several
+/// quantiles (an array) give `f64`.
+pub fn quantile_dtype(input: DType) -> DType {
+    match input {
+        DType::F32 => DType::F32,
+        _ => DType::F64,
     }
 }
 
@@ -105,6 +169,19 @@ impl fmt::Display for Kernel {
                 };
                 let exclusive = if s.exclusive { ", exclusive" } else { "" };
                 write!(f, "{name}(axis={}{exclusive})", s.axis)
+            }
+            Kernel::Sort { axis, arg } => {
+                write!(f, "{}(axis={axis})", if *arg { "argsort" } else { "sort" })
+            }
+            Kernel::BucketCounts(s) => write!(f, "bucket_counts({} buckets)", s.keys.len() + 1),
+            Kernel::Quantile { axis, q, nan, .. } => write!(
+                f,
+                "{}quantile(axis={axis}, {} quantiles)",
+                if *nan { "nan" } else { "" },
+                q.len()
+            ),
+            Kernel::SearchSorted { right } => {
+                write!(f, "searchsorted({})", if *right { "right" } else { "left" })
             }
         }
     }

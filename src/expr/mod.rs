@@ -26,7 +26,7 @@ use crate::element::DType;
 use crate::error::Error;
 
 pub use crate::registry::{BlockFn, StoreFn};
-pub use blocks::{BlockMap, BlockOp, Kernel, ScanKind, ScanSpec};
+pub use blocks::{BlockMap, BlockOp, Kernel, ScanKind, ScanSpec, Splitters};
 pub use contract::ContractSpec;
 pub use elementwise::{BinaryOp, CmpOp, ElemOp, UnaryOp};
 pub use gather::{GatherRead, GatherSpec};
@@ -35,7 +35,7 @@ pub use linalg::Factor;
 pub use pad::{Boundary, BoxKind, BoxSpec, PadSpec};
 pub use reduce::{BlockwiseReduce, ReduceKind, ReduceSpec};
 pub use resident::Resident;
-pub use select::{NearestSpec, TopKSpec};
+pub use select::{NearestSpec, SortSpec, TopKSpec};
 pub use user::{TileFn, UserFn};
 pub use view::{ViewAxis, ViewSpec};
 
@@ -131,6 +131,8 @@ pub enum Op {
     Reduce(ReduceSpec),
     /// The `k` largest or smallest elements along an axis, or their positions.
     TopK(TopKSpec),
+    /// A sample sort of the 1-d input, one output block per bucket.
+    Sort(Arc<SortSpec>),
     /// For every row of the first input, the positions of the nearest rows
     /// of the second (f64, `(m, d)` and `(n, d)`, each one block along `d`).
     Nearest(NearestSpec),
@@ -301,6 +303,7 @@ impl fmt::Display for Op {
             Op::Reduce(r) => write!(f, "{r}"),
             Op::TopK(t) => write!(f, "{t}"),
             Op::Nearest(n) => write!(f, "{n}"),
+            Op::Sort(s) => write!(f, "{s}"),
             Op::BlockwiseReduce(chain) => {
                 let steps: Vec<String> = chain.iter().map(|r| r.spec.to_string()).collect();
                 write!(f, "{} (blockwise)", steps.join(" → "))

@@ -88,3 +88,21 @@ impl fmt::Display for NearestSpec {
         write!(f, "nearest(k={})", self.k)
     }
 }
+
+/// A sample sort of a 1-d input: output block `j` is bucket `j` of the
+/// splitters, sorted (NaN last, stable), as values or (`arg`) as the
+/// elements' positions (int64). The node's chunks are the buckets' sizes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SortSpec {
+    /// The buckets' bounds.
+    pub splitters: std::sync::Arc<crate::expr::blocks::Splitters>,
+    /// Positions instead of values.
+    pub arg: bool,
+}
+
+impl fmt::Display for SortSpec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = if self.arg { "argsort" } else { "sort" };
+        write!(f, "{name}({} buckets)", self.splitters.keys.len() + 1)
+    }
+}

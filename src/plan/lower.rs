@@ -25,6 +25,7 @@ use crate::plan::region::{Join, RegionStage};
 use crate::plan::reshape::ReshapeStage;
 use crate::plan::scatter::{plan_groups, position_bytes, Chain, ExtractStage, ScatterStage};
 use crate::plan::select::SelectStage;
+use crate::plan::sort::SortStage;
 use crate::plan::{rules, FusedStage, Plan, Source, Stage, StageKind, Task, TaskId};
 
 /// Plans every block of `node` under `options`.
@@ -326,6 +327,22 @@ impl Lowering {
             Op::Contract(spec) => self.contract_stages(node, spec)?,
             Op::TopK(spec) => self.select_stages(node, spec)?,
             Op::Nearest(spec) => self.nearest_stages(node, spec)?,
+            Op::Sort(spec) => {
+                let input = &node.inputs[0];
+                let (source, from) = self.source(input)?;
+                let reread = matches!(source, Source::Stage(_))
+                    && input.nbytes() > self.options.memory_limit / 2;
+                let kind = StageKind::Sort(SortStage {
+                    spec: spec.clone(),
+                    source,
+                    from,
+                    to: node.chunks.clone(),
+                    input_dtype: input.dtype,
+                    reread,
+                });
+                let stage = self.stage_for(node, spec.to_string(), kind);
+                self.add_stage(stage)
+            }
             Op::Linalg(factor) => {
                 let inputs = self.operands(node)?;
                 let kind = StageKind::Linalg(LinalgStage {
@@ -812,6 +829,7 @@ impl Lowering {
         // group, so none is held across groups (see `ScatterStage::reread`).
         let reread_group = match kind {
             StageKind::Scatter(sc) if sc.reread => Some(block[sc.spec.axis] as u32 + 1),
+            StageKind::Sort(sort) if sort.reread => Some(block[0] as u32 + 1),
             _ => None,
         };
         // An extract reads the last step of its scatter chain, whose steps

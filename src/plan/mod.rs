@@ -22,6 +22,7 @@ pub mod reshape;
 pub mod rules;
 pub mod scatter;
 pub mod select;
+pub mod sort;
 
 use std::sync::Arc;
 
@@ -127,6 +128,8 @@ pub enum StageKind {
         /// stored one at a time, by whichever executor.
         serial_grid: Option<Vec<usize>>,
     },
+    /// The buckets of a sample sort.
+    Sort(sort::SortStage),
     /// A function applied to one block of each input stage per output block
     /// (`map_blocks`, `blockwise`, the scans' kernels).
     MapBlocks {
@@ -154,6 +157,7 @@ impl StageKind {
             StageKind::Sum(_) => "sum",
             StageKind::Select(_) => "select",
             StageKind::Nearest(_) => "nearest",
+            StageKind::Sort(_) => "sort",
             StageKind::Linalg(_) => "linalg",
             StageKind::Store { .. } => "store",
         }
@@ -183,6 +187,7 @@ impl StageKind {
             StageKind::Sum(sum) => sum.reads(block),
             StageKind::Select(s) => s.reads(block),
             StageKind::Nearest(n) => n.reads(block),
+            StageKind::Sort(s) => s.reads(),
             StageKind::Linalg(l) => l.reads(block),
             StageKind::MapBlocks { map, inputs, .. } => inputs
                 .iter()
@@ -237,6 +242,7 @@ impl StageKind {
             StageKind::Contract(c) => c.cost(dtype, block),
             StageKind::Select(s) => s.cost(block),
             StageKind::Nearest(n) => n.cost(block),
+            StageKind::Sort(s) => s.cost(dtype, block),
             StageKind::Linalg(l) => l.cost(dtype, block),
             // The first input is the accumulator.
             StageKind::Sum(_) => {

@@ -9,6 +9,7 @@ use crate::block::DynArray;
 use crate::chunks::Chunks;
 use crate::element::{DType, Element, NumElement};
 use crate::error::{Error, Result};
+use crate::exec::eval::order;
 use crate::exec::Value;
 use crate::expr::{BlockMap, BlockOp, Kernel, ScanKind, ScanSpec};
 
@@ -33,6 +34,25 @@ pub fn run(
                 .collect::<Result<Vec<&DynArray>>>()?;
             (f.f)(block, &inputs)?
         }
+        BlockOp::Kernel(Kernel::Sort { axis, arg }) => {
+            order::sort_lanes(first_block(&deps, &name)?, *axis, *arg)
+        }
+        BlockOp::Kernel(Kernel::BucketCounts(splitters)) => {
+            order::bucket_counts(splitters, first_block(&deps, &name)?, block[0])?
+        }
+        BlockOp::Kernel(Kernel::Quantile {
+            axis,
+            q,
+            q_axis,
+            nan,
+        }) => order::quantiles(first_block(&deps, &name)?, *axis, q, *q_axis, *nan, dtype)?,
+        BlockOp::Kernel(Kernel::SearchSorted { right }) => match deps.as_slice() {
+            [a, v] => match (&**a, &**v) {
+                (Value::Block(a), Value::Block(v)) => order::search_counts(a, v, *right)?,
+                _ => return Err(missing(&name)),
+            },
+            _ => return Err(missing(&name)),
+        },
         BlockOp::Kernel(Kernel::Scan(spec)) => {
             let mut deps = deps.into_iter();
             let x = deps.next().ok_or_else(|| missing(&name))?;
@@ -56,6 +76,13 @@ pub fn run(
         });
     }
     Ok(Value::Block(out))
+}
+
+fn first_block<'a>(deps: &'a [Arc<Value>], name: &str) -> Result<&'a DynArray> {
+    match deps.first().map(|d| &**d) {
+        Some(Value::Block(b)) => Ok(b),
+        _ => Err(missing(name)),
+    }
 }
 
 fn missing(name: &str) -> Error {

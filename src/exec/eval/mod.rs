@@ -7,6 +7,7 @@ pub mod gather;
 pub mod generate;
 pub mod linalg;
 pub mod nearest;
+pub mod order;
 pub mod reduce;
 pub mod region;
 pub mod reshape;
@@ -82,6 +83,7 @@ pub fn run_task(
             (sink.f)(&task.block, Value::take_block(value, &sink.name)?)?;
             Ok(Value::Written)
         }
+        StageKind::Sort(sort) => order::run_sort(sort, stage.dtype, &task.block, deps),
         StageKind::MapBlocks { map, chunks, .. } => {
             blocks::run(map, chunks, stage.dtype, &task.block, deps)
         }
