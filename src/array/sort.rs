@@ -462,6 +462,7 @@ impl<T: NumElement> Array<T> {
             q: q.to_vec(),
             q_axis,
             nan,
+            median: op.ends_with("median"),
         };
         let dtype = kernel.output_dtype(T::DTYPE);
         if dtype != U::DTYPE {

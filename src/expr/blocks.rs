@@ -111,6 +111,9 @@ pub enum Kernel {
         q_axis: bool,
         /// True to skip NaN.
         nan: bool,
+        /// NumPy's `median` instead (the mean of the two middle elements
+        /// of an even lane, NaN for an empty one).
+        median: bool,
     },
     /// For each element of the second input's block, how many elements of
     /// the first input's block (1-d, sorted) sort before it (`right`: not

@@ -288,9 +288,100 @@ def trim_cases():
     return cases
 
 
+def sort_values(dtype, shape):
+    """Values with ties (small integers, rounded floats), NaN, -0.0 and infinities."""
+    a = values(dtype, shape)
+    if dtype.startswith("float") and a.size:
+        a = np.round(a * 2) / 2  # ties
+        flat = a.reshape(-1)
+        for _ in range(int(rng.integers(0, 4))):
+            flat[rng.integers(0, flat.size)] = rng.choice([np.nan, -0.0, 0.0, np.inf, -np.inf])
+        a = flat.reshape(shape).astype(dtype)
+    return a
+
+
+def sorting_cases():
+    cases = []
+    # 1-d arrays of up to 300 elements: the replay's 512-byte chunk budget
+    # sorts those beyond it by sample sort; N-d arrays by lanes.
+    for op in ["sort", "argsort"]:
+        fn = np.sort if op == "sort" else np.argsort
+        for dtype in ["bool"] + NUM_DTYPES:
+            for _ in range(7):
+                if rng.random() < 0.5:
+                    shape = (int(rng.integers(0, 300)),)
+                else:
+                    shape = shape_of(min_ndim=1, max_len=9)
+                a = sort_values(dtype, shape)
+                axis = int(rng.integers(0, len(shape))) if rng.random() < 0.95 else len(shape)
+                cases.append(make_case(op, {"axis": axis}, [a],
+                                       lambda xs, _c, fn=fn, axis=axis: fn(xs[0], axis=axis, kind="stable")))
+    for op in ["partition", "argpartition"]:
+        fn = np.sort if op == "partition" else np.argsort
+        for dtype in ["int32", "float64"]:
+            for _ in range(6):
+                shape = shape_of(min_ndim=1, max_len=9)
+                a = sort_values(dtype, shape)
+                axis = int(rng.integers(0, len(shape)))
+                n = shape[axis]
+                kth = int(rng.integers(-n - 1, n + 1)) if n else 0
+
+                def compute(xs, _c, fn=fn, axis=axis, kth=kth, op=op):
+                    # ndchunk's partition is the sort: a partition NumPy accepts.
+                    np_part = getattr(np, op)(xs[0], kth, axis=axis)
+                    got = fn(xs[0], axis=axis, kind="stable")
+                    at = [slice(None)] * xs[0].ndim
+                    at[axis] = kth
+                    if op == "partition":
+                        assert np.array_equal(np_part[tuple(at)], got[tuple(at)], equal_nan=True)
+                    return got
+
+                cases.append(make_case(op, {"kth": kth, "axis": axis}, [a], compute))
+    for dtype in ["bool", "int32", "uint8", "float32", "float64"]:
+        for _ in range(6):
+            a = np.sort(sort_values(dtype, (int(rng.integers(0, 40)),)), kind="stable")
+            v = sort_values(dtype, shape_of(max_ndim=2, max_len=6))
+            side = str(rng.choice(["left", "right"]))
+            cases.append(make_case("searchsorted", {"side": side}, [a, v],
+                                   lambda xs, _c, side=side: np.searchsorted(xs[0], xs[1], side=side)))
+    for fn in ["median", "quantile", "percentile"]:
+        for nan in [False, True]:
+            name = ("nan" if nan else "") + fn
+            for dtype in NUM_DTYPES:
+                for _ in range(4):
+                    shape = shape_of(min_ndim=1, max_len=8)
+                    if rng.random() < 0.3:
+                        shape = (int(rng.integers(0, 200)),)
+                    a = sort_values(dtype, shape)
+                    axis = None if rng.random() < 0.4 else int(rng.integers(0, len(shape)))
+                    if fn == "median":
+                        q = None
+                    elif rng.random() < 0.5:
+                        q = float(rng.choice([0.0, 0.25, 0.5, 0.9, 1.0, float(rng.random())]))
+                    else:
+                        q = [float(v) for v in rng.random(int(rng.integers(1, 4)))]
+                    if fn == "percentile" and q is not None:
+                        q = [v * 100 for v in q] if isinstance(q, list) else q * 100
+                    if rng.random() < 0.05 and q is not None:
+                        q = 1.5 if fn == "quantile" else 150.0  # out of range: an error
+                    if nan and isinstance(q, list) and a.size == 0:
+                        # NumPy's nanquantile of an empty array returns
+                        # nanmean's result, without the quantiles' axis;
+                        # ndchunk keeps the axis (filled with NaN).
+                        continue
+                    args = {"fn": fn, "q": q, "axis": axis, "nan": nan}
+
+                    def compute(xs, _c, f=getattr(np, name), q=q, axis=axis, fn=fn):
+                        return f(xs[0], axis=axis) if fn == "median" else f(xs[0], q, axis=axis)
+
+                    tol = {"atol": 0.0, "rtol": 2e-7} if dtype == "float32" else None
+                    cases.append(make_case("quantile", args, [a], compute, tol=tol))
+    return cases
+
+
 def main():
     OUT.mkdir(exist_ok=True)
-    groups = {"scans": scans(), "overlap": overlap_cases() + trim_cases()}
+    groups = {"scans": scans(), "overlap": overlap_cases() + trim_cases(), "sorting": sorting_cases()}
     for name, cases in groups.items():
         path = OUT / f"{name}.json"
         path.write_text(json.dumps(cases, separators=(",", ":")) + "\n")

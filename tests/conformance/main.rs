@@ -3,12 +3,13 @@
 //! results) through ndchunk, on the case's chunking, and compares the result,
 //! its dtype and, where the case records them, its chunks; a case whose
 //! reference raised expects an `Err`. Every failing case is reported, not
-//! only the first.
+//! only the first. The chunk budget is 512 bytes here, so small inputs take
+//! the paths of large ones (sample sort, lanes cut to the budget).
 
 use std::path::Path;
 
 use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn};
-use ndchunk::{Array, Element, FloatElement, NumElement, OverlapBoundary, Scalar};
+use ndchunk::{Array, Element, FloatElement, NumElement, OverlapBoundary, Scalar, Side};
 use serde_json::Value;
 
 /// An array of the case file: dtype, shape, values, and its chunking.
@@ -91,6 +92,10 @@ fn arg<'a>(case: &'a Value, name: &str) -> &'a Value {
     &case["args"][name]
 }
 
+fn arg_isize(case: &Value, name: &str) -> isize {
+    arg(case, name).as_i64().unwrap() as isize
+}
+
 fn arg_usize(case: &Value, name: &str) -> usize {
     arg(case, name).as_u64().unwrap() as usize
 }
@@ -146,6 +151,17 @@ fn element_op<T: Element>(case: &Value, x: &Array<T>) -> ndchunk::Result<Got> {
         "nancumsum" => got(x.nancumsum(axis())?),
         "nancumprod" => got(x.nancumprod(axis())?),
         "overlap" => got(x.overlap(&depth(), boundary(case))?),
+        "sort" => got(x.sort(axis())?),
+        "argsort" => got(x.argsort(axis())?),
+        "partition" => got(x.partition(arg_isize(case, "kth"), axis())?),
+        "argpartition" => got(x.argpartition(arg_isize(case, "kth"), axis())?),
+        "searchsorted" => {
+            let side = match arg(case, "side").as_str().unwrap() {
+                "left" => Side::Left,
+                _ => Side::Right,
+            };
+            got(x.searchsorted(&Input(&case["inputs"][1]).array::<T>(), side)?)
+        }
         "trim_internal" => got(x.trim_internal(&depth(), boundary(case))?),
         other => panic!("no conformance op {other:?} for {}", T::DTYPE),
     }
@@ -177,7 +193,32 @@ fn num_op<T: NumElement>(case: &Value, x: &Array<T>) -> ndchunk::Result<Got> {
                 full.slice(info.as_slice()).to_owned()
             })?)
         }
+        "quantile" => quantile(case, x),
         _ => element_op(case, x),
+    }
+}
+
+fn quantile<T: NumElement>(case: &Value, x: &Array<T>) -> ndchunk::Result<Got> {
+    let axis = arg(case, "axis").as_u64().map(|a| Axis(a as usize));
+    let nan = arg(case, "nan").as_bool().unwrap();
+    let q = arg(case, "q");
+    match (arg(case, "fn").as_str().unwrap(), q.as_array(), nan) {
+        ("median", _, false) => got(x.median(axis)?),
+        ("median", _, true) => got(x.nanmedian(axis)?),
+        ("quantile", None, false) => got(x.quantile(q.as_f64().unwrap(), axis)?),
+        ("quantile", None, true) => got(x.nanquantile(q.as_f64().unwrap(), axis)?),
+        ("percentile", None, false) => got(x.percentile(q.as_f64().unwrap(), axis)?),
+        ("percentile", None, true) => got(x.nanpercentile(q.as_f64().unwrap(), axis)?),
+        (f, Some(list), nan) => {
+            let qs: Vec<f64> = list.iter().map(|v| v.as_f64().unwrap()).collect();
+            got(match (f, nan) {
+                ("quantile", false) => x.quantiles(&qs, axis)?,
+                ("quantile", true) => x.nanquantiles(&qs, axis)?,
+                ("percentile", false) => x.percentiles(&qs, axis)?,
+                _ => x.nanpercentiles(&qs, axis)?,
+            })
+        }
+        (f, _, _) => panic!("unknown quantile function {f}"),
     }
 }
 
@@ -262,7 +303,15 @@ fn mismatch(case: &Value, got: &Got) -> Option<String> {
     None
 }
 
+/// A 512-byte chunk budget, so that small cases take the paths large
+/// arrays take: 1-d sorts beyond it by sample sort, lanes cut to it.
+fn small_budget() {
+    static SET: std::sync::Once = std::sync::Once::new();
+    SET.call_once(|| std::env::set_var("NDCHUNK_CHUNK_SIZE", "512"));
+}
+
 fn replay(group: &str) {
+    small_budget();
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/conformance/cases")
         .join(format!("{group}.json"));
@@ -306,4 +355,9 @@ fn scans() {
 #[test]
 fn overlap() {
     replay("overlap");
+}
+
+#[test]
+fn sorting() {
+    replay("sorting");
 }

@@ -45,7 +45,15 @@ pub fn run(
             q,
             q_axis,
             nan,
-        }) => order::quantiles(first_block(&deps, &name)?, *axis, q, *q_axis, *nan, dtype)?,
+            median,
+        }) => {
+            let lanes = order::Lanes {
+                axis: *axis,
+                nan: *nan,
+                median: *median,
+            };
+            order::quantiles(first_block(&deps, &name)?, &lanes, q, *q_axis, dtype)?
+        }
         BlockOp::Kernel(Kernel::SearchSorted { right }) => match deps.as_slice() {
             [a, v] => match (&**a, &**v) {
                 (Value::Block(a), Value::Block(v)) => order::search_counts(a, v, *right)?,

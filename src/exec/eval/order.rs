@@ -262,58 +262,87 @@ fn lerp32(a: f32, b: f32, t: f64) -> f32 {
     }
 }
 
-/// The quantiles `q` of each lane along `axis` (NumPy's linear method),
-/// the quantiles' axis first when `q_axis`, else the one quantile in place
-/// of the lane; `nan` skips NaN (all NaN gives NaN), else a lane with NaN
-/// gives NaN. An empty lane is an error without `nan`.
+/// How [`quantiles`] reads each lane.
+pub struct Lanes {
+    /// The lanes' axis.
+    pub axis: usize,
+    /// Skip NaN (all NaN gives NaN), else a lane with NaN gives NaN.
+    pub nan: bool,
+    /// NumPy's `median`: the middle element, or the mean of the two middle
+    /// ones, NaN for an empty lane (`q` is then unused).
+    pub median: bool,
+}
+
+/// The quantiles `q` of each lane (NumPy's linear method), the quantiles'
+/// axis first when `q_axis`, else the one quantile in place of the lane.
+/// An empty lane is an error for a quantile without `nan` (NumPy raises).
 pub fn quantiles(
     block: &DynArray,
-    axis: usize,
+    lanes: &Lanes,
     q: &[f64],
     q_axis: bool,
-    nan: bool,
     dtype: DType,
 ) -> Result<DynArray> {
-    dyn_match!(block, a: T => quantiles_typed(a.view(), axis, q, q_axis, nan, dtype))
+    dyn_match!(block, a: T => quantiles_typed(a.view(), lanes, q, q_axis, dtype))
 }
 
 fn quantiles_typed<T: Sortable>(
     a: ArrayViewD<T>,
-    axis: usize,
+    how: &Lanes,
     q: &[f64],
     q_axis: bool,
-    nan: bool,
     dtype: DType,
 ) -> Result<DynArray> {
+    let axis = how.axis;
     let mut rest: Vec<usize> = a.shape().to_vec();
     rest.remove(axis);
     let lanes: usize = rest.iter().product();
-    let mut out = vec![0.0f64; q.len() * lanes];
-    let mut out32 = vec![0.0f32; q.len() * lanes];
+    let per_lane = if how.median { 1 } else { q.len() };
+    let mut out = vec![0.0f64; per_lane * lanes];
+    let mut out32 = vec![0.0f32; per_lane * lanes];
     let mut lane_values: Vec<T> = Vec::new();
     for (l, lane) in a.lanes(Axis(axis)).into_iter().enumerate() {
         lane_values.clear();
         let mut has_nan = false;
         for &v in lane.iter() {
-            if v != v {
-                has_nan = true;
-                if nan {
-                    continue;
-                }
+            #[allow(clippy::eq_op)]
+            let is_nan = v != v;
+            has_nan |= is_nan;
+            if !(is_nan && how.nan) {
+                lane_values.push(v);
             }
-            lane_values.push(v);
         }
         let n = lane_values.len();
-        if n == 0 && !nan {
+        if n == 0 && !how.nan && !how.median {
             return Err(Error::invalid(
                 "quantile",
                 "a quantile of an empty axis (NumPy raises IndexError)",
             ));
         }
         radsort::sort_by_key(&mut lane_values, |v| v.sort_key());
+        let undefined = n == 0 || (has_nan && !how.nan);
+        if how.median {
+            let (wide, narrow) = match (undefined, n % 2) {
+                (true, _) => (f64::NAN, f32::NAN),
+                (false, 1) => (
+                    lane_values[n / 2].cast::<f64>(),
+                    lane_values[n / 2].cast::<f32>(),
+                ),
+                (false, _) => {
+                    let (lo, hi) = (lane_values[n / 2 - 1], lane_values[n / 2]);
+                    (
+                        (lo.cast::<f64>() + hi.cast::<f64>()) / 2.0,
+                        (lo.cast::<f32>() + hi.cast::<f32>()) / 2.0,
+                    )
+                }
+            };
+            out[l] = wide;
+            out32[l] = narrow;
+            continue;
+        }
         for (k, &qk) in q.iter().enumerate() {
             let at = k * lanes + l;
-            if n == 0 || (has_nan && !nan) {
+            if undefined {
                 out[at] = f64::NAN;
                 out32[at] = f32::NAN;
                 continue;
