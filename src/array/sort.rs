@@ -109,7 +109,7 @@ impl<T: Element> Array<T> {
     /// # Ok::<(), ndchunk::Error>(())
     /// ```
     pub fn searchsorted(&self, values: &Array<T>, side: Side) -> Result<Array<i64>> {
-        for e in [self.error(), values.error()].into_iter().flatten() {
+        if let Some(e) = self.error().or(values.error()) {
             return Err(e.clone());
         }
         if self.ndim() != 1 {

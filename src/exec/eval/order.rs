@@ -404,7 +404,7 @@ pub fn search_counts(a: &DynArray, v: &DynArray, right: bool) -> Result<DynArray
             .iter()
             .map(|&x| {
                 let k = x.sort_key();
-                (if right { keys.partition_point(|&s| s <= k) } else { keys.partition_point(|&s| s < k) }) as i64
+                (if right { keys.partition_point(|s| s.le(&k)) } else { keys.partition_point(|s| s.lt(&k)) }) as i64
             })
             .collect();
         Ok(i64::wrap(ArrayD::from_shape_vec(ndarray::IxDyn(&shape), counts)
@@ -450,7 +450,7 @@ mod tests {
         let rows = sort_lanes_typed(&a, 1, false);
         let f = f32::unwrap_ref(&rows).unwrap();
         assert_eq!(f[[0, 0]].to_bits(), (-0.0f32).to_bits());
-        assert_eq!(f.row(0).to_vec(), vec![-0.0, 1.0, 3.0]);
+        assert_eq!(f.slice(ndarray::s![0, ..]).to_vec(), vec![-0.0, 1.0, 3.0]);
         let cols = sort_lanes_typed(&a, 0, true);
         assert_eq!(
             i64::unwrap_ref(&cols).unwrap(),
