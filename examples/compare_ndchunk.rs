@@ -42,7 +42,7 @@ use serde_json::{json, Value};
 type BoxError = Box<dyn std::error::Error>;
 type BoxResult<T> = Result<T, BoxError>;
 
-const WORKLOADS: [&str; 16] = [
+const WORKLOADS: [&str; 18] = [
     "W1",
     "W3",
     "W6",
@@ -57,8 +57,10 @@ const WORKLOADS: [&str; 16] = [
     "W4-sum",
     "W5",
     "W4-dask-cluster",
+    "S1",
     "S3",
     "S4",
+    "S5",
 ];
 /// `make_data.P4_WEIGHT_MOD`: the P4 checksum weights element `i` by `i % 1000`.
 const P4_WEIGHT_MOD: usize = 1000;
@@ -328,6 +330,11 @@ fn compensated_sum(values: impl Iterator<Item = f64>) -> f64 {
 /// `sum(float64(result))` over all elements.
 fn checksum_sum<T: AsF64>(a: &ArrayD<T>) -> f64 {
     compensated_sum(a.iter().map(|v| v.as_f64()))
+}
+
+/// `sum(|float64(result)|)` over all elements.
+fn checksum_abs(a: &ArrayD<f64>) -> f64 {
+    compensated_sum(a.iter().map(|v| v.abs()))
 }
 
 /// P4: `sum(float64(result[i]) * (i % 1000))` over the flat C-order result.
@@ -726,6 +733,70 @@ fn k1(ctx: &Ctx) -> BoxResult<Report> {
     Ok(report(ctx, "K1", &m, checksum, (0, 0.0), info))
 }
 
+/// S1: `sort` of x (N,) f32 in memory, in (1e6,) chunks, under a memory
+/// limit of 256 MiB (the sort's buckets are sized by the same limit, read
+/// from `NDCHUNK_MEMORY_LIMIT`), computed into one array; the checksum is
+/// `sum(result[::1000][i] * (i % 17))`.
+fn s1(ctx: &Ctx) -> BoxResult<Report> {
+    let n = ctx.number("S1", "N")?;
+    let limit = ctx.number("S1", "memory_limit")?;
+    let chunk = ctx.chunk("S1")?;
+    std::env::set_var(ndchunk::config::MEMORY_LIMIT_ENV, limit.to_string());
+    let data = ndarray::Array1::from_shape_fn(n, |i| {
+        (((2_654_435_761 * i as u64) % 1_000_003) as f64 / 1_000_003.0 - 0.5) as f32
+    });
+    let x = ndchunk::from_array(data, chunk.clone())?;
+    let mut executor = Executor::local().memory_limit(limit as u64);
+    if let Some(t) = ctx.threads {
+        executor = executor.threads(t);
+    }
+    let build = || -> BoxResult<ndchunk::Array<f32>> { Ok(x.sort(ndchunk::Axis(0))?) };
+    let m = measure(ctx.repeat, || Ok(build()?.compute_with(&executor)?))?;
+    let checksum = compensated_sum(
+        m.res
+            .iter()
+            .step_by(1000)
+            .enumerate()
+            .map(|(i, &v)| v as f64 * (i % 17) as f64),
+    );
+    let plan = plan_info(1, build)?;
+    let info = vec![
+        ("chunks", json!(chunk)),
+        ("shape", json!([n])),
+        ("memory_limit", json!(limit)),
+        ("plan", json!(plan_lines(&build()?))),
+    ];
+    Ok(report(ctx, "S1", &m, checksum, plan, info))
+}
+
+/// S5: `percentile([5, 50, 95])` along axis 0 of X (N, 8) f64 in memory as
+/// (1e6, 8) row blocks, `X[i, j] = u(i, j)`; the checksum is the sum of the
+/// 24 percentiles' absolute values.
+fn s5(ctx: &Ctx) -> BoxResult<Report> {
+    let (n, d) = (ctx.number("S5", "N")?, ctx.number("S5", "D")?);
+    let chunk = ctx.chunk("S5")?;
+    let q: Vec<f64> = ctx
+        .size("S5", "q")?
+        .as_array()
+        .ok_or_else(|| err("meta.json: sizes.S5.q is not a list"))?
+        .iter()
+        .filter_map(Value::as_f64)
+        .collect();
+    let data = ndarray::Array2::from_shape_fn((n, d), |(i, j)| {
+        ((2_654_435_761 * i as u64 + 40_503 * j as u64) % 1_000_003) as f64 / 1_000_003.0 - 0.5
+    });
+    let x = ndchunk::from_array(data, chunk.clone())?;
+    let build =
+        || -> BoxResult<ndchunk::Array<f64>> { Ok(x.percentiles(&q, Some(ndchunk::Axis(0)))?) };
+    let info = vec![
+        ("chunks", json!(chunk)),
+        ("shape", json!([n, d])),
+        ("q", json!(q)),
+        ("plan", json!(plan_lines(&build()?))),
+    ];
+    run_workload(ctx, "S5", build, checksum_abs, info)
+}
+
 /// S3's and S4's input: an (n, n) f32 array held as persisted (c, c)
 /// blocks, `float32(u(i, j))` with make_data.py's hashed uniform `u`.
 fn hashed_blocks(ctx: &Ctx, workload: &str) -> BoxResult<(ndchunk::Array<f32>, Vec<usize>)> {
@@ -1058,7 +1129,9 @@ fn run_child(args: &Args, workload: &str) -> String {
             "W4-sum" => w4(&ctx, true),
             "W4-dask-cluster" => w4_dask_cluster(&ctx),
             "W5" => w5(&ctx),
+            "S1" => s1(&ctx),
             "S3" => s3(&ctx),
+            "S5" => s5(&ctx),
             "S4" => s4(&ctx),
             other => Err(err(format!("unknown workload {other}"))),
         }

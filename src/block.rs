@@ -70,8 +70,11 @@ impl DynArray {
     }
 }
 
-/// A standard-layout copy of `ranges` of `a`.
-pub(crate) fn region_of<T: Clone>(a: &ArrayD<T>, ranges: &[Range<usize>]) -> ArrayD<T> {
+/// A standard-layout copy of `ranges` of `a`: a plain copy when the region
+/// is contiguous, else written row by row into an uninitialised buffer
+/// (ndarray's `to_owned` of a strided view goes element by element, about
+/// 9 ns an element here).
+pub(crate) fn region_of<T: Copy>(a: &ArrayD<T>, ranges: &[Range<usize>]) -> ArrayD<T> {
     let info: Vec<SliceInfoElem> = ranges
         .iter()
         .map(|r| SliceInfoElem::Slice {
@@ -80,7 +83,14 @@ pub(crate) fn region_of<T: Clone>(a: &ArrayD<T>, ranges: &[Range<usize>]) -> Arr
             step: 1,
         })
         .collect();
-    a.slice(info.as_slice()).as_standard_layout().into_owned()
+    let view = a.slice(info.as_slice());
+    if view.is_standard_layout() {
+        return view.to_owned();
+    }
+    let mut out = ArrayD::<T>::uninit(view.raw_dim());
+    view.assign_to(&mut out);
+    // SAFETY: `assign_to` wrote every element of `out`, which has the view's shape.
+    unsafe { out.assume_init() }
 }
 
 /// A mutable C-order slice of any supported dtype: where an output block is

@@ -196,9 +196,13 @@ fn bad_arguments_are_errors() {
     assert!(empty.overlap(&[1], OverlapBoundary::Constant(0)).is_ok());
     assert!(msg(x.map_blocks_with_chunks(vec![vec![12]], |b| b.to_owned())).contains("blocks"));
     // A block function giving the wrong shape fails when computed, naming the block.
-    let wrong = x
-        .map_blocks_with_chunks(vec![vec![5, 5, 2]], |b| {
-            b.slice_axis(Axis(0), ndarray::Slice::from(..1)).to_owned()
+    let uneven = ndchunk::arange::<i32>(0, 12, 1, [12]).unwrap();
+    let wrong = uneven
+        .rechunk(vec![vec![5, 7]])
+        .unwrap()
+        .map_blocks_with_chunks(vec![vec![5, 7]], |b| match b.len() {
+            5 => b.slice_axis(Axis(0), ndarray::Slice::from(..1)).to_owned(),
+            _ => b.to_owned(),
         })
         .unwrap();
     assert!(wrong.compute().unwrap_err().to_string().contains("[0]"));

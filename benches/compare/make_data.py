@@ -61,6 +61,12 @@ Workloads (same definitions in peers.py and examples/compare_ndchunk.rs):
       the fraction of the neighbours it found that are no farther than the
       true k-th nearest (f64 brute force), so ties count as found.
 
+  S1  sort of x float32 (N,) in (1e6,) chunks, N = 1e8 (400 MB), --quick 1e7
+      in (1e5,): np.sort in memory; ndchunk's sort under a 256 MiB memory
+      limit (--quick: 32 MiB); dask has no sort, so its peer is a sample
+      sort written with dask (splitters from a sample, one masked compute
+      per bucket, each bucket sorted by np.sort). Generated in each process:
+      x[i] = float32(u(i, 0)), u as K1's (1000003 distinct values: ties).
   S3  cumsum along axis 0 of x float32 (n, n) held as (c, c) blocks, computed
       into one array: np.cumsum, da.cumsum, ndchunk's cumsum. n = 20000,
       c = 2000 (1.6 GB); --quick: n = 4000, c = 400. Generated in each process
@@ -71,6 +77,12 @@ Workloads (same definitions in peers.py and examples/compare_ndchunk.rs):
       9 in float32; dask and ndchunk by map_overlap (depth 1) with the same
       sum per block.
 
+  S5  percentile([5, 50, 95]) along axis 0 of X float64 (1e7, 8) in (1e6, 8)
+      row blocks (--quick: 1e6 rows in (1e5, 8)): np.percentile (exact,
+      linear), ndchunk's percentiles (exact), dask's da.percentile per
+      column (approximate: merged from per-chunk percentiles). Generated in
+      each process: X[i, j] = u(i, j), u as K1's.
+
 Checksums (identical in Python and Rust; all accumulate in float64):
   W1, W3, W6, W7, M1:  sum_i float64(result_flat[i])
   P4:              sum_i float64(result[i]) * float64(i % 1000)
@@ -78,6 +90,8 @@ Checksums (identical in Python and Rust; all accumulate in float64):
                    input's sum whatever the order)
   W5-mem:          s = result[::7, ::13]; sum_ij float64(s[i, j]) * ((i + 3 j) % 17)
                    (position-sensitive, on a sample: the full result is 1.6 GB)
+  S1:              sum_i float64(result[::1000][i]) * (i % 17)
+  S5:              sum of the 24 percentiles' absolute values
   S3, S4:          sum_ij |float64(result[::97, ::89][i, j])| (the values'
                    signs vary, so a plain sum would cancel)
   K1:              sum over rows i and neighbours c of the exact float64
@@ -107,7 +121,7 @@ P4_SEED = 4       # permutation of P4
 QUICK_SCALE = 0.1
 W6_THRESHOLD = 0.5
 P4_WEIGHT_MOD = 1000
-WORKLOADS = ("W1", "W3", "W6", "W7", "P4", "W5-mem", "M1", "M2", "K1", "W2", "W4", "W4-sum", "W5", "W4-dask-cluster", "S3", "S4")
+WORKLOADS = ("W1", "W3", "W6", "W7", "P4", "W5-mem", "M1", "M2", "K1", "W2", "W4", "W4-sum", "W5", "W4-dask-cluster", "S1", "S3", "S4", "S5")
 
 
 def sizes(scale: float) -> dict:
@@ -136,15 +150,19 @@ def sizes(scale: float) -> dict:
         "W4-sum": w4,
         "W5": dict(w4, strips=[w4["R"], 200]),
         "W4-dask-cluster": w4,
+        "S1": dict(N=100_000_000, chunk=[1_000_000], memory_limit=256 << 20) if s >= 1
+        else dict(N=10_000_000, chunk=[100_000], memory_limit=32 << 20),
         "S3": dict(N=20000, chunk=[2000, 2000]) if s >= 1 else dict(N=4000, chunk=[400, 400]),
         "S4": dict(N=20000, chunk=[2000, 2000]) if s >= 1 else dict(N=4000, chunk=[400, 400]),
+        "S5": dict(N=10_000_000, D=8, chunk=[1_000_000, 8], q=[5.0, 50.0, 95.0]) if s >= 1
+        else dict(N=1_000_000, D=8, chunk=[100_000, 8], q=[5.0, 50.0, 95.0]),
     }
 
 
 # Which files each workload reads, and how each file group is generated.
 NEEDS = {"W1": ["w1"], "W3": ["w3"], "W6": ["w1"], "W7": ["w7"], "P4": ["w7", "p4"], "W5-mem": [], "M1": [], "M2": [], "K1": [],
          "W2": ["w1", "w2"], "W4": ["w4"], "W4-sum": ["w4"], "W5": ["w4"],
-         "W4-dask-cluster": ["w4"], "S3": [], "S4": []}
+         "W4-dask-cluster": ["w4"], "S1": [], "S3": [], "S4": [], "S5": []}
 FILES = {
     "w1": ["w1_X.npy", "w1_idx.npy"],
     "w3": ["w3_X.npy", "w3_knn.npy"],

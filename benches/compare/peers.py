@@ -37,7 +37,7 @@ import warnings
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-WORKLOADS = ("W1", "W3", "W6", "W7", "P4", "W5-mem", "M1", "M2", "K1", "W2", "W4", "W4-sum", "W5", "W4-dask-cluster", "S3", "S4")
+WORKLOADS = ("W1", "W3", "W6", "W7", "P4", "W5-mem", "M1", "M2", "K1", "W2", "W4", "W4-sum", "W5", "W4-dask-cluster", "S1", "S3", "S4", "S5")
 STORAGE = ("W2", "W4", "W4-sum", "W5", "W4-dask-cluster")  # read Zarr stores; "numpy" means zarr-python + numpy
 # W4-dask-cluster runs on the Dask cluster at this address (benches/compare/run starts one).
 SCHEDULER_ENV = "NDCHUNK_COMPARE_SCHEDULER"
@@ -138,6 +138,11 @@ def checksum(workload, res):
         return w5_checksum(a)
     if workload in ("S3", "S4"):
         return float(np.abs(a[::97, ::89].astype(np.float64)).sum())
+    if workload == "S5":
+        return float(np.abs(a.astype(np.float64)).sum())
+    if workload == "S1":
+        s = a[::1000].astype(np.float64)
+        return float(np.dot(s, (np.arange(s.size) % 17).astype(np.float64)))
     if workload == "P4":
         a = a.ravel()
         w = (np.arange(a.size, dtype=np.int64) % P4_WEIGHT_MOD).astype(np.float64)
@@ -303,6 +308,13 @@ def child(workload, system, args, meta):
     if workload in ("S3", "S4"):
         X = s_input(sz["N"])
         info["shape"] = list(X.shape)
+    if workload == "S1":
+        x = by_row_blocks(sz["N"], 1, np.float32, lambda i, j: hashed_uniform(i, j).astype(np.float32),
+                          step=1_000_000).reshape(-1)
+        info["shape"] = list(x.shape)
+    if workload == "S5":
+        X = by_row_blocks(sz["N"], sz["D"], np.float64, hashed_uniform, step=1_000_000)
+        info.update(shape=list(X.shape), q=sz["q"])
     if workload in STORAGE:
         return storage_child(workload, system, args, sz, rep, info)
     if system == "numpy":
@@ -319,6 +331,10 @@ def child(workload, system, args, meta):
         elif workload == "M2":
             info["blas"] = np.show_config(mode="dicts")["Build Dependencies"]["blas"]["name"]
             op = lambda _: np.linalg.svd(A, full_matrices=False)[1]
+        elif workload == "S1":
+            op = lambda _: np.sort(x)
+        elif workload == "S5":
+            op = lambda _: np.percentile(X, sz["q"], axis=0)
         elif workload == "S3":
             op = lambda _: np.cumsum(X, axis=0)
         elif workload == "S4":
@@ -367,6 +383,34 @@ def child(workload, system, args, meta):
         elif workload == "M2":
             Ad = da.from_array(A, chunks=tuple(sz["chunk"]))
             build = lambda: da.linalg.svd(Ad)
+        elif workload == "S1":
+            xd = da.from_array(x, chunks=tuple(sz["chunk"]))
+            info["method"] = "sample sort: one masked compute per bucket, np.sort of each"
+            build = lambda: xd
+
+            def run_s1(y):
+                # Splitters from an evenly spaced sample, buckets of about
+                # 16 M elements, each selected by a mask and sorted.
+                n = y.shape[0]
+                buckets = max(2, -(-n // 16_000_000))
+                sample = np.sort(y[:: max(n // (256 * buckets), 1)].compute())
+                bounds = [sample[len(sample) * k // buckets] for k in range(1, buckets)]
+                out = np.empty(n, y.dtype)
+                at = 0
+                for k in range(buckets):
+                    sel = y >= bounds[k - 1] if k else None
+                    if k + 1 < buckets:
+                        upper = y < bounds[k]
+                        sel = upper if sel is None else sel & upper
+                    part = np.sort(y[sel].compute())
+                    out[at:at + part.size] = part
+                    at += part.size
+                return out
+        elif workload == "S5":
+            Xd = da.from_array(X, chunks=tuple(sz["chunk"]))
+            info["method"] = "da.percentile per column"
+            info["approximate"] = True
+            build = lambda: [da.percentile(Xd[:, j], sz["q"]) for j in range(X.shape[1])]
         elif workload in ("S3", "S4"):
             # Held as blocks (persisted), as ndchunk's input.
             Xd = da.from_array(X, chunks=tuple(sz["chunk"])).persist()
@@ -382,7 +426,13 @@ def child(workload, system, args, meta):
             # that a compute which times out (P4 at full size) still reports the
             # graph build time and size.  Not counted in the timings.
             # M2's (u, s, v): u's graph holds the whole tsqr.
-            seen["tasks"] = len((y[0] if isinstance(y, tuple) else y).__dask_graph__())
+            if isinstance(y, list):  # S5's columns, computed together
+                merged = {}
+                for v in y:
+                    merged.update(dict(v.__dask_graph__()))
+                seen["tasks"] = len(merged)
+            else:
+                seen["tasks"] = len((y[0] if isinstance(y, tuple) else y).__dask_graph__())
             print(json.dumps({"partial": True, "workload": workload, "system": system,
                               "tasks": seen["tasks"], "plan_seconds": round(build_s, 6)}),
                   flush=True)
@@ -390,7 +440,14 @@ def child(workload, system, args, meta):
         with warnings.catch_warnings(record=True) as wrec:
             warnings.simplefilter("always")
             # M2's result is (u, s, v), computed together; its checksum is s's.
-            run = (lambda y: dask.compute(*y)[1]) if workload == "M2" else (lambda y: y.compute())
+            if workload == "M2":
+                run = lambda y: dask.compute(*y)[1]
+            elif workload == "S1":
+                run = run_s1
+            elif workload == "S5":
+                run = lambda y: np.stack(dask.compute(*y), axis=1)
+            else:
+                run = lambda y: y.compute()
             m = measure(build, run, rep, on_built)
         tasks = seen["tasks"]
         if wrec:

@@ -5,7 +5,8 @@
 //!
 //! Along an axis, each lane is made whole in one block (the other axes cut
 //! so a block stays within the chunk budget) and sorted or selected inside
-//! its task. A 1-d array larger than the chunk budget is sorted by sample
+//! its task. A 1-d array larger than the budget (the chunk size, at most a
+//! quarter of the default memory limit) is sorted by sample
 //! sort: splitters from an evenly spaced sample and the buckets' exact sizes
 //! are computed when the sort is built (two passes over the input, as masks
 //! are resolved), and then each bucket is one block of the result, read
@@ -30,6 +31,9 @@ pub enum Side {
     /// The last (`side="right"`).
     Right,
 }
+
+/// Above this size, lanes are spread over at least four blocks.
+const PARALLEL_BYTES: usize = 4 << 20;
 
 /// Samples per bucket from which a sample sort's splitters are chosen.
 const SAMPLES_PER_BUCKET: usize = 256;
@@ -159,7 +163,7 @@ impl<T: Element> Array<T> {
         }
         let n = self.axis_len(op, axis.0)?;
         let per_element = T::DTYPE.size() + if arg { 8 } else { 0 };
-        let budget = crate::config::chunk_bytes()? as usize;
+        let budget = sort_budget()?;
         if self.ndim() == 1 && n * per_element > budget {
             return self.sample_sort(arg, budget / (2 * per_element).max(1));
         }
@@ -192,10 +196,24 @@ impl<T: Element> Array<T> {
             .filter(|&(a, _)| a != axis)
             .map(|(_, l)| l.iter().copied().max().unwrap_or(0))
             .product();
+        let bytes = n * others * per_element;
+        // Lanes in fewer than four blocks of a large array would leave
+        // threads idle: cut the longest other axis into four.
+        let blocks: usize = lens.iter().map(Vec::len).product();
+        if blocks < 4 && bytes > PARALLEL_BYTES {
+            if let Some(a) = (0..lens.len())
+                .filter(|&a| a != axis)
+                .max_by_key(|&a| self.shape()[a])
+            {
+                let len = self.shape()[a];
+                let part = len.div_ceil(4).max(1);
+                lens[a] = (0..len).step_by(part).map(|s| part.min(len - s)).collect();
+            }
+        }
         if lens.as_slice() == self.chunks().all_lens() {
             return Ok(self.clone());
         }
-        if n * others * per_element <= budget {
+        if bytes <= budget {
             return self.rechunk(lens);
         }
         let spec = (0..self.ndim())
@@ -286,6 +304,15 @@ impl<T: Element> Array<T> {
             .compute()?;
         Ok(totals.iter().copied().collect())
     }
+}
+
+/// What a sort or quantile task may hold: the chunk budget, and at most a
+/// quarter of the default executor's memory limit (`NDCHUNK_MEMORY_LIMIT`):
+/// buckets and lane blocks are cut when the array is built, before any
+/// executor is chosen.
+fn sort_budget() -> Result<usize> {
+    let limit = crate::config::default_memory_limit()? / 4;
+    Ok(crate::config::chunk_bytes()?.min(limit) as usize)
 }
 
 /// NumPy's sort order for `sample_sort`'s splitters: NaN last, `-0.0`
@@ -454,7 +481,7 @@ impl<T: NumElement> Array<T> {
             }
             None => (self.ravel()?, 0),
         };
-        let budget = crate::config::chunk_bytes()? as usize;
+        let budget = sort_budget()?;
         // A lane and its sorted copy.
         let whole = x.whole_axis(axis, 2 * T::DTYPE.size(), budget)?;
         let kernel = Kernel::Quantile {

@@ -42,11 +42,16 @@ impl SortStage {
         }
     }
 
-    /// Result and working bytes of bucket `block`: the result, and the
-    /// bucket's keys (values and positions) while they are sorted.
+    /// Result and working bytes of bucket `block`: the bucket's values
+    /// (which become the result) and the radix sort's second buffer; for
+    /// positions, (key, position) pairs twice and the result.
     pub fn cost(&self, dtype: DType, block: &[usize]) -> (u64, u64) {
         let n = self.to.lens(0)[block[0]] as u64;
         let out = n * dtype.size() as u64;
-        (out, out + n * (self.input_dtype.size() as u64 + 8) * 2)
+        let work = match self.spec.arg {
+            false => 2 * out,
+            true => out + 2 * n * 16,
+        };
+        (out, work)
     }
 }

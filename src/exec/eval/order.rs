@@ -300,18 +300,7 @@ fn quantiles_typed<T: Sortable>(
     let per_lane = if how.median { 1 } else { q.len() };
     let mut out = vec![0.0f64; per_lane * lanes];
     let mut out32 = vec![0.0f32; per_lane * lanes];
-    let mut lane_values: Vec<T> = Vec::new();
-    for (l, lane) in a.lanes(Axis(axis)).into_iter().enumerate() {
-        lane_values.clear();
-        let mut has_nan = false;
-        for &v in lane.iter() {
-            #[allow(clippy::eq_op)]
-            let is_nan = v != v;
-            has_nan |= is_nan;
-            if !(is_nan && how.nan) {
-                lane_values.push(v);
-            }
-        }
+    for (l, (mut lane_values, has_nan)) in lane_copies(&a, axis, how.nan).into_iter().enumerate() {
         let n = lane_values.len();
         if n == 0 && !how.nan && !how.median {
             return Err(Error::invalid(
@@ -319,54 +308,50 @@ fn quantiles_typed<T: Sortable>(
                 "a quantile of an empty axis (NumPy raises IndexError)",
             ));
         }
-        radsort::sort_by_key(&mut lane_values, |v| v.sort_key());
-        let undefined = n == 0 || (has_nan && !how.nan);
+        if n == 0 || (has_nan && !how.nan) {
+            for k in 0..per_lane {
+                out[k * lanes + l] = f64::NAN;
+                out32[k * lanes + l] = f32::NAN;
+            }
+            continue;
+        }
+        // The order statistics the quantiles need, selected in place.
+        let mut wanted: Vec<usize> = Vec::with_capacity(2 * per_lane);
         if how.median {
-            let (wide, narrow) = match (undefined, n % 2) {
-                (true, _) => (f64::NAN, f32::NAN),
-                (false, 1) => (
-                    lane_values[n / 2].cast::<f64>(),
-                    lane_values[n / 2].cast::<f32>(),
+            wanted.extend([(n - 1) / 2, n / 2]);
+        } else {
+            for &qk in q {
+                let (prev, next, _) = linear_positions(n, qk);
+                wanted.extend([prev, next]);
+            }
+        }
+        let stats = order_statistics(&mut lane_values, &mut wanted);
+        let at = |i: usize| stats[wanted.binary_search(&i).expect("a selected position")];
+        if how.median {
+            let (lo, hi) = (at((n - 1) / 2), at(n / 2));
+            // NumPy's mean of the middle element, or of the middle two.
+            let (wide, narrow) = match n % 2 {
+                1 => (hi.cast::<f64>(), hi.cast::<f32>()),
+                _ => (
+                    (lo.cast::<f64>() + hi.cast::<f64>()) / 2.0,
+                    (lo.cast::<f32>() + hi.cast::<f32>()) / 2.0,
                 ),
-                (false, _) => {
-                    let (lo, hi) = (lane_values[n / 2 - 1], lane_values[n / 2]);
-                    (
-                        (lo.cast::<f64>() + hi.cast::<f64>()) / 2.0,
-                        (lo.cast::<f32>() + hi.cast::<f32>()) / 2.0,
-                    )
-                }
             };
             out[l] = wide;
             out32[l] = narrow;
             continue;
         }
         for (k, &qk) in q.iter().enumerate() {
-            let at = k * lanes + l;
-            if undefined {
-                out[at] = f64::NAN;
-                out32[at] = f32::NAN;
-                continue;
-            }
-            // NumPy's indexes: floor of (n - 1) q, clipped; gamma from the
-            // clipped index as NumPy's `_get_gamma` computes it.
-            let virtual_index = (n - 1) as f64 * qk;
-            let (prev, next, below) = if virtual_index >= (n - 1) as f64 {
-                (n - 1, n - 1, -1.0)
-            } else if virtual_index < 0.0 {
-                (0, 0, 0.0)
-            } else {
-                let p = virtual_index.floor();
-                (p as usize, p as usize + 1, p)
-            };
-            let gamma = virtual_index - below;
-            let (lo, hi) = (lane_values[prev], lane_values[next]);
+            let slot = k * lanes + l;
+            let (prev, next, gamma) = linear_positions(n, qk);
+            let (lo, hi) = (at(prev), at(next));
             // NumPy subtracts in the input's dtype (f32 stays f32).
             let diff = match T::DTYPE {
                 DType::F32 => (hi.cast::<f32>() - lo.cast::<f32>()) as f64,
                 _ => hi.cast::<f64>() - lo.cast::<f64>(),
             };
-            out[at] = lerp(lo.cast::<f64>(), hi.cast::<f64>(), diff, gamma);
-            out32[at] = lerp32(lo.cast::<f32>(), hi.cast::<f32>(), gamma);
+            out[slot] = lerp(lo.cast::<f64>(), hi.cast::<f64>(), diff, gamma);
+            out32[slot] = lerp32(lo.cast::<f32>(), hi.cast::<f32>(), gamma);
         }
     }
     let mut shape = Vec::with_capacity(rest.len() + 1);
@@ -380,6 +365,83 @@ fn quantiles_typed<T: Sortable>(
         DType::F32 => f32::wrap(ArrayD::from_shape_vec(shape, out32).map_err(bad)?),
         _ => f64::wrap(ArrayD::from_shape_vec(shape, out).map_err(bad)?),
     })
+}
+
+/// Every lane of `a` along `axis` as a vector, in the order of
+/// `a.lanes(axis)` (C order of the other axes), with whether it held NaN;
+/// `skip_nan` leaves NaN out. The block is read once, in memory order, each
+/// row of the lanes appended to all of them (reading lane by lane would
+/// stream the block once per lane when the lanes are strided).
+#[allow(clippy::eq_op)]
+fn lane_copies<T: Element>(a: &ArrayViewD<T>, axis: usize, skip_nan: bool) -> Vec<(Vec<T>, bool)> {
+    let shape = a.shape();
+    let (outer, n): (usize, usize) = (shape[..axis].iter().product(), shape[axis]);
+    let inner: usize = shape[axis + 1..].iter().product();
+    let mut lanes: Vec<(Vec<T>, bool)> = (0..outer * inner)
+        .map(|_| (Vec::with_capacity(n), false))
+        .collect();
+    let standard = a.as_standard_layout();
+    let Some(data) = standard.as_slice() else {
+        return lanes;
+    };
+    for o in 0..outer {
+        for k in 0..n {
+            let row = &data[(o * n + k) * inner..(o * n + k + 1) * inner];
+            for (lane, &v) in lanes[o * inner..(o + 1) * inner].iter_mut().zip(row) {
+                let is_nan = v != v;
+                lane.1 |= is_nan;
+                if !(is_nan && skip_nan) {
+                    lane.0.push(v);
+                }
+            }
+        }
+    }
+    lanes
+}
+
+/// NumPy's linear method for quantile `q` of `n` sorted values: the two
+/// positions interpolated between (floor of `(n - 1) q` and the next,
+/// clipped to the ends) and the weight, computed as NumPy's `_get_gamma`
+/// does from the clipped position (-1 at the top end).
+fn linear_positions(n: usize, q: f64) -> (usize, usize, f64) {
+    let virtual_index = (n - 1) as f64 * q;
+    if virtual_index >= (n - 1) as f64 {
+        (n - 1, n - 1, virtual_index + 1.0)
+    } else if virtual_index < 0.0 {
+        (0, 0, virtual_index)
+    } else {
+        let p = virtual_index.floor();
+        (p as usize, p as usize + 1, virtual_index - p)
+    }
+}
+
+/// The elements at sorted positions `wanted` of `values` (NaN-free), which
+/// come back sorted and deduplicated. The middle position is selected
+/// first, then the positions on each side within that side's part, so the
+/// cost is about `n log k` comparisons for `k` positions, not a sort.
+fn order_statistics<T: Element>(values: &mut [T], wanted: &mut Vec<usize>) -> Vec<T> {
+    wanted.sort_unstable();
+    wanted.dedup();
+    let mut found = vec![T::default(); wanted.len()];
+    select_many(values, 0, wanted, &mut found);
+    found
+}
+
+/// [`order_statistics`] of `values`, whose first element is at sorted
+/// position `offset`, for the positions `wanted`, into `found`.
+fn select_many<T: Element>(values: &mut [T], offset: usize, wanted: &[usize], found: &mut [T]) {
+    if wanted.is_empty() {
+        return;
+    }
+    let mid = wanted.len() / 2;
+    let at = wanted[mid] - offset;
+    let (left, nth, right) = values.select_nth_unstable_by(at, |a, b| {
+        a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal)
+    });
+    found[mid] = *nth;
+    let (found_left, rest) = found.split_at_mut(mid);
+    select_many(left, offset, &wanted[..mid], found_left);
+    select_many(right, wanted[mid] + 1, &wanted[mid + 1..], &mut rest[1..]);
 }
 
 /// For each element of `v`, how many elements of the 1-d `a` sort before
