@@ -235,7 +235,7 @@ impl<T: FloatElement> Array<T> {
         }
         let mut widths = vec![(0, 0); self.ndim()];
         widths[axis.0] = (1, 1);
-        let padded = self.pad(&widths, crate::PadMode::Edge)?;
+        let padded = self.pad(&widths, crate::array::join::PadMode::Edge)?;
         let next = padded
             .slice_axis(axis, Slice::from(2..))?
             .rechunk(self.chunks())?;
@@ -255,7 +255,7 @@ impl<T: FloatElement> Array<T> {
                 false => vec![1],
             })
             .collect();
-        let distances = crate::from_array(
+        let distances = crate::array::creation::from_array(
             ndarray::ArrayD::from_shape_vec(ndarray::IxDyn(&shape), distances)
                 .map_err(|e| Error::invalid("gradient", e.to_string()))?,
             chunks,
