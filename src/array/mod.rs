@@ -6,6 +6,7 @@
 
 pub mod blockwise;
 pub mod contract;
+pub mod counting;
 pub mod creation;
 pub mod einsum;
 pub mod elementwise;

@@ -123,6 +123,33 @@ pub enum Kernel {
         /// NumPy's `side="right"`.
         right: bool,
     },
+    /// Per block of the first input, how many of its elements fall in each
+    /// bin between `edges` (the last bin closed; NaN and values outside
+    /// none), as `i64`, or with `weighted` the sums of the second input's
+    /// matching elements (`f64`); the block's counts have one element per
+    /// axis besides the bins' axis, last.
+    Histogram {
+        /// Increasing bin edges.
+        edges: std::sync::Arc<Vec<f64>>,
+        /// True to sum the second input's elements instead of counting.
+        weighted: bool,
+    },
+    /// Per 1-d block of non-negative integers, how often each of
+    /// `0..len` occurs (`i64`), or with `weighted` the sums of the second
+    /// input's matching elements (`f64`), with a leading axis of length 1.
+    BinCount {
+        /// The counts' length.
+        len: usize,
+        /// True to sum the second input's elements instead of counting.
+        weighted: bool,
+    },
+    /// For each element of the second input's block, whether it equals an
+    /// element of the first input (1-d, sorted, one block); NaN equals
+    /// nothing, `-0.0` equals `0.0` (NumPy's `isin`).
+    IsIn {
+        /// NumPy's `invert=True`.
+        invert: bool,
+    },
 }
 
 /// The splitters of a sample sort: keys (value, global position) in
@@ -146,6 +173,13 @@ impl Kernel {
             Kernel::Sort { arg: true, .. }
             | Kernel::BucketCounts(_)
             | Kernel::SearchSorted { .. } => DType::I64,
+            Kernel::Histogram { weighted, .. } | Kernel::BinCount { weighted, .. } => {
+                match weighted {
+                    true => DType::F64,
+                    false => DType::I64,
+                }
+            }
+            Kernel::IsIn { .. } => DType::Bool,
             Kernel::Quantile { q_axis: true, .. } => DType::F64,
             Kernel::Quantile { q_axis: false, .. } => quantile_dtype(input),
         }
@@ -186,6 +220,11 @@ impl fmt::Display for Kernel {
             Kernel::SearchSorted { right } => {
                 write!(f, "searchsorted({})", if *right { "right" } else { "left" })
             }
+            Kernel::Histogram { edges, .. } => {
+                write!(f, "histogram({} bins)", edges.len().saturating_sub(1))
+            }
+            Kernel::BinCount { len, .. } => write!(f, "bincount(length {len})"),
+            Kernel::IsIn { invert } => write!(f, "isin{}", if *invert { "(invert)" } else { "" }),
         }
     }
 }

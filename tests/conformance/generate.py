@@ -379,9 +379,79 @@ def sorting_cases():
     return cases
 
 
+def counting_cases():
+    cases = []
+    for dtype in NUM_DTYPES:
+        for _ in range(6):
+            shape = shape_of(max_ndim=3, max_len=8)
+            a = sort_values(dtype, shape) if dtype.startswith("float") else values(dtype, shape)
+            if dtype.startswith("float"):
+                a = np.where(np.isinf(a), 0.0, a).astype(dtype)  # an infinite range is an error
+            style = int(rng.integers(0, 3))
+            if style == 0:
+                bins, rng_ = int(rng.integers(1, 7)), None
+            elif style == 1:
+                bins, rng_ = int(rng.integers(1, 7)), [float(rng.integers(-4, 0)), float(rng.integers(0, 4))]
+            else:
+                bins, rng_ = sorted(float(v) for v in rng.integers(-6, 6, size=int(rng.integers(2, 6)))), None
+            weighted = bool(rng.random() < 0.3)
+            density = bool(rng.random() < 0.3)
+            w = rng.random(shape).astype(np.float64) if weighted else None
+            args = {"bins": bins, "range": rng_, "density": density, "weighted": weighted}
+            arrays = [a] + ([w] if weighted else [])
+
+            def compute(xs, _c, bins=bins, rng_=rng_, density=density, weighted=weighted):
+                h, _edges = np.histogram(xs[0], bins=bins, range=rng_,
+                                         weights=xs[1] if weighted else None, density=density)
+                return h
+
+            tol = {"atol": 1e-12, "rtol": 1e-12}
+            cases.append(make_case("histogram", args, arrays, compute, tol=tol))
+    for dtype in ["int32", "float64", "float32", "uint8"]:
+        for _ in range(5):
+            a = values(dtype, shape_of(max_ndim=2, max_len=8), special=False)
+            bins = sorted(float(v) for v in rng.integers(-5, 6, size=int(rng.integers(1, 6))))
+            if rng.random() < 0.4:
+                bins = bins[::-1]
+            right = bool(rng.random() < 0.5)
+            cases.append(make_case("digitize", {"bins": bins, "right": right}, [a],
+                                   lambda xs, _c, bins=bins, right=right: np.digitize(xs[0], bins, right=right)))
+    for dtype in ["bool", "int16", "uint64", "float32", "float64"]:
+        for _ in range(5):
+            a = sort_values(dtype, shape_of(max_ndim=3, max_len=6))
+            test = sort_values(dtype, (int(rng.integers(0, 8)),))
+            invert = bool(rng.random() < 0.3)
+            cases.append(make_case("isin", {"invert": invert}, [a, test],
+                                   lambda xs, _c, invert=invert: np.isin(xs[0], xs[1], invert=invert)))
+    for dtype in ["int8", "int32", "uint8", "int64"]:
+        for _ in range(5):
+            n = int(rng.integers(0, 40))
+            a = rng.integers(-1 if rng.random() < 0.1 else 0, 9, size=n).astype(dtype)
+            minlength = int(rng.integers(0, 12))
+            weighted = bool(rng.random() < 0.4)
+            w = rng.random(n) if weighted else None
+            args = {"minlength": minlength, "weighted": weighted}
+            cases.append(make_case("bincount", args, [a] + ([w] if weighted else []),
+                                   lambda xs, _c, m=minlength, weighted=weighted:
+                                   np.bincount(xs[0], weights=xs[1] if weighted else None, minlength=m),
+                                   tol={"atol": 1e-12, "rtol": 1e-12}))
+    # Negative values have no bin (NumPy: ValueError).
+    cases.append(make_case("bincount", {"minlength": 0, "weighted": False},
+                           [np.array([3, -1, 2], np.int32)], lambda xs, _c: np.bincount(xs[0])))
+    for dtype in ["bool", "int32", "float64"]:
+        for _ in range(5):
+            shape = shape_of(min_ndim=1, max_len=6)
+            a = sort_values(dtype, shape)
+            axis = int(rng.integers(0, len(shape)))
+            cases.append(make_case("count_nonzero", {"axis": axis}, [a],
+                                   lambda xs, _c, axis=axis: np.asarray(np.count_nonzero(xs[0], axis=axis), np.int64)))
+    return cases
+
+
 def main():
     OUT.mkdir(exist_ok=True)
-    groups = {"scans": scans(), "overlap": overlap_cases() + trim_cases(), "sorting": sorting_cases()}
+    groups = {"scans": scans(), "overlap": overlap_cases() + trim_cases(), "sorting": sorting_cases(),
+              "counting": counting_cases()}
     for name, cases in groups.items():
         path = OUT / f"{name}.json"
         path.write_text(json.dumps(cases, separators=(",", ":")) + "\n")

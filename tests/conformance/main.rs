@@ -9,7 +9,7 @@
 use std::path::Path;
 
 use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn};
-use ndchunk::{Array, Element, FloatElement, NumElement, OverlapBoundary, Scalar, Side};
+use ndchunk::{Array, Bins, Element, FloatElement, NumElement, OverlapBoundary, Scalar, Side};
 use serde_json::Value;
 
 /// An array of the case file: dtype, shape, values, and its chunking.
@@ -155,6 +155,11 @@ fn element_op<T: Element>(case: &Value, x: &Array<T>) -> ndchunk::Result<Got> {
         "argsort" => got(x.argsort(axis())?),
         "partition" => got(x.partition(arg_isize(case, "kth"), axis())?),
         "argpartition" => got(x.argpartition(arg_isize(case, "kth"), axis())?),
+        "isin" => got(x.isin(
+            &Input(&case["inputs"][1]).array::<T>(),
+            arg(case, "invert").as_bool().unwrap(),
+        )?),
+        "count_nonzero" => got(x.count_nonzero_axis(axis())?),
         "searchsorted" => {
             let side = match arg(case, "side").as_str().unwrap() {
                 "left" => Side::Left,
@@ -194,7 +199,53 @@ fn num_op<T: NumElement>(case: &Value, x: &Array<T>) -> ndchunk::Result<Got> {
             })?)
         }
         "quantile" => quantile(case, x),
+        "histogram" => histogram(case, x),
+        "digitize" => got(x.digitize(
+            &floats(arg(case, "bins")),
+            arg(case, "right").as_bool().unwrap(),
+        )?),
+        "bincount" => bincount(case, x),
         _ => element_op(case, x),
+    }
+}
+
+fn floats(v: &Value) -> Vec<f64> {
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap())
+        .collect()
+}
+
+fn weights(case: &Value) -> Option<Array<f64>> {
+    arg(case, "weighted")
+        .as_bool()
+        .unwrap()
+        .then(|| Input(&case["inputs"][1]).array::<f64>())
+}
+
+fn histogram<T: NumElement>(case: &Value, x: &Array<T>) -> ndchunk::Result<Got> {
+    let bins = match arg(case, "bins") {
+        Value::Array(_) => Bins::Edges(floats(arg(case, "bins"))),
+        n => Bins::Count(n.as_u64().unwrap() as usize),
+    };
+    let range = arg(case, "range")
+        .as_array()
+        .map(|r| (r[0].as_f64().unwrap(), r[1].as_f64().unwrap()));
+    let density = arg(case, "density").as_bool().unwrap();
+    match (weights(case), density) {
+        (None, false) => got(x.histogram(bins, range)?.0),
+        (w, _) => got(x.histogram_with(bins, range, w.as_ref(), density)?.0),
+    }
+}
+
+fn bincount<T: NumElement>(case: &Value, x: &Array<T>) -> ndchunk::Result<Got> {
+    let minlength = arg_usize(case, "minlength");
+    // bincount takes integers; the cases' dtypes are integer ones.
+    let ints = x.astype::<i64>();
+    match weights(case) {
+        Some(w) => got(ints.bincount_weighted(&w, minlength)?),
+        None => got(ints.bincount(minlength)?),
     }
 }
 
@@ -360,4 +411,9 @@ fn overlap() {
 #[test]
 fn sorting() {
     replay("sorting");
+}
+
+#[test]
+fn counting() {
+    replay("counting");
 }

@@ -9,7 +9,7 @@ use crate::block::DynArray;
 use crate::chunks::Chunks;
 use crate::element::{DType, Element, NumElement};
 use crate::error::{Error, Result};
-use crate::exec::eval::order;
+use crate::exec::eval::{counting, order};
 use crate::exec::Value;
 use crate::expr::{BlockMap, BlockOp, Kernel, ScanKind, ScanSpec};
 
@@ -61,6 +61,18 @@ pub fn run(
             },
             _ => return Err(missing(&name)),
         },
+        BlockOp::Kernel(Kernel::Histogram { edges, weighted }) => {
+            let (x, w) = one_or_two(&deps, *weighted, &name)?;
+            counting::histogram(x, edges, w)?
+        }
+        BlockOp::Kernel(Kernel::BinCount { len, weighted }) => {
+            let (x, w) = one_or_two(&deps, *weighted, &name)?;
+            counting::bincount(x, *len, w)?
+        }
+        BlockOp::Kernel(Kernel::IsIn { invert }) => match one_or_two(&deps, true, &name)? {
+            (test, Some(x)) => counting::isin(test, x, *invert)?,
+            _ => return Err(missing(&name)),
+        },
         BlockOp::Kernel(Kernel::Scan(spec)) => {
             let mut deps = deps.into_iter();
             let x = deps.next().ok_or_else(|| missing(&name))?;
@@ -89,6 +101,22 @@ pub fn run(
 fn first_block<'a>(deps: &'a [Arc<Value>], name: &str) -> Result<&'a DynArray> {
     match deps.first().map(|d| &**d) {
         Some(Value::Block(b)) => Ok(b),
+        _ => Err(missing(name)),
+    }
+}
+
+/// The first input block, and the second when `two`.
+fn one_or_two<'a>(
+    deps: &'a [Arc<Value>],
+    two: bool,
+    name: &str,
+) -> Result<(&'a DynArray, Option<&'a DynArray>)> {
+    let first = first_block(deps, name)?;
+    if !two {
+        return Ok((first, None));
+    }
+    match deps.get(1).map(|d| &**d) {
+        Some(Value::Block(b)) => Ok((first, Some(b))),
         _ => Err(missing(name)),
     }
 }

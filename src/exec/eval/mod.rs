@@ -2,6 +2,7 @@
 
 pub mod blocks;
 pub mod contract;
+pub mod counting;
 pub mod fused;
 pub mod gather;
 pub mod generate;

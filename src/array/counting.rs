@@ -1,0 +1,372 @@
+//! Counting: `histogram` (bins as a count over a range, or explicit edges;
+//! weights; density), `bincount`, `digitize` and `isin`, as NumPy's. Each
+//! block is counted in its own task (a kernel), and the counts are summed
+//! by the reduction tree; a range or length that depends on the data (the
+//! histogram's default range, `bincount`'s length) is computed when the
+//! array is built, as masks are.
+
+use std::sync::Arc;
+
+use ndarray::Axis;
+
+use crate::array::Array;
+use crate::chunks::Chunks;
+use crate::element::{DType, Element, IntElement, NumElement};
+use crate::error::{Error, Result};
+use crate::expr::{BlockMap, BlockOp, Kernel, Node, Op};
+
+/// A histogram's bins: a count of equal bins over a range, or their edges.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Bins {
+    /// This many equal bins.
+    Count(usize),
+    /// These edges, increasing.
+    Edges(Vec<f64>),
+}
+
+impl<T: NumElement> Array<T> {
+    /// The counts of the elements in each bin, and the bins' edges (NumPy's
+    /// `histogram`): `Bins::Count(n)` splits `range` (by default the data's
+    /// minimum and maximum, computed now) into `n` equal bins; each bin
+    /// holds `edges[i] <= v < edges[i + 1]`, the last one closed. NaN and
+    /// values outside fall in no bin. For `f32` data the edges are rounded
+    /// to `f32`, as NumPy's.
+    ///
+    /// ```
+    /// use ndchunk::Bins;
+    /// let x = ndchunk::from_array(ndarray::arr1(&[1.0, 2.0, 2.0, 3.0, 9.0]), [2])?;
+    /// let (counts, edges) = x.histogram(Bins::Count(4), Some((0.0, 4.0)))?;
+    /// assert_eq!(counts.compute()?.into_raw_vec_and_offset().0, vec![0, 1, 2, 1]);
+    /// assert_eq!(edges, vec![0.0, 1.0, 2.0, 3.0, 4.0]);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
+    pub fn histogram(
+        &self,
+        bins: Bins,
+        range: Option<(f64, f64)>,
+    ) -> Result<(Array<i64>, Vec<f64>)> {
+        let edges = self.bin_edges(bins, range)?;
+        Ok((self.histogram_node(&edges, None)?, edges))
+    }
+
+    /// [`Array::histogram`] with `weights` (of this array's shape) summed
+    /// instead of counts, and with `density` the counts (or sums) divided
+    /// by their total times each bin's width, so the histogram integrates
+    /// to 1 (NumPy's `weights` and `density`).
+    ///
+    /// ```
+    /// use ndchunk::Bins;
+    /// let x = ndchunk::from_array(ndarray::arr1(&[0.5, 1.5, 1.5, 3.0]), [3])?;
+    /// let w = ndchunk::from_array(ndarray::arr1(&[2.0, 1.0, 1.0, 4.0]), [2])?;
+    /// let (sums, _) = x.histogram_with(Bins::Edges(vec![0.0, 1.0, 2.0, 4.0]), None, Some(&w), false)?;
+    /// assert_eq!(sums.compute()?.into_raw_vec_and_offset().0, vec![2.0, 2.0, 4.0]);
+    /// let (density, _) = x.histogram_with(Bins::Count(2), Some((0.0, 4.0)), None, true)?;
+    /// assert_eq!(density.compute()?.into_raw_vec_and_offset().0, vec![0.375, 0.125]);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
+    pub fn histogram_with(
+        &self,
+        bins: Bins,
+        range: Option<(f64, f64)>,
+        weights: Option<&Array<f64>>,
+        density: bool,
+    ) -> Result<(Array<f64>, Vec<f64>)> {
+        let edges = self.bin_edges(bins, range)?;
+        let sums = match weights {
+            Some(w) => {
+                if w.shape() != self.shape() {
+                    return Err(Error::invalid(
+                        "histogram",
+                        format!(
+                            "weights of shape {:?} for values of shape {:?}",
+                            w.shape(),
+                            self.shape()
+                        ),
+                    ));
+                }
+                self.histogram_node(&edges, Some(&w.rechunk(self.chunks())?))?
+            }
+            None => self.histogram_node::<i64>(&edges, None)?.astype::<f64>(),
+        };
+        if !density {
+            return Ok((sums, edges));
+        }
+        let widths: Vec<f64> = edges.windows(2).map(|e| e[1] - e[0]).collect();
+        let widths =
+            crate::array::creation::from_array(ndarray::Array1::from(widths), [edges.len() - 1])?;
+        let total = sums.sum()?;
+        Ok((&sums / &(&widths * &total), edges))
+    }
+
+    /// The bin edges of [`Array::histogram`].
+    fn bin_edges(&self, bins: Bins, range: Option<(f64, f64)>) -> Result<Vec<f64>> {
+        let bad = |why: String| Error::invalid("histogram", why);
+        let edges = match bins {
+            Bins::Edges(e) => {
+                if e.len() < 2
+                    || e.windows(2)
+                        .any(|w| w[0].partial_cmp(&w[1]).is_none_or(|o| o.is_gt()))
+                {
+                    return Err(bad(format!("bin edges must increase monotonically: {e:?}")));
+                }
+                e
+            }
+            Bins::Count(0) => return Err(bad("the number of bins must be positive".into())),
+            Bins::Count(n) => {
+                let (mut lo, mut hi) = match range {
+                    Some((lo, hi)) => {
+                        if lo > hi {
+                            return Err(bad(format!(
+                                "max must be larger than min in range ({lo}, {hi})"
+                            )));
+                        }
+                        (lo, hi)
+                    }
+                    None if self.shape().contains(&0) => (0.0, 1.0),
+                    None => {
+                        let lo = self.min()?.compute()?.first().map(|v| v.cast::<f64>());
+                        let hi = self.max()?.compute()?.first().map(|v| v.cast::<f64>());
+                        (lo.unwrap_or(0.0), hi.unwrap_or(1.0))
+                    }
+                };
+                if !lo.is_finite() || !hi.is_finite() {
+                    return Err(bad(format!("the range [{lo}, {hi}] is not finite")));
+                }
+                if lo == hi {
+                    (lo, hi) = (lo - 0.5, hi + 0.5);
+                }
+                // NumPy's linspace: i * step + start, the last edge exact.
+                let step = (hi - lo) / n as f64;
+                let mut e: Vec<f64> = (0..=n).map(|i| i as f64 * step + lo).collect();
+                e[n] = hi;
+                if T::DTYPE == DType::F32 {
+                    e.iter_mut().for_each(|v| *v = *v as f32 as f64);
+                }
+                e
+            }
+        };
+        Ok(edges)
+    }
+
+    /// The per-block counts (or sums of `weights`) over `edges`, summed.
+    fn histogram_node<U: Element>(
+        &self,
+        edges: &[f64],
+        weights: Option<&Array<f64>>,
+    ) -> Result<Array<U>> {
+        if let Some(e) = self.error() {
+            return Err(e.clone());
+        }
+        let ndim = self.ndim();
+        let kernel = Kernel::Histogram {
+            edges: Arc::new(edges.to_vec()),
+            weighted: weights.is_some(),
+        };
+        let mut lens: Vec<Vec<usize>> = self
+            .chunks()
+            .all_lens()
+            .iter()
+            .map(|l| vec![1; l.len()])
+            .collect();
+        lens.push(vec![edges.len() - 1]);
+        let mut inputs = vec![self.node().clone()];
+        inputs.extend(weights.map(|w| w.node().clone()));
+        let map = BlockMap::aligned(BlockOp::Kernel(kernel), inputs.len(), ndim);
+        let per_block: Array<U> = Array::from_node(Node::new(
+            Op::MapBlocks(map),
+            inputs,
+            Chunks::from_checked(lens),
+            U::DTYPE,
+        ));
+        if ndim == 0 {
+            return Ok(per_block);
+        }
+        let axes: Vec<isize> = (0..ndim as isize).collect();
+        retyped(per_block.sum_with(&crate::array::reductions::ReduceOptions::new().axes(&axes))?)
+    }
+
+    /// The index of the bin of `bins` (monotonic, increasing or decreasing)
+    /// each element falls in (NumPy's `digitize`): for increasing bins,
+    /// `i` such that `bins[i - 1] <= x < bins[i]` (`right`: `bins[i - 1] < x
+    /// <= bins[i]`), 0 below and `bins.len()` above.
+    ///
+    /// ```
+    /// let x = ndchunk::from_array(ndarray::arr1(&[0.2, 6.4, 3.0, 1.6]), [3])?;
+    /// let d = x.digitize(&[0.0, 1.0, 2.5, 4.0, 10.0], false)?;
+    /// assert_eq!(d.compute()?.into_raw_vec_and_offset().0, vec![1, 4, 3, 2]);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
+    pub fn digitize(&self, bins: &[f64], right: bool) -> Result<Array<i64>> {
+        let increasing = bins.windows(2).all(|w| w[0] <= w[1]);
+        let decreasing = bins.windows(2).all(|w| w[0] >= w[1]);
+        if !increasing && !decreasing {
+            return Err(Error::invalid(
+                "digitize",
+                format!("bins must be monotonically increasing or decreasing: {bins:?}"),
+            ));
+        }
+        let side = if right {
+            crate::array::sort::Side::Left
+        } else {
+            crate::array::sort::Side::Right
+        };
+        let x = self.astype::<f64>();
+        let sorted: Vec<f64> = match increasing {
+            true => bins.to_vec(),
+            false => bins.iter().rev().copied().collect(),
+        };
+        let n = sorted.len().max(1);
+        let edges = crate::array::creation::from_array(ndarray::Array1::from(sorted), [n])?;
+        let found = edges.searchsorted(&x, side)?;
+        if increasing {
+            Ok(found)
+        } else {
+            Ok(
+                &crate::array::creation::full::<i64>(&[], bins.len() as i64, Vec::<usize>::new())?
+                    - &found,
+            )
+        }
+    }
+}
+
+impl<T: Element> Array<T> {
+    /// Whether each element is among `test`'s elements (NumPy's `isin`; with
+    /// `invert`, whether it is not). NaN is in nothing; `-0.0` equals `0.0`.
+    /// `test` is sorted and held in one block.
+    ///
+    /// ```
+    /// let x = ndchunk::from_array(ndarray::arr1(&[1, 5, 2, 7]), [3])?;
+    /// let test = ndchunk::from_array(ndarray::arr1(&[7, 1]), [1])?;
+    /// assert_eq!(x.isin(&test, false)?.compute()?.into_raw_vec_and_offset().0, vec![true, false, false, true]);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
+    pub fn isin(&self, test: &Array<T>, invert: bool) -> Result<Array<bool>> {
+        if let Some(e) = self.error().or(test.error()) {
+            return Err(e.clone());
+        }
+        let flat = test.ravel()?;
+        let n = flat.shape()[0];
+        let sorted = flat.sort(Axis(0))?.rechunk(vec![vec![n]])?;
+        let map = BlockMap {
+            f: BlockOp::Kernel(Kernel::IsIn { invert }),
+            index: vec![vec![None], (0..self.ndim()).map(Some).collect()],
+        };
+        Ok(Array::from_node(Node::new(
+            Op::MapBlocks(map),
+            vec![sorted.node().clone(), self.node().clone()],
+            self.chunks().clone(),
+            DType::Bool,
+        )))
+    }
+}
+
+impl<T: IntElement> Array<T> {
+    /// How often each of `0..n` occurs in this 1-d array of non-negative
+    /// integers, `n` the larger of its maximum plus one and `minlength`
+    /// (NumPy's `bincount`; the maximum is computed now). A negative value
+    /// is an error.
+    ///
+    /// ```
+    /// let x = ndchunk::from_array(ndarray::arr1(&[0u8, 1, 1, 3, 1]), [2])?;
+    /// assert_eq!(x.bincount(0)?.compute()?.into_raw_vec_and_offset().0, vec![1, 3, 0, 1]);
+    /// assert_eq!(x.bincount(6)?.shape(), &[6]);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
+    pub fn bincount(&self, minlength: usize) -> Result<Array<i64>> {
+        self.bincount_node(None, minlength)
+    }
+
+    /// [`Array::bincount`] summing `weights` (of this array's shape) instead
+    /// of counting (NumPy's `bincount(x, weights)`, `f64`).
+    ///
+    /// ```
+    /// let x = ndchunk::from_array(ndarray::arr1(&[0i32, 2, 2]), [2])?;
+    /// let w = ndchunk::from_array(ndarray::arr1(&[0.5, 1.0, 2.0]), [3])?;
+    /// assert_eq!(x.bincount_weighted(&w, 0)?.compute()?.into_raw_vec_and_offset().0, vec![0.5, 0.0, 3.0]);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
+    pub fn bincount_weighted(&self, weights: &Array<f64>, minlength: usize) -> Result<Array<f64>> {
+        self.bincount_node(Some(weights), minlength)
+    }
+
+    fn bincount_node<U: Element>(
+        &self,
+        weights: Option<&Array<f64>>,
+        minlength: usize,
+    ) -> Result<Array<U>> {
+        if let Some(e) = self.error() {
+            return Err(e.clone());
+        }
+        if self.ndim() != 1 {
+            return Err(Error::invalid(
+                "bincount",
+                format!("the input must be 1-d, not of shape {:?}", self.shape()),
+            ));
+        }
+        if let Some(w) = weights {
+            if w.shape() != self.shape() {
+                return Err(Error::invalid(
+                    "bincount",
+                    format!(
+                        "weights of shape {:?} for values of shape {:?}",
+                        w.shape(),
+                        self.shape()
+                    ),
+                ));
+            }
+        }
+        let mut len = minlength;
+        if self.shape()[0] > 0 {
+            let lowest = self
+                .min()?
+                .compute()?
+                .first()
+                .map_or(0, |v| v.cast::<i64>());
+            if lowest < 0 {
+                return Err(Error::invalid(
+                    "bincount",
+                    format!("the input holds the negative value {lowest}"),
+                ));
+            }
+            let highest = self
+                .max()?
+                .compute()?
+                .first()
+                .map_or(0, |v| v.cast::<u64>());
+            len = len.max(highest as usize + 1);
+        }
+        let kernel = Kernel::BinCount {
+            len,
+            weighted: weights.is_some(),
+        };
+        let blocks = self.chunks().lens(0).len();
+        let mut inputs = vec![self.node().clone()];
+        if let Some(w) = weights {
+            inputs.push(w.rechunk(self.chunks())?.node().clone());
+        }
+        let map = BlockMap {
+            f: BlockOp::Kernel(kernel),
+            index: vec![vec![Some(0)]; inputs.len()],
+        };
+        let per_block: Array<U> = Array::from_node(Node::new(
+            Op::MapBlocks(map),
+            inputs,
+            Chunks::from_checked(vec![vec![1; blocks], vec![len]]),
+            U::DTYPE,
+        ));
+        retyped(per_block.sum_axis(Axis(0))?)
+    }
+}
+
+/// `a` as an array of `U`, which has its dtype (a sum of `i64` or `f64`
+/// counts keeps their dtype, which the element types do not show).
+fn retyped<U: Element, V: Element>(a: Array<V>) -> Result<Array<U>> {
+    if V::DTYPE != U::DTYPE {
+        return Err(Error::DtypeMismatch {
+            op: "counts".into(),
+            expected: U::DTYPE.to_string(),
+            found: V::DTYPE.to_string(),
+        });
+    }
+    Ok(Array::from_node(a.node().clone()))
+}
