@@ -62,7 +62,7 @@ pub mod ship;
 pub mod worker;
 
 pub use array::blockwise::blockwise;
-pub use array::counting::Bins;
+pub use array::counting::{Bins, Unique, UniqueOptions};
 pub use array::creation::{arange, eye, eye_k, from_array, from_fn, full, linspace, ones, zeros};
 pub use array::einsum::einsum;
 pub use array::elementwise::{where_, Operand};

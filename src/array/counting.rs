@@ -335,6 +335,16 @@ impl<T: IntElement> Array<T> {
                 .map_or(0, |v| v.cast::<u64>());
             len = len.max(highest as usize + 1);
         }
+        self.bincount_of_len(weights, len)
+    }
+
+    /// The counts (or sums of `weights`) of `0..len`, a value outside being
+    /// an error when computed.
+    fn bincount_of_len<U: Element>(
+        &self,
+        weights: Option<&Array<f64>>,
+        len: usize,
+    ) -> Result<Array<U>> {
         let kernel = Kernel::BinCount {
             len,
             weighted: weights.is_some(),
@@ -369,4 +379,245 @@ fn retyped<U: Element, V: Element>(a: Array<V>) -> Result<Array<U>> {
         });
     }
     Ok(Array::from_node(a.node().clone()))
+}
+
+/// What [`Array::unique_with`] returns besides the values, as NumPy's
+/// `unique(return_index, return_inverse, return_counts)`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct UniqueOptions {
+    /// The position (flat, C order) of each value's first occurrence.
+    pub index: bool,
+    /// For each element, the position of its value among the values.
+    pub inverse: bool,
+    /// How often each value occurs.
+    pub counts: bool,
+}
+
+/// The result of [`Array::unique_with`]: the sorted distinct values, and
+/// what the options asked for (all `i64`).
+#[derive(Debug)]
+pub struct Unique<T: Element> {
+    /// The distinct values, sorted (NaN last, all NaN one value).
+    pub values: Array<T>,
+    /// Each value's first position in the flattened array.
+    pub index: Option<Array<i64>>,
+    /// Each element's value's position among `values`, in the array's shape.
+    pub inverse: Option<Array<i64>>,
+    /// Each value's number of occurrences.
+    pub counts: Option<Array<i64>>,
+}
+
+/// Integer ranges up to this many values are counted, not sorted.
+const COUNTED_RANGE: i128 = 1 << 22;
+
+impl<T: Element> Array<T> {
+    /// The sorted distinct values of the flattened array (NumPy's `unique`;
+    /// all NaN count as one value). Computed now: the result's length
+    /// depends on the data, as a mask's does.
+    ///
+    /// ```
+    /// let x = ndchunk::from_array(ndarray::arr1(&[3, 1, 3, 2, 1]), [2])?;
+    /// assert_eq!(x.unique()?.compute()?.into_raw_vec_and_offset().0, vec![1, 2, 3]);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
+    pub fn unique(&self) -> Result<Array<T>> {
+        Ok(self.unique_with(UniqueOptions::default())?.values)
+    }
+
+    /// [`Array::unique`] with first positions, inverse and counts as
+    /// `options` asks. Integers whose range spans at most 2^22 values are
+    /// counted in one pass per block (no sort) when first positions are not
+    /// asked for; other arrays are sorted (the sort's buckets computed one
+    /// at a time) and runs of equal values found. The inverse is a lazy
+    /// `searchsorted` of the array among the values.
+    ///
+    /// ```
+    /// use ndchunk::UniqueOptions;
+    /// let x = ndchunk::from_array(ndarray::arr1(&[2.0, f64::NAN, 1.0, 2.0, f64::NAN]), [2])?;
+    /// let u = x.unique_with(UniqueOptions { index: true, inverse: true, counts: true })?;
+    /// assert_eq!(u.values.compute()?.len(), 3);
+    /// assert_eq!(u.index.unwrap().compute()?.into_raw_vec_and_offset().0, vec![2, 0, 1]);
+    /// assert_eq!(u.inverse.unwrap().compute()?.into_raw_vec_and_offset().0, vec![1, 2, 0, 1, 2]);
+    /// assert_eq!(u.counts.unwrap().compute()?.into_raw_vec_and_offset().0, vec![1, 2, 2]);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
+    pub fn unique_with(&self, options: UniqueOptions) -> Result<Unique<T>> {
+        if let Some(e) = self.error() {
+            return Err(e.clone());
+        }
+        let flat = self.ravel()?;
+        let (values, index, counts) = match self.counted_range(&flat, options)? {
+            Some((lo, hi)) => {
+                let shifted = flat.astype::<i64>() - lo;
+                let tally = shifted
+                    .bincount_of_len::<i64>(None, (hi - lo + 1) as usize)?
+                    .compute()?;
+                let mut values = Vec::new();
+                let mut counts = Vec::new();
+                for (v, &c) in tally.iter().enumerate() {
+                    if c > 0 {
+                        values.push(crate::element::Scalar::I64(v as i64 + lo).cast::<T>());
+                        counts.push(c);
+                    }
+                }
+                (values, None, counts)
+            }
+            None => {
+                // Runs of equal values in sorted order; with a stable
+                // argsort, each run's first position is the first occurrence.
+                let order = flat.argsort(Axis(0))?;
+                let sorted = flat.take(
+                    &order
+                        .compute()?
+                        .iter()
+                        .map(|&i| i as usize)
+                        .collect::<Vec<_>>(),
+                    Axis(0),
+                )?;
+                let (sorted, order) = (sorted.compute()?, order.compute()?);
+                let mut values: Vec<T> = Vec::new();
+                let mut index = Vec::new();
+                let mut counts: Vec<i64> = Vec::new();
+                for (&v, &i) in sorted.iter().zip(order.iter()) {
+                    #[allow(clippy::eq_op)]
+                    let same = values
+                        .last()
+                        .is_some_and(|&last| last == v || (last != last && v != v));
+                    if same {
+                        *counts.last_mut().expect("a run") += 1;
+                    } else {
+                        values.push(v);
+                        index.push(i);
+                        counts.push(1);
+                    }
+                }
+                (values, Some(index), counts)
+            }
+        };
+        let len = values.len();
+        let as_array = |v: Vec<i64>| {
+            crate::array::creation::from_array(ndarray::Array1::from(v), [len.max(1)])
+        };
+        let values =
+            crate::array::creation::from_array(ndarray::Array1::from(values), [len.max(1)])?;
+        let inverse = match options.inverse {
+            true => Some(values.searchsorted(self, crate::array::sort::Side::Left)?),
+            false => None,
+        };
+        Ok(Unique {
+            index: match (options.index, index) {
+                (true, Some(i)) => Some(as_array(i)?),
+                _ => None,
+            },
+            counts: options.counts.then(|| as_array(counts)).transpose()?,
+            inverse,
+            values,
+        })
+    }
+
+    /// For integers without `index` asked for: the range of `flat`'s values
+    /// when it spans at most [`COUNTED_RANGE`] values (computed now).
+    fn counted_range(&self, flat: &Array<T>, options: UniqueOptions) -> Result<Option<(i64, i64)>> {
+        if !T::DTYPE.is_integer() || options.index || flat.shape()[0] == 0 {
+            return Ok(None);
+        }
+        let (lo, hi) = (flat.min()?, flat.max()?);
+        let both = crate::array::compute_all(&[&lo, &hi])?;
+        let (lo, hi) = (
+            both[0].iter().next().copied(),
+            both[1].iter().next().copied(),
+        );
+        let (Some(lo), Some(hi)) = (lo, hi) else {
+            return Ok(None);
+        };
+        let (lo, hi) = (lo.cast::<i64>() as i128, hi.cast::<i64>() as i128);
+        // u64 beyond i64::MAX casts to a negative i64: sort those.
+        if T::DTYPE == DType::U64 && (lo < 0 || hi < 0) {
+            return Ok(None);
+        }
+        Ok((hi - lo < COUNTED_RANGE).then_some((lo as i64, hi as i64)))
+    }
+}
+
+impl<T: Element> Array<T> {
+    /// The flat (C-order) positions of the non-zero elements (NumPy's
+    /// `flatnonzero`; NaN is non-zero). Computed now, as a mask is.
+    ///
+    /// ```
+    /// let x = ndchunk::from_array(ndarray::arr2(&[[0, 3], [4, 0]]), [1, 1])?;
+    /// assert_eq!(x.flatnonzero()?.compute()?.into_raw_vec_and_offset().0, vec![1, 2]);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
+    pub fn flatnonzero(&self) -> Result<Array<i64>> {
+        let at = self.nonzero_positions()?;
+        let n = at.len();
+        crate::array::creation::from_array(ndarray::Array1::from(at), [n.max(1)])
+    }
+
+    /// The positions of the non-zero elements, one array per axis (NumPy's
+    /// `nonzero`; a 0-d array is an error, as in NumPy 2).
+    ///
+    /// ```
+    /// let x = ndchunk::from_array(ndarray::arr2(&[[0, 3], [4, 0]]), [1, 1])?;
+    /// let at = x.nonzero()?;
+    /// assert_eq!(at[0].compute()?.into_raw_vec_and_offset().0, vec![0, 1]);
+    /// assert_eq!(at[1].compute()?.into_raw_vec_and_offset().0, vec![1, 0]);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
+    pub fn nonzero(&self) -> Result<Vec<Array<i64>>> {
+        if self.ndim() == 0 {
+            return Err(Error::invalid(
+                "nonzero",
+                "a 0-d array has no positions (NumPy 2 raises ValueError)",
+            ));
+        }
+        let grid = self.argwhere_values()?;
+        let n = grid.nrows();
+        (0..self.ndim())
+            .map(|a| crate::array::creation::from_array(grid.column(a).to_owned(), [n.max(1)]))
+            .collect()
+    }
+
+    /// The positions of the non-zero elements as rows, `(count, ndim)`
+    /// (NumPy's `argwhere`).
+    ///
+    /// ```
+    /// let x = ndchunk::from_array(ndarray::arr2(&[[0, 3], [4, 0]]), [1, 1])?;
+    /// assert_eq!(x.argwhere()?.compute()?, ndarray::arr2(&[[0i64, 1], [1, 0]]).into_dyn());
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
+    pub fn argwhere(&self) -> Result<Array<i64>> {
+        let grid = self.argwhere_values()?;
+        let (n, d) = grid.dim();
+        crate::array::creation::from_array(grid, [n.max(1), d.max(1)])
+    }
+
+    /// The rows of [`Array::argwhere`], computed.
+    fn argwhere_values(&self) -> Result<ndarray::Array2<i64>> {
+        let flat = self.nonzero_positions()?;
+        let shape = self.shape().to_vec();
+        let mut grid = ndarray::Array2::<i64>::zeros((flat.len(), shape.len()));
+        for (mut row, &p) in grid.outer_iter_mut().zip(&flat) {
+            let mut rest = p as usize;
+            for a in (0..shape.len()).rev() {
+                row[a] = (rest % shape[a].max(1)) as i64;
+                rest /= shape[a].max(1);
+            }
+        }
+        Ok(grid)
+    }
+
+    /// The flat positions of the non-zero elements, computed now.
+    fn nonzero_positions(&self) -> Result<Vec<i64>> {
+        if let Some(e) = self.error() {
+            return Err(e.clone());
+        }
+        let mask = self.astype::<bool>().compute()?;
+        Ok(mask
+            .iter()
+            .enumerate()
+            .filter(|&(_, &m)| m)
+            .map(|(i, _)| i as i64)
+            .collect())
+    }
 }

@@ -435,6 +435,29 @@ def counting_cases():
                                    lambda xs, _c, m=minlength, weighted=weighted:
                                    np.bincount(xs[0], weights=xs[1] if weighted else None, minlength=m),
                                    tol={"atol": 1e-12, "rtol": 1e-12}))
+    for dtype in ["bool", "int8", "int32", "uint16", "int64", "uint64", "float32", "float64"]:
+        for _ in range(5):
+            shape = shape_of(max_ndim=3, max_len=7)
+            a = sort_values(dtype, shape)
+            if dtype == "int64" and rng.random() < 0.5 and a.size:
+                a = (a.astype(np.int64) * 10**12)  # a range too wide to count: sorted
+            # "fast" parts ask for no first positions, so small integer ranges are counted.
+            for part, k in [("values", None), ("index", 1), ("inverse", 2), ("counts", 3),
+                            ("values fast", None), ("inverse fast", 2), ("counts fast", 3)]:
+                def compute(xs, _c, k=k):
+                    out = np.unique(xs[0], return_index=True, return_inverse=True, return_counts=True)
+                    return out[0] if k is None else out[k]
+                cases.append(make_case("unique", {"part": part}, [a], compute))
+    for op in ["flatnonzero", "argwhere", "nonzero"]:
+        for dtype in ["bool", "int32", "float64"]:
+            for _ in range(4):
+                a = sort_values(dtype, shape_of(max_ndim=3, max_len=6))
+                if op == "nonzero":
+                    axis_out = int(rng.integers(0, max(a.ndim, 1)))
+                    cases.append(make_case(op, {"axis": axis_out}, [a],
+                                           lambda xs, _c, k=axis_out: np.nonzero(xs[0])[k]))
+                else:
+                    cases.append(make_case(op, {}, [a], lambda xs, _c, op=op: getattr(np, op)(xs[0])))
     # Negative values have no bin (NumPy: ValueError).
     cases.append(make_case("bincount", {"minlength": 0, "weighted": False},
                            [np.array([3, -1, 2], np.int32)], lambda xs, _c: np.bincount(xs[0])))

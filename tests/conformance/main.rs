@@ -9,7 +9,9 @@
 use std::path::Path;
 
 use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn};
-use ndchunk::{Array, Bins, Element, FloatElement, NumElement, OverlapBoundary, Scalar, Side};
+use ndchunk::{
+    Array, Bins, Element, FloatElement, NumElement, OverlapBoundary, Scalar, Side, UniqueOptions,
+};
 use serde_json::Value;
 
 /// An array of the case file: dtype, shape, values, and its chunking.
@@ -160,6 +162,24 @@ fn element_op<T: Element>(case: &Value, x: &Array<T>) -> ndchunk::Result<Got> {
             arg(case, "invert").as_bool().unwrap(),
         )?),
         "count_nonzero" => got(x.count_nonzero_axis(axis())?),
+        "unique" => {
+            let part = arg(case, "part").as_str().unwrap();
+            let options = UniqueOptions {
+                index: !part.ends_with("fast"),
+                inverse: true,
+                counts: true,
+            };
+            let u = x.unique_with(options)?;
+            match part.split(' ').next().unwrap() {
+                "values" => got(u.values),
+                "index" => got(u.index.unwrap()),
+                "inverse" => got(u.inverse.unwrap()),
+                _ => got(u.counts.unwrap()),
+            }
+        }
+        "flatnonzero" => got(x.flatnonzero()?),
+        "argwhere" => got(x.argwhere()?),
+        "nonzero" => got(x.nonzero()?.swap_remove(arg_usize(case, "axis"))),
         "searchsorted" => {
             let side = match arg(case, "side").as_str().unwrap() {
                 "left" => Side::Left,
