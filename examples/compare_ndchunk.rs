@@ -42,7 +42,7 @@ use serde_json::{json, Value};
 type BoxError = Box<dyn std::error::Error>;
 type BoxResult<T> = Result<T, BoxError>;
 
-const WORKLOADS: [&str; 18] = [
+const WORKLOADS: [&str; 19] = [
     "W1",
     "W3",
     "W6",
@@ -58,6 +58,7 @@ const WORKLOADS: [&str; 18] = [
     "W5",
     "W4-dask-cluster",
     "S1",
+    "S2",
     "S3",
     "S4",
     "S5",
@@ -769,6 +770,38 @@ fn s1(ctx: &Ctx) -> BoxResult<Report> {
     Ok(report(ctx, "S1", &m, checksum, plan, info))
 }
 
+/// S2: `unique(return_counts=True)` of x (N,) i64 in memory, in (1e6,)
+/// chunks, `x[i] = (2654435761 i) % 1000003 % 500`; the checksum is
+/// `sum(values[i] * counts[i] * (i % 7 + 1))`.
+fn s2(ctx: &Ctx) -> BoxResult<Report> {
+    let n = ctx.number("S2", "N")?;
+    let high = ctx.number("S2", "high")? as u64;
+    let chunk = ctx.chunk("S2")?;
+    let data = ndarray::Array1::from_shape_fn(n, |i| {
+        ((2_654_435_761 * i as u64) % 1_000_003 % high) as i64
+    });
+    let x = ndchunk::from_array(data, chunk.clone())?;
+    let options = ndchunk::UniqueOptions {
+        counts: true,
+        ..Default::default()
+    };
+    let m = measure(ctx.repeat, || {
+        let u = x.unique_with(options)?;
+        let counts = u.counts.ok_or_else(|| err("no counts"))?;
+        let both = ndchunk::compute_all_with(&[&u.values, &counts], &ctx.executor)?;
+        Ok(both)
+    })?;
+    let checksum = compensated_sum(
+        m.res[0]
+            .iter()
+            .zip(m.res[1].iter())
+            .enumerate()
+            .map(|(i, (&v, &c))| v as f64 * c as f64 * (i % 7 + 1) as f64),
+    );
+    let info = vec![("chunks", json!(chunk)), ("shape", json!([n]))];
+    Ok(report(ctx, "S2", &m, checksum, (0, 0.0), info))
+}
+
 /// S5: `percentile([5, 50, 95])` along axis 0 of X (N, 8) f64 in memory as
 /// (1e6, 8) row blocks, `X[i, j] = u(i, j)`; the checksum is the sum of the
 /// 24 percentiles' absolute values.
@@ -1130,6 +1163,7 @@ fn run_child(args: &Args, workload: &str) -> String {
             "W4-dask-cluster" => w4_dask_cluster(&ctx),
             "W5" => w5(&ctx),
             "S1" => s1(&ctx),
+            "S2" => s2(&ctx),
             "S3" => s3(&ctx),
             "S5" => s5(&ctx),
             "S4" => s4(&ctx),

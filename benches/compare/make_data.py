@@ -67,6 +67,10 @@ Workloads (same definitions in peers.py and examples/compare_ndchunk.rs):
       sort written with dask (splitters from a sample, one masked compute
       per bucket, each bucket sorted by np.sort). Generated in each process:
       x[i] = float32(u(i, 0)), u as K1's (1000003 distinct values: ties).
+  S2  unique(return_counts=True) of x int64 (1.25e8,) in (1e6,) chunks
+      (--quick: 1.25e7 in (1e5,)), values in [0, 500) (dask issue 10510's
+      case): np.unique, da.unique, ndchunk's unique_with(counts). Generated
+      in each process: x[i] = (2654435761 i) % 1000003 % 500.
   S3  cumsum along axis 0 of x float32 (n, n) held as (c, c) blocks, computed
       into one array: np.cumsum, da.cumsum, ndchunk's cumsum. n = 20000,
       c = 2000 (1.6 GB); --quick: n = 4000, c = 400. Generated in each process
@@ -91,6 +95,7 @@ Checksums (identical in Python and Rust; all accumulate in float64):
   W5-mem:          s = result[::7, ::13]; sum_ij float64(s[i, j]) * ((i + 3 j) % 17)
                    (position-sensitive, on a sample: the full result is 1.6 GB)
   S1:              sum_i float64(result[::1000][i]) * (i % 17)
+  S2:              sum_i values[i] * counts[i] * (i % 7 + 1)
   S5:              sum of the 24 percentiles' absolute values
   S3, S4:          sum_ij |float64(result[::97, ::89][i, j])| (the values'
                    signs vary, so a plain sum would cancel)
@@ -121,7 +126,7 @@ P4_SEED = 4       # permutation of P4
 QUICK_SCALE = 0.1
 W6_THRESHOLD = 0.5
 P4_WEIGHT_MOD = 1000
-WORKLOADS = ("W1", "W3", "W6", "W7", "P4", "W5-mem", "M1", "M2", "K1", "W2", "W4", "W4-sum", "W5", "W4-dask-cluster", "S1", "S3", "S4", "S5")
+WORKLOADS = ("W1", "W3", "W6", "W7", "P4", "W5-mem", "M1", "M2", "K1", "W2", "W4", "W4-sum", "W5", "W4-dask-cluster", "S1", "S2", "S3", "S4", "S5")
 
 
 def sizes(scale: float) -> dict:
@@ -152,6 +157,8 @@ def sizes(scale: float) -> dict:
         "W4-dask-cluster": w4,
         "S1": dict(N=100_000_000, chunk=[1_000_000], memory_limit=256 << 20) if s >= 1
         else dict(N=10_000_000, chunk=[100_000], memory_limit=32 << 20),
+        "S2": dict(N=125_000_000, chunk=[1_000_000], high=500) if s >= 1
+        else dict(N=12_500_000, chunk=[100_000], high=500),
         "S3": dict(N=20000, chunk=[2000, 2000]) if s >= 1 else dict(N=4000, chunk=[400, 400]),
         "S4": dict(N=20000, chunk=[2000, 2000]) if s >= 1 else dict(N=4000, chunk=[400, 400]),
         "S5": dict(N=10_000_000, D=8, chunk=[1_000_000, 8], q=[5.0, 50.0, 95.0]) if s >= 1
@@ -162,7 +169,7 @@ def sizes(scale: float) -> dict:
 # Which files each workload reads, and how each file group is generated.
 NEEDS = {"W1": ["w1"], "W3": ["w3"], "W6": ["w1"], "W7": ["w7"], "P4": ["w7", "p4"], "W5-mem": [], "M1": [], "M2": [], "K1": [],
          "W2": ["w1", "w2"], "W4": ["w4"], "W4-sum": ["w4"], "W5": ["w4"],
-         "W4-dask-cluster": ["w4"], "S1": [], "S3": [], "S4": [], "S5": []}
+         "W4-dask-cluster": ["w4"], "S1": [], "S2": [], "S3": [], "S4": [], "S5": []}
 FILES = {
     "w1": ["w1_X.npy", "w1_idx.npy"],
     "w3": ["w3_X.npy", "w3_knn.npy"],

@@ -37,7 +37,7 @@ import warnings
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-WORKLOADS = ("W1", "W3", "W6", "W7", "P4", "W5-mem", "M1", "M2", "K1", "W2", "W4", "W4-sum", "W5", "W4-dask-cluster", "S1", "S3", "S4", "S5")
+WORKLOADS = ("W1", "W3", "W6", "W7", "P4", "W5-mem", "M1", "M2", "K1", "W2", "W4", "W4-sum", "W5", "W4-dask-cluster", "S1", "S2", "S3", "S4", "S5")
 STORAGE = ("W2", "W4", "W4-sum", "W5", "W4-dask-cluster")  # read Zarr stores; "numpy" means zarr-python + numpy
 # W4-dask-cluster runs on the Dask cluster at this address (benches/compare/run starts one).
 SCHEDULER_ENV = "NDCHUNK_COMPARE_SCHEDULER"
@@ -140,6 +140,9 @@ def checksum(workload, res):
         return float(np.abs(a[::97, ::89].astype(np.float64)).sum())
     if workload == "S5":
         return float(np.abs(a.astype(np.float64)).sum())
+    if workload == "S2":
+        values, counts = (np.asarray(r, np.float64) for r in res)
+        return float((values * counts * (np.arange(values.size) % 7 + 1)).sum())
     if workload == "S1":
         s = a[::1000].astype(np.float64)
         return float(np.dot(s, (np.arange(s.size) % 17).astype(np.float64)))
@@ -308,6 +311,9 @@ def child(workload, system, args, meta):
     if workload in ("S3", "S4"):
         X = s_input(sz["N"])
         info["shape"] = list(X.shape)
+    if workload == "S2":
+        x = ((2654435761 * np.arange(sz["N"], dtype=np.int64)) % 1000003) % sz["high"]
+        info["shape"] = [sz["N"]]
     if workload == "S1":
         x = by_row_blocks(sz["N"], 1, np.float32, lambda i, j: hashed_uniform(i, j).astype(np.float32),
                           step=1_000_000).reshape(-1)
@@ -333,6 +339,8 @@ def child(workload, system, args, meta):
             op = lambda _: np.linalg.svd(A, full_matrices=False)[1]
         elif workload == "S1":
             op = lambda _: np.sort(x)
+        elif workload == "S2":
+            op = lambda _: np.unique(x, return_counts=True)
         elif workload == "S5":
             op = lambda _: np.percentile(X, sz["q"], axis=0)
         elif workload == "S3":
@@ -406,6 +414,9 @@ def child(workload, system, args, meta):
                     out[at:at + part.size] = part
                     at += part.size
                 return out
+        elif workload == "S2":
+            xd = da.from_array(x, chunks=tuple(sz["chunk"]))
+            build = lambda: da.unique(xd, return_counts=True)
         elif workload == "S5":
             Xd = da.from_array(X, chunks=tuple(sz["chunk"]))
             info["method"] = "da.percentile per column"
@@ -446,6 +457,8 @@ def child(workload, system, args, meta):
                 run = run_s1
             elif workload == "S5":
                 run = lambda y: np.stack(dask.compute(*y), axis=1)
+            elif workload == "S2":
+                run = lambda y: dask.compute(*y)
             else:
                 run = lambda y: y.compute()
             m = measure(build, run, rep, on_built)
