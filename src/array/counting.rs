@@ -45,7 +45,7 @@ impl<T: NumElement> Array<T> {
         bins: Bins,
         range: Option<(f64, f64)>,
     ) -> Result<(Array<i64>, Vec<f64>)> {
-        let edges = self.bin_edges(bins, range)?;
+        let edges = self.bin_edges(bins, range, true)?;
         Ok((self.histogram_node(&edges, None)?, edges))
     }
 
@@ -71,7 +71,7 @@ impl<T: NumElement> Array<T> {
         weights: Option<&Array<f64>>,
         density: bool,
     ) -> Result<(Array<f64>, Vec<f64>)> {
-        let edges = self.bin_edges(bins, range)?;
+        let edges = self.bin_edges(bins, range, true)?;
         let sums = match weights {
             Some(w) => {
                 if w.shape() != self.shape() {
@@ -98,8 +98,75 @@ impl<T: NumElement> Array<T> {
         Ok((&sums / &(&widths * &total), edges))
     }
 
-    /// The bin edges of [`Array::histogram`].
-    fn bin_edges(&self, bins: Bins, range: Option<(f64, f64)>) -> Result<Vec<f64>> {
+    /// The counts of the pairs `(self[i], y[i])` in each cell of a 2-d grid
+    /// of bins (NumPy's `histogram2d`), and the edges along each input:
+    /// `bins` and `range` per input as [`Array::histogram`] takes them (the
+    /// edges stay `f64` for `f32` data, as NumPy's `histogramdd` makes them).
+    ///
+    /// ```
+    /// use ndchunk::Bins;
+    /// let x = ndchunk::from_array(ndarray::arr1(&[0.5, 1.5, 1.5, 0.2]), [3])?;
+    /// let y = ndchunk::from_array(ndarray::arr1(&[0.1, 0.9, 0.2, 0.8]), [2])?;
+    /// let (counts, xe, ye) = x.histogram2d(&y, (Bins::Count(2), Bins::Count(2)), Some(((0.0, 2.0), (0.0, 1.0))))?;
+    /// assert_eq!(counts.compute()?, ndarray::arr2(&[[1i64, 1], [1, 1]]).into_dyn());
+    /// assert_eq!((xe, ye), (vec![0.0, 1.0, 2.0], vec![0.0, 0.5, 1.0]));
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
+    pub fn histogram2d(
+        &self,
+        y: &Array<T>,
+        bins: (Bins, Bins),
+        range: Option<((f64, f64), (f64, f64))>,
+    ) -> Result<(Array<i64>, Vec<f64>, Vec<f64>)> {
+        if let Some(e) = self.error().or(y.error()) {
+            return Err(e.clone());
+        }
+        if self.ndim() != 1 || self.shape() != y.shape() {
+            return Err(Error::invalid(
+                "histogram2d",
+                format!(
+                    "x and y must be 1-d of one length, not of shapes {:?} and {:?}",
+                    self.shape(),
+                    y.shape()
+                ),
+            ));
+        }
+        let x_edges = self.bin_edges(bins.0, range.map(|r| r.0), false)?;
+        let y_edges = y.bin_edges(bins.1, range.map(|r| r.1), false)?;
+        let kernel = Kernel::Histogram2d {
+            x_edges: Arc::new(x_edges.clone()),
+            y_edges: Arc::new(y_edges.clone()),
+        };
+        let blocks = self.chunks().lens(0).len();
+        let lens = vec![
+            vec![1; blocks],
+            vec![x_edges.len() - 1],
+            vec![y_edges.len() - 1],
+        ];
+        let map = BlockMap {
+            f: BlockOp::Kernel(kernel),
+            index: vec![vec![Some(0)]; 2],
+        };
+        let per_block: Array<i64> = Array::from_node(Node::new(
+            Op::MapBlocks(map),
+            vec![
+                self.node().clone(),
+                y.rechunk(self.chunks())?.node().clone(),
+            ],
+            Chunks::from_checked(lens),
+            DType::I64,
+        ));
+        Ok((per_block.sum_axis(Axis(0))?, x_edges, y_edges))
+    }
+
+    /// The bin edges of [`Array::histogram`] (`f32_edges`: rounded to `f32`
+    /// for `f32` data, as `histogram` does; `histogram2d`'s stay `f64`).
+    fn bin_edges(
+        &self,
+        bins: Bins,
+        range: Option<(f64, f64)>,
+        f32_edges: bool,
+    ) -> Result<Vec<f64>> {
         let bad = |why: String| Error::invalid("histogram", why);
         let edges = match bins {
             Bins::Edges(e) => {
@@ -139,7 +206,7 @@ impl<T: NumElement> Array<T> {
                 let step = (hi - lo) / n as f64;
                 let mut e: Vec<f64> = (0..=n).map(|i| i as f64 * step + lo).collect();
                 e[n] = hi;
-                if T::DTYPE == DType::F32 {
+                if f32_edges && T::DTYPE == DType::F32 {
                     e.iter_mut().for_each(|v| *v = *v as f32 as f64);
                 }
                 e

@@ -134,6 +134,15 @@ pub enum Kernel {
         /// True to sum the second input's elements instead of counting.
         weighted: bool,
     },
+    /// Per pair of blocks of the two inputs (equal shapes), how many
+    /// element pairs fall in each cell of the bins `x_edges` × `y_edges`
+    /// (`i64`, the block's counts shaped `(1, ..., 1, x bins, y bins)`).
+    Histogram2d {
+        /// Increasing edges along the first input.
+        x_edges: std::sync::Arc<Vec<f64>>,
+        /// Increasing edges along the second input.
+        y_edges: std::sync::Arc<Vec<f64>>,
+    },
     /// Per 1-d block of non-negative integers, how often each of
     /// `0..len` occurs (`i64`), or with `weighted` the sums of the second
     /// input's matching elements (`f64`), with a leading axis of length 1.
@@ -180,6 +189,7 @@ impl Kernel {
                 }
             }
             Kernel::IsIn { .. } => DType::Bool,
+            Kernel::Histogram2d { .. } => DType::I64,
             Kernel::Quantile { q_axis: true, .. } => DType::F64,
             Kernel::Quantile { q_axis: false, .. } => quantile_dtype(input),
         }
@@ -224,6 +234,12 @@ impl fmt::Display for Kernel {
                 write!(f, "histogram({} bins)", edges.len().saturating_sub(1))
             }
             Kernel::BinCount { len, .. } => write!(f, "bincount(length {len})"),
+            Kernel::Histogram2d { x_edges, y_edges } => write!(
+                f,
+                "histogram2d({} x {} bins)",
+                x_edges.len().saturating_sub(1),
+                y_edges.len().saturating_sub(1)
+            ),
             Kernel::IsIn { invert } => write!(f, "isin{}", if *invert { "(invert)" } else { "" }),
         }
     }

@@ -458,6 +458,15 @@ def counting_cases():
                                            lambda xs, _c, k=axis_out: np.nonzero(xs[0])[k]))
                 else:
                     cases.append(make_case(op, {}, [a], lambda xs, _c, op=op: getattr(np, op)(xs[0])))
+    for dtype in ["int32", "float32", "float64"]:
+        for _ in range(5):
+            n = int(rng.integers(1, 40))
+            x, y = values(dtype, (n,), special=False), values(dtype, (n,), special=False)
+            bins = [int(rng.integers(1, 5)), int(rng.integers(1, 5))]
+            rng_ = None if rng.random() < 0.5 else [[-3.0, 3.0], [-2.0, 4.0]]
+            cases.append(make_case("histogram2d", {"bins": bins, "range": rng_}, [x, y],
+                                   lambda xs, _c, b=bins, r=rng_: np.histogram2d(xs[0], xs[1], bins=b, range=r)[0]
+                                   .astype(np.int64)))
     # Negative values have no bin (NumPy: ValueError).
     cases.append(make_case("bincount", {"minlength": 0, "weighted": False},
                            [np.array([3, -1, 2], np.int32)], lambda xs, _c: np.bincount(xs[0])))

@@ -225,6 +225,17 @@ fn num_op<T: NumElement>(case: &Value, x: &Array<T>) -> ndchunk::Result<Got> {
             arg(case, "right").as_bool().unwrap(),
         )?),
         "bincount" => bincount(case, x),
+        "histogram2d" => {
+            let b = usizes(arg(case, "bins"));
+            let range = arg(case, "range").as_array().map(|r| {
+                let pair = |v: &Value| (v[0].as_f64().unwrap(), v[1].as_f64().unwrap());
+                (pair(&r[0]), pair(&r[1]))
+            });
+            let y = Input(&case["inputs"][1]).array::<T>();
+            got(x
+                .histogram2d(&y, (Bins::Count(b[0]), Bins::Count(b[1])), range)?
+                .0)
+        }
         _ => element_op(case, x),
     }
 }

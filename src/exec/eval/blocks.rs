@@ -65,6 +65,12 @@ pub fn run(
             let (x, w) = one_or_two(&deps, *weighted, &name)?;
             counting::histogram(x, edges, w)?
         }
+        BlockOp::Kernel(Kernel::Histogram2d { x_edges, y_edges }) => {
+            match one_or_two(&deps, true, &name)? {
+                (x, Some(y)) => counting::histogram2d(x, y, x_edges, y_edges)?,
+                _ => return Err(missing(&name)),
+            }
+        }
         BlockOp::Kernel(Kernel::BinCount { len, weighted }) => {
             let (x, w) = one_or_two(&deps, *weighted, &name)?;
             counting::bincount(x, *len, w)?

@@ -49,6 +49,38 @@ pub fn histogram(block: &DynArray, edges: &[f64], weights: Option<&DynArray>) ->
     })
 }
 
+/// The counts of `(x, y)` element pairs per cell of `x_edges` × `y_edges`,
+/// shaped `(1, ..., 1, x bins, y bins)` with one leading 1 per axis.
+pub fn histogram2d(
+    x: &DynArray,
+    y: &DynArray,
+    x_edges: &[f64],
+    y_edges: &[f64],
+) -> Result<DynArray> {
+    let (nx, ny) = (
+        x_edges.len().saturating_sub(1),
+        y_edges.len().saturating_sub(1),
+    );
+    if x.shape() != y.shape() {
+        return Err(Error::invalid(
+            "histogram2d",
+            format!("blocks of shapes {:?} and {:?}", x.shape(), y.shape()),
+        ));
+    }
+    let mut shape = vec![1; x.shape().len()];
+    shape.extend([nx, ny]);
+    let mut counts = vec![0i64; nx * ny];
+    let ys: Vec<f64> = dyn_match!(y, a: T => a.iter().map(|v| v.cast::<f64>()).collect());
+    dyn_match!(x, a: T => {
+        for (v, &w) in a.iter().zip(&ys) {
+            if let (Some(i), Some(j)) = (bin_of(x_edges, v.cast::<f64>()), bin_of(y_edges, w)) {
+                counts[i * ny + j] += 1;
+            }
+        }
+    });
+    shaped(&shape, counts)
+}
+
 /// How often each of `0..len` occurs in the 1-d integer `block` (or the
 /// sums of `weights`), shaped `(1, len)`.
 pub fn bincount(block: &DynArray, len: usize, weights: Option<&DynArray>) -> Result<DynArray> {
