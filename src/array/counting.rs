@@ -2,13 +2,15 @@
 //! weights; density), `bincount`, `digitize` and `isin`, as NumPy's. Each
 //! block is counted in its own task (a kernel), and the counts are summed
 //! by the reduction tree; a range or length that depends on the data (the
-//! histogram's default range, `bincount`'s length) is computed when the
-//! array is built, as masks are.
+//! histogram's default range, `bincount`'s length, `unique`'s values, the
+//! positions of `nonzero`) is computed when the array is built, as masks
+//! are, and `explain()` names such values "(computed when built)".
 
 use std::sync::Arc;
 
 use ndarray::Axis;
 
+use crate::array::creation::computed_when_built;
 use crate::array::Array;
 use crate::chunks::Chunks;
 use crate::element::{DType, Element, IntElement, NumElement};
@@ -502,6 +504,7 @@ impl<T: Element> Array<T> {
     /// use ndchunk::UniqueOptions;
     /// let x = ndchunk::from_array(ndarray::arr1(&[2.0, f64::NAN, 1.0, 2.0, f64::NAN]), [2])?;
     /// let u = x.unique_with(UniqueOptions { index: true, inverse: true, counts: true })?;
+    /// assert!(u.values.explain().contains("unique values (computed when built)"));
     /// assert_eq!(u.values.compute()?.len(), 3);
     /// assert_eq!(u.index.unwrap().compute()?.into_raw_vec_and_offset().0, vec![2, 0, 1]);
     /// assert_eq!(u.inverse.unwrap().compute()?.into_raw_vec_and_offset().0, vec![1, 2, 0, 1, 2]);
@@ -561,22 +564,19 @@ impl<T: Element> Array<T> {
                 (values, Some(index), counts)
             }
         };
-        let len = values.len();
-        let as_array = |v: Vec<i64>| {
-            crate::array::creation::from_array(ndarray::Array1::from(v), [len.max(1)])
-        };
-        let values =
-            crate::array::creation::from_array(ndarray::Array1::from(values), [len.max(1)])?;
+        let values = computed_when_built(values, "unique values");
         let inverse = match options.inverse {
             true => Some(values.searchsorted(self, crate::array::sort::Side::Left)?),
             false => None,
         };
         Ok(Unique {
             index: match (options.index, index) {
-                (true, Some(i)) => Some(as_array(i)?),
+                (true, Some(i)) => Some(computed_when_built(i, "unique first positions")),
                 _ => None,
             },
-            counts: options.counts.then(|| as_array(counts)).transpose()?,
+            counts: options
+                .counts
+                .then(|| computed_when_built(counts, "unique counts")),
             inverse,
             values,
         })
@@ -616,9 +616,10 @@ impl<T: Element> Array<T> {
     /// # Ok::<(), ndchunk::Error>(())
     /// ```
     pub fn flatnonzero(&self) -> Result<Array<i64>> {
-        let at = self.nonzero_positions()?;
-        let n = at.len();
-        crate::array::creation::from_array(ndarray::Array1::from(at), [n.max(1)])
+        Ok(computed_when_built(
+            self.nonzero_positions()?,
+            "flatnonzero",
+        ))
     }
 
     /// The positions of the non-zero elements, one array per axis (NumPy's
@@ -639,10 +640,9 @@ impl<T: Element> Array<T> {
             ));
         }
         let grid = self.argwhere_values()?;
-        let n = grid.nrows();
-        (0..self.ndim())
-            .map(|a| crate::array::creation::from_array(grid.column(a).to_owned(), [n.max(1)]))
-            .collect()
+        Ok((0..self.ndim())
+            .map(|a| computed_when_built(grid.column(a).to_vec(), "nonzero"))
+            .collect())
     }
 
     /// The positions of the non-zero elements as rows, `(count, ndim)`
@@ -656,7 +656,8 @@ impl<T: Element> Array<T> {
     pub fn argwhere(&self) -> Result<Array<i64>> {
         let grid = self.argwhere_values()?;
         let (n, d) = grid.dim();
-        crate::array::creation::from_array(grid, [n.max(1), d.max(1)])
+        let rows = computed_when_built(grid.into_raw_vec_and_offset().0, "argwhere");
+        rows.reshape(&[n as isize, d as isize])
     }
 
     /// The rows of [`Array::argwhere`], computed.

@@ -42,6 +42,23 @@ where
     Ok(Array::from_node(node))
 }
 
+/// A 1-d array of `values` ndchunk computed while building an array whose
+/// length depends on the data (`unique`, `nonzero`, ...), in one block,
+/// named `what` by `explain()`.
+pub(crate) fn computed_when_built<T: Element>(values: Vec<T>, what: &str) -> Array<T> {
+    let n = values.len();
+    let mut resident = Resident::whole(T::wrap(
+        ArrayD::from_shape_vec(ndarray::IxDyn(&[n]), values).expect("a 1-d shape"),
+    ));
+    resident.computed = Some(what.to_string());
+    Array::from_node(Node::new(
+        Op::Resident(resident),
+        Vec::new(),
+        Chunks::single(&[n]),
+        T::DTYPE,
+    ))
+}
+
 fn generated<T: Element>(
     g: Generator,
     shape: &[usize],

@@ -326,6 +326,7 @@ impl<T: Element> Array<T> {
             Op::Resident(Resident {
                 chunks: plan.chunks.clone(),
                 blocks: Arc::new(blocks),
+                computed: None,
             }),
             Vec::new(),
             plan.chunks.clone(),

@@ -285,6 +285,10 @@ pub fn consumer_counts(roots: &[Arc<Node>], order: &[Arc<Node>]) -> HashMap<Node
 impl fmt::Display for Op {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Op::Resident(Resident {
+                computed: Some(what),
+                ..
+            }) => write!(f, "{what} (computed when built)"),
             Op::Resident(r) if r.is_whole() => write!(f, "from_array"),
             Op::Resident(_) => write!(f, "persisted"),
             Op::Generate(g) => write!(f, "{g}"),

@@ -29,6 +29,10 @@ pub struct Resident {
     /// The blocks, in C order of `chunks`.
     #[serde(with = "crate::ship::binary_only")]
     pub blocks: Arc<Vec<DynArray>>,
+    /// For values ndchunk computed when an array was built (a result whose
+    /// length depends on the data: `unique`, `nonzero`, ...): what they
+    /// are, as `explain()` names them.
+    pub computed: Option<String>,
 }
 
 impl Resident {
@@ -37,6 +41,7 @@ impl Resident {
         Resident {
             chunks: Chunks::single(array.shape()),
             blocks: Arc::new(vec![array]),
+            computed: None,
         }
     }
 
