@@ -76,16 +76,7 @@ impl<T: NumElement> Array<T> {
         let edges = self.bin_edges(bins, range, true)?;
         let sums = match weights {
             Some(w) => {
-                if w.shape() != self.shape() {
-                    return Err(Error::invalid(
-                        "histogram",
-                        format!(
-                            "weights of shape {:?} for values of shape {:?}",
-                            w.shape(),
-                            self.shape()
-                        ),
-                    ));
-                }
+                same_shape("histogram", self.shape(), w.shape())?;
                 self.histogram_node(&edges, Some(&w.rechunk(self.chunks())?))?
             }
             None => self.histogram_node::<i64>(&edges, None)?.astype::<f64>(),
@@ -373,16 +364,7 @@ impl<T: IntElement> Array<T> {
             ));
         }
         if let Some(w) = weights {
-            if w.shape() != self.shape() {
-                return Err(Error::invalid(
-                    "bincount",
-                    format!(
-                        "weights of shape {:?} for values of shape {:?}",
-                        w.shape(),
-                        self.shape()
-                    ),
-                ));
-            }
+            same_shape("bincount", self.shape(), w.shape())?;
         }
         let mut len = minlength;
         if self.shape()[0] > 0 {
@@ -435,6 +417,17 @@ impl<T: IntElement> Array<T> {
         ));
         retyped(per_block.sum_axis(Axis(0))?)
     }
+}
+
+/// An error unless the weights' shape is the values'.
+fn same_shape(op: &str, values: &[usize], weights: &[usize]) -> Result<()> {
+    if values == weights {
+        return Ok(());
+    }
+    Err(Error::invalid(
+        op,
+        format!("weights of shape {weights:?} for values of shape {values:?}"),
+    ))
 }
 
 /// `a` as an array of `U`, which has its dtype (a sum of `i64` or `f64`
