@@ -528,16 +528,9 @@ impl<T: Element> Array<T> {
             None => {
                 // Runs of equal values in sorted order; with a stable
                 // argsort, each run's first position is the first occurrence.
-                let order = flat.argsort(Axis(0))?;
-                let sorted = flat.take(
-                    &order
-                        .compute()?
-                        .iter()
-                        .map(|&i| i as usize)
-                        .collect::<Vec<_>>(),
-                    Axis(0),
-                )?;
-                let (sorted, order) = (sorted.compute()?, order.compute()?);
+                let order = flat.argsort(Axis(0))?.compute()?;
+                let positions: Vec<usize> = order.iter().map(|&i| i as usize).collect();
+                let sorted = flat.take(&positions, Axis(0))?.compute()?;
                 let mut values: Vec<T> = Vec::new();
                 let mut index = Vec::new();
                 let mut counts: Vec<i64> = Vec::new();
