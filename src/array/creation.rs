@@ -47,15 +47,24 @@ where
 /// named `what` by `explain()`.
 pub(crate) fn computed_when_built<T: Element>(values: Vec<T>, what: &str) -> Array<T> {
     let n = values.len();
-    let mut resident = Resident::whole(T::wrap(
-        ArrayD::from_shape_vec(ndarray::IxDyn(&[n]), values).expect("a 1-d shape"),
-    ));
+    computed_block(
+        T::wrap(ArrayD::from_shape_vec(ndarray::IxDyn(&[n]), values).expect("a 1-d shape")),
+        what,
+    )
+}
+
+/// `block`, which ndchunk computed while building an array, as an array of
+/// one block named `what` by `explain()`.
+pub(crate) fn computed_block<T: Element>(block: DynArray, what: &str) -> Array<T> {
+    let shape = block.shape().to_vec();
+    let dtype = block.dtype();
+    let mut resident = Resident::whole(block);
     resident.computed = Some(what.to_string());
     Array::from_node(Node::new(
         Op::Resident(resident),
         Vec::new(),
-        Chunks::single(&[n]),
-        T::DTYPE,
+        Chunks::single(&shape),
+        dtype,
     ))
 }
 

@@ -17,6 +17,7 @@ pub mod linalg;
 pub mod neighbors;
 mod ops;
 pub mod overlap;
+mod radix_select;
 pub mod random;
 pub mod reductions;
 mod reshape;

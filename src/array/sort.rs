@@ -21,6 +21,7 @@ use crate::array::Array;
 use crate::chunks::{AxisChunks, ChunkSpec, Chunks};
 use crate::element::{DType, Element, NumElement};
 use crate::error::{Error, Result};
+use crate::exec::eval::order::Lanes;
 use crate::expr::{BlockMap, BlockOp, Kernel, Node, Op, SortSpec, Splitters};
 
 /// Which end of a run of equal values `searchsorted` returns (NumPy's `side`).
@@ -310,7 +311,7 @@ impl<T: Element> Array<T> {
 /// quarter of the default executor's memory limit (`NDCHUNK_MEMORY_LIMIT`):
 /// buckets and lane blocks are cut when the array is built, before any
 /// executor is chosen.
-fn sort_budget() -> Result<usize> {
+pub(crate) fn sort_budget() -> Result<usize> {
     let limit = crate::config::default_memory_limit()? / 4;
     Ok(crate::config::chunk_bytes()?.min(limit) as usize)
 }
@@ -481,20 +482,26 @@ impl<T: NumElement> Array<T> {
             }
             None => (self.ravel()?, 0),
         };
-        let budget = sort_budget()?;
-        // A lane and its sorted copy.
-        let whole = x.whole_axis(axis, 2 * T::DTYPE.size(), budget)?;
+        let median = op.ends_with("median");
         let kernel = Kernel::Quantile {
             axis,
             q: q.to_vec(),
             q_axis,
             nan,
-            median: op.ends_with("median"),
+            median,
         };
         let dtype = kernel.output_dtype(T::DTYPE);
         if dtype != U::DTYPE {
             return Err(Error::invalid(op, "result dtype"));
         }
+        let per_lane = if median { 2 } else { 2 * q.len() };
+        if x.radix_selects(axis, per_lane) {
+            let how = Lanes { axis, nan, median };
+            return x.radix_quantiles(axis, &how, q, q_axis, dtype);
+        }
+        let budget = sort_budget()?;
+        // A lane and its sorted copy.
+        let whole = x.whole_axis(axis, 2 * T::DTYPE.size(), budget)?;
         let mut lens: Vec<Vec<usize>> = whole.chunks().all_lens().to_vec();
         lens.remove(axis);
         if q_axis {

@@ -159,6 +159,40 @@ pub enum Kernel {
         /// NumPy's `invert=True`.
         invert: bool,
     },
+    /// One pass of a radix selection: per lane of the block along the
+    /// pass's axis, the counts of one digit of the elements' order keys, or
+    /// the keys themselves, among the elements whose higher digits match a
+    /// prefix (see [`RadixPass`]).
+    Radix(std::sync::Arc<RadixPass>),
+}
+
+/// One pass of a radix selection over lanes along `axis` (every other axis
+/// whole in each block). Elements are compared by an order key of the
+/// dtype's width that sorts as NumPy does (NaN last, `-0.0` equal to
+/// `0.0`); lane `l`'s target `t` takes the elements whose key's top `known`
+/// bits equal `prefixes[l * targets + t]`.
+///
+/// A count pass gives per block, with a leading axis of length 1 in place
+/// of `axis` and the other axes as they are, then `(targets, 2^width)`
+/// `u32` counts of the next `width` bits. A collect pass (`collect` given:
+/// per block, per (lane, target) slot, how many keys match there) gives a
+/// 1-d `u64` block per input block: each slot's keys, slot after slot.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RadixPass {
+    /// The lanes' axis.
+    pub axis: usize,
+    /// How many of the key's top bits the prefixes fix.
+    pub known: u32,
+    /// The width of the digit a count pass counts.
+    pub width: u32,
+    /// Targets per lane.
+    pub targets: usize,
+    /// The targets' prefixes, lane by lane (lanes in C order of the other
+    /// axes).
+    pub prefixes: Vec<u64>,
+    /// For a collect pass, block by block, each slot's count of matching
+    /// keys.
+    pub collect: Option<Vec<usize>>,
 }
 
 /// The splitters of a sample sort: keys (value, global position) in
@@ -190,6 +224,10 @@ impl Kernel {
             }
             Kernel::IsIn { .. } => DType::Bool,
             Kernel::Histogram2d { .. } => DType::I64,
+            Kernel::Radix(p) => match p.collect {
+                Some(_) => DType::U64,
+                None => DType::U32,
+            },
             Kernel::Quantile { q_axis: true, .. } => DType::F64,
             Kernel::Quantile { q_axis: false, .. } => quantile_dtype(input),
         }
@@ -241,6 +279,15 @@ impl fmt::Display for Kernel {
                 y_edges.len().saturating_sub(1)
             ),
             Kernel::IsIn { invert } => write!(f, "isin{}", if *invert { "(invert)" } else { "" }),
+            Kernel::Radix(p) => match &p.collect {
+                Some(counts) => write!(
+                    f,
+                    "radix_collect(axis={}, {} keys)",
+                    p.axis,
+                    counts.iter().sum::<usize>()
+                ),
+                None => write!(f, "radix_counts(axis={}, {} bits)", p.axis, p.width),
+            },
         }
     }
 }

@@ -26,7 +26,7 @@ use crate::element::DType;
 use crate::error::Error;
 
 pub use crate::registry::{BlockFn, StoreFn};
-pub use blocks::{BlockMap, BlockOp, Kernel, ScanKind, ScanSpec, Splitters};
+pub use blocks::{BlockMap, BlockOp, Kernel, RadixPass, ScanKind, ScanSpec, Splitters};
 pub use contract::ContractSpec;
 pub use elementwise::{BinaryOp, CmpOp, ElemOp, UnaryOp};
 pub use gather::{GatherRead, GatherSpec};

@@ -12,19 +12,10 @@ use crate::chunks::Chunks;
 use crate::config::PlanOptions;
 use crate::element::DType;
 use crate::expr::ContractSpec;
-use crate::plan::Source;
+use crate::plan::{Operand, Source};
 
 /// Partial results one task of the sum tree adds.
 pub const SUM_SPLIT_EVERY: usize = 16;
-
-/// One operand of a contraction: where its blocks come from, and its chunks.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct Operand {
-    /// A resident array (read in place) or a stage.
-    pub source: Source,
-    /// The operand's chunks (the blocks the products multiply).
-    pub chunks: Chunks,
-}
 
 /// The products of a contraction.
 #[derive(Debug, Serialize, Deserialize)]

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::chunks::Chunks;
 use crate::element::DType;
 use crate::expr::Factor;
-use crate::plan::contract::Operand;
+use crate::plan::Operand;
 use crate::plan::Source;
 
 /// A stage applying `factor` to its inputs' blocks.

@@ -13,8 +13,7 @@ use crate::expr::{
     Node, NodeId, Op, ReduceSpec, TopKSpec, ViewSpec,
 };
 use crate::plan::contract::{
-    contracted_groups, product_bytes, task_budget, ContractStage, Operand, SumStage,
-    SUM_SPLIT_EVERY,
+    contracted_groups, product_bytes, task_budget, ContractStage, SumStage, SUM_SPLIT_EVERY,
 };
 use crate::plan::fuse::compile;
 use crate::plan::linalg::LinalgStage;
@@ -26,7 +25,7 @@ use crate::plan::reshape::ReshapeStage;
 use crate::plan::scatter::{plan_groups, position_bytes, Chain, ExtractStage, ScatterStage};
 use crate::plan::select::SelectStage;
 use crate::plan::sort::SortStage;
-use crate::plan::{rules, FusedStage, Plan, Source, Stage, StageKind, Task, TaskId};
+use crate::plan::{rules, FusedStage, Operand, Plan, Source, Stage, StageKind, Task, TaskId};
 
 /// Plans every block of `node` under `options`.
 pub fn lower(node: &Arc<Node>, options: &PlanOptions) -> Result<Plan> {
@@ -215,11 +214,7 @@ impl Lowering {
             }
             Op::Rechunk { budget } => self.rechunk_stages(node, *budget)?,
             Op::MapBlocks(map) => {
-                let inputs = node
-                    .inputs
-                    .iter()
-                    .map(|input| self.value_stage(input))
-                    .collect::<Result<Vec<_>>>()?;
+                let inputs = self.operands(node)?;
                 let kind = StageKind::MapBlocks {
                     map: map.clone(),
                     chunks: node.chunks.clone(),

@@ -137,8 +137,8 @@ pub enum StageKind {
         map: BlockMap,
         /// Chunks of the output.
         chunks: Chunks,
-        /// The stages computing the inputs, in the map's order.
-        inputs: Vec<usize>,
+        /// The inputs, in the map's order: resident ones read in place.
+        inputs: Vec<Operand>,
     },
 }
 
@@ -192,7 +192,10 @@ impl StageKind {
             StageKind::MapBlocks { map, inputs, .. } => inputs
                 .iter()
                 .enumerate()
-                .map(|(k, &s)| (s, map.input_block(k, block)))
+                .filter_map(|(k, input)| match input.source {
+                    Source::Stage(s) => Some((s, map.input_block(k, block))),
+                    Source::Resident(_) => None,
+                })
                 .collect(),
             StageKind::Store {
                 input, serial_grid, ..
@@ -410,6 +413,16 @@ pub enum Source {
     Resident(Resident),
     /// The blocks of another stage.
     Stage(usize),
+}
+
+/// One input of a stage that reads whole blocks: where its blocks come
+/// from, and its chunks (the blocks the stage reads).
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Operand {
+    /// A resident array (read in place) or a stage.
+    pub source: Source,
+    /// The input's chunks.
+    pub chunks: Chunks,
 }
 
 /// Where a leaf's data comes from.

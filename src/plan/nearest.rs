@@ -5,7 +5,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::plan::contract::Operand;
+use crate::plan::Operand;
 use crate::plan::Source;
 
 /// The distance tiles of a nearest-rows search over f64 rows.

@@ -9,20 +9,40 @@ use crate::block::DynArray;
 use crate::chunks::Chunks;
 use crate::element::{DType, Element, NumElement};
 use crate::error::{Error, Result};
-use crate::exec::eval::{counting, order};
+use crate::exec::eval::{counting, order, radix};
 use crate::exec::Value;
 use crate::expr::{BlockMap, BlockOp, Kernel, ScanKind, ScanSpec};
+use crate::plan::{Operand, Source};
 
-/// Runs `map` at `block`; `deps` are the input blocks
-/// [`crate::plan::StageKind::reads`] names (one per input, in order).
+/// Runs `map` at `block`; `deps` are the blocks of the inputs computed by
+/// stages ([`crate::plan::StageKind::reads`] names them, in order), and
+/// resident inputs are read in place.
 pub fn run(
     map: &BlockMap,
     chunks: &Chunks,
+    inputs: &[Operand],
     dtype: DType,
     block: &[usize],
     deps: Vec<Arc<Value>>,
 ) -> Result<Value> {
     let name = map.f.name();
+    if let BlockOp::Kernel(Kernel::Radix(pass)) = &map.f {
+        // Reads its block once, so a resident one is not copied.
+        let at = map.input_block(0, block);
+        let out = match (
+            inputs.first().map(|i| &i.source),
+            deps.first().map(|d| &**d),
+        ) {
+            (Some(Source::Resident(r)), _) => {
+                let (array, local) = r.locate(&inputs[0].chunks.block_ranges(&at))?;
+                radix::radix_pass(pass, array, Some(&local), at[pass.axis])?
+            }
+            (_, Some(Value::Block(b))) => radix::radix_pass(pass, b, None, at[pass.axis])?,
+            _ => return Err(missing(&name)),
+        };
+        return checked(&name, out, chunks, dtype, block);
+    }
+    let deps = with_residents(map, inputs, block, deps)?;
     let out = match &map.f {
         BlockOp::User(f) => {
             let inputs = deps
@@ -53,6 +73,9 @@ pub fn run(
                 median: *median,
             };
             order::quantiles(first_block(&deps, &name)?, &lanes, q, *q_axis, dtype)?
+        }
+        BlockOp::Kernel(Kernel::Radix(_)) => {
+            return Err(Error::invalid(&name, "a radix pass out of place"))
         }
         BlockOp::Kernel(Kernel::SearchSorted { right }) => match deps.as_slice() {
             [a, v] => match (&**a, &**v) {
@@ -92,6 +115,17 @@ pub fn run(
             scan(spec, x.into_dtype(dtype), carry)?
         }
     };
+    checked(&name, out, chunks, dtype, block)
+}
+
+/// `out` as output block `block`, if it has the block's shape and `dtype`.
+fn checked(
+    name: &str,
+    out: DynArray,
+    chunks: &Chunks,
+    dtype: DType,
+    block: &[usize],
+) -> Result<Value> {
     let expected = chunks.block_shape(block);
     if out.shape() != expected.as_slice() || out.dtype() != dtype {
         return Err(Error::BlockShape {
@@ -102,6 +136,36 @@ pub fn run(
         });
     }
     Ok(Value::Block(out))
+}
+
+/// One block per input, in the map's order: the dependencies for inputs
+/// computed by stages, copies of their boxes for resident ones.
+fn with_residents(
+    map: &BlockMap,
+    inputs: &[Operand],
+    block: &[usize],
+    deps: Vec<Arc<Value>>,
+) -> Result<Vec<Arc<Value>>> {
+    let mut deps = deps.into_iter();
+    inputs
+        .iter()
+        .enumerate()
+        .map(|(k, input)| match &input.source {
+            Source::Stage(_) => deps.next().ok_or_else(|| missing(&map.f.name())),
+            Source::Resident(r) => {
+                let (array, local) =
+                    r.locate(&input.chunks.block_ranges(&map.input_block(k, block)))?;
+                let whole = local
+                    .iter()
+                    .zip(array.shape())
+                    .all(|(r, &n)| r.start == 0 && r.end == n);
+                Ok(Arc::new(Value::Block(match whole {
+                    true => array.clone(),
+                    false => array.region(&local),
+                })))
+            }
+        })
+        .collect()
 }
 
 fn first_block<'a>(deps: &'a [Arc<Value>], name: &str) -> Result<&'a DynArray> {

@@ -9,7 +9,8 @@ use crate::block::DynArray;
 use crate::element::{DType, NumElement};
 use crate::error::{Error, Result};
 use crate::exec::Value;
-use crate::plan::contract::{ContractStage, Operand};
+use crate::plan::contract::ContractStage;
+use crate::plan::Operand;
 use crate::plan::Source;
 
 /// The task at `block` of contraction `c`: its products, added.

@@ -9,6 +9,7 @@ pub mod generate;
 pub mod linalg;
 pub mod nearest;
 pub mod order;
+pub mod radix;
 pub mod reduce;
 pub mod region;
 pub mod reshape;
@@ -85,8 +86,10 @@ pub fn run_task(
             Ok(Value::Written)
         }
         StageKind::Sort(sort) => order::run_sort(sort, stage.dtype, &task.block, deps),
-        StageKind::MapBlocks { map, chunks, .. } => {
-            blocks::run(map, chunks, stage.dtype, &task.block, deps)
-        }
+        StageKind::MapBlocks {
+            map,
+            chunks,
+            inputs,
+        } => blocks::run(map, chunks, inputs, stage.dtype, &task.block, deps),
     }
 }

@@ -297,9 +297,7 @@ fn quantiles_typed<T: Sortable>(
     let mut rest: Vec<usize> = a.shape().to_vec();
     rest.remove(axis);
     let lanes: usize = rest.iter().product();
-    let per_lane = if how.median { 1 } else { q.len() };
-    let mut out = vec![0.0f64; per_lane * lanes];
-    let mut out32 = vec![0.0f32; per_lane * lanes];
+    let mut out = QuantileOut::new(lanes, how, q);
     for (l, (mut lane_values, has_nan)) in lane_copies(&a, axis, how.nan).into_iter().enumerate() {
         let n = lane_values.len();
         if n == 0 && !how.nan && !how.median {
@@ -309,25 +307,71 @@ fn quantiles_typed<T: Sortable>(
             ));
         }
         if n == 0 || (has_nan && !how.nan) {
-            for k in 0..per_lane {
-                out[k * lanes + l] = f64::NAN;
-                out32[k * lanes + l] = f32::NAN;
-            }
+            out.nan(l);
             continue;
         }
         // The order statistics the quantiles need, selected in place.
-        let mut wanted: Vec<usize> = Vec::with_capacity(2 * per_lane);
-        if how.median {
-            wanted.extend([(n - 1) / 2, n / 2]);
-        } else {
-            for &qk in q {
-                let (prev, next, _) = linear_positions(n, qk);
-                wanted.extend([prev, next]);
-            }
+        let wanted = wanted_positions(n, how, q);
+        let stats = order_statistics(&mut lane_values, &wanted);
+        out.lane(l, n, |i| {
+            stats[wanted.binary_search(&i).expect("a selected position")]
+        });
+    }
+    out.finish(q_axis, rest, dtype)
+}
+
+/// The sorted positions (ascending, each once) whose elements the
+/// quantiles `q` (or the median) of a lane of `n > 0` values need.
+pub(crate) fn wanted_positions(n: usize, how: &Lanes, q: &[f64]) -> Vec<usize> {
+    let mut wanted: Vec<usize> = Vec::with_capacity(2 * q.len().max(1));
+    if how.median {
+        wanted.extend([(n - 1) / 2, n / 2]);
+    } else {
+        for &qk in q {
+            let (prev, next, _) = linear_positions(n, qk);
+            wanted.extend([prev, next]);
         }
-        let stats = order_statistics(&mut lane_values, &mut wanted);
-        let at = |i: usize| stats[wanted.binary_search(&i).expect("a selected position")];
-        if how.median {
+    }
+    wanted.sort_unstable();
+    wanted.dedup();
+    wanted
+}
+
+/// Quantiles lane by lane, in both result dtypes (`f64`, and `f32` for a
+/// single quantile of `f32`) until [`QuantileOut::finish`] picks one.
+pub(crate) struct QuantileOut<'a> {
+    out: Vec<f64>,
+    out32: Vec<f32>,
+    lanes: usize,
+    how: &'a Lanes,
+    q: &'a [f64],
+}
+
+impl<'a> QuantileOut<'a> {
+    /// Room for the quantiles of `lanes` lanes.
+    pub(crate) fn new(lanes: usize, how: &'a Lanes, q: &'a [f64]) -> QuantileOut<'a> {
+        let per_lane = if how.median { 1 } else { q.len() };
+        QuantileOut {
+            out: vec![0.0; per_lane * lanes],
+            out32: vec![0.0; per_lane * lanes],
+            lanes,
+            how,
+            q,
+        }
+    }
+
+    /// Lane `l`'s quantiles are NaN.
+    pub(crate) fn nan(&mut self, l: usize) {
+        for slot in (l..self.out.len()).step_by(self.lanes) {
+            self.out[slot] = f64::NAN;
+            self.out32[slot] = f32::NAN;
+        }
+    }
+
+    /// Lane `l`'s quantiles from its `n` values, `at(i)` the element at
+    /// sorted position `i` (one of [`wanted_positions`]).
+    pub(crate) fn lane<T: Element>(&mut self, l: usize, n: usize, at: impl Fn(usize) -> T) {
+        if self.how.median {
             let (lo, hi) = (at((n - 1) / 2), at(n / 2));
             // NumPy's mean of the middle element, or of the middle two.
             let (wide, narrow) = match n % 2 {
@@ -337,12 +381,12 @@ fn quantiles_typed<T: Sortable>(
                     (lo.cast::<f32>() + hi.cast::<f32>()) / 2.0,
                 ),
             };
-            out[l] = wide;
-            out32[l] = narrow;
-            continue;
+            self.out[l] = wide;
+            self.out32[l] = narrow;
+            return;
         }
-        for (k, &qk) in q.iter().enumerate() {
-            let slot = k * lanes + l;
+        for (k, &qk) in self.q.iter().enumerate() {
+            let slot = k * self.lanes + l;
             let (prev, next, gamma) = linear_positions(n, qk);
             let (lo, hi) = (at(prev), at(next));
             // NumPy subtracts in the input's dtype (f32 stays f32).
@@ -350,21 +394,26 @@ fn quantiles_typed<T: Sortable>(
                 DType::F32 => (hi.cast::<f32>() - lo.cast::<f32>()) as f64,
                 _ => hi.cast::<f64>() - lo.cast::<f64>(),
             };
-            out[slot] = lerp(lo.cast::<f64>(), hi.cast::<f64>(), diff, gamma);
-            out32[slot] = lerp32(lo.cast::<f32>(), hi.cast::<f32>(), gamma);
+            self.out[slot] = lerp(lo.cast::<f64>(), hi.cast::<f64>(), diff, gamma);
+            self.out32[slot] = lerp32(lo.cast::<f32>(), hi.cast::<f32>(), gamma);
         }
     }
-    let mut shape = Vec::with_capacity(rest.len() + 1);
-    if q_axis {
-        shape.push(q.len());
+
+    /// The quantiles as an array of `dtype` shaped `rest` (the lanes'
+    /// axes), after the quantiles' axis when `q_axis`.
+    pub(crate) fn finish(self, q_axis: bool, rest: Vec<usize>, dtype: DType) -> Result<DynArray> {
+        let mut shape = Vec::with_capacity(rest.len() + 1);
+        if q_axis {
+            shape.push(self.q.len());
+        }
+        shape.extend(rest);
+        let shape = ndarray::IxDyn(&shape);
+        let bad = |e: ndarray::ShapeError| Error::invalid("quantile", e.to_string());
+        Ok(match dtype {
+            DType::F32 => f32::wrap(ArrayD::from_shape_vec(shape, self.out32).map_err(bad)?),
+            _ => f64::wrap(ArrayD::from_shape_vec(shape, self.out).map_err(bad)?),
+        })
     }
-    shape.extend(rest);
-    let shape = ndarray::IxDyn(&shape);
-    let bad = |e: ndarray::ShapeError| Error::invalid("quantile", e.to_string());
-    Ok(match dtype {
-        DType::F32 => f32::wrap(ArrayD::from_shape_vec(shape, out32).map_err(bad)?),
-        _ => f64::wrap(ArrayD::from_shape_vec(shape, out).map_err(bad)?),
-    })
 }
 
 /// Every lane of `a` along `axis` as a vector, in the order of
@@ -415,13 +464,11 @@ fn linear_positions(n: usize, q: f64) -> (usize, usize, f64) {
     }
 }
 
-/// The elements at sorted positions `wanted` of `values` (NaN-free), which
-/// come back sorted and deduplicated. The middle position is selected
+/// The elements at sorted positions `wanted` (ascending, each once) of
+/// `values` (NaN-free), in that order. The middle position is selected
 /// first, then the positions on each side within that side's part, so the
 /// cost is about `n log k` comparisons for `k` positions, not a sort.
-fn order_statistics<T: Element>(values: &mut [T], wanted: &mut Vec<usize>) -> Vec<T> {
-    wanted.sort_unstable();
-    wanted.dedup();
+fn order_statistics<T: Element>(values: &mut [T], wanted: &[usize]) -> Vec<T> {
     let mut found = vec![T::default(); wanted.len()];
     select_many(values, 0, wanted, &mut found);
     found
