@@ -123,3 +123,79 @@ fn a_computed_input_beyond_the_limit_is_read_again_per_bucket() {
         "the source's 20 blocks read {reads} times in all"
     );
 }
+
+#[test]
+fn unique_beyond_the_budget_by_sorted_runs() {
+    budget();
+    // 200 000 floats (1.6 MB, beyond the 64 KiB budget) with ties, NaN,
+    // and both zeros.
+    let n = 200_000;
+    let values: Vec<f64> = (0..n)
+        .map(|i| match i % 1009 {
+            3 => f64::NAN,
+            5 => -0.0,
+            _ => ((i * 7919) % 50_021) as f64 / 4.0 - 3000.0,
+        })
+        .collect();
+    let x = ndchunk::from_array(
+        ArrayD::from_shape_vec(IxDyn(&[n]), values.clone()).unwrap(),
+        [9_000],
+    )
+    .unwrap();
+    let u = x
+        .unique_with(ndchunk::UniqueOptions {
+            index: true,
+            inverse: true,
+            counts: true,
+        })
+        .unwrap();
+    // The reference: a stable sort of (value, position), NaN last and once.
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by(|&a, &b| values[a].total_cmp(&values[b]).then(a.cmp(&b)));
+    let (mut want, mut first, mut count) =
+        (Vec::<f64>::new(), Vec::<i64>::new(), Vec::<i64>::new());
+    for &i in &order {
+        let v = if values[i] == 0.0 { 0.0 } else { values[i] };
+        match want.last() {
+            Some(&last) if last == v || (last.is_nan() && v.is_nan()) => {
+                *count.last_mut().unwrap() += 1
+            }
+            _ => {
+                want.push(v);
+                first.push(i as i64);
+                count.push(1);
+            }
+        }
+    }
+    let got: Vec<f64> = u.values.compute().unwrap().iter().copied().collect();
+    assert_eq!(got.len(), want.len());
+    assert!(got
+        .iter()
+        .zip(&want)
+        .all(|(g, w)| g == w || (g.is_nan() && w.is_nan())));
+    assert_eq!(
+        u.index
+            .unwrap()
+            .compute()
+            .unwrap()
+            .iter()
+            .copied()
+            .collect::<Vec<_>>(),
+        first
+    );
+    assert_eq!(
+        u.counts
+            .unwrap()
+            .compute()
+            .unwrap()
+            .iter()
+            .copied()
+            .collect::<Vec<_>>(),
+        count
+    );
+    let inverse = u.inverse.unwrap().compute().unwrap();
+    assert!(inverse.iter().enumerate().all(|(i, &k)| {
+        let (g, v) = (got[k as usize], values[i]);
+        g == v || (g.is_nan() && v.is_nan())
+    }));
+}

@@ -8,7 +8,7 @@
 
 use std::sync::Arc;
 
-use ndarray::Axis;
+use ndarray::{Axis, Slice};
 
 use crate::array::creation::computed_when_built;
 use crate::array::Array;
@@ -16,6 +16,10 @@ use crate::chunks::Chunks;
 use crate::element::{DType, Element, IntElement, NumElement};
 use crate::error::{Error, Result};
 use crate::expr::{BlockMap, BlockOp, Kernel, Node, Op};
+
+/// Runs of equal values in sorted order: the values, the first position of
+/// each (when asked for), and the runs' lengths.
+type Runs<T> = (Vec<T>, Option<Vec<i64>>, Vec<i64>);
 
 /// A histogram's bins: a count of equal bins over a range, or their edges.
 #[derive(Clone, Debug, PartialEq)]
@@ -525,30 +529,7 @@ impl<T: Element> Array<T> {
                 }
                 (values, None, counts)
             }
-            None => {
-                // Runs of equal values in sorted order; with a stable
-                // argsort, each run's first position is the first occurrence.
-                let order = flat.argsort(Axis(0))?.compute()?;
-                let positions: Vec<usize> = order.iter().map(|&i| i as usize).collect();
-                let sorted = flat.take(&positions, Axis(0))?.compute()?;
-                let mut values: Vec<T> = Vec::new();
-                let mut index = Vec::new();
-                let mut counts: Vec<i64> = Vec::new();
-                for (&v, &i) in sorted.iter().zip(order.iter()) {
-                    #[allow(clippy::eq_op)]
-                    let same = values
-                        .last()
-                        .is_some_and(|&last| last == v || (last != last && v != v));
-                    if same {
-                        *counts.last_mut().expect("a run") += 1;
-                    } else {
-                        values.push(v);
-                        index.push(i);
-                        counts.push(1);
-                    }
-                }
-                (values, Some(index), counts)
-            }
+            None => flat.sorted_runs(options.index)?,
         };
         let values = computed_when_built(values, "unique values");
         let inverse = match options.inverse {
@@ -566,6 +547,70 @@ impl<T: Element> Array<T> {
             inverse,
             values,
         })
+    }
+
+    /// The distinct values of the 1-d `self` in sorted order (NaN once,
+    /// last), with `index` each one's first position, and its count, from
+    /// runs of equal values in sorted order.
+    fn sorted_runs(&self, index: bool) -> Result<Runs<T>> {
+        let n = self.shape()[0];
+        if n * (T::DTYPE.size() + 8) > crate::array::sort::sort_budget()? {
+            return self.sorted_runs_out_of_core(index);
+        }
+        // With a stable argsort, each run's first position is the first
+        // occurrence.
+        let order = self.argsort(Axis(0))?.compute()?;
+        let positions: Vec<usize> = order.iter().map(|&i| i as usize).collect();
+        let sorted = self.take(&positions, Axis(0))?.compute()?;
+        let mut values: Vec<T> = Vec::new();
+        let mut firsts = Vec::new();
+        let mut counts: Vec<i64> = Vec::new();
+        for (&v, &i) in sorted.iter().zip(order.iter()) {
+            #[allow(clippy::eq_op)]
+            let same = values
+                .last()
+                .is_some_and(|&last| last == v || (last != last && v != v));
+            if same {
+                *counts.last_mut().expect("a run") += 1;
+            } else {
+                values.push(v);
+                firsts.push(i);
+                counts.push(1);
+            }
+        }
+        Ok((values, index.then_some(firsts), counts))
+    }
+
+    /// [`Array::sorted_runs`] of an array beyond the sort budget: `sort`
+    /// (and for `index` a stable `argsort`) by sample sort, a mask of where
+    /// the sorted values change, and the sorted values (and positions)
+    /// gathered there. Only the results are held; the sort runs once for the
+    /// mask and once for the values.
+    fn sorted_runs_out_of_core(&self, index: bool) -> Result<Runs<T>> {
+        let n = self.shape()[0];
+        let sorted = self.sort(Axis(0))?;
+        let (prev, next) = (
+            sorted.slice_axis(Axis(0), Slice::from(..n - 1))?,
+            sorted.slice_axis(Axis(0), Slice::from(1..))?,
+        );
+        // `v != v` is NaN's test (false for integers): NaN equals NaN here.
+        let both_nan = prev.ne(&prev).and(next.ne(&next));
+        let changes = next.ne(&prev).and(both_nan.not());
+        let first = crate::array::creation::full(&[1], true, [1])?;
+        let starts = crate::array::join::concatenate(Axis(0), &[first, changes])?.flatnonzero()?;
+        let starts: Vec<i64> = starts.compute()?.iter().copied().collect();
+        let values = sorted.take(&starts, Axis(0))?.compute()?;
+        let firsts = match index {
+            true => Some(self.argsort(Axis(0))?.take(&starts, Axis(0))?.compute()?),
+            false => None,
+        };
+        let ends = starts.iter().skip(1).copied().chain([n as i64]);
+        let counts = starts.iter().zip(ends).map(|(a, b)| b - a).collect();
+        Ok((
+            values.iter().copied().collect(),
+            firsts.map(|f| f.iter().copied().collect()),
+            counts,
+        ))
     }
 
     /// For integers without `index` asked for: the range of `flat`'s values
