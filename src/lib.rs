@@ -70,7 +70,7 @@ pub use array::indexing::{BoolMask, Index, Indexer};
 pub use array::join::{concatenate, stack, PadMode};
 pub use array::linalg;
 pub use array::neighbors;
-pub use array::overlap::OverlapBoundary;
+pub use array::overlap::{Boundaries, OverlapBoundary};
 pub use array::random;
 pub use array::reductions::ReduceOptions;
 pub use array::sort::Side;

@@ -194,6 +194,9 @@ fn bad_arguments_are_errors() {
     let empty = ndchunk::zeros::<i32>(&[0], [1]).unwrap();
     assert!(msg(empty.overlap(&[1], OverlapBoundary::Reflect)).contains("empty"));
     assert!(empty.overlap(&[1], OverlapBoundary::Constant(0)).is_ok());
+    let per_axis = vec![OverlapBoundary::Reflect, OverlapBoundary::None];
+    assert!(msg(x.overlap(&[1], per_axis.clone())).contains("2 boundaries"));
+    assert!(msg(x.trim_internal(&[1], per_axis)).contains("2 boundaries"));
     assert!(msg(x.map_blocks_with_chunks(vec![vec![12]], |b| b.to_owned())).contains("blocks"));
     // A block function giving the wrong shape fails when computed, naming the block.
     let uneven = ndchunk::arange::<i32>(0, 12, 1, [12]).unwrap();

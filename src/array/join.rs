@@ -275,10 +275,7 @@ impl<T: Element> Array<T> {
             }
             lens.push(axis_lens);
         }
-        let spec = PadSpec {
-            widths: widths.to_vec(),
-            rule,
-        };
+        let spec = PadSpec::uniform(widths.to_vec(), rule);
         let node = Node::new(
             Op::Pad(spec),
             vec![self.node.clone()],

@@ -43,10 +43,62 @@ impl<T: Element> OverlapBoundary<T> {
     }
 }
 
+/// The boundary of each axis: one for every axis, or one per axis (dask's
+/// `boundary` as a dict). Methods taking it accept an [`OverlapBoundary`]
+/// or a `Vec` of them.
+///
+/// ```
+/// use ndchunk::{Boundaries, OverlapBoundary};
+/// let x = ndchunk::arange::<i32>(0, 4, 1, [2])?.reshape(&[2, 2])?;
+/// // Rows wrap around, columns take the constant 9.
+/// let per_axis = vec![OverlapBoundary::Periodic, OverlapBoundary::Constant(9)];
+/// let g = x.overlap(&[1, 1], per_axis)?;
+/// assert_eq!(g.compute()?.row(0).to_vec(), vec![9, 2, 3, 9]);
+/// let all: Boundaries<i32> = OverlapBoundary::Nearest.into();
+/// assert_eq!(all, Boundaries::All(OverlapBoundary::Nearest));
+/// # Ok::<(), ndchunk::Error>(())
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub enum Boundaries<T> {
+    /// The same boundary on every axis.
+    All(OverlapBoundary<T>),
+    /// One boundary per axis, in order.
+    PerAxis(Vec<OverlapBoundary<T>>),
+}
+
+impl<T> From<OverlapBoundary<T>> for Boundaries<T> {
+    fn from(b: OverlapBoundary<T>) -> Self {
+        Boundaries::All(b)
+    }
+}
+
+impl<T> From<Vec<OverlapBoundary<T>>> for Boundaries<T> {
+    fn from(b: Vec<OverlapBoundary<T>>) -> Self {
+        Boundaries::PerAxis(b)
+    }
+}
+
+impl<T: Element> Boundaries<T> {
+    /// One boundary per axis of an `ndim`-dimensional array; a list of
+    /// another length is an error naming `op`.
+    fn per_axis(&self, op: &str, ndim: usize) -> Result<Vec<OverlapBoundary<T>>> {
+        match self {
+            Boundaries::All(b) => Ok(vec![*b; ndim]),
+            Boundaries::PerAxis(b) if b.len() == ndim => Ok(b.clone()),
+            Boundaries::PerAxis(b) => Err(Error::invalid(
+                op,
+                format!("{} boundaries for an array of {ndim} dimensions", b.len()),
+            )),
+        }
+    }
+}
+
 impl<T: Element> Array<T> {
     /// Every block grown by `depth[axis]` elements on each side along each
     /// axis, from its neighbours, and beyond the array's edges by `boundary`
-    /// (dask's `overlap`). The result's chunks are the grown blocks' lengths;
+    /// (dask's `overlap`; one for all axes or one per axis, see
+    /// [`Boundaries`]: the axes are padded in order, so a corner takes the
+    /// later axis's rule). The result's chunks are the grown blocks' lengths;
     /// with [`OverlapBoundary::None`] the blocks at the edges grow only
     /// inward. Depths may exceed a block (the halo then reads further
     /// blocks); empty blocks stay empty.
@@ -61,14 +113,14 @@ impl<T: Element> Array<T> {
     /// assert_eq!(n.compute()?.into_raw_vec_and_offset().0, vec![0, 1, 2, 3, 2, 3, 4, 5]);
     /// # Ok::<(), ndchunk::Error>(())
     /// ```
-    pub fn overlap(&self, depth: &[usize], boundary: OverlapBoundary<T>) -> Result<Array<T>> {
-        let (spec, _) = self.overlap_spec(depth, boundary)?;
+    pub fn overlap(&self, depth: &[usize], boundary: impl Into<Boundaries<T>>) -> Result<Array<T>> {
+        let (spec, _) = self.overlap_spec("overlap", depth, &boundary.into())?;
         Ok(self.boxes(spec))
     }
 
     /// Each block cut back by `depth[axis]` elements on each side (dask's
-    /// `trim_internal`), except at the array's edges when `boundary` is
-    /// [`OverlapBoundary::None`]: the inverse of [`Array::overlap`] where
+    /// `trim_internal`), except at the array's edges of axes whose boundary
+    /// is [`OverlapBoundary::None`]: the inverse of [`Array::overlap`] where
     /// every block is at least `depth` long. A block too short to lose its
     /// halo is an error naming it.
     ///
@@ -81,14 +133,19 @@ impl<T: Element> Array<T> {
     /// assert_eq!(t.compute()?, x.compute()?);
     /// # Ok::<(), ndchunk::Error>(())
     /// ```
-    pub fn trim_internal(&self, depth: &[usize], boundary: OverlapBoundary<T>) -> Result<Array<T>> {
+    pub fn trim_internal(
+        &self,
+        depth: &[usize],
+        boundary: impl Into<Boundaries<T>>,
+    ) -> Result<Array<T>> {
         self.check_depth("trim_internal", depth)?;
-        let edges = !matches!(boundary, OverlapBoundary::None);
+        let boundaries = boundary.into().per_axis("trim_internal", self.ndim())?;
         let boxes = (0..self.ndim())
             .map(|axis| {
                 let lens = self.chunks().lens(axis);
                 let offsets = self.chunks().offsets(axis);
                 let d = depth[axis];
+                let edges = !matches!(boundaries[axis], OverlapBoundary::None);
                 (0..lens.len())
                     .map(|b| {
                         let lo = if b > 0 || edges { d } else { 0 };
@@ -140,11 +197,11 @@ impl<T: Element> Array<T> {
     pub fn map_overlap<U: Element>(
         &self,
         depth: &[usize],
-        boundary: OverlapBoundary<T>,
+        boundary: impl Into<Boundaries<T>>,
         trim: bool,
         f: impl Fn(ArrayViewD<T>) -> ArrayD<U> + Send + Sync + 'static,
     ) -> Result<Array<U>> {
-        let (spec, trims) = self.overlap_spec(depth, boundary)?;
+        let (spec, trims) = self.overlap_spec("map_overlap", depth, &boundary.into())?;
         let grown = self.boxes(spec);
         if trim {
             trimmed(grown.map_blocks(f), trims)
@@ -171,10 +228,10 @@ impl<T: Element> Array<T> {
         &self,
         name: &str,
         depth: &[usize],
-        boundary: OverlapBoundary<T>,
+        boundary: impl Into<Boundaries<T>>,
         trim: bool,
     ) -> Result<Array<U>> {
-        let (spec, trims) = self.overlap_spec(depth, boundary)?;
+        let (spec, trims) = self.overlap_spec("map_overlap", depth, &boundary.into())?;
         let grown = self.boxes(spec);
         let f = registered_block_fn::<T, U>(name)?;
         if trim {
@@ -206,18 +263,23 @@ impl<T: Element> Array<T> {
     /// lies within its grown box (for cutting `map_overlap`'s results back).
     fn overlap_spec(
         &self,
+        op: &str,
         depth: &[usize],
-        boundary: OverlapBoundary<T>,
+        boundary: &Boundaries<T>,
     ) -> Result<(BoxSpec, Vec<Vec<Range<usize>>>)> {
-        self.check_depth("overlap", depth)?;
-        let rule = boundary.rule();
+        self.check_depth(op, depth)?;
+        let rules: Vec<Option<Boundary>> = boundary
+            .per_axis(op, self.ndim())?
+            .into_iter()
+            .map(OverlapBoundary::rule)
+            .collect();
         let mut boxes = Vec::with_capacity(self.ndim());
         let mut trims = Vec::with_capacity(self.ndim());
-        for (axis, &d) in depth.iter().enumerate() {
+        for (axis, (&d, rule)) in depth.iter().zip(&rules).enumerate() {
             let n = self.shape()[axis];
             if n == 0 && d > 0 && rule.is_some_and(|r| !matches!(r, Boundary::Constant(_))) {
                 return Err(Error::invalid(
-                    "overlap",
+                    op,
                     format!("a {rule:?} boundary on axis {axis}, which is empty: there are no values to repeat"),
                 ));
             }
@@ -241,9 +303,14 @@ impl<T: Element> Array<T> {
             boxes.push(axis_boxes);
             trims.push(axis_trims);
         }
-        let pad = rule.map(|rule| PadSpec {
-            widths: depth.iter().map(|&d| (d, d)).collect(),
-            rule,
+        // Axes without a boundary grow only inward: no padding there.
+        let pad = rules.iter().any(Option::is_some).then(|| PadSpec {
+            widths: depth
+                .iter()
+                .zip(&rules)
+                .map(|(&d, r)| if r.is_some() { (d, d) } else { (0, 0) })
+                .collect(),
+            rules: rules.iter().map(|r| r.unwrap_or(Boundary::Edge)).collect(),
         });
         let spec = BoxSpec {
             kind: BoxKind::Overlap,

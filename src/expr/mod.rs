@@ -300,7 +300,7 @@ impl fmt::Display for Op {
             Op::View(v) => write!(f, "{v}"),
             Op::Concatenate(a) => write!(f, "concatenate(axis={a})"),
             Op::Reshape(_) => write!(f, "reshape"),
-            Op::Pad(p) => write!(f, "pad({:?})", p.rule),
+            Op::Pad(p) => write!(f, "pad({})", p.rules_name()),
             Op::Boxes(b) => write!(f, "{}", b.kind.name()),
             Op::Contract(c) => write!(f, "{c}"),
             Op::Linalg(k) => write!(f, "{k}"),

@@ -61,13 +61,39 @@ impl Boundary {
     }
 }
 
-/// An input grown by `widths[axis] = (before, after)` elements, filled by `rule`.
+/// An input grown by `widths[axis] = (before, after)` elements, filled by
+/// `rules[axis]`, axis after axis (as NumPy's `pad` and dask's boundaries
+/// do: a corner takes the later axis's rule applied to the earlier axis's
+/// padding).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PadSpec {
     /// Elements added before and after each axis.
     pub widths: Vec<(usize, usize)>,
-    /// What they hold.
-    pub rule: Boundary,
+    /// What they hold, per axis.
+    pub rules: Vec<Boundary>,
+}
+
+impl PadSpec {
+    /// `rule` on every axis.
+    ///
+    /// ```
+    /// use ndchunk::expr::{Boundary, PadSpec};
+    /// let p = PadSpec::uniform(vec![(1, 1), (0, 2)], Boundary::Wrap);
+    /// assert_eq!(p.rules, [Boundary::Wrap, Boundary::Wrap]);
+    /// assert_eq!(p.rules_name(), "Wrap");
+    /// ```
+    pub fn uniform(widths: Vec<(usize, usize)>, rule: Boundary) -> PadSpec {
+        let rules = vec![rule; widths.len()];
+        PadSpec { widths, rules }
+    }
+
+    /// The rules as `explain()` names them: one when every axis has it.
+    pub fn rules_name(&self) -> String {
+        match self.rules.split_first() {
+            Some((first, rest)) if rest.iter().all(|r| r == first) => format!("{first:?}"),
+            _ => format!("{:?}", self.rules),
+        }
+    }
 }
 
 /// What a [`BoxSpec`] does, as `explain()` names it.

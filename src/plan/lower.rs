@@ -262,7 +262,7 @@ impl Lowering {
                     pad: Some(pad.clone()),
                     boxes: None,
                 };
-                let name = format!("pad {:?} ({:?})", pad.widths, pad.rule);
+                let name = format!("pad {:?} ({})", pad.widths, pad.rules_name());
                 let stage = self.stage_for(node, name, StageKind::Region(region));
                 self.add_stage(stage)
             }
@@ -278,7 +278,12 @@ impl Lowering {
                     boxes: Some(spec.clone()),
                 };
                 let name = match &spec.pad {
-                    Some(pad) => format!("{} {:?} ({:?})", spec.kind.name(), pad.widths, pad.rule),
+                    Some(pad) => format!(
+                        "{} {:?} ({})",
+                        spec.kind.name(),
+                        pad.widths,
+                        pad.rules_name()
+                    ),
                     None => spec.kind.name().to_string(),
                 };
                 let stage = self.stage_for(node, name, StageKind::Region(region));

@@ -148,7 +148,7 @@ impl RegionStage {
                 let (before, n) = (self.before(axis) as isize, self.from.shape()[axis]);
                 let read = r
                     .clone()
-                    .filter_map(|c| pad.rule.source_index(c as isize - before, n));
+                    .filter_map(|c| pad.rules[axis].source_index(c as isize - before, n));
                 let (lo, hi) = read.fold((usize::MAX, 0), |(lo, hi), i| (lo.min(i), hi.max(i + 1)));
                 (lo < hi).then_some(lo..hi)
             })

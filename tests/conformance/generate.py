@@ -269,6 +269,39 @@ def overlap_cases():
     return cases
 
 
+def per_axis_boundary_cases():
+    """Overlap and map_overlap with a boundary per axis (dask's dict)."""
+    cases = []
+    for _ in range(30):
+        dtype = str(rng.choice(["int32", "float64"]))
+        shape = tuple(int(rng.integers(1, 8)) for _ in range(int(rng.integers(2, 4))))
+        a = values(dtype, shape, special=False)
+        chunks = chunking(shape)
+        depth = [int(rng.integers(0, min(c) + 1)) for c in chunks]
+        names = [str(rng.choice(BOUNDARIES)) for _ in shape]
+        vals = [int(rng.integers(-3, 4)) for _ in shape]
+        args = {"depth": depth, "boundary": names, "value": vals}
+
+        def spec(names=names, vals=vals):
+            return {k: dask_boundary(b, v) for k, (b, v) in enumerate(zip(names, vals))}
+
+        def grown(xs, cs, depth=depth, spec=spec):
+            x = da.from_array(xs[0], chunks=tuple(tuple(c) for c in cs[0]))
+            g = da.overlap.overlap(x, depth=dict(enumerate(depth)), boundary=spec())
+            return g.compute(scheduler="sync"), g.chunks
+
+        cases.append(make_case("overlap", args, [a], grown, source="dask", chunks=[chunks]))
+
+        def mapped(xs, cs, depth=depth, spec=spec):
+            x = da.from_array(xs[0], chunks=tuple(tuple(c) for c in cs[0]))
+            y = x.map_overlap(box3, depth=dict(enumerate(depth)), boundary=spec(), trim=True, dtype=x.dtype)
+            return y.compute(scheduler="sync"), y.chunks
+
+        cases.append(make_case("map_overlap", dict(args, fn="box3", trim=True), [a], mapped, source="dask",
+                               chunks=[chunks]))
+    return cases
+
+
 def trim_cases():
     cases = []
     for _ in range(20):
@@ -868,7 +901,7 @@ def main():
     warnings.simplefilter("ignore")  # NumPy's warnings for NaN and empty slices
     OUT.mkdir(exist_ok=True)
     groups = {"scans": scans(), "overlap": overlap_cases() + trim_cases(), "sorting": sorting_cases(),
-              "counting": counting_cases(), "dask_ports": dask_ports(), "reductions": reduction_cases(),
+              "counting": counting_cases(), "dask_ports": dask_ports(), "overlap_per_axis": per_axis_boundary_cases(), "reductions": reduction_cases(),
               "elementwise": elementwise_cases(), "layout": layout_cases(), "contraction": contraction_cases()}
     for name, cases in groups.items():
         path = OUT / f"{name}.json"

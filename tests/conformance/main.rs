@@ -11,8 +11,8 @@ use std::path::Path;
 use ndarray::{ArrayD, ArrayViewD, Axis, IxDyn};
 use ndchunk::linalg::NormOrd;
 use ndchunk::{
-    Array, Bins, Element, FloatElement, Index, IntElement, NumElement, OverlapBoundary, PadMode,
-    ReduceOptions, Scalar, Side, UniqueOptions,
+    Array, Bins, Boundaries, Element, FloatElement, Index, IntElement, NumElement, OverlapBoundary,
+    PadMode, ReduceOptions, Scalar, Side, UniqueOptions,
 };
 use serde_json::Value;
 
@@ -104,14 +104,20 @@ fn arg_usize(case: &Value, name: &str) -> usize {
     arg(case, name).as_u64().unwrap() as usize
 }
 
-fn boundary<T: Element>(case: &Value) -> OverlapBoundary<T> {
-    match arg(case, "boundary").as_str().unwrap() {
+fn boundary<T: Element>(case: &Value) -> Boundaries<T> {
+    let one = |name: &Value, value: &Value| match name.as_str().unwrap() {
         "none" => OverlapBoundary::None,
         "reflect" => OverlapBoundary::Reflect,
         "periodic" => OverlapBoundary::Periodic,
         "nearest" => OverlapBoundary::Nearest,
-        "constant" => OverlapBoundary::Constant(scalar(arg(case, "value")).cast::<T>()),
+        "constant" => OverlapBoundary::Constant(scalar(value).cast::<T>()),
         other => panic!("unknown boundary {other}"),
+    };
+    match (arg(case, "boundary"), arg(case, "value")) {
+        (Value::Array(names), Value::Array(values)) => {
+            Boundaries::PerAxis(names.iter().zip(values).map(|(n, v)| one(n, v)).collect())
+        }
+        (name, value) => Boundaries::All(one(name, value)),
     }
 }
 
@@ -734,6 +740,11 @@ fn sorting() {
 #[test]
 fn counting() {
     replay("counting");
+}
+
+#[test]
+fn overlap_per_axis() {
+    replay("overlap_per_axis");
 }
 
 #[test]

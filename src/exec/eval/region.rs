@@ -231,27 +231,16 @@ fn grow<T: Element>(
     grown: &[Range<usize>],
     inputs: &[Located<T>],
 ) -> Result<ArrayD<T>> {
-    let rule = r.pad.as_ref().map_or(Boundary::Edge, |p| p.rule);
     let shape: Vec<usize> = grown.iter().map(Range::len).collect();
-    if let Boundary::Constant(v) = rule {
-        // The constant everywhere, then each input's overlap with the box.
-        let mut values = ArrayD::from_elem(IxDyn(&shape), v.cast::<T>());
-        for (ranges, data) in inputs {
-            let mut src = Vec::with_capacity(shape.len());
-            let mut dst = Vec::with_capacity(shape.len());
-            for (axis, (g, i)) in grown.iter().zip(ranges).enumerate() {
-                let before = r.before(axis);
-                let (lo, hi) = (g.start.max(i.start + before), g.end.min(i.end + before));
-                src.push(lo - before - i.start..hi.max(lo) - before - i.start);
-                dst.push(lo - g.start..hi.max(lo) - g.start);
-            }
-            values
-                .slice_mut(slice_info(&dst).as_slice())
-                .assign(&data.slice(slice_info(&src).as_slice()));
+    let rules = r.pad.as_ref().map_or(&[][..], |p| &p.rules[..]);
+    let rule = |axis: usize| rules.get(axis).copied().unwrap_or(Boundary::Edge);
+    if let Some(&Boundary::Constant(v)) = rules.first() {
+        if rules.iter().all(|&r| r == Boundary::Constant(v)) {
+            return Ok(constant_grown(r, grown, &shape, v.cast::<T>(), inputs));
         }
-        return Ok(values);
     }
-    // The inputs' hull, then along each axis the indices the rule reads.
+    // The inputs' hull, then axis after axis the indices the rule reads
+    // (a constant where it reads none).
     let hull = r
         .source_box(grown)
         .ok_or_else(|| Error::invalid(&r.spec.origin, "a padded block reads no input"))?;
@@ -259,26 +248,68 @@ fn grow<T: Element>(
     let mut values = assemble(&identity, &hull, inputs)?;
     for (axis, g) in grown.iter().enumerate() {
         let (before, n) = (r.before(axis) as isize, r.from.shape()[axis]);
-        let picks = g
+        let picks: Vec<Option<usize>> = g
             .clone()
             .map(|c| {
-                rule.source_index(c as isize - before, n)
+                rule(axis)
+                    .source_index(c as isize - before, n)
                     .map(|i| i - hull[axis].start)
-                    .ok_or_else(|| {
-                        Error::invalid(
-                            &r.spec.origin,
-                            format!("axis {axis} has no values to repeat"),
-                        )
-                    })
             })
-            .collect::<Result<Vec<usize>>>()?;
-        let unchanged =
-            picks.len() == values.shape()[axis] && picks.iter().enumerate().all(|(k, &i)| k == i);
-        if !unchanged {
-            values = values.select(Axis(axis), &picks);
+            .collect();
+        if picks.iter().all(Option::is_some) {
+            let picks: Vec<usize> = picks.into_iter().flatten().collect();
+            let unchanged = picks.len() == values.shape()[axis]
+                && picks.iter().enumerate().all(|(k, &i)| k == i);
+            if !unchanged {
+                values = values.select(Axis(axis), &picks);
+            }
+            continue;
         }
+        let Boundary::Constant(v) = rule(axis) else {
+            return Err(Error::invalid(
+                &r.spec.origin,
+                format!("axis {axis} has no values to repeat"),
+            ));
+        };
+        let mut along = values.shape().to_vec();
+        along[axis] = picks.len();
+        let mut filled = ArrayD::from_elem(IxDyn(&along), v.cast::<T>());
+        for (k, pick) in picks.iter().enumerate() {
+            if let Some(i) = pick {
+                filled
+                    .index_axis_mut(Axis(axis), k)
+                    .assign(&values.index_axis(Axis(axis), *i));
+            }
+        }
+        values = filled;
     }
     Ok(values)
+}
+
+/// The grown box `grown` (of `shape`) where every axis's rule is the
+/// constant `v`: `v` everywhere, then each input's overlap with the box.
+fn constant_grown<T: Element>(
+    r: &RegionStage,
+    grown: &[Range<usize>],
+    shape: &[usize],
+    v: T,
+    inputs: &[Located<T>],
+) -> ArrayD<T> {
+    let mut values = ArrayD::from_elem(IxDyn(shape), v);
+    for (ranges, data) in inputs {
+        let mut src = Vec::with_capacity(shape.len());
+        let mut dst = Vec::with_capacity(shape.len());
+        for (axis, (g, i)) in grown.iter().zip(ranges).enumerate() {
+            let before = r.before(axis);
+            let (lo, hi) = (g.start.max(i.start + before), g.end.min(i.end + before));
+            src.push(lo - before - i.start..hi.max(lo) - before - i.start);
+            dst.push(lo - g.start..hi.max(lo) - g.start);
+        }
+        values
+            .slice_mut(slice_info(&dst).as_slice())
+            .assign(&data.slice(slice_info(&src).as_slice()));
+    }
+    values
 }
 
 fn slice_info(ranges: &[Range<usize>]) -> Vec<SliceInfoElem> {
