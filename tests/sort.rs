@@ -199,3 +199,38 @@ fn unique_beyond_the_budget_by_sorted_runs() {
         g == v || (g.is_nan() && v.is_nan())
     }));
 }
+
+#[test]
+fn lanes_beyond_the_budget_along_any_axis_sort_one_by_one() {
+    budget();
+    // Three lanes of 30 000 f32 along axis 1 (120 KB each, beyond the 64
+    // KiB budget): each sample-sorted, the results stacked back.
+    let (lanes, n) = (3, 30_000);
+    let x = ndchunk::from_fn(&[lanes, n], [1, 7_000], |b, shape| {
+        ArrayD::from_shape_fn(shape, |ix| {
+            let (l, i) = (b[0] + ix[0], b[1] * 7_000 + ix[1]);
+            ((i * 7919 + l * 104_729) % 10_007) as f32 - 5_000.0
+        })
+    })
+    .unwrap();
+    let sorted = x.sort(Axis(1)).unwrap();
+    let plan = sorted.plan().unwrap();
+    let sorts = plan
+        .stages
+        .iter()
+        .filter(|s| s.kind.label() == "sort")
+        .count();
+    assert_eq!(sorts, lanes, "{}", sorted.explain());
+    let order = x.argsort(Axis(1)).unwrap().compute().unwrap();
+    let (data, got) = (x.compute().unwrap(), sorted.compute().unwrap());
+    for l in 0..lanes {
+        let mut want: Vec<f32> = (0..n).map(|i| data[[l, i]]).collect();
+        want.sort_by(f32::total_cmp);
+        assert_eq!((0..n).map(|i| got[[l, i]]).collect::<Vec<_>>(), want);
+        // Stable: equal values keep their positions' order.
+        assert!((1..n).all(|i| {
+            let (a, b) = (order[[l, i - 1]] as usize, order[[l, i]] as usize);
+            data[[l, a]] < data[[l, b]] || (data[[l, a]] == data[[l, b]] && a < b)
+        }));
+    }
+}

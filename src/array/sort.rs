@@ -11,7 +11,8 @@
 //! are computed when the sort is built (two passes over the input, as masks
 //! are resolved), and then each bucket is one block of the result, read
 //! from every input block: the input is read once per bucket, and buckets
-//! are sized to the budget.
+//! are sized to the budget. Lanes of an N-d array beyond the budget (up to
+//! 64 of them) are sample-sorted one by one and stacked back.
 
 use std::sync::Arc;
 
@@ -165,8 +166,14 @@ impl<T: Element> Array<T> {
         let n = self.axis_len(op, axis.0)?;
         let per_element = T::DTYPE.size() + if arg { 8 } else { 0 };
         let budget = sort_budget()?;
-        if self.ndim() == 1 && n * per_element > budget {
-            return self.sample_sort(arg, budget / (2 * per_element).max(1));
+        if n * per_element > budget {
+            if self.ndim() == 1 {
+                return self.sample_sort(arg, budget / (2 * per_element).max(1));
+            }
+            let lanes = self.len() / n;
+            if (1..=MAX_SAMPLE_SORTED_LANES).contains(&lanes) {
+                return self.lanes_sample_sorted(op, axis, arg);
+            }
         }
         let whole = self.whole_axis(axis.0, per_element, budget)?;
         let kernel = Kernel::Sort { axis: axis.0, arg };
@@ -178,6 +185,20 @@ impl<T: Element> Array<T> {
             whole.chunks().clone(),
             dtype,
         )))
+    }
+
+    /// Each lane along `axis` sorted as a 1-d array (by sample sort, the
+    /// lanes being beyond the budget), stacked back along the other axes.
+    fn lanes_sample_sorted<U: Element>(&self, op: &str, axis: Axis, arg: bool) -> Result<Array<U>> {
+        let other = usize::from(axis.0 == 0);
+        let inner = Axis(axis.0 - usize::from(other < axis.0));
+        let parts = (0..self.shape()[other])
+            .map(|i| {
+                self.index_axis(Axis(other), i as isize)?
+                    .order(op, inner, arg)
+            })
+            .collect::<Result<Vec<Array<U>>>>()?;
+        crate::array::join::stack(Axis(other), &parts)
     }
 
     /// This array with `axis` one block, the other axes cut so a block of
@@ -306,6 +327,10 @@ impl<T: Element> Array<T> {
         Ok(totals.iter().copied().collect())
     }
 }
+
+/// At most this many lanes beyond the budget are sample-sorted one by one
+/// (each sort samples and counts its lane when built).
+const MAX_SAMPLE_SORTED_LANES: usize = 64;
 
 /// What a sort or quantile task may hold: the chunk budget, and at most a
 /// quarter of the default executor's memory limit (`NDCHUNK_MEMORY_LIMIT`):
