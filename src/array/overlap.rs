@@ -53,7 +53,7 @@ impl<T: Element> OverlapBoundary<T> {
 /// // Rows wrap around, columns take the constant 9.
 /// let per_axis = vec![OverlapBoundary::Periodic, OverlapBoundary::Constant(9)];
 /// let g = x.overlap(&[1, 1], per_axis)?;
-/// assert_eq!(g.compute()?.row(0).to_vec(), vec![9, 2, 3, 9]);
+/// assert_eq!(g.compute()?.slice(ndarray::s![0, ..]).to_vec(), vec![9, 2, 3, 9]);
 /// let all: Boundaries<i32> = OverlapBoundary::Nearest.into();
 /// assert_eq!(all, Boundaries::All(OverlapBoundary::Nearest));
 /// # Ok::<(), ndchunk::Error>(())
