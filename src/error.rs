@@ -149,6 +149,15 @@ pub enum Error {
         /// Why it cannot be used.
         message: String,
     },
+    /// The compute was cancelled (see [`crate::exec::CancelToken`]) after
+    /// `done` of its `total` tasks.
+    #[error("cancelled after {done} of {total} tasks")]
+    Cancelled {
+        /// Tasks that had finished.
+        done: usize,
+        /// Tasks in the plan.
+        total: usize,
+    },
     /// The executor could not be set up (thread pool, progress bar).
     #[error("executor: {0}")]
     Executor(String),

@@ -313,3 +313,40 @@ fn progress_setting_does_not_change_results() {
         .unwrap();
     assert_same(&a, &b, "progress on/off");
 }
+
+#[test]
+fn a_cancelled_compute_stops_between_tasks() {
+    // 200 blocks of 20 ms each: about 2 s on two threads, cancelled after
+    // 100 ms from another thread.
+    let calls = Arc::new(AtomicUsize::new(0));
+    let seen = calls.clone();
+    let x = ndchunk::from_fn(&[200], [1], move |_, shape| {
+        seen.fetch_add(1, Ordering::SeqCst);
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        ArrayD::<f64>::ones(IxDyn(shape))
+    })
+    .unwrap();
+    let token = ndchunk::exec::CancelToken::new();
+    let cancellable = ex(2).cancel_on(token.clone());
+    let canceller = {
+        let token = token.clone();
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            token.cancel();
+        })
+    };
+    let result = x.sum().unwrap().compute_with(&cancellable);
+    canceller.join().unwrap();
+    match result {
+        Err(Error::Cancelled { done, total }) => {
+            assert!(done < total, "{done} of {total}");
+            assert!(calls.load(Ordering::SeqCst) < 200);
+        }
+        other => panic!("expected a cancelled compute, got {other:?}"),
+    }
+    assert!(token.is_cancelled());
+    // A fresh token computes as before.
+    let fresh = ex(2).cancel_on(ndchunk::exec::CancelToken::new());
+    let small = ndchunk::ones::<f64>(&[10], [2]).unwrap();
+    assert_eq!(small.sum().unwrap().compute_with(&fresh).unwrap()[[]], 10.0);
+}

@@ -16,7 +16,7 @@ use crate::block::DynSliceMut;
 use crate::error::{Error, Result};
 use crate::exec::eval::run_task;
 use crate::exec::progress::Bar;
-use crate::exec::{Progress, Sink, Value};
+use crate::exec::{CancelToken, LocalOptions, Sink, Value};
 use crate::plan::{Plan, TaskId};
 
 struct Shared {
@@ -36,11 +36,11 @@ struct Shared {
 /// kept); otherwise the outputs are returned in order.
 pub fn run(
     plan: &Plan,
-    threads: Option<usize>,
+    options: &LocalOptions,
     limit: u64,
-    progress: Progress,
     sink: Option<&dyn Sink>,
 ) -> Result<Vec<Arc<Value>>> {
+    let (threads, progress) = (options.threads, options.progress);
     crate::exec::allocator::tune_once();
     if let Some((t, task)) = plan
         .tasks
@@ -89,7 +89,15 @@ pub fn run(
     });
     let wake = Condvar::new();
     let work = || {
-        worker(plan, &dependents, &output_of, sink, limit, &shared, &wake);
+        let run = Run {
+            plan,
+            dependents: &dependents,
+            output_of: &output_of,
+            sink,
+            limit,
+            cancel: options.cancel.as_ref(),
+        };
+        worker(&run, &shared, &wake);
         super::pool::clear();
     };
     match threads {
@@ -135,17 +143,36 @@ fn describe(plan: &Plan, t: TaskId) -> String {
     format!("{} block {:?}", plan.stages[task.stage].name, task.block)
 }
 
-fn worker(
-    plan: &Plan,
-    dependents: &[Vec<TaskId>],
-    output_of: &[Option<usize>],
-    sink: Option<&dyn Sink>,
+/// What every worker of one run reads.
+struct Run<'a> {
+    plan: &'a Plan,
+    dependents: &'a [Vec<TaskId>],
+    output_of: &'a [Option<usize>],
+    sink: Option<&'a dyn Sink>,
     limit: u64,
-    shared: &Mutex<Shared>,
-    wake: &Condvar,
-) {
+    cancel: Option<&'a CancelToken>,
+}
+
+/// How often a waiting worker looks at the cancel token.
+const CANCEL_POLL: std::time::Duration = std::time::Duration::from_millis(50);
+
+fn worker(run: &Run, shared: &Mutex<Shared>, wake: &Condvar) {
+    let Run {
+        plan,
+        dependents,
+        output_of,
+        sink,
+        limit,
+        cancel,
+    } = *run;
     let Ok(mut s) = shared.lock() else { return };
     loop {
+        if cancel.is_some_and(CancelToken::is_cancelled) && s.error.is_none() {
+            s.error = Some(Error::Cancelled {
+                done: s.done,
+                total: plan.tasks.len(),
+            });
+        }
         if s.error.is_some() || s.done == plan.tasks.len() {
             wake.notify_all();
             return;
@@ -155,10 +182,13 @@ fn worker(
             s.running == 0 || s.bytes_in_flight + need <= limit
         });
         let Some(t) = next else {
-            s = match wake.wait(s) {
-                Ok(g) => g,
-                Err(_) => return,
+            // With a token, wake now and then to look at it.
+            let woken = match cancel {
+                Some(_) => wake.wait_timeout(s, CANCEL_POLL).map(|(g, _)| g).ok(),
+                None => wake.wait(s).ok(),
             };
+            let Some(g) = woken else { return };
+            s = g;
             continue;
         };
         s.ready.pop();

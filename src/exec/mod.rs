@@ -6,6 +6,7 @@
 //! flight under a memory limit.
 
 pub(crate) mod allocator;
+mod cancel;
 pub mod dask;
 #[doc(hidden)] // task evaluation: used by worker processes and tests, not API
 pub mod eval;
@@ -20,6 +21,7 @@ use crate::config::PlanOptions;
 use crate::error::Result;
 use crate::plan::Plan;
 
+pub use cancel::CancelToken;
 pub use dask::DaskOptions;
 pub use eval::reduce::{State, StateBlock};
 
@@ -159,6 +161,8 @@ pub struct LocalOptions {
     pub memory_limit: Option<u64>,
     /// Progress bar switch.
     pub progress: Progress,
+    /// Stops computes when cancelled.
+    pub cancel: Option<CancelToken>,
 }
 
 impl Default for Executor {
@@ -182,6 +186,7 @@ impl Executor {
                 threads: None,
                 memory_limit: None,
                 progress: Progress::Auto,
+                cancel: None,
             }),
             plan: None,
         }
@@ -333,6 +338,24 @@ impl Executor {
         self
     }
 
+    /// Local executor: stop when `token` is cancelled (see [`CancelToken`]):
+    /// no task starts after it, the running ones finish, and the compute
+    /// returns [`crate::Error::Cancelled`]. Ignored by the Dask executor.
+    ///
+    /// ```
+    /// let token = ndchunk::exec::CancelToken::new();
+    /// token.cancel();
+    /// let ex = ndchunk::Executor::local().cancel_on(token);
+    /// assert!(ndchunk::ones::<f32>(&[8], [2])?.sum()?.compute_with(&ex).is_err());
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
+    pub fn cancel_on(mut self, token: CancelToken) -> Executor {
+        if let ExecutorKind::Local(o) = &mut self.kind {
+            o.cancel = Some(token);
+        }
+        self
+    }
+
     /// True for executors whose tasks run in other processes (Dask): their
     /// plans may hold only functions a worker can find by name (storage
     /// sources and sinks, functions given to [`crate::register_fn`]).
@@ -428,7 +451,7 @@ impl Executor {
         match &self.kind {
             ExecutorKind::Local(o) => {
                 let limit = self.plan_options()?.memory_limit;
-                local::run(plan, o.threads, limit, o.progress, sink)
+                local::run(plan, o, limit, sink)
             }
             ExecutorKind::Dask(o) => dask::run(plan, o, sink),
         }
