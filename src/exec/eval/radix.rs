@@ -175,7 +175,6 @@ fn pass_typed<T: Radix>(pass: &RadixPass, a: ArrayViewD<T>, index: usize) -> Res
     let targets = pass.targets;
     // Keys shifted right by `below` leave the known prefix.
     let below = T::BITS - pass.known;
-    let prefix_of = |key: u64| key.checked_shr(below).unwrap_or(0);
     match &pass.collect {
         None => {
             let width = pass.width.min(below);
@@ -188,19 +187,8 @@ fn pass_typed<T: Radix>(pass: &RadixPass, a: ArrayViewD<T>, index: usize) -> Res
                     counts[lane * buckets + ((key >> shift) & mask) as usize] += 1;
                 });
             } else {
-                let prefixes = &pass.prefixes;
-                let screens = screens(prefixes, targets);
-                each_key(data, outer, n, inner, |lane, key| {
-                    let p = prefix_of(key);
-                    if screens[lane] & (1 << (p & 63)) == 0 {
-                        return;
-                    }
-                    for t in 0..targets {
-                        if prefixes[lane * targets + t] == p {
-                            counts[(lane * targets + t) * buckets
-                                + ((key >> shift) & mask) as usize] += 1;
-                        }
-                    }
+                each_match(data, (outer, n, inner), pass, below, |slot, key| {
+                    counts[slot * buckets + ((key >> shift) & mask) as usize] += 1;
                 });
             }
             let mut out_shape = shape;
@@ -224,23 +212,12 @@ fn pass_typed<T: Radix>(pass: &RadixPass, a: ArrayViewD<T>, index: usize) -> Res
             let mut keys = vec![0u64; at];
             keys[0] = at as u64 - 1;
             let mut overflow = false;
-            let prefixes = &pass.prefixes;
-            let screens = screens(prefixes, targets);
-            each_key(data, outer, n, inner, |lane, key| {
-                let p = prefix_of(key);
-                if screens[lane] & (1 << (p & 63)) == 0 {
-                    return;
+            each_match(data, (outer, n, inner), pass, below, |slot, key| {
+                match next[slot] < ends[slot] {
+                    true => keys[next[slot]] = key,
+                    false => overflow = true,
                 }
-                for t in 0..targets {
-                    let slot = lane * targets + t;
-                    if prefixes[slot] == p {
-                        match next[slot] < ends[slot] {
-                            true => keys[next[slot]] = key,
-                            false => overflow = true,
-                        }
-                        next[slot] += 1;
-                    }
-                }
+                next[slot] += 1;
             });
             if overflow || next != ends {
                 return bad(format!(
@@ -252,13 +229,36 @@ fn pass_typed<T: Radix>(pass: &RadixPass, a: ArrayViewD<T>, index: usize) -> Res
     }
 }
 
-/// Per lane, a bit for each value of the low six bits of its prefixes:
-/// most keys match none of a lane's prefixes, and one test says so.
-fn screens(prefixes: &[u64], targets: usize) -> Vec<u64> {
-    prefixes
+/// `visit(slot, key)` for each element of the block (shaped `outer` × `n`
+/// × `inner`) whose key, shifted right by `below`, is the prefix of a
+/// (lane, target) slot of `pass`.
+#[inline(always)]
+fn each_match<T: Radix>(
+    data: &[T],
+    (outer, n, inner): (usize, usize, usize),
+    pass: &RadixPass,
+    below: u32,
+    mut visit: impl FnMut(usize, u64),
+) {
+    let (prefixes, targets) = (&pass.prefixes, pass.targets);
+    // Per lane, a bit for each value of the low six bits of its prefixes:
+    // most keys match none of a lane's prefixes, and one test says so.
+    let screens: Vec<u64> = prefixes
         .chunks(targets.max(1))
         .map(|lane| lane.iter().fold(0u64, |m, &p| m | 1 << (p & 63)))
-        .collect()
+        .collect();
+    each_key(data, outer, n, inner, |lane, key| {
+        let p = key.checked_shr(below).unwrap_or(0);
+        if screens[lane] & (1 << (p & 63)) == 0 {
+            return;
+        }
+        for t in 0..targets {
+            let slot = lane * targets + t;
+            if prefixes[slot] == p {
+                visit(slot, key);
+            }
+        }
+    });
 }
 
 /// `visit(lane, key)` for each element of a C-order block of `outer` × `n`
