@@ -74,7 +74,7 @@ pub use array::overlap::{Boundaries, OverlapBoundary};
 pub use array::random;
 pub use array::reductions::ReduceOptions;
 pub use array::sort::Side;
-pub use array::{compute_all, compute_all_with, AnyArray, Array};
+pub use array::{compute_all, compute_all_with, compute_any, AnyArray, Array};
 pub use block::{DynArray, DynSliceMut};
 pub use chunks::{AxisChunks, ChunkSpec, Chunks};
 pub use config::PlanOptions;

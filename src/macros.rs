@@ -5,6 +5,8 @@
 //! do the same for numeric, integer and float dtypes, evaluating their `else`
 //! branch for the others.
 
+#[doc(hidden)]
+#[macro_export]
 macro_rules! with_dtype {
     ($dt:expr, $T:ident => $body:expr) => {
         match $dt {
@@ -13,20 +15,24 @@ macro_rules! with_dtype {
                 type $T = bool;
                 $body
             }
-            other => with_num_dtype!(other, $T => $body, else => unreachable!("bool handled above")),
+            other => $crate::with_num_dtype!(other, $T => $body, else => unreachable!("bool handled above")),
         }
     };
 }
 
+#[doc(hidden)]
+#[macro_export]
 macro_rules! with_num_dtype {
     ($dt:expr, $T:ident => $body:expr, else => $other:expr) => {
         match $dt {
-            dt => with_float_dtype!(dt, $T => $body,
-                else => with_int_dtype!(dt, $T => $body, else => $other)),
+            dt => $crate::with_float_dtype!(dt, $T => $body,
+                else => $crate::with_int_dtype!(dt, $T => $body, else => $other)),
         }
     };
 }
 
+#[doc(hidden)]
+#[macro_export]
 macro_rules! with_int_dtype {
     ($dt:expr, $T:ident => $body:expr, else => $other:expr) => {
         match $dt {
@@ -75,6 +81,8 @@ macro_rules! with_int_dtype {
     };
 }
 
+#[doc(hidden)]
+#[macro_export]
 macro_rules! with_float_dtype {
     ($dt:expr, $T:ident => $body:expr, else => $other:expr) => {
         match $dt {
@@ -95,6 +103,8 @@ macro_rules! with_float_dtype {
 
 /// Runs `$body` with `$a` bound to the typed array inside a `DynArray`
 /// (by reference when given a reference) and `$T` to its element type.
+#[doc(hidden)]
+#[macro_export]
 macro_rules! dyn_match {
     ($d:expr, $a:ident : $T:ident => $body:expr) => {
         match $d {

@@ -155,7 +155,7 @@ pub(crate) fn registered(name: &str) -> Option<Registered> {
 /// `f` as a function over dynamically typed blocks: the first input must hold `T`.
 pub(crate) fn block_fn_of<T: Element, U: Element>(
     op: &str,
-    f: impl Fn(ArrayViewD<T>) -> ArrayD<U> + Send + Sync + 'static,
+    f: impl Fn(ArrayViewD<T>) -> Result<ArrayD<U>> + Send + Sync + 'static,
 ) -> Arc<BlockFn> {
     let op = op.to_string();
     Arc::new(move |_: &[usize], ins: &[&DynArray]| {
@@ -169,7 +169,7 @@ pub(crate) fn block_fn_of<T: Element, U: Element>(
                         .first()
                         .map_or("no input".into(), |b| b.dtype().to_string()),
                 })?;
-        Ok(U::wrap(f(input.view())))
+        f(input.view()).map(U::wrap)
     })
 }
 
@@ -196,7 +196,7 @@ pub fn register_fn<T: Element, U: Element>(
     let entry = Registered {
         input: T::DTYPE,
         output: U::DTYPE,
-        f: block_fn_of(name, f),
+        f: block_fn_of(name, move |b| Ok(f(b))),
     };
     if let Ok(mut r) = registry().write() {
         r.insert(name.to_string(), entry);

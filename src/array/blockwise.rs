@@ -37,6 +37,26 @@ impl<T: Element> Array<T> {
         chunks: Vec<Vec<usize>>,
         f: impl Fn(ArrayViewD<T>) -> ArrayD<U> + Send + Sync + 'static,
     ) -> Result<Array<U>> {
+        self.try_map_blocks_with_chunks(chunks, move |b| Ok(f(b)))
+    }
+
+    /// [`Array::map_blocks_with_chunks`] with a function that may fail: its
+    /// `Err` fails the compute (as a task error naming the block), for
+    /// functions from other languages, such as Python's.
+    ///
+    /// ```
+    /// let x = ndchunk::arange::<i64>(0, 4, 1, [2])?;
+    /// let y = x.try_map_blocks_with_chunks(vec![vec![2, 2]], |b| {
+    ///     if b[[0]] > 0 { Err(ndchunk::Error::Executor("block too late".into())) } else { Ok(b.to_owned()) }
+    /// })?;
+    /// assert!(y.compute().unwrap_err().to_string().contains("block too late"));
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
+    pub fn try_map_blocks_with_chunks<U: Element>(
+        &self,
+        chunks: Vec<Vec<usize>>,
+        f: impl Fn(ArrayViewD<T>) -> Result<ArrayD<U>> + Send + Sync + 'static,
+    ) -> Result<Array<U>> {
         if let Some(e) = self.error() {
             return Err(e.clone());
         }

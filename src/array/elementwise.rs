@@ -377,7 +377,7 @@ impl<T: Element> Array<T> {
         &self,
         f: impl Fn(ArrayViewD<T>) -> ArrayD<U> + Send + Sync + 'static,
     ) -> Array<U> {
-        let f = UserFn::new("map_blocks", block_fn_of("map_blocks", f));
+        let f = UserFn::new("map_blocks", block_fn_of("map_blocks", move |b| Ok(f(b))));
         self.map_blocks_node(f, self.chunks().clone())
     }
 

@@ -417,6 +417,29 @@ pub fn compute_all_with<T: Element>(
     arrays: &[&Array<T>],
     executor: &Executor,
 ) -> Result<Vec<ArrayD<T>>> {
+    let any: Vec<AnyArray> = arrays.iter().map(|&a| a.into()).collect();
+    compute_any(&any, executor)?
+        .into_iter()
+        .map(|block| as_block::<T>(Value::Block(block)))
+        .collect()
+}
+
+/// Computes arrays of any dtypes in one plan, as [`compute_all_with`] does
+/// for one dtype: the dynamic form, for bindings such as the Python package.
+///
+/// ```
+/// let x = ndchunk::arange::<i32>(0, 6, 1, [4])?;
+/// let (a, b): (ndchunk::AnyArray, ndchunk::AnyArray) = ((&x).into(), x.astype::<f64>().into());
+/// let out = ndchunk::compute_any(&[a, b], &ndchunk::Executor::local())?;
+/// assert_eq!((out[0].dtype(), out[1].dtype()), (ndchunk::DType::I32, ndchunk::DType::F64));
+/// # Ok::<(), ndchunk::Error>(())
+/// ```
+pub fn compute_any(arrays: &[AnyArray], executor: &Executor) -> Result<Vec<DynArray>> {
+    if let [one] = arrays {
+        return with_dtype!(one.dtype(), T => {
+            Ok(vec![T::wrap(one.typed::<T>()?.compute_with(executor)?)])
+        });
+    }
     if arrays.is_empty() {
         return Ok(Vec::new());
     }
@@ -425,18 +448,56 @@ pub fn compute_all_with<T: Element>(
     let mut results = arrays
         .iter()
         .map(|a| {
-            let zeroed = crate::huge_pages::zeroed(a.shape().iter().product());
-            ArrayD::from_shape_vec(IxDyn(a.shape()), zeroed)
-                .map_err(|e| Error::invalid("compute_all", e.to_string()))
+            with_dtype!(a.dtype(), T => {
+                let zeroed = crate::huge_pages::zeroed::<T>(a.shape().iter().product());
+                ArrayD::from_shape_vec(IxDyn(a.shape()), zeroed)
+                    .map(T::wrap)
+                    .map_err(|e| Error::invalid("compute_all", e.to_string()))
+            })
         })
-        .collect::<Result<Vec<ArrayD<T>>>>()?;
-    let views = results
+        .collect::<Result<Vec<DynArray>>>()?;
+    let parts: Vec<(Box<dyn Sink + '_>, usize)> = results
         .iter_mut()
         .zip(arrays)
-        .flat_map(|(out, a)| block_views(out.view_mut(), a.chunks()))
+        .map(|(out, a)| {
+            dyn_match!(out, o: T => {
+                let slots = BlockSlots::<T>::new(block_views(o.view_mut(), a.chunks()));
+                (Box::new(slots) as Box<dyn Sink>, a.chunks().nblocks())
+            })
+        })
         .collect();
-    executor.run_into(&plan, &BlockSlots::new(views))?;
+    executor.run_into(&plan, &SinkParts(parts))?;
     Ok(results)
+}
+
+/// Several sinks behind one: output `i` goes to the part holding it (parts
+/// in order, each with its number of outputs).
+struct SinkParts<'a>(Vec<(Box<dyn Sink + 'a>, usize)>);
+
+impl SinkParts<'_> {
+    fn part(&self, mut i: usize) -> Option<(&dyn Sink, usize)> {
+        for (sink, n) in &self.0 {
+            if i < *n {
+                return Some((sink.as_ref(), i));
+            }
+            i -= n;
+        }
+        None
+    }
+}
+
+impl Sink for SinkParts<'_> {
+    fn destination(&self, i: usize) -> Option<DynSliceMut<'_>> {
+        let (sink, local) = self.part(i)?;
+        sink.destination(local)
+    }
+
+    fn receive(&self, i: usize, value: Value) -> Result<()> {
+        let (sink, local) = self
+            .part(i)
+            .ok_or_else(|| Error::Executor(format!("output block {i} has no array")))?;
+        sink.receive(local, value)
+    }
 }
 
 /// The result's region of each output block, each handed out once.
@@ -536,6 +597,65 @@ impl AnyArray {
     #[doc(hidden)]
     pub fn node(&self) -> &Arc<Node> {
         &self.node
+    }
+
+    /// The element type, known only at run time (for bindings with dynamic
+    /// dtypes, such as the Python package).
+    ///
+    /// ```
+    /// let any: ndchunk::AnyArray = (&ndchunk::zeros::<u16>(&[3], [3])?).into();
+    /// assert_eq!(any.dtype(), ndchunk::DType::U16);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
+    pub fn dtype(&self) -> DType {
+        self.node.dtype
+    }
+
+    /// The array's shape.
+    ///
+    /// ```
+    /// let any: ndchunk::AnyArray = (&ndchunk::zeros::<f32>(&[3, 4], [2, 4])?).into();
+    /// assert_eq!(any.shape(), &[3, 4]);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
+    pub fn shape(&self) -> &[usize] {
+        &self.node.shape
+    }
+
+    /// The array's chunks.
+    ///
+    /// ```
+    /// let any: ndchunk::AnyArray = (&ndchunk::zeros::<f32>(&[3, 4], [2, 4])?).into();
+    /// assert_eq!(any.chunks().lens(0), &[2, 1]);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
+    pub fn chunks(&self) -> &Chunks {
+        &self.node.chunks
+    }
+
+    /// The typed array, or [`Error::DtypeMismatch`] when the dtype is not `T`'s.
+    ///
+    /// ```
+    /// let any: ndchunk::AnyArray = (&ndchunk::ones::<i32>(&[2], [2])?).into();
+    /// assert_eq!(any.typed::<i32>()?.compute()?[0], 1);
+    /// assert!(any.typed::<f64>().is_err());
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
+    pub fn typed<T: Element>(&self) -> Result<Array<T>> {
+        if self.node.dtype != T::DTYPE {
+            return Err(Error::DtypeMismatch {
+                op: "AnyArray::typed".into(),
+                expected: T::DTYPE.to_string(),
+                found: self.node.dtype.to_string(),
+            });
+        }
+        Ok(Array::from_node(self.node.clone()))
+    }
+}
+
+impl<T: Element> From<Array<T>> for AnyArray {
+    fn from(a: Array<T>) -> Self {
+        AnyArray { node: a.node }
     }
 }
 

@@ -1,0 +1,291 @@
+"""NumPy's functions over ndchunk arrays, for ``np.sum(x)`` (through
+``__array_function__``) and as ``nc.sum(x)``."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import numpy as np
+
+from . import _ndchunk
+from .core import Array, _asarray, _axis, _binary, _operand, _scalar_as, operator_index
+from ._dtypes import held, is_weak_scalar
+
+HANDLED: dict = {}
+
+
+def implements(*numpy_functions):
+    """Registers the decorated function as ndchunk's form of ``numpy_functions``."""
+    def register(f):
+        for nf in numpy_functions:
+            HANDLED[nf] = f
+        return f
+    return register
+
+
+def _reduction(name, numpy_function, has_ddof=False, has_dtype=True):
+    def reduce(a, axis=None, dtype=None, out=None, keepdims=False, ddof=0, split_every=None, **kwargs):
+        kwargs.pop("where", None) if kwargs.get("where", True) is True else None
+        if kwargs:
+            raise TypeError(f"{name}: unsupported arguments {', '.join(kwargs)}")
+        return _asarray(a)._reduce(name, axis, dtype if has_dtype else None, keepdims,
+                                   ddof if has_ddof else 0, split_every, out)
+    reduce.__name__ = name
+    reduce.__doc__ = f"NumPy's ``{name}`` over ``axis`` (all axes when ``None``), with ``keepdims``" + \
+        (" and ``ddof``." if has_ddof else ".")
+    HANDLED[numpy_function] = reduce
+    return reduce
+
+
+sum = _reduction("sum", np.sum)
+prod = _reduction("prod", np.prod)
+mean = _reduction("mean", np.mean)
+var = _reduction("var", np.var, has_ddof=True)
+std = _reduction("std", np.std, has_ddof=True)
+min = _reduction("min", np.min, has_dtype=False)
+max = _reduction("max", np.max, has_dtype=False)
+amin, amax = min, max
+argmin = _reduction("argmin", np.argmin, has_dtype=False)
+argmax = _reduction("argmax", np.argmax, has_dtype=False)
+any = _reduction("any", np.any, has_dtype=False)
+all = _reduction("all", np.all, has_dtype=False)
+nansum = _reduction("nansum", np.nansum)
+nanmean = _reduction("nanmean", np.nanmean)
+nanmin = _reduction("nanmin", np.nanmin, has_dtype=False)
+nanmax = _reduction("nanmax", np.nanmax, has_dtype=False)
+count_nonzero = _reduction("count_nonzero", np.count_nonzero, has_dtype=False)
+
+
+def _common(arrays, op):
+    arrays = [_asarray(a) for a in arrays]
+    if not arrays:
+        raise ValueError(f"{op}: need at least one array")
+    dt = np.result_type(*[a.dtype for a in arrays])
+    return [a.astype(dt) for a in arrays]
+
+
+@implements(np.concatenate)
+def concatenate(seq, axis=0, **kwargs):
+    """The arrays joined along an existing ``axis`` (promoted to one dtype)."""
+    arrays = _common(seq, "concatenate")
+    if axis is None:
+        arrays = [a.ravel() for a in arrays]
+        axis = 0
+    return Array(_ndchunk.concatenate([a._raw for a in arrays], _axis(axis, arrays[0].ndim, "concatenate")))
+
+
+@implements(np.stack)
+def stack(seq, axis=0, **kwargs):
+    """The arrays (one shape) stacked along a new ``axis``."""
+    arrays = _common(seq, "stack")
+    return Array(_ndchunk.stack([a._raw for a in arrays], _axis(axis, arrays[0].ndim + 1, "stack")))
+
+
+@implements(np.where)
+def where(condition, x=None, y=None):
+    """``x`` where ``condition`` is true, else ``y`` (NumPy's promotion)."""
+    if x is None and y is None:
+        return nonzero(condition)
+    cond = _asarray(condition).astype(bool)
+    (kx, vx), (ky, vy) = _operand(x), _operand(y)
+    dt = held(np.result_type(kx if not isinstance(kx, np.dtype) else kx, ky if not isinstance(ky, np.dtype) else ky))
+    args = [v.astype(dt)._raw if isinstance(v, Array) else _scalar_as(v, dt) for v in (vx, vy)]
+    if not isinstance(vx, Array) and not isinstance(vy, Array):
+        args[0] = full_like(cond, args[0], dt)._raw
+    return Array(_ndchunk.where(cond._raw, args[0], args[1]))
+
+
+def full_like(a, v, dt):
+    from .creation import full
+
+    return full(a.shape, v, dtype=dt, chunks=a.chunks)
+
+
+@implements(np.nonzero)
+def nonzero(a):
+    """The positions of the non-zero elements, one array per axis (computed now)."""
+    return tuple(_asarray(i) for i in np.nonzero(_asarray(a).compute()))
+
+
+@implements(np.take)
+def take(a, indices, axis=None, **kwargs):
+    """NumPy's ``take``: positions ``indices`` along ``axis`` (of the flattened array without)."""
+    x = _asarray(a)
+    if axis is None:
+        x, axis = x.ravel(), 0
+    idx = indices.compute() if isinstance(indices, Array) else np.asarray(indices)
+    if idx.dtype.kind not in "iu":
+        raise IndexError("take: indices must be integers")
+    return Array(x._raw.take(np.ascontiguousarray(idx, dtype=np.int64), _axis(axis, x.ndim, "take")))
+
+
+@implements(np.transpose)
+def transpose(a, axes=None):
+    """The axes reversed, or in the order ``axes``."""
+    return _asarray(a).transpose(axes)
+
+
+@implements(np.reshape)
+def reshape(a, shape=None, order="C", **kwargs):
+    """NumPy's ``reshape`` (C order)."""
+    if shape is None:
+        shape = kwargs.pop("newshape")
+    return _asarray(a).reshape(shape, order=order)
+
+
+@implements(np.ravel)
+def ravel(a, order="C"):
+    """The array flattened (C order)."""
+    return _asarray(a).ravel()
+
+
+@implements(np.squeeze)
+def squeeze(a, axis=None):
+    """Length-1 axes removed."""
+    return _asarray(a).squeeze(axis)
+
+
+@implements(np.swapaxes)
+def swapaxes(a, axis1, axis2):
+    """Two axes swapped."""
+    return _asarray(a).swapaxes(axis1, axis2)
+
+
+@implements(np.moveaxis)
+def moveaxis(a, source, destination):
+    """Axes moved to new positions, the others in order."""
+    x = _asarray(a)
+    src = [_axis(s, x.ndim, "moveaxis") for s in (source if isinstance(source, Iterable) else [source])]
+    dst = [_axis(d, x.ndim, "moveaxis") for d in (destination if isinstance(destination, Iterable) else [destination])]
+    order = [n for n in range(x.ndim) if n not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return x.transpose(order)
+
+
+@implements(np.expand_dims)
+def expand_dims(a, axis):
+    """New length-1 axes at ``axis``."""
+    x = _asarray(a)
+    axes = axis if isinstance(axis, Iterable) else [axis]
+    ndim = x.ndim + len(axes)
+    axes = sorted(_axis(n, ndim, "expand_dims") for n in axes)
+    key, src = [], 0
+    for n in range(ndim):
+        key.append(None if n in axes else slice(None))
+    return x[tuple(key)]
+
+
+@implements(np.broadcast_to)
+def broadcast_to(a, shape, chunks=None):
+    """The array broadcast to ``shape`` (read-only view)."""
+    x = _asarray(a)
+    out = Array(x._raw.broadcast_to([int(s) for s in shape]))
+    return out if chunks is None else out.rechunk(chunks)
+
+
+@implements(np.clip)
+def clip(a, a_min=None, a_max=None, **kwargs):
+    """Each element limited to ``[a_min, a_max]`` (NaN stays NaN)."""
+    x = _asarray(a)
+    if a_min is not None:
+        x = _binary(np.maximum, x, a_min)
+    if a_max is not None:
+        x = _binary(np.minimum, x, a_max)
+    return x
+
+
+@implements(np.matmul)
+def matmul(a, b):
+    """NumPy's ``matmul`` (``a @ b``), operands promoted to one dtype."""
+    x, y = _common([a, b], "matmul")
+    return Array(_ndchunk.matmul(x._raw, y._raw))
+
+
+@implements(np.dot)
+def dot(a, b):
+    """NumPy's ``dot``."""
+    x, y = _common([a, b], "dot")
+    if x.ndim == 0 or y.ndim == 0:
+        return _binary(np.multiply, x, y)
+    if y.ndim == 1 or x.ndim <= 2 and y.ndim <= 2:
+        return tensordot(x, y, axes=([x.ndim - 1], [0]))
+    return tensordot(x, y, axes=([x.ndim - 1], [y.ndim - 2]))
+
+
+@implements(np.tensordot)
+def tensordot(a, b, axes=2):
+    """NumPy's ``tensordot``: ``axes`` an integer or two lists of axes."""
+    x, y = _common([a, b], "tensordot")
+    if isinstance(axes, (int, np.integer)):
+        n = int(axes)
+        a_axes, b_axes = list(range(x.ndim - n, x.ndim)), list(range(n))
+    else:
+        a_axes, b_axes = axes
+        a_axes = list(a_axes) if isinstance(a_axes, Iterable) else [a_axes]
+        b_axes = list(b_axes) if isinstance(b_axes, Iterable) else [b_axes]
+    return Array(_ndchunk.tensordot(x._raw, y._raw, [int(v) for v in a_axes], [int(v) for v in b_axes]))
+
+
+@implements(np.einsum)
+def einsum(subscripts, *operands, **kwargs):
+    """NumPy's ``einsum`` (explicit or implicit output), operands promoted."""
+    dtype = kwargs.pop("dtype", None)
+    kwargs.pop("optimize", None)
+    arrays = _common(operands, "einsum")
+    if dtype is not None:
+        arrays = [a.astype(dtype) for a in arrays]
+    return Array(_ndchunk.einsum(subscripts, [a._raw for a in arrays]))
+
+
+@implements(np.shape)
+def shape(a):
+    """The shape."""
+    return _asarray(a).shape
+
+
+@implements(np.ndim)
+def ndim(a):
+    """Number of dimensions."""
+    return _asarray(a).ndim
+
+
+@implements(np.round, np.around)
+def round(a, decimals=0):
+    """Rounded to ``decimals`` places, halves to even (NumPy's ``round``)."""
+    x = _asarray(a)
+    if x.dtype.kind in "iub":
+        return x
+    if decimals == 0:
+        return np.rint(x)
+    scale = 10.0 ** decimals
+    return np.rint(x * scale) / scale
+
+
+def map_blocks(func, *args, dtype=None, chunks=None, drop_axis=None, new_axis=None, meta=None, **kwargs):
+    """``func`` applied to each block of one array (dask's ``map_blocks``).
+
+    ``func`` gets a NumPy array (a copy of the block) and returns one of
+    ``dtype`` (the input's when not given) and of the block's shape in
+    ``chunks`` (the input's chunks when not given). It runs on the compute's
+    worker threads, one block at a time per thread, holding the GIL while it
+    runs. An exception it raises is raised by the compute.
+    """
+    if drop_axis or new_axis:
+        raise NotImplementedError("map_blocks: drop_axis and new_axis")
+    arrays = [a for a in args if isinstance(a, Array)]
+    if len(arrays) != 1 or not isinstance(args[0], Array):
+        raise NotImplementedError("map_blocks: one ndchunk array as the first argument")
+    x = arrays[0]
+    rest = args[1:]
+    out_dtype = held(dtype if dtype is not None else x.dtype)
+    if chunks is None:
+        out_chunks = x.chunks
+    else:
+        out_chunks = tuple(tuple(c) if isinstance(c, Iterable) else (c,) * n for c, n in zip(chunks, x.numblocks))
+
+    def call(block):
+        result = func(block, *rest, **kwargs)
+        return np.ascontiguousarray(result, dtype=out_dtype)
+
+    return Array(x._raw.map_blocks(call, out_dtype.name, [list(c) for c in out_chunks]))

@@ -1,0 +1,216 @@
+//! Module-level functions: creation, joins, contractions and compute.
+
+use ndchunk::{AnyArray, Axis, DynArray};
+use pyo3::exceptions::PyTypeError;
+use pyo3::prelude::*;
+use pyo3::types::{PyDict, PyList};
+
+use crate::array::{typed, unsupported, Other, RawArray};
+use crate::convert::{chunk_spec, dtype, scalar, to_numpy};
+use crate::errors::IntoPy;
+use crate::exec::{run, ExecOptions};
+
+/// A NumPy array (aligned, native order, C-contiguous) as a lazy array of
+/// `chunks`, read in place.
+#[pyfunction]
+pub fn from_numpy(array: &Bound<'_, PyAny>, chunks: &Bound<'_, PyAny>) -> PyResult<RawArray> {
+    crate::convert::from_numpy(array, chunk_spec(chunks)?).map(RawArray::from)
+}
+
+/// Computes `arrays` in one plan and returns them as NumPy arrays that own
+/// the results (no copy).
+#[pyfunction]
+#[pyo3(signature = (arrays, options = None))]
+pub fn compute<'py>(
+    py: Python<'py>,
+    arrays: Vec<PyRef<'py, RawArray>>,
+    options: Option<Bound<'py, PyDict>>,
+) -> PyResult<Bound<'py, PyList>> {
+    let any: Vec<AnyArray> = arrays.iter().map(|a| a.inner.clone()).collect();
+    let blocks: Vec<DynArray> = run(py, &ExecOptions::from_dict(options.as_ref())?, |ex| {
+        ndchunk::compute_any(&any, ex)
+    })?;
+    PyList::new(py, blocks.into_iter().map(|b| to_numpy(py, b)))
+}
+
+/// Computes `array`'s blocks and returns an array backed by them.
+#[pyfunction]
+#[pyo3(signature = (array, options = None))]
+pub fn persist(
+    py: Python<'_>,
+    array: PyRef<'_, RawArray>,
+    options: Option<Bound<'_, PyDict>>,
+) -> PyResult<RawArray> {
+    let inner = array.inner.clone();
+    run(
+        py,
+        &ExecOptions::from_dict(options.as_ref())?,
+        move |ex| ndchunk::with_dtype!(inner.dtype(), T => Ok(RawArray::from(inner.typed::<T>()?.persist_with(ex)?))),
+    )
+}
+
+/// An array of `shape` filled with `value` (of `dtype`).
+#[pyfunction]
+pub fn full(
+    shape: Vec<usize>,
+    value: &Bound<'_, PyAny>,
+    dtype_name: &str,
+    chunks: &Bound<'_, PyAny>,
+) -> PyResult<RawArray> {
+    let (dt, v, spec) = (dtype(dtype_name)?, scalar(value)?, chunk_spec(chunks)?);
+    ndchunk::with_dtype!(dt, T => Ok(ndchunk::full::<T>(&shape, v.cast(), spec).py()?.into()))
+}
+
+/// NumPy's `arange(start, stop, step, dtype=...)`.
+#[pyfunction]
+pub fn arange(
+    start: f64,
+    stop: f64,
+    step: f64,
+    dtype_name: &str,
+    chunks: &Bound<'_, PyAny>,
+) -> PyResult<RawArray> {
+    let (dt, spec) = (dtype(dtype_name)?, chunk_spec(chunks)?);
+    ndchunk::with_num_dtype!(dt, T => {
+        let s = |v: f64| ndchunk::Scalar::F64(v).cast::<T>();
+        Ok(ndchunk::arange::<T>(s(start), s(stop), s(step), spec).py()?.into())
+    }, else => Err(unsupported("arange", dt)))
+}
+
+/// NumPy's `linspace(start, stop, num)`.
+#[pyfunction]
+pub fn linspace(
+    start: f64,
+    stop: f64,
+    num: usize,
+    dtype_name: &str,
+    chunks: &Bound<'_, PyAny>,
+) -> PyResult<RawArray> {
+    let (dt, spec) = (dtype(dtype_name)?, chunk_spec(chunks)?);
+    ndchunk::with_num_dtype!(dt, T => Ok(ndchunk::linspace::<T>(start, stop, num, spec).py()?.into()),
+        else => Err(unsupported("linspace", dt)))
+}
+
+/// Random arrays: `kind` is `uniform` (over `[low, high)`), `normal`
+/// (standard normal) or `integers` (over `[low, high)`).
+#[pyfunction]
+#[pyo3(signature = (kind, shape, dtype_name, chunks, seed, low = 0.0, high = 1.0))]
+#[allow(clippy::too_many_arguments)]
+pub fn random(
+    kind: &str,
+    shape: Vec<usize>,
+    dtype_name: &str,
+    chunks: &Bound<'_, PyAny>,
+    seed: u64,
+    low: f64,
+    high: f64,
+) -> PyResult<RawArray> {
+    let (dt, spec) = (dtype(dtype_name)?, chunk_spec(chunks)?);
+    match kind {
+        "integers" => {
+            ndchunk::with_num_dtype!(dt, T => Ok(ndchunk::random::integers::<T>(low as i64, high as i64, &shape, spec, seed).py()?.into()),
+            else => Err(unsupported("random.integers", dt)))
+        }
+        _ => ndchunk::with_float_dtype!(dt, T => Ok(match kind {
+                "uniform" => ndchunk::random::uniform_range::<T>(low, high, &shape, spec, seed),
+                _ => ndchunk::random::standard_normal::<T>(&shape, spec, seed),
+            }.py()?.into()),
+            else => Err(unsupported(kind, dt))),
+    }
+}
+
+/// `a` where `cond` is true, else `b` (`a` and `b` of one dtype).
+#[pyfunction]
+#[pyo3(name = "where")]
+pub fn where_(cond: PyRef<'_, RawArray>, a: Other<'_>, b: Other<'_>) -> PyResult<RawArray> {
+    let cond = typed::<bool>(&cond.inner)?;
+    let dt = match (&a, &b) {
+        (Other::Array(x), _) | (_, Other::Array(x)) => x.inner.dtype(),
+        _ => {
+            return Err(PyTypeError::new_err(
+                "where: one of the values must be an array",
+            ))
+        }
+    };
+    ndchunk::with_dtype!(dt, T => Ok(ndchunk::where_(&cond, a.array::<T>()?, b.array::<T>()?).into()))
+}
+
+/// The arrays (one dtype) joined along an existing axis.
+#[pyfunction]
+pub fn concatenate(arrays: Vec<PyRef<'_, RawArray>>, axis: usize) -> PyResult<RawArray> {
+    join(arrays, |dt, list| {
+        ndchunk::with_dtype!(dt, T => {
+            let typed = list.iter().map(typed::<T>).collect::<PyResult<Vec<_>>>()?;
+            Ok(ndchunk::concatenate(Axis(axis), &typed).py()?.into())
+        })
+    })
+}
+
+/// The arrays (one dtype and shape) stacked along a new axis.
+#[pyfunction]
+pub fn stack(arrays: Vec<PyRef<'_, RawArray>>, axis: usize) -> PyResult<RawArray> {
+    join(arrays, |dt, list| {
+        ndchunk::with_dtype!(dt, T => {
+            let typed = list.iter().map(typed::<T>).collect::<PyResult<Vec<_>>>()?;
+            Ok(ndchunk::stack(Axis(axis), &typed).py()?.into())
+        })
+    })
+}
+
+fn join(
+    arrays: Vec<PyRef<'_, RawArray>>,
+    f: impl FnOnce(ndchunk::DType, &[AnyArray]) -> PyResult<RawArray>,
+) -> PyResult<RawArray> {
+    let list: Vec<AnyArray> = arrays.iter().map(|a| a.inner.clone()).collect();
+    let dt = list.first().map(|a| a.dtype()).ok_or_else(|| {
+        pyo3::exceptions::PyValueError::new_err("need at least one array to join")
+    })?;
+    f(dt, &list)
+}
+
+/// NumPy's `matmul` (`a @ b`) of one dtype.
+#[pyfunction]
+pub fn matmul(a: PyRef<'_, RawArray>, b: PyRef<'_, RawArray>) -> PyResult<RawArray> {
+    let dt = a.inner.dtype();
+    ndchunk::with_num_dtype!(dt, T => Ok(typed::<T>(&a.inner)?.matmul(&typed::<T>(&b.inner)?).py()?.into()),
+        else => Err(unsupported("matmul", dt)))
+}
+
+/// NumPy's `tensordot(a, b, axes=(a_axes, b_axes))`.
+#[pyfunction]
+pub fn tensordot(
+    a: PyRef<'_, RawArray>,
+    b: PyRef<'_, RawArray>,
+    a_axes: Vec<isize>,
+    b_axes: Vec<isize>,
+) -> PyResult<RawArray> {
+    let dt = a.inner.dtype();
+    ndchunk::with_num_dtype!(dt, T => Ok(typed::<T>(&a.inner)?.tensordot(&typed::<T>(&b.inner)?, &a_axes, &b_axes).py()?.into()),
+        else => Err(unsupported("tensordot", dt)))
+}
+
+/// NumPy's `einsum(subscripts, *operands)` (operands of one dtype).
+#[pyfunction]
+pub fn einsum(subscripts: &str, operands: Vec<PyRef<'_, RawArray>>) -> PyResult<RawArray> {
+    join(operands, |dt, list| {
+        ndchunk::with_num_dtype!(dt, T => {
+        let typed = list.iter().map(typed::<T>).collect::<PyResult<Vec<_>>>()?;
+        let refs: Vec<_> = typed.iter().collect();
+        Ok(ndchunk::einsum(subscripts, &refs).py()?.into())
+    }, else => Err(unsupported("einsum", dt)))
+    })
+}
+
+/// The chunk lengths `chunks` (a spec as `convert::chunk_spec` reads it)
+/// gives an array of `shape` and `dtype`.
+#[pyfunction]
+pub fn resolve_chunks(
+    chunks: &Bound<'_, PyAny>,
+    shape: Vec<usize>,
+    dtype_name: &str,
+) -> PyResult<Vec<Vec<usize>>> {
+    let resolved = chunk_spec(chunks)?
+        .resolve(&shape, dtype(dtype_name)?)
+        .py()?;
+    Ok(resolved.all_lens().to_vec())
+}

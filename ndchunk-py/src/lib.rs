@@ -1,0 +1,28 @@
+//! `ndchunk._ndchunk`: the Rust half of the Python package. The Python
+//! layer (`python/ndchunk/`) gives it dask.array's API; this module holds
+//! the lazy arrays ([`array::RawArray`]) and the functions that make,
+//! combine and compute them.
+
+mod array;
+mod convert;
+mod errors;
+mod exec;
+mod functions;
+
+/// The extension module.
+#[pyo3::pymodule(name = "_ndchunk")]
+mod ndchunk_module {
+    #[pymodule_export]
+    use crate::array::RawArray;
+    #[pymodule_export]
+    use crate::functions::{
+        arange, compute, concatenate, einsum, from_numpy, full, linspace, matmul, persist, random,
+        resolve_chunks, stack, tensordot, where_,
+    };
+    use pyo3::prelude::*;
+
+    #[pymodule_init]
+    fn init(m: &Bound<'_, PyModule>) -> PyResult<()> {
+        m.add("__version__", env!("CARGO_PKG_VERSION"))
+    }
+}
