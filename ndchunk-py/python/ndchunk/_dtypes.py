@@ -32,6 +32,11 @@ def held(dtype) -> np.dtype:
     )
 
 
+COMPARISONS = frozenset(
+    (np.equal, np.not_equal, np.less, np.less_equal, np.greater, np.greater_equal)
+)
+
+
 def is_weak_scalar(v) -> bool:
     """True for Python's ``bool``, ``int`` and ``float`` (weak under NEP 50)."""
     return type(v) in (bool, int, float)
@@ -46,19 +51,47 @@ def resolve(ufunc: np.ufunc, operands) -> tuple[list[np.dtype], np.dtype]:
     """
     keys = []
     for op in operands:
-        if is_weak_scalar(op):
+        if type(op) is bool:
+            keys.append(np.dtype(bool))
+        elif is_weak_scalar(op):
             keys.append(type(op))
         else:
             keys.append(np.dtype(op))
     try:
         loop = ufunc.resolve_dtypes(tuple(keys) + (None,) * ufunc.nout)
+    except TypeError:
+        loop = _legacy_loop(ufunc, keys)
+    ins = [held(d) for d in loop[: ufunc.nin]]
+    for op, dt in zip(operands, ins):
+        if type(op) is int and dt.kind in "iu":
+            info = np.iinfo(dt)
+            if info.min <= op <= info.max:
+                continue
+            if ufunc not in COMPARISONS:
+                raise OverflowError(f"Python integer {op} out of bounds for {dt}")
+            # NumPy compares with a Python int of any size exactly.
+            wide = np.dtype(np.int64) if -(2**63) <= op < 2**63 and dt != np.uint64 else (
+                np.dtype(np.uint64) if 0 <= op < 2**64 and dt.kind == "u" else np.dtype(np.float64))
+            return [wide] * len(ins), held(loop[ufunc.nin])
+    return ins, held(loop[ufunc.nin])
+
+
+def _legacy_loop(ufunc: np.ufunc, keys) -> list[np.dtype]:
+    """The loop NumPy's call finds by casting where ``resolve_dtypes`` finds
+    none (``np.sign`` of ``bool`` runs the ``int8`` loop): the first loop of
+    ``ufunc.types`` every input casts to safely."""
+    samples = [np.zeros(1, k) if isinstance(k, np.dtype) else k(0) for k in keys]
+    try:
+        with np.errstate(all="ignore"):
+            ufunc(*samples)
     except TypeError as e:
         names = ", ".join(str(k.__name__ if isinstance(k, type) else k) for k in keys)
         raise TypeError(f"{ufunc.__name__}: no loop for ({names}): {e}") from None
-    ins = [held(d) for d in loop[: ufunc.nin]]
-    for op, dt in zip(operands, ins):
-        if is_weak_scalar(op) and dt.kind in "iu" and type(op) is int:
-            info = np.iinfo(dt)
-            if not info.min <= op <= info.max:
-                raise OverflowError(f"Python integer {op} out of bounds for {dt}")
-    return ins, held(loop[ufunc.nin])
+    for signature in ufunc.types:
+        ins, outs = signature.split("->")
+        if len(ins) != ufunc.nin or "O" in signature:
+            continue
+        loop = [np.dtype(c) for c in ins + outs]
+        if all(np.can_cast(s.dtype if isinstance(s, np.ndarray) else type(s), d) for s, d in zip(samples, loop)):
+            return loop
+    raise TypeError(f"{ufunc.__name__}: no loop for {keys}")

@@ -309,7 +309,9 @@ class Array:
         if kwargs or where is not True:
             return NotImplemented
         if ufunc in IDENTITY:
-            return _asarray(inputs[0])
+            x = _asarray(inputs[0])
+            resolve(ufunc, [x.dtype])
+            return x
         if ufunc.nin == 2 and ufunc in BINARY:
             out = _binary(ufunc, *inputs)
         elif ufunc.nin == 1 and ufunc in UNARY:
