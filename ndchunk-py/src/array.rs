@@ -81,6 +81,16 @@ fn reduce_options(
 
 #[pymethods]
 impl RawArray {
+    /// Raises the error found while building this array, if any (a shape
+    /// that does not broadcast, say), so that it surfaces where the
+    /// expression is written, as in NumPy.
+    fn check(&self) -> PyResult<()> {
+        match self.inner.node().error() {
+            Some(e) => Err(crate::errors::to_pyerr(e.clone())),
+            None => Ok(()),
+        }
+    }
+
     /// NumPy's name of the dtype.
     #[getter]
     fn dtype(&self) -> &'static str {
@@ -255,6 +265,74 @@ impl RawArray {
                 Ok(out.py()?.into())
             })
         })
+    }
+
+    /// An operation along one `axis`: the scans (`cumsum`, `cumprod`,
+    /// `nancumsum`, `nancumprod`), `sort`, `argsort`, `flip`, and `diff`
+    /// (`n` times), `topk`/`argtopk` (`k` largest, or smallest when negative),
+    /// `partition`/`argpartition` (`k` the kth position).
+    #[pyo3(signature = (op, axis, n = 1))]
+    fn along(&self, op: &str, axis: usize, n: isize) -> PyResult<RawArray> {
+        let dt = self.inner.dtype();
+        let ax = Axis(axis);
+        ndchunk::with_dtype!(dt, T => {
+            let a = typed::<T>(&self.inner)?;
+            let out: RawArray = match op {
+                "cumsum" => a.cumsum(ax).py()?.into(),
+                "cumprod" => a.cumprod(ax).py()?.into(),
+                "nancumsum" => a.nancumsum(ax).py()?.into(),
+                "nancumprod" => a.nancumprod(ax).py()?.into(),
+                "sort" => a.sort(ax).py()?.into(),
+                "argsort" => a.argsort(ax).py()?.into(),
+                "flip" => a.flip(ax).py()?.into(),
+                "partition" => a.partition(n, ax).py()?.into(),
+                "argpartition" => a.argpartition(n, ax).py()?.into(),
+                _ => return ndchunk::with_num_dtype!(dt, N => {
+                    let a = typed::<N>(&self.inner)?;
+                    Ok(match op {
+                        "diff" => a.diff(n.max(0) as usize, ax).py()?.into(),
+                        "topk" => a.topk(n, ax).py()?.into(),
+                        "argtopk" => a.argtopk(n, ax).py()?.into(),
+                        _ => return Err(PyValueError::new_err(format!("unknown operation {op}"))),
+                    })
+                }, else => Err(unsupported(op, dt))),
+            };
+            Ok(out)
+        })
+    }
+
+    /// Quantiles `q` (in [0, 1], NumPy's linear method) along `axis` (of the
+    /// flattened array when `None`), as float64 with the quantiles' axis first;
+    /// NaN-ignoring when `skip_nan`.
+    #[pyo3(signature = (q, axis = None, skip_nan = false))]
+    fn quantiles(&self, q: Vec<f64>, axis: Option<usize>, skip_nan: bool) -> PyResult<RawArray> {
+        let dt = self.inner.dtype();
+        ndchunk::with_num_dtype!(dt, N => {
+            let a = typed::<N>(&self.inner)?;
+            let ax = axis.map(Axis);
+            Ok(if skip_nan { a.nanquantiles(&q, ax) } else { a.quantiles(&q, ax) }.py()?.into())
+        }, else => Err(unsupported("quantile", dt)))
+    }
+
+    /// The sorted distinct values (NaNs kept once, as NumPy 2).
+    fn unique(&self) -> PyResult<RawArray> {
+        ndchunk::with_dtype!(self.inner.dtype(), T => Ok(typed::<T>(&self.inner)?.unique().py()?.into()))
+    }
+
+    /// Whether each element is in `test` (same dtype).
+    #[pyo3(signature = (test, invert = false))]
+    fn isin(&self, test: PyRef<'_, RawArray>, invert: bool) -> PyResult<RawArray> {
+        ndchunk::with_dtype!(self.inner.dtype(), T => Ok(typed::<T>(&self.inner)?.isin(&typed::<T>(&test.inner)?, invert).py()?.into()))
+    }
+
+    /// Positions in this sorted 1-d array where `values` (same dtype) go.
+    fn searchsorted(&self, values: PyRef<'_, RawArray>, right: bool) -> PyResult<RawArray> {
+        let side = if right {
+            ndchunk::Side::Right
+        } else {
+            ndchunk::Side::Left
+        };
+        ndchunk::with_dtype!(self.inner.dtype(), T => Ok(typed::<T>(&self.inner)?.searchsorted(&typed::<T>(&values.inner)?, side).py()?.into()))
     }
 
     /// The plan, as `explain()` prints it.

@@ -214,3 +214,69 @@ pub fn resolve_chunks(
         .py()?;
     Ok(resolved.all_lens().to_vec())
 }
+
+/// The Zarr array at `path` (v2 or v3) of `dtype_name`, in its stored
+/// chunks, or in `chunks` rounded up to them.
+#[pyfunction]
+#[pyo3(signature = (path, dtype_name, chunks = None))]
+pub fn from_zarr(
+    path: &str,
+    dtype_name: &str,
+    chunks: Option<Bound<'_, PyAny>>,
+) -> PyResult<RawArray> {
+    let dt = dtype(dtype_name)?;
+    let spec = chunks.map(|c| chunk_spec(&c)).transpose()?;
+    ndchunk::with_dtype!(dt, T => Ok(match spec {
+        None => ndchunk::from_zarr::<T>(path),
+        Some(spec) => ndchunk::from_zarr_with::<T>(path, spec),
+    }.py()?.into()))
+}
+
+/// Writes each array to its Zarr v3 path in one compute, each complete or
+/// absent (crash-safe). `codec` is `zstd`, `blosc` or `none`.
+#[pyfunction]
+#[pyo3(signature = (arrays, paths, codec = "zstd", level = 3, chunks = None, dimension_names = None, overwrite = false, options = None))]
+#[allow(clippy::too_many_arguments)]
+pub fn store(
+    py: Python<'_>,
+    arrays: Vec<PyRef<'_, RawArray>>,
+    paths: Vec<String>,
+    codec: &str,
+    level: i32,
+    chunks: Option<Vec<Option<Vec<usize>>>>,
+    dimension_names: Option<Vec<Option<Vec<String>>>>,
+    overwrite: bool,
+    options: Option<Bound<'_, PyDict>>,
+) -> PyResult<()> {
+    let codec = match codec {
+        "zstd" => ndchunk::ZarrCodec::Zstd(level),
+        "blosc" => ndchunk::ZarrCodec::Blosc(level.clamp(0, 9) as u8),
+        "none" => ndchunk::ZarrCodec::None,
+        other => {
+            return Err(pyo3::exceptions::PyValueError::new_err(format!(
+                "store: unknown codec {other:?} (zstd, blosc, none)"
+            )))
+        }
+    };
+    let mut items = Vec::with_capacity(arrays.len());
+    for (k, (array, path)) in arrays.iter().zip(&paths).enumerate() {
+        let mut opts = ndchunk::ZarrOptions::default()
+            .codec(codec.clone())
+            .overwrite(overwrite);
+        if let Some(Some(c)) = chunks.as_ref().and_then(|c| c.get(k)) {
+            opts = opts.chunks(c);
+        }
+        if let Some(Some(names)) = dimension_names.as_ref().and_then(|d| d.get(k)) {
+            let names: Vec<&str> = names.iter().map(String::as_str).collect();
+            opts = opts.dimension_names(&names);
+        }
+        items.push((array.inner.clone(), std::path::PathBuf::from(path), opts));
+    }
+    run(py, &ExecOptions::from_dict(options.as_ref())?, move |ex| {
+        let refs: Vec<_> = items
+            .iter()
+            .map(|(a, p, o)| (a.clone(), p.as_path(), o.clone()))
+            .collect();
+        ndchunk::store_with(&refs, ex)
+    })
+}

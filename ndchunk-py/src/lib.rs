@@ -16,8 +16,8 @@ mod ndchunk_module {
     use crate::array::RawArray;
     #[pymodule_export]
     use crate::functions::{
-        arange, compute, concatenate, einsum, from_numpy, full, linspace, matmul, persist, random,
-        resolve_chunks, stack, tensordot, where_,
+        arange, compute, concatenate, einsum, from_numpy, from_zarr, full, linspace, matmul,
+        persist, random, resolve_chunks, stack, store, tensordot, where_,
     };
     use pyo3::prelude::*;
 

@@ -289,3 +289,193 @@ def map_blocks(func, *args, dtype=None, chunks=None, drop_axis=None, new_axis=No
         return np.ascontiguousarray(result, dtype=out_dtype)
 
     return Array(x._raw.map_blocks(call, out_dtype.name, [list(c) for c in out_chunks]))
+
+
+def _nan_count(x, axis, keepdims):
+    return (~np.isnan(x)).sum(axis=axis, keepdims=keepdims)
+
+
+@implements(np.nanvar)
+def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kwargs):
+    """Variance of the non-NaN elements."""
+    x = _asarray(a)
+    if x.dtype.kind != "f":
+        return var(x, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims)
+    x = x if dtype is None else x.astype(dtype)
+    centred = x - nanmean(x, axis=axis, keepdims=True)
+    # NaN where the data had none (inf - inf) stays, as in NumPy.
+    squares = sum(where(np.isnan(x), 0, centred * centred), axis=axis, keepdims=keepdims)
+    return squares / np.maximum(_nan_count(x, axis, keepdims) - ddof, 0).astype(x.dtype)
+
+
+@implements(np.nanstd)
+def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, **kwargs):
+    """Standard deviation of the non-NaN elements."""
+    return np.sqrt(nanvar(a, axis=axis, dtype=dtype, ddof=ddof, keepdims=keepdims))
+
+
+@implements(np.nanprod)
+def nanprod(a, axis=None, dtype=None, out=None, keepdims=False, **kwargs):
+    """Product treating NaN as one."""
+    x = _asarray(a)
+    if x.dtype.kind == "f":
+        x = where(np.isnan(x), 1, x)
+    return prod(x, axis=axis, dtype=dtype, keepdims=keepdims)
+
+
+def _along(a, op, axis, n=1):
+    x = _asarray(a)
+    if axis is None:
+        x, axis = x.ravel(), 0
+    return Array(x._raw.along(op, _axis(axis, x.ndim, op), int(n)))
+
+
+def _scan(name, numpy_function):
+    def scan(a, axis=None, dtype=None, out=None):
+        x = _asarray(a)
+        return _along(x if dtype is None else x.astype(dtype), name, axis)
+    scan.__name__ = name
+    scan.__doc__ = f"NumPy's ``{name}`` along ``axis`` (of the flattened array when ``None``)."
+    HANDLED[numpy_function] = scan
+    return scan
+
+
+cumsum = _scan("cumsum", np.cumsum)
+cumprod = _scan("cumprod", np.cumprod)
+nancumsum = _scan("nancumsum", np.nancumsum)
+nancumprod = _scan("nancumprod", np.nancumprod)
+
+
+@implements(np.sort)
+def sort(a, axis=-1, kind=None, order=None, stable=None):
+    """Sorted along ``axis`` (NaN last, stable)."""
+    return _along(a, "sort", axis)
+
+
+@implements(np.argsort)
+def argsort(a, axis=-1, kind=None, order=None, stable=None):
+    """The positions that sort along ``axis`` (stable)."""
+    return _along(a, "argsort", axis)
+
+
+@implements(np.partition)
+def partition(a, kth, axis=-1, kind="introselect", order=None):
+    """NumPy's ``partition``: element ``kth`` in its sorted place."""
+    return _along(a, "partition", axis, kth)
+
+
+@implements(np.argpartition)
+def argpartition(a, kth, axis=-1, kind="introselect", order=None):
+    """The positions ``partition`` would give."""
+    return _along(a, "argpartition", axis, kth)
+
+
+@implements(np.flip)
+def flip(a, axis=None):
+    """Reversed along ``axis`` (every axis when ``None``)."""
+    x = _asarray(a)
+    for ax in (range(x.ndim) if axis is None else (axis if isinstance(axis, Iterable) else [axis])):
+        x = _along(x, "flip", ax)
+    return x
+
+
+@implements(np.diff)
+def diff(a, n=1, axis=-1, **kwargs):
+    """The ``n``-th differences along ``axis``."""
+    x = _asarray(a)
+    if x.dtype == bool:
+        raise TypeError("diff of booleans: cast first (NumPy's result is xor)")
+    return _along(x, "diff", axis, n)
+
+
+def topk(a, k, axis=-1, split_every=None):
+    """The ``k`` largest elements along ``axis``, largest first (the ``-k``
+    smallest, smallest first, when ``k`` is negative), as dask's ``topk``."""
+    return _along(a, "topk", axis, k)
+
+
+def argtopk(a, k, axis=-1, split_every=None):
+    """The positions of :func:`topk`'s elements."""
+    return _along(a, "argtopk", axis, k)
+
+
+def _quantile(a, q, axis, method, keepdims, skip_nan, scale):
+    if method != "linear":
+        raise NotImplementedError(f"quantile: method={method!r} (only 'linear')")
+    x = _asarray(a)
+    qs = np.asarray(q, dtype=np.float64) / scale
+    if ((qs < 0) | (qs > 1)).any():
+        raise ValueError(f"Quantiles must be in the range [0, 1] (percentiles in [0, 100]), got {q}")
+    if axis is not None and not isinstance(axis, int) and not isinstance(axis, np.integer):
+        raise NotImplementedError("quantile over several axes")
+    ax = None if axis is None else _axis(axis, x.ndim, "quantile")
+    out = Array(x._raw.quantiles([float(v) for v in qs.ravel()], ax, skip_nan))
+    out = out.reshape(qs.shape + out.shape[1:])
+    if keepdims:
+        where_ = (ax,) if ax is not None else tuple(range(x.ndim))
+        key = (slice(None),) * qs.ndim + tuple(None if d in where_ else slice(None) for d in range(x.ndim))
+        out = out[key]
+    # NumPy: the input's float dtype (float64 for integers), promoted with
+    # q's (weak when a Python float).
+    base = x.dtype if x.dtype.kind == "f" else np.dtype(np.float64)
+    return out.astype(np.result_type(base, q if isinstance(q, float) else np.asarray(q).dtype))
+
+
+@implements(np.quantile)
+def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, **kw):
+    """NumPy's ``quantile`` (linear method), exact."""
+    return _quantile(a, q, axis, method, keepdims, False, 1.0)
+
+
+@implements(np.nanquantile)
+def nanquantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, **kw):
+    """Quantiles of the non-NaN elements."""
+    return _quantile(a, q, axis, method, keepdims, True, 1.0)
+
+
+@implements(np.percentile)
+def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, **kw):
+    """NumPy's ``percentile`` (linear method), exact."""
+    return _quantile(a, q, axis, method, keepdims, False, 100.0)
+
+
+@implements(np.nanpercentile)
+def nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, **kw):
+    """Percentiles of the non-NaN elements."""
+    return _quantile(a, q, axis, method, keepdims, True, 100.0)
+
+
+@implements(np.median)
+def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    """The median (exact)."""
+    return quantile(a, 0.5, axis=axis, keepdims=keepdims)
+
+
+@implements(np.nanmedian)
+def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    """The median of the non-NaN elements."""
+    return nanquantile(a, 0.5, axis=axis, keepdims=keepdims)
+
+
+@implements(np.unique)
+def unique(ar, return_index=False, return_inverse=False, return_counts=False, axis=None, **kw):
+    """The sorted distinct values of the flattened array."""
+    if return_index or return_inverse or return_counts or axis is not None:
+        raise NotImplementedError("unique: only the values (no index, inverse, counts or axis)")
+    return Array(_asarray(ar).ravel()._raw.unique())
+
+
+@implements(np.isin)
+def isin(element, test_elements, assume_unique=False, invert=False, **kw):
+    """Whether each element is among ``test_elements``."""
+    x, t = _common([element, test_elements], "isin")
+    return Array(x._raw.isin(t.ravel()._raw, bool(invert)))
+
+
+@implements(np.searchsorted)
+def searchsorted(a, v, side="left", sorter=None):
+    """Where ``v`` goes in the sorted 1-d ``a``."""
+    if sorter is not None:
+        raise NotImplementedError("searchsorted: sorter")
+    x, y = _common([a, v], "searchsorted")
+    return Array(x._raw.searchsorted(y._raw, side == "right"))

@@ -87,6 +87,7 @@ class Array:
     __array_priority__ = 20
 
     def __init__(self, raw):
+        raw.check()
         self._raw = raw
 
     @staticmethod
