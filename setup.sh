@@ -5,9 +5,10 @@
 #   ./setup.sh                 install, then run the example
 #   ./setup.sh --install-only  install only (what .ci/run uses)
 #
-# Installs: Debian packages for building (libhdf5-dev for HDF5) and for the Python virtualenv, and the
-# project-local virtualenv .venv (numpy, dask, distributed, zarr, h5py, scikit-learn) used by
-# the interop tests, the comparison harness and the Dask executor.
+# Installs: Debian packages for building (libhdf5-dev for HDF5) and for the Python virtualenv, the
+# project-local virtualenv .venv (numpy, dask, distributed, zarr, h5py, scikit-learn, xarray,
+# pytest, hypothesis, maturin) used by the interop tests, the comparison harness and the Dask
+# executor, and the Python package `ndchunk` (ndchunk-py/) built into that virtualenv.
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -38,22 +39,28 @@ if ! command -v cargo >/dev/null 2>&1; then
 fi
 
 # 3. Project-local Python virtualenv.
-if [[ ! -x .venv/bin/python ]] || ! .venv/bin/python -c 'import numpy, dask, distributed, zarr, h5py, sklearn' 2>/dev/null; then
+if [[ ! -x .venv/bin/python ]] || [[ ! -x .venv/bin/maturin ]] \
+    || ! .venv/bin/python -c 'import numpy, dask, distributed, zarr, h5py, sklearn, xarray, hypothesis, pytest' 2>/dev/null; then
   log "creating .venv with the Python peers (python/requirements.txt)"
   python3 -m venv .venv
   .venv/bin/pip install -q --upgrade pip
   .venv/bin/pip install -q -r python/requirements.txt
 fi
 
-# 4. Build.
+# 4. Build (pyo3 builds against the virtualenv's Python).
+export PYO3_PYTHON="$PWD/.venv/bin/python"
 log "building ndchunk (release)"
 cargo build --release --workspace --examples -q
 
+# 5. The Python package, built in release mode by maturin into .venv.
+log "installing the Python package ndchunk (ndchunk-py/) into .venv"
+PATH="$PWD/.venv/bin:$PATH" .venv/bin/pip install -q --no-build-isolation ./ndchunk-py
+
 if ((install_only)); then
-  log "installed; run the tests with: cargo test --workspace --release"
+  log "installed; run the tests with: ./test.sh"
   exit 0
 fi
 
-# 5. The main example: mean((2u + 1)^2) over 1e9 uniform f32 values, out of core.
+# 6. The main example: mean((2u + 1)^2) over 1e9 uniform f32 values, out of core.
 log "running examples/out_of_core_mean (1e9 elements; expect mean ~ 13/3)"
 cargo run --release -q --example out_of_core_mean

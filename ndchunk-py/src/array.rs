@@ -397,7 +397,7 @@ fn binary_num<T: Element>(op: &str, a: &Array<T>, b: &Array<T>) -> Option<PyResu
                 "minimum" => a.minimum(&b).into(),
                 "fmax" => a.fmax(&b).into(),
                 "fmin" => a.fmin(&b).into(),
-                _ => return Ok(binary_kind(op, &any_a, &any_b)?),
+                _ => return binary_kind(op, &any_a, &any_b),
             };
             Ok(Some(out))
         };
