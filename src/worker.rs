@@ -48,6 +48,18 @@ pub const SERVER_FLAG: &str = "--ndchunk-worker-server";
 ///   A panicking task is an error line; the server goes on.
 pub fn run_if_worker() {
     let args: Vec<String> = std::env::args().collect();
+    run_worker_with(&args);
+}
+
+/// [`run_if_worker`] with the program's arguments given (`args[0]` the
+/// program): for programs whose own arguments are not the process's, such
+/// as the Python package's `ndchunk-worker` (a Python script). Returns
+/// `false` when `args` are not a worker's; otherwise does the work and exits.
+///
+/// ```
+/// assert!(!ndchunk::worker::run_worker_with(&["prog".into(), "--help".into()]));
+/// ```
+pub fn run_worker_with(args: &[String]) -> bool {
     let flag = args.get(1).map(String::as_str);
     if matches!(flag, Some(WORKER_FLAG | SERVER_FLAG)) {
         // Plans name storage sources and sinks by kind.
@@ -68,7 +80,7 @@ pub fn run_if_worker() {
             serve(std::io::stdin().lock(), std::io::stdout().lock());
             std::process::exit(0);
         }
-        _ => {}
+        _ => false,
     }
 }
 

@@ -42,7 +42,9 @@ STORAGE = ("W2", "W4", "W4-sum", "W5", "W4-dask-cluster")  # read Zarr stores; "
 # W4-dask-cluster runs on the Dask cluster at this address (benches/compare/run starts one).
 SCHEDULER_ENV = "NDCHUNK_COMPARE_SCHEDULER"
 PER_TASK_PROBE = 400  # trivial tasks timed to measure the per-task overhead
-SYSTEMS = ("numpy", "dask", "sklearn")
+SYSTEMS = ("numpy", "dask", "sklearn", "ndchunk-py")
+# The workloads the Python package runs (the rest have no ndchunk-py row).
+NDCHUNK_PY = ("W1", "W3", "W6", "W7", "W2", "W4", "W4-sum", "W5")
 DASK_WORKERS = 2
 P4_WEIGHT_MOD = 1000  # make_data.P4_WEIGHT_MOD; checked against meta.json in main()
 
@@ -321,6 +323,8 @@ def child(workload, system, args, meta):
     if workload == "S5":
         X = by_row_blocks(sz["N"], sz["D"], np.float64, hashed_uniform, step=1_000_000)
         info.update(shape=list(X.shape), q=sz["q"])
+    if system == "ndchunk-py":
+        return ndchunk_py_child(workload, args, sz, rep, info, locals())
     if workload in STORAGE:
         return storage_child(workload, system, args, sz, rep, info)
     if system == "numpy":
@@ -468,6 +472,72 @@ def child(workload, system, args, meta):
 
     return result_line(workload, system, m, tasks, checksum(workload, m["res"]), rep,
                        quick=bool(meta.get("quick")), **info)
+
+
+def ndchunk_py_child(workload, args, sz, rep, info, inputs):
+    """ndchunk from Python (the ``ndchunk`` package), timed from Python like the
+    numpy and dask rows, with the same expressions as examples/compare_ndchunk.rs.
+    Inputs are NumPy arrays read in place (``from_array``) or Zarr stores."""
+    import shutil
+
+    import ndchunk as nc
+
+    info["engine"] = "ndchunk (Python package)"
+    chunks = tuple(sz["chunk"]) if "chunk" in sz else None
+    out_path = os.path.join(args.data, "w5_ndchunk-py_out.zarr")
+    before = None
+    if workload == "W1":
+        X, idx = inputs["X"], inputs["idx"]
+        build = lambda: nc.from_array(X, chunks=chunks)[idx]
+    elif workload == "W3":
+        X, knn = inputs["X"], inputs["knn"]
+
+        def build():
+            Xn = nc.from_array(X, chunks=chunks)
+            return ((Xn.vindex[knn] - Xn[:, None, :]) ** 2).sum(-1).mean(-1)
+    elif workload == "W6":
+        X, thr = inputs["X"], sz["threshold"]
+        info["mask"] = "eager NumPy mask X[:, 0] > threshold, inside the timed run"
+        build = lambda: nc.from_array(X, chunks=chunks)[X[:, 0] > thr].sum()
+    elif workload == "W7":
+        x, idx = inputs["x"], inputs["idx"]
+        build = lambda: nc.from_array(x, chunks=chunks)[idx]
+    elif workload in STORAGE:
+        store = os.path.join(args.data, sz["store"])
+        evict = (lambda: evict_path(store)) if args.cold else (lambda: None)
+        before = evict
+        info["cold"] = args.cold
+        if workload == "W2":
+            idx = load(args.data, "w1_idx.npy")
+            build = lambda: nc.from_zarr(store)[idx]
+        elif workload == "W4":
+            build = lambda: ((nc.from_zarr(store) * np.float32(2) + np.float32(1)) ** 2).mean(axis=0)
+        elif workload == "W4-sum":
+            build = lambda: nc.from_zarr(store).sum()
+        else:
+            build = lambda: nc.from_zarr(store).rechunk(tuple(sz["strips"]))
+            before = lambda: (shutil.rmtree(out_path, ignore_errors=True), evict())
+    else:
+        raise ValueError(f"ndchunk-py runs {', '.join(NDCHUNK_PY)}, not {workload}")
+    seen = {}
+
+    def on_built(y, build_s):
+        seen["tasks"] = y.explain().split("tasks: ", 1)[1].split(" ", 1)[0]
+
+    if workload == "W5":
+        run = lambda y: nc.to_zarr(y, out_path, codec="zstd", level=0)
+    else:
+        run = lambda y: y.compute()
+    m = measure(build, run, rep, on_built, before=before)
+    if workload == "W5":
+        import zarr
+
+        res = zarr.open_array(out_path, mode="r")[:, 0]
+        shutil.rmtree(out_path, ignore_errors=True)
+    else:
+        res = m["res"]
+    tasks = int(seen["tasks"]) if str(seen.get("tasks", "")).isdigit() else None
+    return result_line(workload, "ndchunk-py", m, tasks, checksum(workload, res), rep, **info)
 
 
 def result_line(workload, system, m, tasks, checksum_value, rep, **extra):
@@ -751,7 +821,7 @@ def main(argv=None):
     ap.add_argument("--data", required=True, help="directory written by make_data.py")
     ap.add_argument("--only", default="", help="comma list of workloads (" + ",".join(WORKLOADS) + ")")
     ap.add_argument("--skip", default="", help="comma list of workloads or workload:system, e.g. P4:dask")
-    ap.add_argument("--systems", default="numpy,dask", help="comma list of numpy,dask")
+    ap.add_argument("--systems", default="numpy,dask", help="comma list of numpy,dask,sklearn,ndchunk-py")
     ap.add_argument("--repeat", type=int, default=3, help="runs per pair; the minimum is reported")
     ap.add_argument("--repeat-p4-dask", type=int, default=1,
                     help="runs for P4 with dask (2e6 tasks at full size: the graph build takes "
@@ -817,6 +887,8 @@ def main(argv=None):
         for s in systems:
             if w in skip or f"{w}:{s}" in skip or (w, s) in (("W5-mem", "numpy"), ("W4-dask-cluster", "numpy")):
                 continue  # numpy has no chunks to rechunk, and no cluster
+            if s == "ndchunk-py" and w not in NDCHUNK_PY:
+                continue  # the Python package's rows: gathers, the mask and storage
             if (s == "sklearn" and w != "K1") or (w, s) == ("K1", "numpy"):
                 continue  # scikit-learn runs K1 only; K1 has no plain-numpy peer
             res = run_child(w, s, args)

@@ -4,8 +4,9 @@
     python summarize.py results.jsonl [more.jsonl ...]     # or JSON lines on stdin
 
 Per workload: seconds and peak_rss_mb (extra over the inputs) of ndchunk, numpy,
-dask and scikit-learn (K1 only); the ratios to ndchunk (above 1 means ndchunk is
-faster or smaller); tasks and plan seconds; the checksums side by side and
+dask, scikit-learn (K1 only) and ndchunk-py (the Python package); the ratios to
+ndchunk (above 1 means ndchunk is faster or smaller), and ndchunk-py's to ndchunk
+(py/ndchunk, the Python package's overhead) and dask's to ndchunk-py; tasks and plan seconds; the checksums side by side and
 whether they agree within 1e-6 relative (equal, for the integer checksum of K1). Uses only the standard library.
 Exits 1 when some checksum disagrees or a line reports an error.
 """
@@ -16,7 +17,7 @@ import math
 import sys
 
 WORKLOADS = ("W1", "W3", "W6", "W7", "P4", "W5-mem", "M1", "M2", "K1", "W2", "W4", "W4-sum", "W5", "W4-dask-cluster", "S1", "S2", "S3", "S4", "S5")
-SYSTEMS = ("ndchunk", "numpy", "dask", "sklearn")
+SYSTEMS = ("ndchunk", "numpy", "dask", "sklearn", "ndchunk-py")
 RTOL = 1e-6
 
 
@@ -94,10 +95,13 @@ def main(argv=None):
         s = {sys_: get(w, sys_, "seconds") for sys_ in SYSTEMS}
         m = {sys_: get(w, sys_, "peak_rss_mb") for sys_ in SYSTEMS}
         t_rows.append([w, fmt_s(s["ndchunk"]), fmt_s(s["numpy"]), fmt_s(s["dask"]), fmt_s(s["sklearn"]),
+                       fmt_s(s["ndchunk-py"]),
                        ratio(s["dask"], s["ndchunk"]), ratio(s["numpy"], s["ndchunk"]),
-                       ratio(s["sklearn"], s["ndchunk"])])
+                       ratio(s["sklearn"], s["ndchunk"]), ratio(s["ndchunk-py"], s["ndchunk"]),
+                       ratio(s["dask"], s["ndchunk-py"])])
         # RSS ratios only against at least 1 MB: below that the sampler's noise dominates
         m_rows.append([w, fmt_mb(m["ndchunk"]), fmt_mb(m["numpy"]), fmt_mb(m["dask"]), fmt_mb(m["sklearn"]),
+                       fmt_mb(m["ndchunk-py"]),
                        ratio(m["dask"], m["ndchunk"], 1.0), ratio(m["numpy"], m["ndchunk"], 1.0),
                        ratio(m["sklearn"], m["ndchunk"], 1.0)])
         p_rows.append([w, get(w, "ndchunk", "tasks") if get(w, "ndchunk", "tasks") is not None else "-",
@@ -118,18 +122,18 @@ def main(argv=None):
                              for x in SYSTEMS] + [verdict])
 
     print("seconds (min of N runs, graph build included); ratio > 1: ndchunk faster")
-    print(table(["workload", "ndchunk", "numpy", "dask", "sklearn", "dask/ndchunk", "numpy/ndchunk",
-                 "sklearn/ndchunk"], t_rows))
+    print(table(["workload", "ndchunk", "numpy", "dask", "sklearn", "ndchunk-py", "dask/ndchunk", "numpy/ndchunk",
+                 "sklearn/ndchunk", "py/ndchunk", "dask/py"], t_rows))
     print()
     print("peak_rss_mb (extra over the inputs); ratio > 1: ndchunk smaller")
-    print(table(["workload", "ndchunk", "numpy", "dask", "sklearn", "dask/ndchunk", "numpy/ndchunk",
+    print(table(["workload", "ndchunk", "numpy", "dask", "sklearn", "ndchunk-py", "dask/ndchunk", "numpy/ndchunk",
                  "sklearn/ndchunk"], m_rows))
     print()
     print("tasks and plan seconds (ndchunk: build + plan(); dask: graph build)")
     print(table(["workload", "ndchunk tasks", "dask tasks", "ndchunk plan s", "dask plan s"], p_rows))
     print()
     print(f"checksums (agree = within {RTOL:g} relative)")
-    print(table(["workload", "ndchunk", "numpy", "dask", "sklearn", "agree"], c_rows))
+    print(table(["workload"] + list(SYSTEMS) + ["agree"], c_rows))
 
     errors = [d for d in rows if d.get("error")]
     contended = [d for d in rows if (d.get("others_busy_cores") or 0) > 0.25]

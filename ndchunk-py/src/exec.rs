@@ -4,7 +4,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use ndchunk::exec::CancelToken;
-use ndchunk::Executor;
+use ndchunk::{AnyArray, Executor};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 
@@ -24,8 +24,10 @@ pub struct ExecOptions {
     pub progress: Option<bool>,
     /// A Dask scheduler's address (`tcp://127.0.0.1:8786`): run there.
     pub dask: Option<String>,
-    /// The Python whose `-m ndchunk.worker` Dask workers run.
+    /// The Python that runs the Dask driver.
     pub python: Option<String>,
+    /// The program Dask workers start to run ndchunk tasks (`ndchunk-worker`).
+    pub worker: Option<String>,
 }
 
 impl ExecOptions {
@@ -49,6 +51,7 @@ impl ExecOptions {
             progress: get(dict, "progress")?,
             dask: get(dict, "dask")?,
             python: get(dict, "python")?,
+            worker: get(dict, "worker")?,
         })
     }
 
@@ -70,8 +73,23 @@ impl ExecOptions {
         if let Some(python) = &self.python {
             ex = ex.python(python);
         }
+        if let Some(worker) = &self.worker {
+            ex = ex.worker_exe(worker);
+        }
         ex
     }
+}
+
+/// `arrays` ready for `options`' executor: under Dask, closure sources (NumPy
+/// inputs read in place) are computed first and travel in the plan.
+pub fn shippable(options: &ExecOptions, arrays: Vec<AnyArray>) -> PyResult<Vec<AnyArray>> {
+    if options.dask.is_none() {
+        return Ok(arrays);
+    }
+    arrays
+        .iter()
+        .map(|a| a.with_closure_sources_computed().py())
+        .collect()
 }
 
 /// Runs `work` with `options`' executor, with the GIL released; on the main

@@ -8,7 +8,7 @@ use pyo3::types::{PyDict, PyList};
 use crate::array::{typed, unsupported, Other, RawArray};
 use crate::convert::{chunk_spec, dtype, scalar, to_numpy};
 use crate::errors::IntoPy;
-use crate::exec::{run, ExecOptions};
+use crate::exec::{run, shippable, ExecOptions};
 
 /// A NumPy array (aligned, native order, C-contiguous) as a lazy array of
 /// `chunks`, read in place.
@@ -26,10 +26,9 @@ pub fn compute<'py>(
     arrays: Vec<PyRef<'py, RawArray>>,
     options: Option<Bound<'py, PyDict>>,
 ) -> PyResult<Bound<'py, PyList>> {
-    let any: Vec<AnyArray> = arrays.iter().map(|a| a.inner.clone()).collect();
-    let blocks: Vec<DynArray> = run(py, &ExecOptions::from_dict(options.as_ref())?, |ex| {
-        ndchunk::compute_any(&any, ex)
-    })?;
+    let options = ExecOptions::from_dict(options.as_ref())?;
+    let any = shippable(&options, arrays.iter().map(|a| a.inner.clone()).collect())?;
+    let blocks: Vec<DynArray> = run(py, &options, |ex| ndchunk::compute_any(&any, ex))?;
     PyList::new(py, blocks.into_iter().map(|b| to_numpy(py, b)))
 }
 
@@ -41,10 +40,11 @@ pub fn persist(
     array: PyRef<'_, RawArray>,
     options: Option<Bound<'_, PyDict>>,
 ) -> PyResult<RawArray> {
-    let inner = array.inner.clone();
+    let options = ExecOptions::from_dict(options.as_ref())?;
+    let inner = shippable(&options, vec![array.inner.clone()])?.remove(0);
     run(
         py,
-        &ExecOptions::from_dict(options.as_ref())?,
+        &options,
         move |ex| ndchunk::with_dtype!(inner.dtype(), T => Ok(RawArray::from(inner.typed::<T>()?.persist_with(ex)?))),
     )
 }
@@ -272,11 +272,23 @@ pub fn store(
         }
         items.push((array.inner.clone(), std::path::PathBuf::from(path), opts));
     }
-    run(py, &ExecOptions::from_dict(options.as_ref())?, move |ex| {
+    let options = ExecOptions::from_dict(options.as_ref())?;
+    let shipped = shippable(&options, items.iter().map(|(a, _, _)| a.clone()).collect())?;
+    for (item, a) in items.iter_mut().zip(shipped) {
+        item.0 = a;
+    }
+    run(py, &options, move |ex| {
         let refs: Vec<_> = items
             .iter()
             .map(|(a, p, o)| (a.clone(), p.as_path(), o.clone()))
             .collect();
         ndchunk::store_with(&refs, ex)
     })
+}
+
+/// Serves ndchunk tasks when `argv` are a Dask worker's (`ndchunk-worker
+/// --ndchunk-worker-server`): does not return then. Returns `False` otherwise.
+#[pyfunction]
+pub fn run_worker(argv: Vec<String>) -> bool {
+    ndchunk::worker::run_worker_with(&argv)
 }

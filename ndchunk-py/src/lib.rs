@@ -17,7 +17,7 @@ mod ndchunk_module {
     #[pymodule_export]
     use crate::functions::{
         arange, compute, concatenate, einsum, from_numpy, from_zarr, full, linspace, matmul,
-        persist, random, resolve_chunks, stack, store, tensordot, where_,
+        persist, random, resolve_chunks, run_worker, stack, store, tensordot, where_,
     };
     use pyo3::prelude::*;
 

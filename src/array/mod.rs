@@ -653,6 +653,66 @@ impl AnyArray {
     }
 }
 
+impl AnyArray {
+    /// The same array with every closure source (a [`crate::from_fn`] leaf,
+    /// as the Python package's NumPy inputs are) computed now and held in
+    /// memory, so the plan can travel to other processes: the Dask executor
+    /// refuses closures, and ships resident blocks in the plan.
+    ///
+    /// ```
+    /// let x = ndchunk::from_fn::<i32, _>(&[4], [2], |b, s| ndarray::ArrayD::from_elem(s, b[0] as i32))?;
+    /// let any: ndchunk::AnyArray = (&x + 1).into();
+    /// let held = any.with_closure_sources_computed()?;
+    /// assert!(!held.typed::<i32>()?.explain().contains("from_fn"));
+    /// assert_eq!(held.typed::<i32>()?.compute()?, (&x + 1).compute()?);
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
+    pub fn with_closure_sources_computed(&self) -> Result<AnyArray> {
+        let mut memo = std::collections::HashMap::new();
+        Ok(AnyArray {
+            node: closure_sources_computed(&self.node, &mut memo)?,
+        })
+    }
+}
+
+/// `node` with its closure leaves replaced by resident copies (each node
+/// rebuilt once, however often the graph reuses it).
+fn closure_sources_computed(
+    node: &Arc<Node>,
+    memo: &mut std::collections::HashMap<crate::expr::NodeId, Arc<Node>>,
+) -> Result<Arc<Node>> {
+    if let Some(done) = memo.get(&node.id) {
+        return Ok(done.clone());
+    }
+    let out = match &node.op {
+        Op::FromFn(f) if f.recipe.is_none() && node.inputs.is_empty() => {
+            with_dtype!(node.dtype, T => {
+                Array::<T>::from_node(node.clone()).persist_with(&Executor::local())?.node
+            })
+        }
+        _ if node.inputs.is_empty() => node.clone(),
+        _ => {
+            let inputs = stacker::maybe_grow(64 << 10, 1 << 20, || {
+                node.inputs
+                    .iter()
+                    .map(|i| closure_sources_computed(i, memo))
+                    .collect::<Result<Vec<_>>>()
+            })?;
+            if inputs
+                .iter()
+                .zip(&node.inputs)
+                .all(|(a, b)| Arc::ptr_eq(a, b))
+            {
+                node.clone()
+            } else {
+                node.with_inputs(inputs)
+            }
+        }
+    };
+    memo.insert(node.id, out.clone());
+    Ok(out)
+}
+
 impl<T: Element> From<Array<T>> for AnyArray {
     fn from(a: Array<T>) -> Self {
         AnyArray { node: a.node }

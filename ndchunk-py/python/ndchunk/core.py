@@ -38,13 +38,16 @@ def _options(kwargs: dict) -> dict:
         kwargs.setdefault("dask", scheduler)
     elif scheduler in ("sync", "single-threaded", "synchronous"):
         kwargs.setdefault("threads", 1)
-    for key in ("threads", "memory_limit", "progress", "dask", "python"):
+    for key in ("threads", "memory_limit", "progress", "dask", "python", "worker"):
         if key in kwargs:
             opts[key] = kwargs.pop(key)
-    if opts.get("dask") and not opts.get("python"):
+    if opts.get("dask"):
         import sys
 
-        opts["python"] = sys.executable
+        from .worker import executable
+
+        opts.setdefault("python", sys.executable)
+        opts.setdefault("worker", executable())
     if kwargs:
         raise TypeError(f"unknown compute options: {', '.join(sorted(kwargs))}")
     return opts
