@@ -141,6 +141,14 @@ impl RawArray {
         })
     }
 
+    /// Each element (float) raised to the integer power `n` by repeated
+    /// multiplication (NumPy's fast path for `x ** 2`).
+    fn powi(&self, n: i32) -> PyResult<RawArray> {
+        let dt = self.inner.dtype();
+        ndchunk::with_float_dtype!(dt, F => Ok(typed::<F>(&self.inner)?.powi(n).into()),
+            else => Err(unsupported("powi", dt)))
+    }
+
     /// Each element limited to `[lo, hi]` (scalars of the array's dtype).
     fn clip(&self, lo: Bound<'_, PyAny>, hi: Bound<'_, PyAny>) -> PyResult<RawArray> {
         let dt = self.inner.dtype();
@@ -314,9 +322,16 @@ impl RawArray {
         }, else => Err(unsupported("quantile", dt)))
     }
 
-    /// The sorted distinct values (NaNs kept once, as NumPy 2).
-    fn unique(&self) -> PyResult<RawArray> {
-        ndchunk::with_dtype!(self.inner.dtype(), T => Ok(typed::<T>(&self.inner)?.unique().py()?.into()))
+    /// The sorted distinct values (NaNs kept once, as NumPy 2), and, when
+    /// asked, the first positions, the inverse and the counts (`None` when not).
+    #[pyo3(signature = (index = false, inverse = false, counts = false))]
+    #[allow(clippy::type_complexity)]
+    fn unique(&self, index: bool, inverse: bool, counts: bool) -> PyResult<(RawArray, Option<RawArray>, Option<RawArray>, Option<RawArray>)> {
+        let opts = ndchunk::UniqueOptions { index, inverse, counts };
+        ndchunk::with_dtype!(self.inner.dtype(), T => {
+            let u = typed::<T>(&self.inner)?.unique_with(opts).py()?;
+            Ok((u.values.into(), u.index.map(Into::into), u.inverse.map(Into::into), u.counts.map(Into::into)))
+        })
     }
 
     /// Whether each element is in `test` (same dtype).

@@ -25,14 +25,15 @@ pub fn dtype(name: &str) -> PyResult<DType> {
         })
 }
 
-/// A NumPy array as the source of a lazy array cut into `chunks`, read in
-/// place: each block copies its region from NumPy's buffer when a task
+/// A NumPy array as a lazy array cut into `chunks`: with `copy`, its
+/// values copied once into memory ndchunk holds (as the Rust API's
+/// `from_array`); otherwise read in place: each block copies its region from NumPy's buffer when a task
 /// needs it, and the array holds a reference to the NumPy array until it
 /// and every array built on it are dropped. The caller (the Python layer)
 /// passes an aligned, native-order, C-contiguous array; writing to it while
 /// a compute runs changes what the compute reads, as with
 /// `dask.array.from_array`.
-pub fn from_numpy(array: &Bound<'_, PyAny>, chunks: ChunkSpec) -> PyResult<AnyArray> {
+pub fn from_numpy(array: &Bound<'_, PyAny>, chunks: ChunkSpec, copy: bool) -> PyResult<AnyArray> {
     let untyped = array.cast::<PyUntypedArray>()?;
     if !untyped.is_c_contiguous() || !untyped.is_aligned() {
         return Err(PyValueError::new_err(
@@ -50,6 +51,10 @@ pub fn from_numpy(array: &Bound<'_, PyAny>, chunks: ChunkSpec) -> PyResult<AnyAr
     let shape = untyped.shape().to_vec();
     ndchunk::with_dtype!(dt, T => {
         let typed = array.cast::<PyArrayDyn<T>>()?;
+        if copy {
+            let values = typed.readonly().as_array().to_owned();
+            return Ok(ndchunk::from_array(values, chunks).py()?.into());
+        }
         let buffer = Buffer {
             data: typed.data() as usize,
             shape: shape.clone(),

@@ -11,10 +11,11 @@ use crate::errors::IntoPy;
 use crate::exec::{run, shippable, ExecOptions};
 
 /// A NumPy array (aligned, native order, C-contiguous) as a lazy array of
-/// `chunks`, read in place.
+/// `chunks`, read in place (or copied once, with `copy`).
 #[pyfunction]
-pub fn from_numpy(array: &Bound<'_, PyAny>, chunks: &Bound<'_, PyAny>) -> PyResult<RawArray> {
-    crate::convert::from_numpy(array, chunk_spec(chunks)?).map(RawArray::from)
+#[pyo3(signature = (array, chunks, copy = false))]
+pub fn from_numpy(array: &Bound<'_, PyAny>, chunks: &Bound<'_, PyAny>, copy: bool) -> PyResult<RawArray> {
+    crate::convert::from_numpy(array, chunk_spec(chunks)?, copy).map(RawArray::from)
 }
 
 /// Computes `arrays` in one plan and returns them as NumPy arrays that own
@@ -291,4 +292,17 @@ pub fn store(
 #[pyfunction]
 pub fn run_worker(argv: Vec<String>) -> bool {
     ndchunk::worker::run_worker_with(&argv)
+}
+
+/// The HDF5 dataset `dataset` of the file at `path` (of `dtype_name`), in
+/// its stored chunks or in `chunks`.
+#[pyfunction]
+#[pyo3(signature = (path, dataset, dtype_name, chunks = None))]
+pub fn from_hdf5(path: &str, dataset: &str, dtype_name: &str, chunks: Option<Bound<'_, PyAny>>) -> PyResult<RawArray> {
+    let dt = dtype(dtype_name)?;
+    let spec = chunks.map(|c| chunk_spec(&c)).transpose()?;
+    ndchunk::with_dtype!(dt, T => Ok(match spec {
+        None => ndchunk::from_hdf5::<T>(path, dataset),
+        Some(spec) => ndchunk::from_hdf5_with::<T>(path, dataset, spec),
+    }.py()?.into()))
 }

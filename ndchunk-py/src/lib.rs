@@ -8,6 +8,7 @@ mod convert;
 mod errors;
 mod exec;
 mod functions;
+mod more;
 
 /// The extension module.
 #[pyo3::pymodule(name = "_ndchunk")]
@@ -16,8 +17,12 @@ mod ndchunk_module {
     use crate::array::RawArray;
     #[pymodule_export]
     use crate::functions::{
-        arange, compute, concatenate, einsum, from_numpy, from_zarr, full, linspace, matmul,
+        arange, compute, concatenate, einsum, from_hdf5, from_numpy, from_zarr, full, linspace, matmul,
         persist, random, resolve_chunks, run_worker, stack, store, tensordot, where_,
+    };
+    #[pymodule_export]
+    use crate::more::{
+        bincount, diagonal, digitize, histogram, knn, layout, linalg, norm, overlap, pad, product,
     };
     use pyo3::prelude::*;
 

@@ -87,3 +87,15 @@ def test_topk_and_diff():
     assert_same(nc.topk(x, -2, axis=1).compute(), np.sort(a, axis=1)[:, :2])
     assert_same(np.diff(x, n=2, axis=1).compute(), np.diff(a, n=2, axis=1))
     assert_same(np.median(x, axis=0).compute(), np.median(a, axis=0))
+
+
+@given(arrays(min_dims=1, max_dims=2), st.booleans(), st.booleans(), st.booleans())
+def test_unique_with_index_inverse_counts(case, index, inverse, counts):
+    a, chunks = case
+    got = np.unique(nc.from_array(a, chunks=chunks), return_index=index, return_inverse=inverse,
+                    return_counts=counts)
+    want = np.unique(a, return_index=index, return_inverse=inverse, return_counts=counts)
+    if not (index or inverse or counts):
+        got, want = (got,), (want,)
+    for g, w in zip(got, want):
+        assert_same(g.compute(), w)

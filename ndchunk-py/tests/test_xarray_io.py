@@ -72,3 +72,15 @@ def test_chunk_and_to_zarr_through_ndchunk(dataset, tmp_path):
     np.testing.assert_allclose(back["t"].values, ds["t"].values - ds["t"].values.mean(axis=0))
     np.testing.assert_allclose(
         chunked["t"].std("time", ddof=1).compute().values, ds["t"].values.std(axis=0, ddof=1))
+
+
+def test_hdf5_written_by_h5py(tmp_path):
+    h5py = pytest.importorskip("h5py")
+    a = np.arange(120, dtype=np.int32).reshape(12, 10)
+    with h5py.File(tmp_path / "d.h5", "w") as f:
+        f.create_dataset("g/x", data=a, chunks=(5, 10))
+    x = nc.from_hdf5(tmp_path / "d.h5", "g/x")
+    assert x.chunks == ((5, 5, 2), (10,))
+    assert_same((x * 2).compute(), a * 2)
+    with pytest.raises(FileNotFoundError):
+        nc.from_hdf5(tmp_path / "absent.h5", "x")

@@ -8,18 +8,20 @@ API, computed in Rust.
 np.float64(128.0)
 """
 
-from . import random
+from . import linalg, random
 from ._chunks import parse_bytes
 from ._functions import (
     all, amax, amin, any, argmax, argmin, broadcast_to, clip, concatenate, count_nonzero, dot, einsum,
     expand_dims, map_blocks, matmul, max, mean, min, moveaxis, nanmax, nanmean, nanmin, nansum, nonzero,
     prod, ravel, cumsum, cumprod, nancumsum, nancumprod, sort, argsort, partition, argpartition, flip,
     diff, topk, argtopk, quantile, nanquantile, percentile, nanpercentile, median, nanmedian, unique,
-    isin, searchsorted, nanvar, nanstd, nanprod, reshape, round, squeeze, stack, std, sum, swapaxes, take, tensordot, transpose, var, where,
+    isin, searchsorted, nanvar, nanstd, nanprod, histogram, digitize, bincount, pad, roll, repeat, tile,
+    diagonal, trace, outer, vdot, overlap, trim_internal, map_overlap, isclose, allclose, array_equal,
+    nan_to_num, argwhere, flatnonzero, knn, reshape, round, squeeze, stack, std, sum, swapaxes, take, tensordot, transpose, var, where,
 )
 from ._ndchunk import __version__
 from .core import Array, asarray, compute, from_array, persist
-from .io import from_zarr, store, to_zarr
+from .io import from_hdf5, from_zarr, store, to_zarr
 from .creation import (
     arange, empty, empty_like, eye, full, full_like, linspace, ones, ones_like, zeros, zeros_like,
 )

@@ -459,10 +459,19 @@ def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=False):
 
 @implements(np.unique)
 def unique(ar, return_index=False, return_inverse=False, return_counts=False, axis=None, **kw):
-    """The sorted distinct values of the flattened array."""
-    if return_index or return_inverse or return_counts or axis is not None:
-        raise NotImplementedError("unique: only the values (no index, inverse, counts or axis)")
-    return Array(_asarray(ar).ravel()._raw.unique())
+    """The sorted distinct values of the flattened array, and as NumPy's the
+    first positions, the inverse (of the input's shape) and the counts."""
+    if axis is not None:
+        raise NotImplementedError("unique: axis")
+    x = _asarray(ar)
+    values, index, inverse, counts = x.ravel()._raw.unique(bool(return_index), bool(return_inverse),
+                                                            bool(return_counts))
+    extra = [Array(r) for r, asked in ((index, return_index), (inverse, return_inverse), (counts, return_counts))
+             if asked]
+    if return_inverse:
+        at = 1 if return_index else 0
+        extra[at] = extra[at].reshape(x.shape)
+    return (Array(values), *extra) if extra else Array(values)
 
 
 @implements(np.isin)
@@ -479,3 +488,200 @@ def searchsorted(a, v, side="left", sorter=None):
         raise NotImplementedError("searchsorted: sorter")
     x, y = _common([a, v], "searchsorted")
     return Array(x._raw.searchsorted(y._raw, side == "right"))
+
+
+@implements(np.histogram)
+def histogram(a, bins=10, range=None, density=None, weights=None):
+    """NumPy's ``histogram``: the counts (computed lazily) and the edges
+    (a NumPy array, known when the histogram is built)."""
+    x = _asarray(a)
+    w = None if weights is None else _asarray(weights).astype(np.float64)._raw
+    edges_arg = bins if isinstance(bins, (int, np.integer)) else [float(e) for e in np.asarray(bins)]
+    counts, edges = _ndchunk.histogram(x._raw, edges_arg, None if range is None else tuple(map(float, range)),
+                                       w, bool(density))
+    return Array(counts), np.asarray(edges)
+
+
+@implements(np.digitize)
+def digitize(x, bins, right=False):
+    """NumPy's ``digitize``: the bin of each element."""
+    return Array(_ndchunk.digitize(_asarray(x)._raw, [float(b) for b in np.asarray(bins)], bool(right)))
+
+
+@implements(np.bincount)
+def bincount(x, weights=None, minlength=0):
+    """NumPy's ``bincount`` of non-negative integers (1-d)."""
+    w = None if weights is None else _asarray(weights).astype(np.float64)._raw
+    return Array(_ndchunk.bincount(_asarray(x)._raw, int(minlength), w))
+
+
+@implements(np.pad)
+def pad(array, pad_width, mode="constant", constant_values=0, **kwargs):
+    """NumPy's ``pad`` (modes constant, edge, reflect, symmetric, wrap)."""
+    x = _asarray(array)
+    widths = np.broadcast_to(np.asarray(pad_width, dtype=np.int64), (x.ndim, 2))
+    value = np.asarray(constant_values).astype(x.dtype).item() if mode == "constant" else 0
+    return Array(_ndchunk.pad(x._raw, [tuple(map(int, w)) for w in widths], mode, value))
+
+
+@implements(np.roll)
+def roll(a, shift, axis=None):
+    """Elements shifted by ``shift`` along ``axis`` (of the flattened array without)."""
+    x = _asarray(a)
+    if axis is None:
+        return roll(x.ravel(), shift, 0).reshape(x.shape)
+    shifts = shift if isinstance(shift, Iterable) else [shift]
+    axes = axis if isinstance(axis, Iterable) else [axis]
+    for s, ax in np.broadcast(shifts, axes):
+        x = Array(_ndchunk.layout(x._raw, "roll", int(s), _axis(ax, x.ndim, "roll")))
+    return x
+
+
+@implements(np.repeat)
+def repeat(a, repeats, axis=None):
+    """Each element ``repeats`` times along ``axis`` (an integer count)."""
+    x = _asarray(a)
+    if axis is None:
+        x, axis = x.ravel(), 0
+    if not isinstance(repeats, (int, np.integer)):
+        raise NotImplementedError("repeat: one integer count for every element")
+    return Array(_ndchunk.layout(x._raw, "repeat", int(repeats), _axis(axis, x.ndim, "repeat")))
+
+
+@implements(np.tile)
+def tile(A, reps):
+    """NumPy's ``tile``."""
+    x = _asarray(A)
+    reps = [int(r) for r in (reps if isinstance(reps, Iterable) else [reps])]
+    if len(reps) > x.ndim:
+        x = x.reshape((1,) * (len(reps) - x.ndim) + x.shape)
+    reps = [1] * (x.ndim - len(reps)) + reps
+    return Array(_ndchunk.layout(x._raw, "tile", reps=reps))
+
+
+@implements(np.diagonal)
+def diagonal(a, offset=0, axis1=0, axis2=1):
+    """NumPy's ``diagonal``."""
+    return Array(_ndchunk.diagonal(_asarray(a)._raw, int(offset), int(axis1), int(axis2), False))
+
+
+@implements(np.trace)
+def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
+    """NumPy's ``trace``: the sum of a diagonal."""
+    x = _asarray(a) if dtype is None else _asarray(a).astype(dtype)
+    return Array(_ndchunk.diagonal(x._raw, int(offset), int(axis1), int(axis2), True))
+
+
+@implements(np.outer)
+def outer(a, b, out=None):
+    """NumPy's ``outer`` of the flattened arrays."""
+    x, y = _common([a, b], "outer")
+    return Array(_ndchunk.product(x.ravel()._raw, y.ravel()._raw, "outer"))
+
+
+@implements(np.vdot)
+def vdot(a, b):
+    """NumPy's ``vdot`` (the dot product of the flattened arrays)."""
+    x, y = _common([a, b], "vdot")
+    return Array(_ndchunk.product(x.ravel()._raw, y.ravel()._raw, "vdot"))
+
+
+def _depth_boundary(x, depth, boundary):
+    if isinstance(depth, dict):
+        depth = [int(depth.get(a, 0)) for a in range(x.ndim)]
+    elif isinstance(depth, (int, np.integer)):
+        depth = [int(depth)] * x.ndim
+    if isinstance(boundary, dict):
+        boundary = [boundary.get(a, "none") for a in range(x.ndim)]
+    elif boundary is None or isinstance(boundary, (str, int, float)):
+        boundary = ["none" if boundary is None else boundary]
+    return [int(d) for d in depth], [b if isinstance(b, str) else np.asarray(b).astype(x.dtype).item()
+                                     for b in boundary]
+
+
+def overlap(x, depth, boundary="none"):
+    """dask's ``overlap``: each block grown by ``depth`` elements of its
+    neighbours (or of the ``boundary`` rule at the array's edges)."""
+    x = _asarray(x)
+    d, b = _depth_boundary(x, depth, boundary)
+    return Array(_ndchunk.overlap(x._raw, d, b, False))
+
+
+def trim_internal(x, depth, boundary="none"):
+    """dask's ``trim_internal``: the overlap taken off every block again."""
+    x = _asarray(x)
+    d, b = _depth_boundary(x, depth, boundary)
+    return Array(_ndchunk.overlap(x._raw, d, b, True))
+
+
+def map_overlap(func, x, depth, boundary="none", trim=True, dtype=None, **kwargs):
+    """dask's ``map_overlap``: ``func`` applied to each block grown by
+    ``depth``, the growth trimmed off again (``trim``). ``func`` returns a
+    block of its input's shape."""
+    x = _asarray(x)
+    grown = overlap(x, depth, boundary)
+    mapped = grown.map_blocks(func, dtype=dtype, **kwargs)
+    return trim_internal(mapped, depth, boundary) if trim else mapped
+
+
+@implements(np.isclose)
+def isclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """NumPy's ``isclose``: ``|a - b| <= atol + rtol * |b|`` in floats; equal
+    infinities are close, NaN only with ``equal_nan``."""
+    x, y = _common([a, b], "isclose")
+    dt = np.result_type(x.dtype, 1.0)
+    x, y = x.astype(dt), y.astype(dt)
+    within = np.absolute(x - y) <= atol + rtol * np.absolute(y)
+    result = where(np.isfinite(x) & np.isfinite(y), within, x == y)
+    if equal_nan:
+        result = result | (np.isnan(x) & np.isnan(y))
+    return result
+
+
+@implements(np.allclose)
+def allclose(a, b, rtol=1e-05, atol=1e-08, equal_nan=False):
+    """Whether every element is close (computed now, as NumPy's is a bool)."""
+    return bool(isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan).all().compute())
+
+
+@implements(np.array_equal)
+def array_equal(a1, a2, equal_nan=False):
+    """Whether the shapes and the elements are equal (computed now)."""
+    x, y = _asarray(a1), _asarray(a2)
+    if x.shape != y.shape:
+        return False
+    same = x == y
+    if equal_nan:
+        same = same | (np.isnan(x) & np.isnan(y))
+    return bool(same.all().compute())
+
+
+@implements(np.nan_to_num)
+def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
+    """NaN and infinities replaced by finite numbers (NumPy's defaults)."""
+    a = _asarray(x)
+    if a.dtype.kind != "f":
+        return a
+    info = np.finfo(a.dtype)
+    a = where(np.isnan(a), nan, a)
+    a = where(a == np.inf, info.max if posinf is None else posinf, a)
+    return where(a == -np.inf, info.min if neginf is None else neginf, a).astype(_asarray(x).dtype)
+
+
+@implements(np.argwhere)
+def argwhere(a):
+    """The positions of the non-zero elements, one row each (computed now)."""
+    return _asarray(np.argwhere(_asarray(a).compute()))
+
+
+@implements(np.flatnonzero)
+def flatnonzero(a):
+    """The flat positions of the non-zero elements (computed now)."""
+    return _asarray(np.flatnonzero(_asarray(a).compute()))
+
+
+def knn(x, k):
+    """Exact ``k`` nearest neighbours of every row of the 2-d float array
+    ``x`` (Euclidean, each row its own first neighbour): NumPy arrays of
+    positions ``(n, k)`` and distances."""
+    return _ndchunk.knn(_asarray(x)._raw, int(k))

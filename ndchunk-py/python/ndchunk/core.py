@@ -453,13 +453,15 @@ def _compute_indexer(a: Array) -> np.ndarray:
 
 
 def from_array(x, chunks="auto", name=None, lock=False, asarray=None, fancy=True, getitem=None,
-               meta=None, inline_array=False) -> Array:
+               meta=None, inline_array=False, copy=False) -> Array:
     """A lazy array over ``x`` (a NumPy array, or anything ``np.asarray`` takes).
 
     A C-contiguous, aligned, native-order NumPy array is read in place: the
     lazy array holds a reference to it and each block copies its region when
     a task needs it, so writing to ``x`` before a compute changes what it
-    reads (as with ``dask.array.from_array``). Other inputs are copied once.
+    reads (as with ``dask.array.from_array``). Other inputs, and any input
+    with ``copy=True``, are copied once into memory ndchunk holds (gathers
+    then read it in place instead of copying blocks out of NumPy's buffer).
     ``chunks`` takes dask's forms; the other arguments are accepted for
     dask's signature and ignored.
 
@@ -473,7 +475,7 @@ def from_array(x, chunks="auto", name=None, lock=False, asarray=None, fancy=True
     dt = held(arr.dtype)
     if arr.dtype != dt or not (arr.flags.c_contiguous and arr.flags.aligned):
         arr = np.ascontiguousarray(arr, dtype=dt)
-    return Array(_ndchunk.from_numpy(arr, to_spec(chunks, arr.ndim)))
+    return Array(_ndchunk.from_numpy(arr, to_spec(chunks, arr.ndim), bool(copy)))
 
 
 asarray = from_array
@@ -516,6 +518,9 @@ def _binary(ufunc, a, b) -> Array:
         name = BOOL_BINARY[name]
     if name == "power" and ins[0].kind in "iub":
         return _integer_power(va, vb, ins[0], out)
+    if name == "power" and isinstance(va, Array) and not isinstance(vb, Array) and vb in _FAST_POWERS:
+        # NumPy's fast paths for scalar exponents (the same values, bit for bit).
+        return _FAST_POWERS[vb](va.astype(ins[0])).astype(out)
     if ins[0] != ins[1]:
         ins = [np.result_type(*ins)] * 2
     if isinstance(va, Array):
@@ -526,6 +531,14 @@ def _binary(ufunc, a, b) -> Array:
         right = vb.astype(ins[1])
         result = Array(right._raw.binary(name, _scalar_as(va, ins[0]), True))
     return result if result.dtype == out else result.astype(out)
+
+
+_FAST_POWERS = {
+    2: lambda x: Array(x._raw.powi(2)),
+    1: lambda x: x,
+    0.5: lambda x: _unary(np.sqrt, x),
+    -1: lambda x: Array(x._raw.powi(-1)),
+}
 
 
 def _integer_power(base, exponent, dt, out) -> Array:

@@ -55,6 +55,22 @@ def from_zarr(url, component=None, chunks=None, **kwargs) -> Array:
     return Array(_ndchunk.from_zarr(path, dt.name, to_spec(chunks, ndim)))
 
 
+def from_hdf5(path, dataset, chunks=None) -> Array:
+    """The HDF5 dataset ``dataset`` of the file at ``path`` (read in Rust),
+    in its stored chunks, or in ``chunks``. The dtype is read with h5py."""
+    import h5py
+
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        raise FileNotFoundError(f"{path}: no such HDF5 file")
+    with h5py.File(path, "r") as f:
+        if dataset not in f:
+            raise KeyError(f"{path}: no dataset {dataset!r}")
+        dt, ndim = held(f[dataset].dtype), f[dataset].ndim
+    spec = None if chunks is None else to_spec(chunks, ndim)
+    return Array(_ndchunk.from_hdf5(path, dataset, dt.name, spec))
+
+
 def to_zarr(arr, url, component=None, overwrite=False, compute=True, codec="zstd", level=3,
             chunks=None, dimension_names=None, **kwargs) -> None:
     """Writes ``arr`` as a Zarr v3 array at ``url`` (crash-safe: complete, or
