@@ -52,7 +52,8 @@ pub mod exec;
 #[doc(hidden)]
 pub mod expr;
 pub mod grid;
-mod huge_pages;
+#[doc(hidden)]
+pub mod huge_pages;
 pub mod io;
 #[doc(hidden)]
 pub mod plan;

@@ -52,8 +52,16 @@ pub fn from_numpy(array: &Bound<'_, PyAny>, chunks: ChunkSpec, copy: bool) -> Py
     ndchunk::with_dtype!(dt, T => {
         let typed = array.cast::<PyArrayDyn<T>>()?;
         if copy {
-            let values = typed.readonly().as_array().to_owned();
-            return Ok(ndchunk::from_array(values, chunks).py()?.into());
+            // Into a buffer backed by huge pages where the kernel allows, as
+            // NumPy backs its own large arrays: random gathers from it then
+            // miss the TLB far less.
+            let source = typed.readonly();
+            let values = source.as_slice()?;
+            let mut buffer = ndchunk::huge_pages::zeroed::<T>(values.len());
+            buffer.copy_from_slice(values);
+            let owned = ArrayD::from_shape_vec(IxDyn(&shape), buffer)
+                .map_err(|e| PyValueError::new_err(format!("from_numpy: {e}")))?;
+            return Ok(ndchunk::from_array(owned, chunks).py()?.into());
         }
         let buffer = Buffer {
             data: typed.data() as usize,

@@ -1,7 +1,6 @@
 """Scans, sorting, order statistics, sets and the NaN statistics against NumPy."""
 
 import numpy as np
-import pytest
 from hypothesis import given, strategies as st
 
 import ndchunk as nc

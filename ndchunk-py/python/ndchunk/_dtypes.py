@@ -11,6 +11,8 @@ compute in ``float16`` (``np.sqrt`` of ``int8``), ndchunk computes in
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 SUPPORTED = frozenset(
@@ -57,11 +59,8 @@ def resolve(ufunc: np.ufunc, operands) -> tuple[list[np.dtype], np.dtype]:
             keys.append(type(op))
         else:
             keys.append(np.dtype(op))
-    try:
-        loop = ufunc.resolve_dtypes(tuple(keys) + (None,) * ufunc.nout)
-    except TypeError:
-        loop = _legacy_loop(ufunc, keys)
-    ins = [held(d) for d in loop[: ufunc.nin]]
+    ins, result = _loop(ufunc, tuple(keys))
+    ins = list(ins)
     for op, dt in zip(operands, ins):
         if type(op) is int and dt.kind in "iu":
             info = np.iinfo(dt)
@@ -72,8 +71,20 @@ def resolve(ufunc: np.ufunc, operands) -> tuple[list[np.dtype], np.dtype]:
             # NumPy compares with a Python int of any size exactly.
             wide = np.dtype(np.int64) if -(2**63) <= op < 2**63 and dt != np.uint64 else (
                 np.dtype(np.uint64) if 0 <= op < 2**64 and dt.kind == "u" else np.dtype(np.float64))
-            return [wide] * len(ins), held(loop[ufunc.nin])
-    return ins, held(loop[ufunc.nin])
+            return [wide] * len(ins), result
+    return ins, result
+
+
+@functools.lru_cache(maxsize=4096)
+def _loop(ufunc: np.ufunc, keys: tuple) -> tuple[tuple[np.dtype, ...], np.dtype]:
+    """The held input dtypes and result dtype of ``ufunc``'s loop for ``keys``
+    (dtypes, and the types of weak Python scalars); cached, as it depends
+    on nothing else."""
+    try:
+        loop = ufunc.resolve_dtypes(keys + (None,) * ufunc.nout)
+    except TypeError:
+        loop = _legacy_loop(ufunc, list(keys))
+    return tuple(held(d) for d in loop[: ufunc.nin]), held(loop[ufunc.nin])
 
 
 def _legacy_loop(ufunc: np.ufunc, keys) -> list[np.dtype]:

@@ -8,8 +8,8 @@ from collections.abc import Iterable
 import numpy as np
 
 from . import _ndchunk
-from .core import Array, _asarray, _axis, _binary, _operand, _scalar_as, operator_index
-from ._dtypes import held, is_weak_scalar
+from .core import Array, _asarray, _axis, _binary, _operand, _scalar_as
+from ._dtypes import held
 
 HANDLED: dict = {}
 
@@ -25,7 +25,8 @@ def implements(*numpy_functions):
 
 def _reduction(name, numpy_function, has_ddof=False, has_dtype=True):
     def reduce(a, axis=None, dtype=None, out=None, keepdims=False, ddof=0, split_every=None, **kwargs):
-        kwargs.pop("where", None) if kwargs.get("where", True) is True else None
+        if kwargs.get("where", True) is True:
+            kwargs.pop("where", None)
         if kwargs:
             raise TypeError(f"{name}: unsupported arguments {', '.join(kwargs)}")
         return _asarray(a)._reduce(name, axis, dtype if has_dtype else None, keepdims,
@@ -88,17 +89,13 @@ def where(condition, x=None, y=None):
         return nonzero(condition)
     cond = _asarray(condition).astype(bool)
     (kx, vx), (ky, vy) = _operand(x), _operand(y)
-    dt = held(np.result_type(kx if not isinstance(kx, np.dtype) else kx, ky if not isinstance(ky, np.dtype) else ky))
+    dt = held(np.result_type(kx, ky))
     args = [v.astype(dt)._raw if isinstance(v, Array) else _scalar_as(v, dt) for v in (vx, vy)]
     if not isinstance(vx, Array) and not isinstance(vy, Array):
-        args[0] = full_like(cond, args[0], dt)._raw
+        from .creation import full_like
+
+        args[0] = full_like(cond, args[0], dtype=dt)._raw
     return Array(_ndchunk.where(cond._raw, args[0], args[1]))
-
-
-def full_like(a, v, dt):
-    from .creation import full
-
-    return full(a.shape, v, dtype=dt, chunks=a.chunks)
 
 
 @implements(np.nonzero)
@@ -170,10 +167,7 @@ def expand_dims(a, axis):
     axes = axis if isinstance(axis, Iterable) else [axis]
     ndim = x.ndim + len(axes)
     axes = sorted(_axis(n, ndim, "expand_dims") for n in axes)
-    key, src = [], 0
-    for n in range(ndim):
-        key.append(None if n in axes else slice(None))
-    return x[tuple(key)]
+    return x[tuple(None if n in axes else slice(None) for n in range(ndim))]
 
 
 @implements(np.broadcast_to)

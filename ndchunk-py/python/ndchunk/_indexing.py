@@ -116,6 +116,14 @@ def _basic(x, items):
         n = x.shape[axis]
         entries.append(_slice_entry(k, n) if isinstance(k, slice) else _integer(k, n, axis))
         axis += 1
+    return _sliced(x, entries)
+
+
+def _sliced(x, entries):
+    """``x`` sliced by ndarray ``entries``; ``x`` itself when they select
+    everything (no view node, so gathers read ``x``'s blocks directly)."""
+    if all(isinstance(e, tuple) and e == (0, n, 1) for e, n in zip(entries, x.shape)) and len(entries) == x.ndim:
+        return x
     return x._wrap(x._raw.slice(entries))
 
 
@@ -136,7 +144,7 @@ def _advanced(x, items, pointwise_first: bool):
             arrays.append(k)
             axis += 1
         out_axis += 1
-    y = x._wrap(x._raw.slice(entries))
+    y = _sliced(x, entries)
     try:
         arrays = [np.ascontiguousarray(a, dtype=np.int64) for a in np.broadcast_arrays(*arrays)]
     except ValueError:
@@ -203,7 +211,7 @@ def oindex(x, key, compute):
             i = _integer(k, n, axis)
             entries.append((i, i + 1, 1))
             drop.append(axis)
-    y = x._wrap(x._raw.slice(entries))
+    y = _sliced(x, entries)
     for axis, idx in takes:
         y = y._wrap(y._raw.take(idx, axis))
     if drop:

@@ -8,6 +8,7 @@ released, returning a NumPy array that owns the result (no copy).
 from __future__ import annotations
 
 import numbers
+import operator
 import shutil
 import subprocess
 from collections.abc import Iterable
@@ -53,7 +54,8 @@ def _options(kwargs: dict) -> dict:
     return opts
 
 
-def _axes(axis, ndim: int):
+def _axes(axis):
+    """``axis`` (``None``, an integer or several) as a list for the Rust layer."""
     if axis is None:
         return None
     if isinstance(axis, Iterable):
@@ -62,10 +64,11 @@ def _axes(axis, ndim: int):
 
 
 def operator_index(a) -> int:
+    """``a`` as an integer (Python's ``operator.index``), a ``TypeError`` otherwise."""
     try:
-        return int(np.asarray(a).item()) if isinstance(a, np.generic) else a.__index__()
-    except AttributeError:
-        raise TypeError(f"axis must be an integer, not {type(a).__name__}") from None
+        return operator.index(a)
+    except TypeError:
+        raise TypeError(f"expected an integer, not {type(a).__name__}") from None
 
 
 def _axis(axis, ndim: int, op: str) -> int:
@@ -213,7 +216,7 @@ class Array:
         return float(self.compute())
 
     def __index__(self):
-        return operator_index(self.compute()[()])
+        return operator.index(self.compute()[()])
 
     # -- conversions and layout ---------------------------------------------
 
@@ -360,7 +363,7 @@ class Array:
         if out is not None:
             raise NotImplementedError(f"{op}: out= is not supported (arrays are immutable)")
         x = self if dtype is None else self.astype(dtype)
-        axes = _axes(axis, self.ndim)
+        axes = _axes(axis)
         raw = x._raw.reduce(op, axes, bool(keepdims), int(ddof), split_every)
         result = Array(raw)
         if dtype is not None and op in ("sum", "prod", "nansum", "mean", "nanmean", "var", "std"):
@@ -560,7 +563,9 @@ def _integer_power(base, exponent, dt, out) -> Array:
             break
         x = _binary(np.multiply, x, x)
     if result is None:
-        result = full_like(base, 1, dtype=dt)
+        from .creation import ones_like
+
+        result = ones_like(base, dtype=dt)
     return result.astype(out)
 
 
@@ -583,13 +588,6 @@ def _unary(ufunc, a) -> Array:
     else:
         result = Array(x._raw.unary(name))
     return result if result.dtype == out else result.astype(out)
-
-
-def full_like(a, fill_value, dtype=None, chunks=None) -> Array:
-    """An array like ``a`` filled with ``fill_value``."""
-    from .creation import full
-
-    return full(a.shape, fill_value, dtype=dtype or a.dtype, chunks=chunks or a.chunks)
 
 
 def compute(*args, **kwargs):
