@@ -326,8 +326,22 @@ impl RawArray {
     /// asked, the first positions, the inverse and the counts (`None` when not).
     #[pyo3(signature = (index = false, inverse = false, counts = false))]
     #[allow(clippy::type_complexity)]
-    fn unique(&self, index: bool, inverse: bool, counts: bool) -> PyResult<(RawArray, Option<RawArray>, Option<RawArray>, Option<RawArray>)> {
-        let opts = ndchunk::UniqueOptions { index, inverse, counts };
+    fn unique(
+        &self,
+        index: bool,
+        inverse: bool,
+        counts: bool,
+    ) -> PyResult<(
+        RawArray,
+        Option<RawArray>,
+        Option<RawArray>,
+        Option<RawArray>,
+    )> {
+        let opts = ndchunk::UniqueOptions {
+            index,
+            inverse,
+            counts,
+        };
         ndchunk::with_dtype!(self.inner.dtype(), T => {
             let u = typed::<T>(&self.inner)?.unique_with(opts).py()?;
             Ok((u.values.into(), u.index.map(Into::into), u.inverse.map(Into::into), u.counts.map(Into::into)))

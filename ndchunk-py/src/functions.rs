@@ -14,7 +14,11 @@ use crate::exec::{run, shippable, ExecOptions};
 /// `chunks`, read in place (or copied once, with `copy`).
 #[pyfunction]
 #[pyo3(signature = (array, chunks, copy = false))]
-pub fn from_numpy(array: &Bound<'_, PyAny>, chunks: &Bound<'_, PyAny>, copy: bool) -> PyResult<RawArray> {
+pub fn from_numpy(
+    array: &Bound<'_, PyAny>,
+    chunks: &Bound<'_, PyAny>,
+    copy: bool,
+) -> PyResult<RawArray> {
     crate::convert::from_numpy(array, chunk_spec(chunks)?, copy).map(RawArray::from)
 }
 
@@ -298,7 +302,12 @@ pub fn run_worker(argv: Vec<String>) -> bool {
 /// its stored chunks or in `chunks`.
 #[pyfunction]
 #[pyo3(signature = (path, dataset, dtype_name, chunks = None))]
-pub fn from_hdf5(path: &str, dataset: &str, dtype_name: &str, chunks: Option<Bound<'_, PyAny>>) -> PyResult<RawArray> {
+pub fn from_hdf5(
+    path: &str,
+    dataset: &str,
+    dtype_name: &str,
+    chunks: Option<Bound<'_, PyAny>>,
+) -> PyResult<RawArray> {
     let dt = dtype(dtype_name)?;
     let spec = chunks.map(|c| chunk_spec(&c)).transpose()?;
     ndchunk::with_dtype!(dt, T => Ok(match spec {

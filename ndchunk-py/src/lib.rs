@@ -17,8 +17,8 @@ mod ndchunk_module {
     use crate::array::RawArray;
     #[pymodule_export]
     use crate::functions::{
-        arange, compute, concatenate, einsum, from_hdf5, from_numpy, from_zarr, full, linspace, matmul,
-        persist, random, resolve_chunks, run_worker, stack, store, tensordot, where_,
+        arange, compute, concatenate, einsum, from_hdf5, from_numpy, from_zarr, full, linspace,
+        matmul, persist, random, resolve_chunks, run_worker, stack, store, tensordot, where_,
     };
     #[pymodule_export]
     use crate::more::{

@@ -50,7 +50,11 @@ pub fn digitize(a: PyRef<'_, RawArray>, bins: Vec<f64>, right: bool) -> PyResult
 /// NumPy's `bincount(x, weights, minlength)` of non-negative integers.
 #[pyfunction]
 #[pyo3(signature = (a, minlength = 0, weights = None))]
-pub fn bincount(a: PyRef<'_, RawArray>, minlength: usize, weights: Option<PyRef<'_, RawArray>>) -> PyResult<RawArray> {
+pub fn bincount(
+    a: PyRef<'_, RawArray>,
+    minlength: usize,
+    weights: Option<PyRef<'_, RawArray>>,
+) -> PyResult<RawArray> {
     let dt = a.inner.dtype();
     ndchunk::with_int_dtype!(dt, T => {
         let x = typed::<T>(&a.inner)?;
@@ -64,7 +68,12 @@ pub fn bincount(a: PyRef<'_, RawArray>, minlength: usize, weights: Option<PyRef<
 /// NumPy's `pad`: `mode` `constant` (with `value`), `edge`, `reflect`,
 /// `symmetric` or `wrap`.
 #[pyfunction]
-pub fn pad(a: PyRef<'_, RawArray>, widths: Vec<(usize, usize)>, mode: &str, value: Bound<'_, PyAny>) -> PyResult<RawArray> {
+pub fn pad(
+    a: PyRef<'_, RawArray>,
+    widths: Vec<(usize, usize)>,
+    mode: &str,
+    value: Bound<'_, PyAny>,
+) -> PyResult<RawArray> {
     ndchunk::with_dtype!(a.inner.dtype(), T => {
         let mode = match mode {
             "constant" => PadMode::Constant(scalar(&value)?.cast::<T>()),
@@ -82,7 +91,13 @@ pub fn pad(a: PyRef<'_, RawArray>, widths: Vec<(usize, usize)>, mode: &str, valu
 /// `axis`), `tile` (by `reps`).
 #[pyfunction]
 #[pyo3(signature = (a, op, n = 0, axis = 0, reps = None))]
-pub fn layout(a: PyRef<'_, RawArray>, op: &str, n: isize, axis: usize, reps: Option<Vec<usize>>) -> PyResult<RawArray> {
+pub fn layout(
+    a: PyRef<'_, RawArray>,
+    op: &str,
+    n: isize,
+    axis: usize,
+    reps: Option<Vec<usize>>,
+) -> PyResult<RawArray> {
     ndchunk::with_dtype!(a.inner.dtype(), T => {
         let x = typed::<T>(&a.inner)?;
         Ok(match op {
@@ -96,7 +111,13 @@ pub fn layout(a: PyRef<'_, RawArray>, op: &str, n: isize, axis: usize, reps: Opt
 
 /// The diagonal `offset` of the axes `axis1`, `axis2` (or its sum, `trace`).
 #[pyfunction]
-pub fn diagonal(a: PyRef<'_, RawArray>, offset: isize, axis1: isize, axis2: isize, trace: bool) -> PyResult<RawArray> {
+pub fn diagonal(
+    a: PyRef<'_, RawArray>,
+    offset: isize,
+    axis1: isize,
+    axis2: isize,
+    trace: bool,
+) -> PyResult<RawArray> {
     let dt = a.inner.dtype();
     ndchunk::with_num_dtype!(dt, T => {
         let x = typed::<T>(&a.inner)?;
@@ -114,7 +135,9 @@ fn boundaries<T: ndchunk::Element>(spec: &[Bound<'_, PyAny>]) -> PyResult<Bounda
                 "reflect" => OverlapBoundary::Reflect,
                 "periodic" => OverlapBoundary::Periodic,
                 "nearest" => OverlapBoundary::Nearest,
-                other => return Err(PyValueError::new_err(format!("boundary {other:?} is not one of none, reflect, periodic, nearest or a number"))),
+                other => return Err(PyValueError::new_err(format!(
+                    "boundary {other:?} is not one of none, reflect, periodic, nearest or a number"
+                ))),
             });
         }
         Ok(OverlapBoundary::Constant(scalar(b)?.cast::<T>()))
@@ -128,7 +151,12 @@ fn boundaries<T: ndchunk::Element>(spec: &[Bound<'_, PyAny>]) -> PyResult<Bounda
 /// dask's `overlap(depth, boundary)` (`trim` false) or `trim_internal`
 /// (`trim` true).
 #[pyfunction]
-pub fn overlap(a: PyRef<'_, RawArray>, depth: Vec<usize>, boundary: Vec<Bound<'_, PyAny>>, trim: bool) -> PyResult<RawArray> {
+pub fn overlap(
+    a: PyRef<'_, RawArray>,
+    depth: Vec<usize>,
+    boundary: Vec<Bound<'_, PyAny>>,
+    trim: bool,
+) -> PyResult<RawArray> {
     ndchunk::with_dtype!(a.inner.dtype(), T => {
         let x = typed::<T>(&a.inner)?;
         let b = boundaries::<T>(&boundary)?;
@@ -153,7 +181,13 @@ pub fn product(a: PyRef<'_, RawArray>, b: PyRef<'_, RawArray>, op: &str) -> PyRe
 /// `inv`, `cholesky`, `qr`, `svd`, `svdvals`, `lstsq`; the results in a list.
 #[pyfunction]
 #[pyo3(signature = (op, a, b = None, upper = false, rcond = None))]
-pub fn linalg(op: &str, a: PyRef<'_, RawArray>, b: Option<PyRef<'_, RawArray>>, upper: bool, rcond: Option<f64>) -> PyResult<Vec<RawArray>> {
+pub fn linalg(
+    op: &str,
+    a: PyRef<'_, RawArray>,
+    b: Option<PyRef<'_, RawArray>>,
+    upper: bool,
+    rcond: Option<f64>,
+) -> PyResult<Vec<RawArray>> {
     let dt = a.inner.dtype();
     ndchunk::with_float_dtype!(dt, F => {
         use ndchunk::linalg as la;
@@ -182,13 +216,22 @@ pub fn linalg(op: &str, a: PyRef<'_, RawArray>, b: Option<PyRef<'_, RawArray>>, 
 /// `"nuc"`, `inf`, `-inf` or a number.
 #[pyfunction]
 #[pyo3(signature = (a, ord = None, axis = None, keepdims = false))]
-pub fn norm(a: PyRef<'_, RawArray>, ord: Option<Bound<'_, PyAny>>, axis: Option<Vec<isize>>, keepdims: bool) -> PyResult<RawArray> {
+pub fn norm(
+    a: PyRef<'_, RawArray>,
+    ord: Option<Bound<'_, PyAny>>,
+    axis: Option<Vec<isize>>,
+    keepdims: bool,
+) -> PyResult<RawArray> {
     let ord = match ord {
         None => None,
         Some(o) => Some(match o.extract::<String>() {
             Ok(s) if s == "fro" => NormOrd::Fro,
             Ok(s) if s == "nuc" => NormOrd::Nuc,
-            Ok(s) => return Err(PyValueError::new_err(format!("norm: ord {s:?} is not supported"))),
+            Ok(s) => {
+                return Err(PyValueError::new_err(format!(
+                    "norm: ord {s:?} is not supported"
+                )))
+            }
             Err(_) => match o.extract::<f64>()? {
                 p if p == f64::INFINITY => NormOrd::Inf,
                 p if p == f64::NEG_INFINITY => NormOrd::NegInf,
@@ -204,7 +247,11 @@ pub fn norm(a: PyRef<'_, RawArray>, ord: Option<Bound<'_, PyAny>>, axis: Option<
 /// Exact `k` nearest neighbours of every row (Euclidean): the positions and
 /// distances, as NumPy arrays (computed now).
 #[pyfunction]
-pub fn knn<'py>(py: Python<'py>, a: PyRef<'_, RawArray>, k: usize) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
+pub fn knn<'py>(
+    py: Python<'py>,
+    a: PyRef<'_, RawArray>,
+    k: usize,
+) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
     let dt = a.inner.dtype();
     let inner = a.inner.clone();
     ndchunk::with_float_dtype!(dt, F => {
