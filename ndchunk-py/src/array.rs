@@ -85,7 +85,7 @@ impl RawArray {
     /// that does not broadcast, say), so that it surfaces where the
     /// expression is written, as in NumPy.
     fn check(&self) -> PyResult<()> {
-        match self.inner.node().error() {
+        match self.inner.error() {
             Some(e) => Err(crate::errors::to_pyerr(e.clone())),
             None => Ok(()),
         }

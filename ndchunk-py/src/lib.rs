@@ -22,7 +22,8 @@ mod ndchunk_module {
     };
     #[pymodule_export]
     use crate::more::{
-        bincount, diagonal, digitize, histogram, knn, layout, linalg, norm, overlap, pad, product,
+        bincount, diagonal, digitize, gradient, histogram, histogram2d, kneighbors, knn, layout,
+        linalg, norm, overlap, pad, permutation, product, svd_compressed,
     };
     use pyo3::prelude::*;
 

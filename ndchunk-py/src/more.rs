@@ -135,9 +135,11 @@ fn boundaries<T: ndchunk::Element>(spec: &[Bound<'_, PyAny>]) -> PyResult<Bounda
                 "reflect" => OverlapBoundary::Reflect,
                 "periodic" => OverlapBoundary::Periodic,
                 "nearest" => OverlapBoundary::Nearest,
-                other => return Err(PyValueError::new_err(format!(
+                other => {
+                    return Err(PyValueError::new_err(format!(
                     "boundary {other:?} is not one of none, reflect, periodic, nearest or a number"
-                ))),
+                )))
+                }
             });
         }
         Ok(OverlapBoundary::Constant(scalar(b)?.cast::<T>()))
@@ -259,4 +261,87 @@ pub fn knn<'py>(
         let (idx, dist) = crate::exec::run(py, &Default::default(), move |ex| ndchunk::neighbors::knn_with(&x, k, ex))?;
         Ok((idx.into_pyarray(py).into_any(), dist.into_pyarray(py).into_any()))
     }, else => Err(unsupported("knn", dt)))
+}
+
+/// NumPy's `histogram2d(x, y, bins, range)` of two 1-d arrays of one
+/// dtype: the counts and both edges.
+#[pyfunction]
+#[pyo3(signature = (x, y, bins, range = None))]
+#[allow(clippy::type_complexity)]
+pub fn histogram2d(
+    x: PyRef<'_, RawArray>,
+    y: PyRef<'_, RawArray>,
+    bins: (Bound<'_, PyAny>, Bound<'_, PyAny>),
+    range: Option<((f64, f64), (f64, f64))>,
+) -> PyResult<(RawArray, Vec<f64>, Vec<f64>)> {
+    let one = |b: &Bound<'_, PyAny>| -> PyResult<Bins> {
+        Ok(match b.extract::<usize>() {
+            Ok(n) => Bins::Count(n),
+            Err(_) => Bins::Edges(b.extract()?),
+        })
+    };
+    let bins = (one(&bins.0)?, one(&bins.1)?);
+    let dt = x.inner.dtype();
+    ndchunk::with_num_dtype!(dt, T => {
+        let (counts, xe, ye) = typed::<T>(&x.inner)?.histogram2d(&typed::<T>(&y.inner)?, bins, range).py()?;
+        Ok((counts.into(), xe, ye))
+    }, else => Err(unsupported("histogram2d", dt)))
+}
+
+/// NumPy's `gradient` along `axis` with uniform `spacing` (floats).
+#[pyfunction]
+pub fn gradient(a: PyRef<'_, RawArray>, axis: usize, spacing: f64) -> PyResult<RawArray> {
+    let dt = a.inner.dtype();
+    ndchunk::with_float_dtype!(dt, F => {
+        let h = ndchunk::Scalar::F64(spacing).cast::<F>();
+        Ok(typed::<F>(&a.inner)?.gradient(Axis(axis), h).py()?.into())
+    }, else => Err(unsupported("gradient", dt)))
+}
+
+/// A random permutation of the positions along `axis` (from `seed`)
+/// applied to the array: `permutation` (a new order) or `shuffle` (the
+/// same, in dask's name).
+#[pyfunction]
+pub fn permutation(a: PyRef<'_, RawArray>, axis: usize, seed: u64) -> PyResult<RawArray> {
+    ndchunk::with_dtype!(a.inner.dtype(), T => Ok(typed::<T>(&a.inner)?.permutation(Axis(axis), seed).py()?.into()))
+}
+
+/// dask's `svd_compressed(a, k)`: a randomised thin SVD of rank `k`.
+#[pyfunction]
+#[pyo3(signature = (a, k, n_power_iter = 0, n_oversamples = 10, seed = 0))]
+pub fn svd_compressed(
+    a: PyRef<'_, RawArray>,
+    k: usize,
+    n_power_iter: usize,
+    n_oversamples: usize,
+    seed: u64,
+) -> PyResult<Vec<RawArray>> {
+    let dt = a.inner.dtype();
+    let options = ndchunk::linalg::SvdCompressed {
+        n_power_iter,
+        n_oversamples,
+        seed,
+    };
+    ndchunk::with_float_dtype!(dt, F => {
+        let (u, s, v) = ndchunk::linalg::svd_compressed(&typed::<F>(&a.inner)?, k, &options).py()?;
+        Ok(vec![u.into(), s.into(), v.into()])
+    }, else => Err(unsupported("svd_compressed", dt)))
+}
+
+/// The exact `k` nearest rows of `corpus` to every row of `queries`
+/// (Euclidean; NumPy arrays of positions and distances, computed now).
+#[pyfunction]
+pub fn kneighbors<'py>(
+    py: Python<'py>,
+    queries: PyRef<'_, RawArray>,
+    corpus: PyRef<'_, RawArray>,
+    k: usize,
+) -> PyResult<(Bound<'py, PyAny>, Bound<'py, PyAny>)> {
+    let dt = queries.inner.dtype();
+    let (q, c) = (queries.inner.clone(), corpus.inner.clone());
+    ndchunk::with_float_dtype!(dt, F => {
+        let (q, c) = (typed::<F>(&q)?, typed::<F>(&c)?);
+        let (idx, dist) = crate::exec::run(py, &Default::default(), move |ex| ndchunk::neighbors::kneighbors_with(&q, &c, k, ex))?;
+        Ok((idx.into_pyarray(py).into_any(), dist.into_pyarray(py).into_any()))
+    }, else => Err(unsupported("kneighbors", dt)))
 }

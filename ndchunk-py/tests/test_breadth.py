@@ -115,3 +115,28 @@ def test_explain_and_visualize(tmp_path):
     if shutil.which("dot"):
         x.visualize(str(tmp_path / "g.svg"))
         assert "<svg" in (tmp_path / "g.svg").read_text()
+
+
+def test_histogram2d_gradient_permutation_svd_compressed_kneighbors():
+    a, b = RNG.normal(size=400), RNG.normal(size=400)
+    x, y = nc.from_array(a, chunks=64), nc.from_array(b, chunks=100)
+    for bins in (5, [3, 4], np.linspace(-2, 2, 6)):
+        counts, xe, ye = np.histogram2d(x, y, bins=bins, range=None if not isinstance(bins, int) else [[-3, 3], [-3, 3]])
+        want = np.histogram2d(a, b, bins=bins, range=None if not isinstance(bins, int) else [[-3, 3], [-3, 3]])
+        assert_same(counts.compute(), want[0].astype(np.int64))
+        np.testing.assert_allclose(xe, want[1])
+        np.testing.assert_allclose(ye, want[2])
+    m = RNG.normal(size=(30, 20))
+    xm = nc.from_array(m, chunks=(7, 6))
+    for axis in (0, 1):
+        np.testing.assert_allclose(np.gradient(xm, 0.5, axis=axis).compute(), np.gradient(m, 0.5, axis=axis))
+    gx, gy = np.gradient(xm)
+    np.testing.assert_allclose(gy.compute(), np.gradient(m)[1])
+    p = nc.permutation(xm, axis=0, seed=3).compute()
+    assert sorted(map(tuple, p)) == sorted(map(tuple, m))
+    assert_same(p, nc.permutation(xm, axis=0, seed=3).compute())
+    u, s, vh = nc.linalg.svd_compressed(xm, 5, n_power_iter=4, seed=1)
+    np.testing.assert_allclose(s.compute(), np.linalg.svd(m, compute_uv=False)[:5], rtol=0.1)
+    idx, dist = nc.kneighbors(xm[:5], xm, 3)
+    d = ((m[:5, None, :] - m[None, :, :]) ** 2).sum(-1)
+    assert_same(idx, np.argsort(d, axis=1, kind="stable")[:, :3])

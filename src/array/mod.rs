@@ -633,6 +633,19 @@ impl AnyArray {
         &self.node.chunks
     }
 
+    /// The error found while building this array or its inputs, if any
+    /// (as [`Array::error`]).
+    ///
+    /// ```
+    /// let x = ndchunk::zeros::<f32>(&[3], [3])?;
+    /// let bad: ndchunk::AnyArray = (&x + &ndchunk::zeros::<f32>(&[4], [4])?).into();
+    /// assert!(bad.error().is_some());
+    /// # Ok::<(), ndchunk::Error>(())
+    /// ```
+    pub fn error(&self) -> Option<&Error> {
+        self.node.error()
+    }
+
     /// The typed array, or [`Error::DtypeMismatch`] when the dtype is not `T`'s.
     ///
     /// ```

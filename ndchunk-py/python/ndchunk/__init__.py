@@ -17,7 +17,7 @@ from ._functions import (
     diff, topk, argtopk, quantile, nanquantile, percentile, nanpercentile, median, nanmedian, unique,
     isin, searchsorted, nanvar, nanstd, nanprod, histogram, digitize, bincount, pad, roll, repeat, tile,
     diagonal, trace, outer, vdot, overlap, trim_internal, map_overlap, isclose, allclose, array_equal,
-    nan_to_num, argwhere, flatnonzero, knn, reshape, round, squeeze, stack, std, sum, swapaxes, take, tensordot, transpose, var, where,
+    nan_to_num, argwhere, flatnonzero, knn, histogram2d, gradient, permutation, kneighbors, reshape, round, squeeze, stack, std, sum, swapaxes, take, tensordot, transpose, var, where,
 )
 from ._ndchunk import __version__
 from .core import Array, asarray, compute, from_array, persist

@@ -1,7 +1,13 @@
 """NumPy's functions over ndchunk arrays, for ``np.sum(x)`` (through
-``__array_function__``) and as ``nc.sum(x)``."""
+``__array_function__``) and as ``nc.sum(x)``.
+
+The module defines ``sum``, ``min``, ``max``, ``all``, ``any`` and ``round``
+as NumPy names them; Python's own are reached as ``builtins.all`` and so on.
+"""
 
 from __future__ import annotations
+
+import builtins
 
 from collections.abc import Iterable
 
@@ -679,3 +685,54 @@ def knn(x, k):
     ``x`` (Euclidean, each row its own first neighbour): NumPy arrays of
     positions ``(n, k)`` and distances."""
     return _ndchunk.knn(_asarray(x)._raw, int(k))
+
+
+@implements(np.histogram2d)
+def histogram2d(x, y, bins=10, range=None, density=None, weights=None):
+    """NumPy's ``histogram2d`` of two 1-d arrays: the counts (lazy) and both edges."""
+    if density or weights is not None:
+        raise NotImplementedError("histogram2d: density and weights")
+    a, b = _common([x, y], "histogram2d")
+    # As NumPy: an int or one array of edges for both axes; two of them, one per axis.
+    if isinstance(bins, (int, np.integer)) or len(bins) != 2:
+        pair = (bins, bins)
+    else:
+        pair = tuple(bins)
+    pair = tuple(int(v) if isinstance(v, (int, np.integer)) else [float(e) for e in np.asarray(v)] for v in pair)
+    rng = None if range is None else tuple(tuple(map(float, r)) for r in range)
+    counts, xe, ye = _ndchunk.histogram2d(a._raw, b._raw, pair, rng)
+    return Array(counts), np.asarray(xe), np.asarray(ye)
+
+
+@implements(np.gradient)
+def gradient(f, *varargs, axis=None, edge_order=1):
+    """NumPy's ``gradient`` (uniform spacing, ``edge_order=1``): one array
+    per axis, or one array for a single axis."""
+    x = _asarray(f)
+    if edge_order != 1:
+        raise NotImplementedError("gradient: edge_order=1 only")
+    if x.dtype.kind != "f":
+        x = x.astype(np.float64)
+    axes = list(range(x.ndim)) if axis is None else [axis] if isinstance(axis, (int, np.integer)) else list(axis)
+    axes = [_axis(a, x.ndim, "gradient") for a in axes]
+    spacing = list(varargs) if varargs else [1.0]
+    if len(spacing) == 1:
+        spacing = spacing * len(axes)
+    if len(spacing) != len(axes) or not builtins.all(np.ndim(s) == 0 for s in spacing):
+        raise NotImplementedError("gradient: one scalar spacing per axis")
+    out = [Array(_ndchunk.gradient(x._raw, a, float(h))) for a, h in zip(axes, spacing)]
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def permutation(x, axis=0, seed=0):
+    """``x`` with its positions along ``axis`` in a random order from ``seed``
+    (a gather; reproducible for a seed)."""
+    a = _asarray(x)
+    return Array(_ndchunk.permutation(a._raw, _axis(axis, a.ndim, "permutation"), int(seed)))
+
+
+def kneighbors(queries, corpus, k):
+    """The exact ``k`` nearest rows of ``corpus`` to each row of ``queries``
+    (Euclidean): NumPy arrays of positions and distances."""
+    q, c = _common([queries, corpus], "kneighbors")
+    return _ndchunk.kneighbors(q._raw, c._raw, int(k))

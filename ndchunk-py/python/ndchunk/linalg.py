@@ -58,6 +58,15 @@ def svd(a, full_matrices=False, compute_uv=True):
     return u, s, vh
 
 
+def svd_compressed(a, k, n_power_iter=0, n_oversamples=10, seed=None, compute=False):
+    """dask's ``svd_compressed``: a randomised thin SVD of rank ``k``
+    (``u, s, vh``), reproducible from ``seed``."""
+    x = _float(a)
+    u, s, vh = _ndchunk.svd_compressed(x._raw, int(k), int(n_power_iter), int(n_oversamples),
+                                       0 if seed is None else int(seed))
+    return Array(u), Array(s), Array(vh)
+
+
 def lstsq(a, b, rcond=None):
     """NumPy's ``lstsq``: solution, residuals, rank and singular values."""
     x, res, rank = _call("lstsq", a, b, rcond=rcond)
