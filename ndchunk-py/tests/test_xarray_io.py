@@ -84,3 +84,19 @@ def test_hdf5_written_by_h5py(tmp_path):
     assert_same((x * 2).compute(), a * 2)
     with pytest.raises(FileNotFoundError):
         nc.from_hdf5(tmp_path / "absent.h5", "x")
+
+
+def test_manager_reduction_and_apply_ufunc(dataset):
+    from ndchunk.xarray import NdchunkManager
+
+    ds, _ = dataset
+    manager = NdchunkManager()
+    a = ds["t"].values
+    x = nc.from_array(a, chunks=(5, 4))
+    for keepdims in (False, True):
+        got = manager.reduction(x, np.nanmax, axis=0, keepdims=keepdims).compute()
+        assert_same(got, np.nanmax(a, axis=0, keepdims=keepdims))
+    chunked = ds.chunk({"time": 6}, chunked_array_type="ndchunk")
+    doubled = xr.apply_ufunc(lambda v: v * 2, chunked["t"], dask="parallelized", output_dtypes=[float])
+    assert isinstance(doubled.data, nc.Array)
+    np.testing.assert_allclose(doubled.compute().values, a * 2)

@@ -70,26 +70,19 @@ class NdchunkManager(ChunkManagerEntrypoint):
 
     def reduction(self, arr, func, combine_func=None, aggregate_func=None, axis=None, dtype=None,
                   keepdims=False):
-        """xarray's first/last: the blockwise ``func`` applied to the whole
-        reduced axes, one block along them."""
-        axes = (axis,) if isinstance(axis, int) else tuple(axis)
+        """xarray's blockwise reductions (``first``, ``last``): ``func`` (then
+        ``aggregate_func``) applied to blocks holding the reduced axes whole."""
+        axes = tuple(range(arr.ndim)) if axis is None else (axis,) if isinstance(axis, int) else tuple(axis)
+        axes = tuple(a % arr.ndim for a in axes)
         whole = arr.rechunk({a: -1 for a in axes})
-        out_chunks = tuple((1,) * len(c) if a in axes and keepdims else c
-                           for a, c in enumerate(whole.chunks) if keepdims or a not in axes)
-        return self._blockwise_reduce(whole, func, aggregate_func, axes, dtype, keepdims, out_chunks)
 
-    def _blockwise_reduce(self, whole, func, aggregate_func, axes, dtype, keepdims, out_chunks):
         def block(b):
             out = func(b, axis=axes, keepdims=True)
-            if aggregate_func is not None:
-                out = aggregate_func(out, axis=axes, keepdims=True)
-            return out if keepdims else np.squeeze(out, axis=axes)
+            return out if aggregate_func is None else aggregate_func(out, axis=axes, keepdims=True)
 
-        if keepdims:
-            return whole.map_blocks(block, dtype=dtype or whole.dtype, chunks=out_chunks)
-        kept = whole.map_blocks(lambda b: func(b, axis=axes, keepdims=True), dtype=dtype or whole.dtype,
-                                chunks=tuple((1,) * len(c) if a in axes else c for a, c in enumerate(whole.chunks)))
-        return kept.squeeze(axis=axes)
+        chunks = tuple((1,) if a in axes else c for a, c in enumerate(whole.chunks))
+        kept = whole.map_blocks(block, dtype=dtype or arr.dtype, chunks=chunks)
+        return kept if keepdims else kept.squeeze(axis=axes)
 
     def map_blocks(self, func, *args, dtype=None, chunks=None, drop_axis=None, new_axis=None, **kwargs):
         from ._functions import map_blocks
@@ -98,17 +91,20 @@ class NdchunkManager(ChunkManagerEntrypoint):
                           **kwargs)
 
     def blockwise(self, func, out_ind, *args, adjust_chunks=None, new_axes=None, align_arrays=True, **kwargs):
-        """Elementwise blockwise calls (every input indexed like the output)."""
+        """Blockwise calls of one array indexed like the output."""
         arrays = args[0::2]
-        if len(arrays) == 1 and isinstance(arrays[0], Array):
-            return arrays[0].map_blocks(lambda b: func(b, **kwargs), dtype=kwargs.pop("dtype", None))
-        raise NotImplementedError("blockwise with several arrays")
+        dtype = kwargs.pop("dtype", None)
+        if len(arrays) != 1 or not isinstance(arrays[0], Array) or new_axes or adjust_chunks:
+            raise NotImplementedError("blockwise: one ndchunk array, indexed like the output")
+        return arrays[0].map_blocks(lambda b: func(b, **kwargs), dtype=dtype)
 
     def apply_gufunc(self, func, signature, *args, axes=None, keepdims=False, output_dtypes=None,
                      vectorize=None, **kwargs):
         """Functions whose core dimensions are whole in every block
         (``xr.apply_ufunc(..., dask="parallelized")``): one array, one
         output of the same shape."""
+        for dask_only in ("allow_rechunk", "output_sizes", "meta"):
+            kwargs.pop(dask_only, None)
         if vectorize:
             func = np.vectorize(func, signature=signature)
         arrays = [a for a in args if isinstance(a, Array)]
