@@ -47,10 +47,10 @@ if [[ ! -x .venv/bin/python ]] || [[ ! -x .venv/bin/maturin ]] \
   .venv/bin/pip install -q -r python/requirements.txt
 fi
 
-# 4. Build (pyo3 builds against the virtualenv's Python).
+# 4. Build (the Python package's crate, ndchunk-py, is built by pip below).
 export PYO3_PYTHON="$PWD/.venv/bin/python"
 log "building ndchunk (release)"
-cargo build --release --workspace --examples -q
+cargo build --release --workspace --exclude ndchunk-py --examples -q
 
 # 5. The Python package, built in release mode by maturin into .venv.
 log "installing the Python package ndchunk (ndchunk-py/) into .venv"

@@ -315,3 +315,35 @@ pub fn from_hdf5(
         Some(spec) => ndchunk::from_hdf5_with::<T>(path, dataset, spec),
     }.py()?.into()))
 }
+
+/// Writes `array` as the HDF5 dataset `dataset` of the file at `path`
+/// (crash-safe: complete, or not there), with `deflate` compression when
+/// given and stored chunks of `chunks` (default: the blocks).
+#[pyfunction]
+#[pyo3(signature = (array, path, dataset, chunks = None, deflate = None, overwrite = false, options = None))]
+#[allow(clippy::too_many_arguments)]
+pub fn to_hdf5(
+    py: Python<'_>,
+    array: PyRef<'_, RawArray>,
+    path: String,
+    dataset: String,
+    chunks: Option<Vec<usize>>,
+    deflate: Option<u8>,
+    overwrite: bool,
+    options: Option<Bound<'_, PyDict>>,
+) -> PyResult<()> {
+    let mut opts = ndchunk::Hdf5Options::default().overwrite(overwrite);
+    if let Some(c) = &chunks {
+        opts = opts.chunks(c);
+    }
+    if let Some(level) = deflate {
+        opts = opts.deflate(level);
+    }
+    let options = ExecOptions::from_dict(options.as_ref())?;
+    let inner = shippable(&options, vec![array.inner.clone()])?.remove(0);
+    run(
+        py,
+        &options,
+        move |ex| ndchunk::with_dtype!(inner.dtype(), T => inner.typed::<T>()?.to_hdf5_with(&path, &dataset, opts, ex)),
+    )
+}

@@ -18,7 +18,8 @@ mod ndchunk_module {
     #[pymodule_export]
     use crate::functions::{
         arange, compute, concatenate, einsum, from_hdf5, from_numpy, from_zarr, full, linspace,
-        matmul, persist, random, resolve_chunks, run_worker, stack, store, tensordot, where_,
+        matmul, persist, random, resolve_chunks, run_worker, stack, store, tensordot, to_hdf5,
+        where_,
     };
     #[pymodule_export]
     use crate::more::{

@@ -84,6 +84,9 @@ def test_hdf5_written_by_h5py(tmp_path):
     assert_same((x * 2).compute(), a * 2)
     with pytest.raises(FileNotFoundError):
         nc.from_hdf5(tmp_path / "absent.h5", "x")
+    (x + 1).to_hdf5(tmp_path / "out.h5", "y", deflate=4)
+    with h5py.File(tmp_path / "out.h5", "r") as f:
+        assert_same(f["y"][:], a + 1)
 
 
 def test_manager_reduction_and_apply_ufunc(dataset):

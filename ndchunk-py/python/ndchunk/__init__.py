@@ -21,7 +21,7 @@ from ._functions import (
 )
 from ._ndchunk import __version__
 from .core import Array, asarray, compute, from_array, persist
-from .io import from_hdf5, from_zarr, store, to_zarr
+from .io import from_hdf5, from_zarr, store, to_hdf5, to_zarr
 from .creation import (
     arange, empty, empty_like, eye, full, full_like, linspace, ones, ones_like, zeros, zeros_like,
 )

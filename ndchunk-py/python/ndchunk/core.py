@@ -422,6 +422,12 @@ class Array:
 
         return to_zarr(self, url, component=component, overwrite=overwrite, **kwargs)
 
+    def to_hdf5(self, path, dataset, **kwargs):
+        """Writes the array as an HDF5 dataset (see :func:`ndchunk.to_hdf5`)."""
+        from .io import to_hdf5
+
+        return to_hdf5(self, path, dataset, **kwargs)
+
     def map_blocks(self, func, *args, dtype=None, chunks=None, **kwargs):
         """``func`` applied to each block (see :func:`ndchunk.map_blocks`)."""
         from ._functions import map_blocks

@@ -71,6 +71,17 @@ def from_hdf5(path, dataset, chunks=None) -> Array:
     return Array(_ndchunk.from_hdf5(path, dataset, dt.name, spec))
 
 
+def to_hdf5(arr, path, dataset, chunks=None, deflate=None, overwrite=False, **kwargs) -> None:
+    """Writes ``arr`` as the HDF5 dataset ``dataset`` of the file at ``path``
+    (in Rust, crash-safe: complete, or not there); ``deflate`` (0-9)
+    compresses, ``chunks`` (a chunk shape) sets the stored chunks."""
+    from .core import from_array
+
+    source = arr if isinstance(arr, Array) else from_array(arr)
+    _ndchunk.to_hdf5(source._raw, os.fspath(path), dataset, None if chunks is None else [int(c) for c in chunks],
+                     deflate, bool(overwrite), _options(kwargs))
+
+
 def to_zarr(arr, url, component=None, overwrite=False, compute=True, codec="zstd", level=3,
             chunks=None, dimension_names=None, **kwargs) -> None:
     """Writes ``arr`` as a Zarr v3 array at ``url`` (crash-safe: complete, or
