@@ -225,10 +225,18 @@ impl RawArray {
         ndchunk::with_dtype!(self.inner.dtype(), T => Ok(typed::<T>(&self.inner)?.vindex(&views).py()?.into()))
     }
 
-    /// The same values in new chunks (see `convert::chunk_spec`).
-    fn rechunk(&self, chunks: Bound<'_, PyAny>) -> PyResult<RawArray> {
+    /// The same values in new chunks (see `convert::chunk_spec`), with tasks
+    /// holding at most `budget` bytes where intermediate chunks allow it.
+    #[pyo3(signature = (chunks, budget = None))]
+    fn rechunk(&self, chunks: Bound<'_, PyAny>, budget: Option<u64>) -> PyResult<RawArray> {
         let spec = chunk_spec(&chunks)?;
-        ndchunk::with_dtype!(self.inner.dtype(), T => Ok(typed::<T>(&self.inner)?.rechunk(spec).py()?.into()))
+        ndchunk::with_dtype!(self.inner.dtype(), T => {
+            let a = typed::<T>(&self.inner)?;
+            Ok(match budget {
+                Some(b) => a.rechunk_within(spec, b),
+                None => a.rechunk(spec),
+            }.py()?.into())
+        })
     }
 
     /// NumPy's `reshape` (C order; one `-1` allowed).

@@ -304,3 +304,13 @@ def test_map_blocks_calls_python():
 
     with pytest.raises(Boom, match="from a block"):
         x.map_blocks(fail).compute()
+
+
+def test_rechunk_forms_and_budget():
+    a = np.arange(400.0).reshape(20, 20)
+    x = nc.from_array(a, chunks=(2, 20))
+    assert x.rechunk({1: 5}).chunks == ((2,) * 10, (5,) * 4)
+    assert x.rechunk((-1, 3)).chunks == ((20,), (3,) * 6 + (2,))
+    small = x.rechunk((20, 2), budget="2KiB")
+    assert "(intermediate" in small.explain()
+    assert_same(small.compute(), a)

@@ -227,11 +227,20 @@ class Array:
             return self
         return Array(self._raw.astype(dt.name))
 
-    def rechunk(self, chunks="auto", **_ignored) -> Array:
+    def rechunk(self, chunks="auto", threshold=None, block_size_limit=None, balance=False, method=None,
+                budget=None) -> Array:
         """The same values in new chunks (dask's forms: ``"auto"``, an int,
         a tuple per axis with ``-1`` for a whole axis, tuples of lengths, a
-        dict of axes, or a size such as ``"64MiB"``)."""
-        return Array(self._raw.rechunk(to_spec(chunks, self.ndim, self.chunks)))
+        dict of axes, or a size such as ``"64MiB"``). ``budget`` (bytes, or
+        a size such as ``"32MiB"``) bounds what a task holds, through
+        intermediate chunks where needed; dask's other arguments are
+        accepted and ignored."""
+        if isinstance(budget, str):
+            from ._chunks import parse_bytes
+
+            budget = parse_bytes(budget)
+        spec = to_spec(chunks, self.ndim, self.chunks)
+        return Array(self._raw.rechunk(spec, None if budget is None else int(budget)))
 
     def reshape(self, *shape, **kwargs) -> Array:
         """NumPy's ``reshape`` (C order; one ``-1``)."""
