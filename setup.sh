@@ -3,7 +3,12 @@
 # and runs the main example (examples/out_of_core_mean.rs).
 #
 #   ./setup.sh                 install, then run the example
-#   ./setup.sh --install-only  install only (what .ci/run uses)
+#   ./setup.sh --install-only  install only
+#   ./setup.sh --hpc           also install what the HPC tests need (Debian's slurm-wlm and munge
+#                              for the SLURM cluster of tests/slurm.rs, chromium for the run
+#                              report's browser check); ./test.sh then requires those tests to
+#                              run rather than skip. Flags combine: .ci/run uses
+#                              ./setup.sh --install-only --hpc
 #
 # Installs: Debian packages for building (libhdf5-dev for HDF5) and for the Python virtualenv, the
 # project-local virtualenv .venv (numpy, dask, distributed, zarr, h5py, scikit-learn, xarray,
@@ -13,13 +18,21 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 install_only=0
-[[ "${1:-}" == "--install-only" ]] && install_only=1
+hpc=0
+for arg in "$@"; do
+  case "$arg" in
+    --install-only) install_only=1 ;;
+    --hpc) hpc=1 ;;
+    *) echo "unknown option $arg (see the top of $0)" >&2; exit 2 ;;
+  esac
+done
 
 log() { printf '==> %s\n' "$*" >&2; }
 
 # 1. Debian packages (only the missing ones).
 packages=(build-essential pkg-config libhdf5-dev)
 python3 -c 'import venv, ensurepip' 2>/dev/null || packages+=(python3-venv python3-pip)
+((hpc)) && packages+=(slurm-wlm munge chromium)
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -40,7 +53,7 @@ fi
 
 # 3. Project-local Python virtualenv.
 if [[ ! -x .venv/bin/python ]] || [[ ! -x .venv/bin/maturin ]] \
-    || ! .venv/bin/python -c 'import numpy, dask, distributed, zarr, h5py, sklearn, xarray, hypothesis, pytest' 2>/dev/null; then
+    || ! .venv/bin/python -c 'import numpy, dask, distributed, dask_jobqueue, zarr, h5py, sklearn, xarray, hypothesis, pytest' 2>/dev/null; then
   log "creating .venv with the Python peers (python/requirements.txt)"
   python3 -m venv .venv
   .venv/bin/pip install -q --upgrade pip
@@ -56,11 +69,16 @@ cargo build --release --workspace --exclude ndchunk-py --examples -q
 log "installing the Python package ndchunk (ndchunk-py/) into .venv"
 PATH="$PWD/.venv/bin:$PATH" .venv/bin/pip install -q --no-build-isolation ./ndchunk-py
 
+# 6. Tell ./test.sh that the HPC tests are wanted here (they fail rather than skip).
+if ((hpc)); then
+  touch .venv/ndchunk-hpc-tests
+fi
+
 if ((install_only)); then
   log "installed; run the tests with: ./test.sh"
   exit 0
 fi
 
-# 6. The main example: mean((2u + 1)^2) over 1e9 uniform f32 values, out of core.
+# 7. The main example: mean((2u + 1)^2) over 1e9 uniform f32 values, out of core.
 log "running examples/out_of_core_mean (1e9 elements; expect mean ~ 13/3)"
 cargo run --release -q --example out_of_core_mean

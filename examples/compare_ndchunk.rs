@@ -42,7 +42,7 @@ use serde_json::{json, Value};
 type BoxError = Box<dyn std::error::Error>;
 type BoxResult<T> = Result<T, BoxError>;
 
-const WORKLOADS: [&str; 19] = [
+const WORKLOADS: [&str; 21] = [
     "W1",
     "W3",
     "W6",
@@ -57,6 +57,8 @@ const WORKLOADS: [&str; 19] = [
     "W4-sum",
     "W5",
     "W4-dask-cluster",
+    "W4-slurm",
+    "W5-spill",
     "S1",
     "S2",
     "S3",
@@ -994,20 +996,22 @@ fn w4(ctx: &Ctx, sum_only: bool) -> BoxResult<Report> {
 /// Environment variables `benches/compare/run` sets for W4-dask-cluster: the
 /// scheduler of the cluster it started, and its number of workers.
 const SCHEDULER_ENV: &str = "NDCHUNK_COMPARE_SCHEDULER";
+/// The scheduler of W4-slurm's SLURMCluster (2 single-core jobs).
+const SLURM_SCHEDULER_ENV: &str = "NDCHUNK_COMPARE_SLURM_SCHEDULER";
 const WORKERS_ENV: &str = "NDCHUNK_COMPARE_WORKERS";
 
 /// Trivial tasks timed to measure the per-task overhead on the cluster.
 const PER_TASK_PROBE: usize = 400;
 
-/// W4-dask-cluster: W4 on the Dask cluster at `NDCHUNK_COMPARE_SCHEDULER`; the
-/// line also has the local executor's time on the same store
+/// W4-dask-cluster and W4-slurm: W4 on the Dask cluster at the scheduler
+/// `scheduler_env` names (a LocalCluster, or a SLURMCluster); the line also has the local executor's time on the same store
 /// (`local_seconds`), the cluster's per-task overhead (`per_task_ms`:
 /// worker-milliseconds per trivial task) and the fixed cost of a run
 /// (`fixed_ms`: a one-task run, mostly starting the Python driver).
-fn w4_dask_cluster(ctx: &Ctx) -> BoxResult<Report> {
-    let address = std::env::var(SCHEDULER_ENV).map_err(|_| {
+fn w4_dask_cluster(ctx: &Ctx, name: &'static str, scheduler_env: &str) -> BoxResult<Report> {
+    let address = std::env::var(scheduler_env).map_err(|_| {
         err(format!(
-            "{SCHEDULER_ENV} is not set (benches/compare/run sets it)"
+            "{scheduler_env} is not set (benches/compare/run sets it)"
         ))
     })?;
     let workers: usize = std::env::var(WORKERS_ENV)
@@ -1015,7 +1019,7 @@ fn w4_dask_cluster(ctx: &Ctx) -> BoxResult<Report> {
         .and_then(|w| w.parse().ok())
         .unwrap_or(2);
     let dask = ndchunk::Executor::dask(&address);
-    let store = ctx.store("W4-dask-cluster")?;
+    let store = ctx.store(name)?;
     let build = || w4_expr(&store, false);
     let m = measure_after(ctx.repeat, ctx.before_run(&store), || {
         Ok(build()?.compute_with(&dask)?)
@@ -1049,15 +1053,16 @@ fn w4_dask_cluster(ctx: &Ctx) -> BoxResult<Report> {
         ("scheduler", json!(address)),
         ("workers", json!(workers)),
     ];
-    Ok(report(ctx, "W4-dask-cluster", &m, sum, plan, info))
+    Ok(report(ctx, name, &m, sum, plan, info))
 }
 
 /// W5: w4_big.zarr rechunked to (R, 200) strips and written to a new Zarr v3
 /// array with zarr-python's default codec (zstd level 0); the checksum is the
-/// sum of the written array's column 0, read back.
-fn w5(ctx: &Ctx) -> BoxResult<Report> {
-    let store = ctx.store("W5")?;
-    let strips = ctx.lens("W5", "strips")?;
+/// sum of the written array's column 0, read back. W5-spill: the same run
+/// by `executor` with a memory limit.
+fn w5(ctx: &Ctx, name: &'static str, executor: &Executor) -> BoxResult<Report> {
+    let store = ctx.store(name)?;
+    let strips = ctx.lens(name, "strips")?;
     let out = ctx.path("w5_ndchunk_out.zarr");
     let options = ndchunk::ZarrOptions::default()
         .codec(ndchunk::ZarrCodec::Zstd(0))
@@ -1071,7 +1076,7 @@ fn w5(ctx: &Ctx) -> BoxResult<Report> {
         evict_input()
     };
     let m = measure_after(ctx.repeat, before, || {
-        Ok(build()?.to_zarr_with(&out, options.clone(), &ctx.executor)?)
+        Ok(build()?.to_zarr_with(&out, options.clone(), executor)?)
     })?;
     let written = ndchunk::from_zarr::<f32>(&out)?;
     let col0 = written
@@ -1096,9 +1101,14 @@ fn w5(ctx: &Ctx) -> BoxResult<Report> {
             json!(round(written.nbytes() as f64 / 1e9 / m.seconds, 3)),
         ),
         ("plan", json!(stages)),
+        (
+            "memory_limit_mb",
+            json!(executor.plan_options()?.memory_limit >> 20),
+        ),
+        ("explain", json!(build()?.explain_with(executor))),
     ];
     std::fs::remove_dir_all(&out)?;
-    Ok(report(ctx, "W5", &m, sum, plan, info))
+    Ok(report(ctx, name, &m, sum, plan, info))
 }
 
 /// One JSON object with the keys in a fixed order (serde_json's map sorts them).
@@ -1160,8 +1170,13 @@ fn run_child(args: &Args, workload: &str) -> String {
             "W2" => w2(&ctx),
             "W4" => w4(&ctx, false),
             "W4-sum" => w4(&ctx, true),
-            "W4-dask-cluster" => w4_dask_cluster(&ctx),
-            "W5" => w5(&ctx),
+            "W4-dask-cluster" => w4_dask_cluster(&ctx, "W4-dask-cluster", SCHEDULER_ENV),
+            "W4-slurm" => w4_dask_cluster(&ctx, "W4-slurm", SLURM_SCHEDULER_ENV),
+            "W5" => w5(&ctx, "W5", &ctx.executor),
+            "W5-spill" => {
+                let limit = ctx.number("W5-spill", "memory_limit")? as u64;
+                w5(&ctx, "W5-spill", &ctx.executor.clone().memory_limit(limit))
+            }
             "S1" => s1(&ctx),
             "S2" => s2(&ctx),
             "S3" => s3(&ctx),

@@ -8,6 +8,8 @@
 //! # on a running scheduler (its dashboard, by default on port 8787, shows the tasks):
 //! cargo run --release --example distributed -- --scheduler tcp://127.0.0.1:8786
 //! # DASK_SCHEDULER_ADDRESS is used when --scheduler is not given
+//! # on 4 SLURM jobs that dask-jobqueue submits (options from jobqueue.yaml):
+//! cargo run --release --example distributed -- --jobqueue slurm --jobs 4
 //! ```
 //!
 //! The same expression is computed by the local executor too, and the two
@@ -19,6 +21,7 @@ use std::time::Instant;
 
 use clap::Parser;
 use ndarray::Array2;
+use ndchunk::exec::dask::JobQueue;
 use ndchunk::prelude::*;
 use rand::{Rng, SeedableRng};
 
@@ -29,6 +32,13 @@ struct Args {
     /// a local cluster.
     #[arg(long)]
     scheduler: Option<String>,
+    /// A batch system (slurm, pbs, sge, lsf, ...) to run on through dask-jobqueue,
+    /// with the options of its jobqueue.yaml.
+    #[arg(long)]
+    jobqueue: Option<String>,
+    /// Jobs of the --jobqueue cluster.
+    #[arg(long, default_value_t = 2)]
+    jobs: usize,
     /// Worker processes of the local cluster.
     #[arg(long, default_value_t = 2)]
     workers: usize,
@@ -61,14 +71,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .sum_axis(Axis(2))?
         .mean_axis(Axis(1))?; // (n,)
 
-    let executor = match &args.scheduler {
-        Some(address) => Executor::dask(address),
-        None => Executor::dask_from_env(args.workers),
-    };
     let env_address = std::env::var(ndchunk::exec::dask::SCHEDULER_ENV).ok();
-    let where_ = match args.scheduler.as_ref().or(env_address.as_ref()) {
-        Some(a) => a.clone(),
-        None => format!("a local cluster of {} workers", args.workers),
+    let (executor, where_) = match (
+        &args.jobqueue,
+        args.scheduler.as_ref().or(env_address.as_ref()),
+    ) {
+        (Some(system), _) => (
+            Executor::dask_jobqueue(JobQueue::new(system).jobs(args.jobs)),
+            format!("{} jobs on {system}", args.jobs),
+        ),
+        (None, Some(address)) => (Executor::dask(address), address.clone()),
+        (None, None) => (
+            Executor::dask_local(args.workers),
+            format!("a local cluster of {} workers", args.workers),
+        ),
     };
     println!(
         "{} points, {} candidates each, {} dimensions; {} tasks",

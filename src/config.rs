@@ -30,6 +30,20 @@ pub const RECHUNK_BYTES_ENV: &str = "NDCHUNK_RECHUNK_BYTES";
 /// cannot be read: 4 GiB.
 pub const DEFAULT_MEMORY_LIMIT: u64 = 4 << 30;
 
+/// Environment variable naming the directory that the local executor's spill
+/// directories and disk rechunks' intermediates are made in (default: the
+/// system's temporary directory).
+pub const SPILL_DIR_ENV: &str = "NDCHUNK_SPILL_DIR";
+
+/// Where spill directories and disk intermediates are made: `explicit`, else
+/// [`SPILL_DIR_ENV`], else the temporary directory.
+pub fn spill_parent(explicit: Option<&std::path::Path>) -> std::path::PathBuf {
+    explicit
+        .map(std::path::Path::to_path_buf)
+        .or_else(|| std::env::var_os(SPILL_DIR_ENV).map(std::path::PathBuf::from))
+        .unwrap_or_else(std::env::temp_dir)
+}
+
 /// What a plan is sized for.
 ///
 /// ```
@@ -55,6 +69,12 @@ pub struct PlanOptions {
     /// Target bytes of a block where the plan chooses block sizes itself
     /// ([`chunk_bytes`]).
     pub chunk_bytes: u64,
+    /// A rechunk whose block columns (the input blocks one output block
+    /// overlaps) exceed the memory limit goes through files on disk
+    /// ([`crate::plan::disk`]); without this it is planned in memory. The
+    /// local executor's plans have it; the Dask executor's do not (its
+    /// workers hold task results on their own disks).
+    pub disk_rechunk: bool,
 }
 
 impl PlanOptions {
@@ -73,6 +93,7 @@ impl PlanOptions {
             gather_bytes: bytes_from_env(GATHER_BYTES_ENV)?.unwrap_or(limit / 4),
             rechunk_bytes: bytes_from_env(RECHUNK_BYTES_ENV)?.unwrap_or(limit / 4),
             chunk_bytes: chunk_bytes()?,
+            disk_rechunk: true,
         })
     }
 

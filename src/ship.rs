@@ -15,6 +15,8 @@
 //! # Ok::<(), ndchunk::Error>(())
 //! ```
 
+pub mod side;
+
 use ndarray::{ArrayD, IxDyn};
 use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -103,28 +105,91 @@ mod serde_bytes_cow {
     }
 }
 
+/// The C-order bytes of `a` (`bool` as one byte per element), borrowed when
+/// `a` is in standard layout.
+pub(crate) fn c_order_bytes(a: &DynArray) -> std::borrow::Cow<'_, [u8]> {
+    macro_rules! numeric {
+        ($($v:ident),*) => {
+            match a {
+                DynArray::Bool(a) => std::borrow::Cow::Owned(a.iter().map(|&b| b as u8).collect()),
+                $(DynArray::$v(a) => match a.as_slice() {
+                    Some(x) => std::borrow::Cow::Borrowed(bytemuck::cast_slice(x)),
+                    None => std::borrow::Cow::Owned(
+                        bytemuck::cast_slice(&a.iter().copied().collect::<Vec<_>>()).to_vec(),
+                    ),
+                },)*
+            }
+        };
+    }
+    numeric!(I8, I16, I32, I64, U8, U16, U32, U64, F32, F64)
+}
+
+/// The array of `dtype` and `shape` whose C-order bytes are `bytes` (the
+/// inverse of [`c_order_bytes`]); an error naming the sizes when they differ.
+pub(crate) fn from_c_order_bytes(
+    dtype: DType,
+    shape: &[usize],
+    bytes: &[u8],
+) -> std::result::Result<DynArray, String> {
+    let count: usize = shape.iter().product();
+    if bytes.len() != count * dtype.size() {
+        return Err(format!(
+            "{} bytes for {count} elements of {dtype}",
+            bytes.len()
+        ));
+    }
+    let shape = IxDyn(shape);
+    macro_rules! numeric {
+        ($($v:ident: $t:ty),*) => {
+            match dtype {
+                DType::Bool => ArrayD::from_shape_vec(shape, bytes.iter().map(|&b| b != 0).collect())
+                    .map(DynArray::Bool),
+                $(DType::$v => ArrayD::from_shape_vec(shape, bytemuck::pod_collect_to_vec::<u8, $t>(bytes))
+                    .map(DynArray::$v),)*
+            }
+        };
+    }
+    numeric!(I8: i8, I16: i16, I32: i32, I64: i64, U8: u8, U16: u16, U32: u32, U64: u64, F32: f32, F64: f64)
+        .map_err(|e| e.to_string())
+}
+
+/// Reads the C-order bytes of an array of `dtype` and `shape` from `reader`
+/// straight into its buffer (the streaming form of [`from_c_order_bytes`]).
+pub(crate) fn read_c_order(
+    dtype: DType,
+    shape: &[usize],
+    reader: &mut impl std::io::Read,
+) -> std::io::Result<DynArray> {
+    let count: usize = shape.iter().product();
+    let shape_d = IxDyn(shape);
+    let bad = |e: ndarray::ShapeError| std::io::Error::other(e.to_string());
+    macro_rules! numeric {
+        ($($v:ident: $t:ty),*) => {
+            match dtype {
+                DType::Bool => {
+                    let mut bytes = vec![0u8; count];
+                    reader.read_exact(&mut bytes)?;
+                    ArrayD::from_shape_vec(shape_d, bytes.into_iter().map(|b| b != 0).collect())
+                        .map(DynArray::Bool)
+                        .map_err(bad)
+                }
+                $(DType::$v => {
+                    let mut values = vec![<$t>::default(); count];
+                    reader.read_exact(bytemuck::cast_slice_mut(&mut values))?;
+                    ArrayD::from_shape_vec(shape_d, values).map(DynArray::$v).map_err(bad)
+                })*
+            }
+        };
+    }
+    numeric!(I8: i8, I16: i16, I32: i32, I64: i64, U8: u8, U16: u16, U32: u32, U64: u64, F32: f32, F64: f64)
+}
+
 impl Serialize for DynArray {
     fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        let shape = self.shape().to_vec();
-        let dtype = self.dtype();
-        macro_rules! numeric {
-            ($($v:ident),*) => {
-                match self {
-                    DynArray::Bool(a) => std::borrow::Cow::Owned(a.iter().map(|&b| b as u8).collect()),
-                    $(DynArray::$v(a) => match a.as_slice() {
-                        Some(x) => std::borrow::Cow::Borrowed(bytemuck::cast_slice(x)),
-                        None => std::borrow::Cow::Owned(
-                            bytemuck::cast_slice(&a.iter().copied().collect::<Vec<_>>()).to_vec(),
-                        ),
-                    },)*
-                }
-            };
-        }
-        let bytes = numeric!(I8, I16, I32, I64, U8, U16, U32, U64, F32, F64);
         WireArray {
-            dtype,
-            shape,
-            bytes,
+            dtype: self.dtype(),
+            shape: self.shape().to_vec(),
+            bytes: c_order_bytes(self),
         }
         .serialize(s)
     }
@@ -133,29 +198,7 @@ impl Serialize for DynArray {
 impl<'de> Deserialize<'de> for DynArray {
     fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
         let w = WireArray::deserialize(d)?;
-        let shape = IxDyn(&w.shape);
-        let count: usize = w.shape.iter().product();
-        if w.bytes.len() != count * w.dtype.size() {
-            return Err(D::Error::custom(format!(
-                "{} bytes for {} elements of {}",
-                w.bytes.len(),
-                count,
-                w.dtype
-            )));
-        }
-        let bad = |e: ndarray::ShapeError| D::Error::custom(e.to_string());
-        macro_rules! numeric {
-            ($($v:ident: $t:ty),*) => {
-                match w.dtype {
-                    DType::Bool => ArrayD::from_shape_vec(shape, w.bytes.iter().map(|&b| b != 0).collect())
-                        .map(DynArray::Bool),
-                    $(DType::$v => ArrayD::from_shape_vec(shape, bytemuck::pod_collect_to_vec::<u8, $t>(&w.bytes))
-                        .map(DynArray::$v),)*
-                }
-            };
-        }
-        numeric!(I8: i8, I16: i16, I32: i32, I64: i64, U8: u8, U16: u16, U32: u32, U64: u64, F32: f32, F64: f64)
-            .map_err(bad)
+        from_c_order_bytes(w.dtype, &w.shape, &w.bytes).map_err(D::Error::custom)
     }
 }
 

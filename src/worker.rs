@@ -144,8 +144,9 @@ fn run_task_with(args: &[String], cache: &mut StageCache) -> Result<()> {
 }
 
 /// Stages read from one scratch directory, kept while a server runs its tasks:
-/// a stage file holds the stage's in-memory inputs whole (tens of MB for a
-/// neighbour gather), and a server usually runs many tasks of the same stage.
+/// a server usually runs many tasks of the same stage, and a stage keeps the
+/// blocks and index pages its tasks have read from the run's data file
+/// ([`crate::ship::side`]), so the next task that touches them reads nothing.
 /// Stage files do not change during a run; a new scratch directory (a new run)
 /// empties the cache.
 #[derive(Default)]

@@ -13,15 +13,10 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use common::{fresh_dir, python};
+use common::{finish_named_tests, fresh_dir, python, run_named_tests, NamedTest, Outcome};
 use ndarray::{ArrayD, ArrayViewD, IxDyn};
 use ndchunk::prelude::*;
 use ndchunk::{Index, OverlapBoundary, PadMode, ZarrOptions};
-
-type Outcome = std::result::Result<(), String>;
-
-/// A named test.
-type Test = (&'static str, fn() -> Outcome);
 
 fn main() {
     register_functions();
@@ -29,7 +24,7 @@ fn main() {
     // Gathers from inputs over 4 KiB stream through scatter stages.
     std::env::set_var(ndchunk::config::GATHER_BYTES_ENV, "4KiB");
     std::env::set_var(ndchunk::exec::PROGRESS_ENV, "0");
-    let tests: &[Test] = &[
+    let tests: &[NamedTest] = &[
         (
             "elementwise_and_generated_inputs",
             elementwise_and_generated_inputs,
@@ -71,44 +66,19 @@ fn main() {
             scratch_is_removed_after_success_and_failure,
         ),
         (
+            "scratch_holds_the_working_set_not_every_result",
+            scratch_holds_the_working_set_not_every_result,
+        ),
+        (
             "killing_a_worker_mid_run_keeps_the_result_correct",
             killing_a_worker_mid_run_keeps_the_result_correct,
         ),
     ];
-    let filters: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .collect();
-    let mut failed = Vec::new();
-    let mut ran = 0;
-    for (name, test) in tests {
-        if !filters.is_empty() && !filters.iter().any(|f| name.contains(f.as_str())) {
-            continue;
-        }
-        let start = Instant::now();
-        let outcome = std::panic::catch_unwind(test)
-            .unwrap_or_else(|p| Err(format!("panicked: {:?}", p.downcast_ref::<String>())));
-        ran += 1;
-        match outcome {
-            Ok(()) => println!("test {name} ... ok ({:.1?})", start.elapsed()),
-            Err(e) => {
-                println!("test {name} ... FAILED\n{e}");
-                failed.push(*name);
-            }
-        }
-    }
+    let (ran, failed) = run_named_tests(tests);
     if let Some(c) = CLUSTER.get() {
         c.stop();
     }
-    println!(
-        "\ntest result: {}. {} passed; {} failed",
-        if failed.is_empty() { "ok" } else { "FAILED" },
-        ran - failed.len(),
-        failed.len()
-    );
-    if !failed.is_empty() {
-        std::process::exit(1);
-    }
+    finish_named_tests(ran, &failed);
 }
 
 fn register_functions() {
@@ -539,6 +509,11 @@ fn unreachable_scheduler_and_missing_python_are_errors() -> Outcome {
     expect(
         Executor::dask("tcp://127.0.0.1:9").python(&bare),
         "cannot import the `distributed` package",
+    )?;
+    // A batch system dask-jobqueue has no cluster class for.
+    expect(
+        Executor::dask_jobqueue(ndchunk::exec::dask::JobQueue::new("slurmm")),
+        "cannot start a dask-jobqueue cluster on slurmm: ValueError(\"unknown batch system 'slurmm'",
     )
 }
 
@@ -572,6 +547,72 @@ fn scratch_is_removed_after_success_and_failure() -> Outcome {
         return Err("a failing task gave a result".into());
     }
     left("failure")
+}
+
+/// Bytes of the committed results in the `values/` directories under `root`.
+fn values_bytes(root: &Path) -> u64 {
+    let Ok(runs) = std::fs::read_dir(root) else {
+        return 0;
+    };
+    runs.flatten()
+        .filter_map(|run| std::fs::read_dir(run.path().join("values")).ok())
+        .flat_map(|values| values.flatten())
+        .filter_map(|f| f.metadata().ok())
+        .map(|m| m.len())
+        .sum()
+}
+
+/// Results are deleted once their consumers are done: a chain of 10 block maps
+/// over 16 blocks of 1 MiB writes 160 MiB of results, but the scratch
+/// directory never holds more than twice one map's results (the working set:
+/// a block map's inputs and outputs).
+fn scratch_holds_the_working_set_not_every_result() -> Outcome {
+    let root = fresh_dir("distributed-working-set");
+    let ex = cluster().scratch(&root);
+    let block = 1 << 17; // f64: 1 MiB
+    let mut y = ndchunk::random::uniform::<f64>(&[16 * block], [block], 4).map_err(err)?;
+    for _ in 0..10 {
+        y = y.map_blocks_registered::<f64>("double").map_err(err)?;
+    }
+    let total = y.sum().map_err(err)?;
+    let plan = total.plan().map_err(err)?;
+    let written: u64 = plan.tasks.iter().map(|t| t.out_bytes).sum();
+    let working_set = 16 * (block as u64 * 8);
+    if written < 10 * working_set {
+        return Err(format!(
+            "the run writes {written} bytes of results, not 10x the working set {working_set}"
+        ));
+    }
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watcher = {
+        let (done, root) = (done.clone(), root.clone());
+        std::thread::spawn(move || {
+            let mut peak = 0;
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                peak = peak.max(values_bytes(&root));
+                std::thread::sleep(Duration::from_millis(2));
+            }
+            peak
+        })
+    };
+    let got = total.compute_with(&ex).map_err(err);
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let peak = watcher.join().map_err(|_| "watcher panicked")?;
+    if got? != total.compute().map_err(err)? {
+        return Err("the chained block maps differ from the local executor".into());
+    }
+    println!(
+        "    scratch peak {:.1} MiB; results written {:.1} MiB; working set {:.1} MiB",
+        peak as f64 / 1048576.0,
+        written as f64 / 1048576.0,
+        working_set as f64 / 1048576.0
+    );
+    if peak >= 2 * working_set {
+        return Err(format!(
+            "the scratch directory held {peak} bytes, over twice the working set {working_set}"
+        ));
+    }
+    Ok(())
 }
 
 /// A scheduler and 2 workers as separate processes; one worker is killed while

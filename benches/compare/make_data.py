@@ -126,7 +126,7 @@ P4_SEED = 4       # permutation of P4
 QUICK_SCALE = 0.1
 W6_THRESHOLD = 0.5
 P4_WEIGHT_MOD = 1000
-WORKLOADS = ("W1", "W3", "W6", "W7", "P4", "W5-mem", "M1", "M2", "K1", "W2", "W4", "W4-sum", "W5", "W4-dask-cluster", "S1", "S2", "S3", "S4", "S5")
+WORKLOADS = ("W1", "W3", "W6", "W7", "P4", "W5-mem", "M1", "M2", "K1", "W2", "W4", "W4-sum", "W5", "W4-dask-cluster", "W4-slurm", "W5-spill", "S1", "S2", "S3", "S4", "S5")
 
 
 def sizes(scale: float) -> dict:
@@ -155,6 +155,8 @@ def sizes(scale: float) -> dict:
         "W4-sum": w4,
         "W5": dict(w4, strips=[w4["R"], 200]),
         "W4-dask-cluster": w4,
+        "W4-slurm": w4,
+        "W5-spill": dict(w4, strips=[w4["R"], 200], memory_limit=256 << 20),
         "S1": dict(N=100_000_000, chunk=[1_000_000], memory_limit=256 << 20) if s >= 1
         else dict(N=10_000_000, chunk=[100_000], memory_limit=32 << 20),
         "S2": dict(N=125_000_000, chunk=[1_000_000], high=500) if s >= 1
@@ -169,7 +171,7 @@ def sizes(scale: float) -> dict:
 # Which files each workload reads, and how each file group is generated.
 NEEDS = {"W1": ["w1"], "W3": ["w3"], "W6": ["w1"], "W7": ["w7"], "P4": ["w7", "p4"], "W5-mem": [], "M1": [], "M2": [], "K1": [],
          "W2": ["w1", "w2"], "W4": ["w4"], "W4-sum": ["w4"], "W5": ["w4"],
-         "W4-dask-cluster": ["w4"], "S1": [], "S2": [], "S3": [], "S4": [], "S5": []}
+         "W4-dask-cluster": ["w4"], "W4-slurm": ["w4"], "W5-spill": ["w4"], "S1": [], "S2": [], "S3": [], "S4": [], "S5": []}
 FILES = {
     "w1": ["w1_X.npy", "w1_idx.npy"],
     "w3": ["w3_X.npy", "w3_knn.npy"],

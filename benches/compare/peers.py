@@ -37,10 +37,13 @@ import warnings
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-WORKLOADS = ("W1", "W3", "W6", "W7", "P4", "W5-mem", "M1", "M2", "K1", "W2", "W4", "W4-sum", "W5", "W4-dask-cluster", "S1", "S2", "S3", "S4", "S5")
-STORAGE = ("W2", "W4", "W4-sum", "W5", "W4-dask-cluster")  # read Zarr stores; "numpy" means zarr-python + numpy
+WORKLOADS = ("W1", "W3", "W6", "W7", "P4", "W5-mem", "M1", "M2", "K1", "W2", "W4", "W4-sum", "W5", "W4-dask-cluster", "W4-slurm", "W5-spill", "S1", "S2", "S3", "S4", "S5")
+STORAGE = ("W2", "W4", "W4-sum", "W5", "W4-dask-cluster", "W4-slurm", "W5-spill")  # read Zarr stores; "numpy" means zarr-python + numpy
 # W4-dask-cluster runs on the Dask cluster at this address (benches/compare/run starts one).
 SCHEDULER_ENV = "NDCHUNK_COMPARE_SCHEDULER"
+# W4-slurm runs on the SLURMCluster (2 single-core jobs) at this address.
+SLURM_SCHEDULER_ENV = "NDCHUNK_COMPARE_SLURM_SCHEDULER"
+CLUSTER_ENV = {"W4-dask-cluster": SCHEDULER_ENV, "W4-slurm": SLURM_SCHEDULER_ENV}
 PER_TASK_PROBE = 400  # trivial tasks timed to measure the per-task overhead
 SYSTEMS = ("numpy", "dask", "sklearn", "ndchunk-py")
 # The workloads the Python package runs (the rest have no ndchunk-py row).
@@ -689,13 +692,17 @@ def storage_child(workload, system, args, sz, rep, info):
     out_path = os.path.join(args.data, f"w5_{system}_out.zarr")
     evict = (lambda: evict_path(store)) if args.cold else (lambda: None)
     info.update(cold=args.cold, engine="dask" if system == "dask" else "zarr-python + numpy")
+    if workload == "W5-spill":
+        # dask's threaded scheduler takes no memory limit: peak_rss_mb beside
+        # this says how far over it dask goes.
+        info["memory_limit_mb"] = sz["memory_limit"] >> 20
     tasks = None
     if system == "dask":
         import dask
         import dask.array as da
 
-        if workload == "W4-dask-cluster":
-            info.update(cluster_probe(os.environ[SCHEDULER_ENV]))
+        if workload in CLUSTER_ENV:
+            info.update(cluster_probe(os.environ[CLUSTER_ENV[workload]]))
         else:
             dask.config.set(scheduler="threads", num_workers=DASK_WORKERS)
         seen = {}
@@ -706,7 +713,7 @@ def storage_child(workload, system, args, sz, rep, info):
         if workload == "W2":
             idx = load(args.data, "w1_idx.npy")
             build, run = (lambda: da.from_zarr(store)[idx]), (lambda y: y.compute())
-        elif workload in ("W4", "W4-dask-cluster"):
+        elif workload in ("W4", "W4-dask-cluster", "W4-slurm"):
             build = lambda: ((da.from_zarr(store) * 2 + 1) ** 2).mean(axis=0)
             run = lambda y: y.compute()
         elif workload == "W4-sum":
@@ -714,7 +721,7 @@ def storage_child(workload, system, args, sz, rep, info):
         else:
             build = lambda: da.from_zarr(store).rechunk(tuple(sz["strips"]))
             run = lambda y: da.to_zarr(y, out_path, overwrite=True)
-        before = evict if workload != "W5" else (lambda: (shutil.rmtree(out_path, ignore_errors=True), evict()))
+        before = evict if workload not in ("W5", "W5-spill") else (lambda: (shutil.rmtree(out_path, ignore_errors=True), evict()))
         m = measure(build, run, rep, on_built, before=before)
         tasks = seen.get("tasks")
     else:
@@ -733,9 +740,9 @@ def storage_child(workload, system, args, sz, rep, info):
                 cw = z.chunks[1]
                 for c0 in range(0, z.shape[1], cw):
                     zout[:, c0:c0 + cw] = z[:, c0:c0 + cw]
-        before = evict if workload != "W5" else (lambda: (shutil.rmtree(out_path, ignore_errors=True), evict()))
+        before = evict if workload not in ("W5", "W5-spill") else (lambda: (shutil.rmtree(out_path, ignore_errors=True), evict()))
         m = measure(None, op, rep, before=before)
-    if workload == "W5":
+    if workload in ("W5", "W5-spill"):
         res = zarr.open_array(out_path, mode="r")[:, 0]
         info["out_chunks"] = list(zarr.open_array(out_path, mode="r").chunks)
         shutil.rmtree(out_path, ignore_errors=True)
@@ -905,7 +912,8 @@ def main(argv=None):
             print(f"peers.py: {w} inputs missing in {args.data}: {missing}", file=sys.stderr)
             return 2
         for s in systems:
-            if w in skip or f"{w}:{s}" in skip or (w, s) in (("W5-mem", "numpy"), ("W4-dask-cluster", "numpy")):
+            if w in skip or f"{w}:{s}" in skip or (w, s) in (("W5-mem", "numpy"), ("W4-dask-cluster", "numpy"),
+                                                                 ("W4-slurm", "numpy"), ("W5-spill", "numpy")):
                 continue  # numpy has no chunks to rechunk, and no cluster
             if s == "ndchunk-py" and w not in NDCHUNK_PY:
                 continue  # the Python package's rows: gathers, the mask and storage

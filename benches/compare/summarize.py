@@ -16,7 +16,7 @@ import json
 import math
 import sys
 
-WORKLOADS = ("W1", "W3", "W6", "W7", "P4", "W5-mem", "M1", "M2", "K1", "W2", "W4", "W4-sum", "W5", "W4-dask-cluster", "S1", "S2", "S3", "S4", "S5")
+WORKLOADS = ("W1", "W3", "W6", "W7", "P4", "W5-mem", "M1", "M2", "K1", "W2", "W4", "W4-sum", "W5", "W4-dask-cluster", "W4-slurm", "W5-spill", "S1", "S2", "S3", "S4", "S5")
 SYSTEMS = ("ndchunk", "numpy", "dask", "sklearn", "ndchunk-py")
 RTOL = 1e-6
 

@@ -25,7 +25,10 @@ impl<T: Element> Array<T> {
     /// # Ok::<(), ndchunk::Error>(())
     /// ```
     pub fn explain(&self) -> String {
-        self.describe(self.plan())
+        let limit = crate::config::PlanOptions::from_env()
+            .ok()
+            .map(|o| o.memory_limit);
+        self.describe(self.plan(), limit)
     }
 
     /// [`Array::explain`] for the plan `executor` would run: sized for its
@@ -42,11 +45,14 @@ impl<T: Element> Array<T> {
     /// # Ok::<(), ndchunk::Error>(())
     /// ```
     pub fn explain_with(&self, executor: &Executor) -> String {
-        self.describe(executor.plan_options().and_then(|o| self.plan_with(&o)))
+        let options = executor.plan_options();
+        let limit = options.as_ref().ok().map(|o| o.memory_limit);
+        self.describe(options.and_then(|o| self.plan_with(&o)), limit)
     }
 
-    /// The text of [`Array::explain`] for `plan`.
-    fn describe(&self, plan: Result<Plan>) -> String {
+    /// The text of [`Array::explain`] for `plan`, made under the memory
+    /// limit `limit`.
+    fn describe(&self, plan: Result<Plan>, limit: Option<u64>) -> String {
         let mut s = String::new();
         let _ = writeln!(
             s,
@@ -69,6 +75,15 @@ impl<T: Element> Array<T> {
                     plan.stages.len(),
                     human_bytes(plan.estimated_peak_bytes())
                 );
+                if let Some(limit) = limit.filter(|&l| plan.estimated_peak_bytes() > l) {
+                    let _ = writeln!(
+                        s,
+                        "spills: that is over the memory limit of {}; the local executor writes \
+                         the held results needed last to its spill directory (zstd) and reads \
+                         them back",
+                        human_bytes(limit)
+                    );
+                }
                 let fired: Vec<String> = plan
                     .rules
                     .iter()

@@ -251,7 +251,7 @@ impl<T: Element> Array<T> {
         let spec = GatherSpec {
             axis,
             naxes,
-            index: Arc::new(index),
+            index: index.into(),
             index_shape,
             origin,
         };

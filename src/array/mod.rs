@@ -326,7 +326,7 @@ impl<T: Element> Array<T> {
         let node = Node::new(
             Op::Resident(Resident {
                 chunks: plan.chunks.clone(),
-                blocks: Arc::new(blocks),
+                blocks: blocks.into(),
                 computed: None,
             }),
             Vec::new(),

@@ -13,6 +13,8 @@ pub mod eval;
 mod local;
 pub(crate) mod pool;
 mod progress;
+mod report;
+mod spill;
 
 use std::sync::Arc;
 
@@ -163,6 +165,11 @@ pub struct LocalOptions {
     pub progress: Progress,
     /// Stops computes when cancelled.
     pub cancel: Option<CancelToken>,
+    /// Where spill directories are made; `None`: `NDCHUNK_SPILL_DIR`, else the
+    /// temporary directory.
+    pub spill_dir: Option<std::path::PathBuf>,
+    /// Where each run writes its report (an HTML timeline), if anywhere.
+    pub report: Option<std::path::PathBuf>,
 }
 
 impl Default for Executor {
@@ -187,6 +194,8 @@ impl Executor {
                 memory_limit: None,
                 progress: Progress::Auto,
                 cancel: None,
+                spill_dir: None,
+                report: None,
             }),
             plan: None,
         }
@@ -205,6 +214,32 @@ impl Executor {
     /// ```
     pub fn dask(address: &str) -> Executor {
         Executor::dask_with(Some(address.to_string()), 2)
+    }
+
+    /// The Dask executor on a cluster of batch jobs (SLURM, PBS, SGE, LSF, ...)
+    /// that dask-jobqueue starts at the first run, with the options of its
+    /// configuration file (`~/.config/dask/jobqueue.yaml` or
+    /// `/etc/dask/jobqueue.yaml`); the jobs are cancelled when the executor
+    /// (all its clones) is dropped. The scratch directory and the program must
+    /// be on a filesystem the jobs share (see [`Executor::scratch`]).
+    ///
+    /// ```no_run
+    /// use ndchunk::exec::dask::JobQueue;
+    /// fn main() -> ndchunk::Result<()> {
+    ///     ndchunk::worker::run_if_worker();
+    ///     let ex = ndchunk::Executor::dask_jobqueue(JobQueue::slurm().jobs(4))
+    ///         .scratch("/shared/scratch");
+    ///     let x = ndchunk::from_zarr::<f32>("/shared/data.zarr")?;
+    ///     println!("{}", x.mean()?.compute_with(&ex)?);
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn dask_jobqueue(cluster: dask::JobQueue) -> Executor {
+        let mut ex = Executor::dask_with(None, 0);
+        if let ExecutorKind::Dask(o) = &mut ex.kind {
+            o.jobqueue = Some(cluster);
+        }
+        ex
     }
 
     /// The Dask executor on a `LocalCluster` of `n_workers` worker processes
@@ -243,6 +278,7 @@ impl Executor {
             kind: ExecutorKind::Dask(DaskOptions {
                 address,
                 local_workers,
+                jobqueue: None,
                 python: None,
                 scratch: None,
                 worker_exe: None,
@@ -319,6 +355,61 @@ impl Executor {
             if let Some(p) = &mut self.plan {
                 p.memory_limit = bytes;
             }
+        }
+        self
+    }
+
+    /// Local executor: make spill directories under `dir` (default
+    /// `NDCHUNK_SPILL_DIR`, else the temporary directory; a rechunk through
+    /// disk, see [`crate::plan::disk`], uses that default). When the results
+    /// held between tasks would exceed the memory limit, those needed last
+    /// are written there (zstd-compressed) and read back by their
+    /// consumers; each run's spill directory is removed when it ends.
+    /// Ignored by the Dask executor.
+    ///
+    /// ```
+    /// use ndchunk::Axis;
+    /// let dir = std::env::temp_dir().join(format!("ndchunk-doc-spill-{}", std::process::id()));
+    /// let x = ndchunk::random::uniform::<f64>(&[512, 512], [16, 512], 1)?;
+    /// // Every block (2 MiB in all) is held until the column means are
+    /// // known: a 1 MiB limit makes the executor spill.
+    /// let y = x.map_blocks(|b| b.mapv(|v| v * 2.0));
+    /// let centred = (&y - &y.mean_axis(Axis(0))?).sum_axis(Axis(1))?;
+    /// let small = ndchunk::Executor::local().memory_limit(1 << 20).spill_dir(&dir);
+    /// assert!(centred.explain_with(&small).contains("spills:"));
+    /// assert_eq!(centred.compute_with(&small)?, centred.compute()?);
+    /// assert!(std::fs::read_dir(&dir)?.next().is_none()); // removed after the run
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn spill_dir(mut self, dir: impl Into<std::path::PathBuf>) -> Executor {
+        if let ExecutorKind::Local(o) = &mut self.kind {
+            o.spill_dir = Some(dir.into());
+        }
+        self
+    }
+
+    /// Local executor: after each run, write its report to `path`: an HTML
+    /// timeline with a row per worker thread and a bar per task, coloured by
+    /// stage, whose hover text gives the task's block, time, bytes read and
+    /// written, and what was spilled (plotly.js is embedded: the file opens
+    /// offline). A failed run writes its report too. Ignored by the Dask
+    /// executor, whose dashboard shows its tasks by stage.
+    ///
+    /// ```
+    /// let path = std::env::temp_dir().join(format!("ndchunk-doc-report-{}.html", std::process::id()));
+    /// let ex = ndchunk::Executor::local().report(&path);
+    /// let x = ndchunk::random::uniform::<f64>(&[1000, 100], [100, 100], 0)?;
+    /// x.mean()?.compute_with(&ex)?;
+    /// let html = std::fs::read_to_string(&path)?;
+    /// // Rows are worker threads ("thread 0", ...); stages name the legend.
+    /// assert!(html.contains("\"thread ") && html.contains("random.uniform"));
+    /// # std::fs::remove_file(&path)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn report(mut self, path: impl Into<std::path::PathBuf>) -> Executor {
+        if let ExecutorKind::Local(o) = &mut self.kind {
+            o.report = Some(path.into());
         }
         self
     }
@@ -408,7 +499,12 @@ impl Executor {
                 memory_limit: Some(limit),
                 ..
             }) => PlanOptions::for_memory_limit(*limit),
-            _ => PlanOptions::from_env(),
+            ExecutorKind::Local(_) => PlanOptions::from_env(),
+            // Dask workers keep task results in the scratch directory.
+            ExecutorKind::Dask(_) => Ok(PlanOptions {
+                disk_rechunk: false,
+                ..PlanOptions::from_env()?
+            }),
         }
     }
 

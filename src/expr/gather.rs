@@ -1,9 +1,10 @@
 //! Integer indexing as data: which input axes are replaced by which indices.
 
 use std::fmt;
-use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
+
+use crate::ship::side::DataVec;
 
 /// A gather: the `naxes` input axes starting at `axis` are replaced by the axes of
 /// `index_shape`; `index` holds, in C order of `index_shape`, linear (C-order)
@@ -17,9 +18,9 @@ pub struct GatherSpec {
     pub axis: usize,
     /// Number of consecutive input axes replaced.
     pub naxes: usize,
-    /// Linear positions into the replaced axes (serialised as a count only).
-    #[serde(with = "crate::ship::binary_only")]
-    pub index: Arc<Vec<usize>>,
+    /// Linear positions into the replaced axes (in the binary form only;
+    /// beside the stage files for the Dask executor, see [`crate::ship::side`]).
+    pub index: DataVec<usize>,
     /// Shape of the index; these axes replace the gathered ones in the output.
     pub index_shape: Vec<usize>,
     /// What built it (`take`, `vindex`, `mask`, ...), for `explain`.

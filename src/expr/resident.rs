@@ -3,13 +3,13 @@
 //! reads it through [`Resident`].
 
 use std::ops::Range;
-use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 
 use crate::block::DynArray;
 use crate::chunks::Chunks;
 use crate::error::{Error, Result};
+use crate::ship::side::ResidentBlocks;
 
 /// Blocks the caller holds, in C order of `chunks` (one block for an
 /// in-memory array). They travel in a plan's binary form only.
@@ -27,8 +27,7 @@ pub struct Resident {
     /// How the blocks cut the array.
     pub chunks: Chunks,
     /// The blocks, in C order of `chunks`.
-    #[serde(with = "crate::ship::binary_only")]
-    pub blocks: Arc<Vec<DynArray>>,
+    pub blocks: ResidentBlocks,
     /// For values ndchunk computed when an array was built (a result whose
     /// length depends on the data: `unique`, `nonzero`, ...): what they
     /// are, as `explain()` names them.
@@ -40,7 +39,7 @@ impl Resident {
     pub fn whole(array: DynArray) -> Resident {
         Resident {
             chunks: Chunks::single(array.shape()),
-            blocks: Arc::new(vec![array]),
+            blocks: ResidentBlocks::from(vec![array]),
             computed: None,
         }
     }
@@ -68,10 +67,11 @@ impl Resident {
             .zip(&start)
             .map(|(r, &s)| r.start - s..r.end - s)
             .collect();
-        let found = self
-            .blocks
-            .get(self.chunks.ravel(&block))
-            .ok_or_else(|| self.missing(ranges))?;
+        let i = self.chunks.ravel(&block);
+        if i >= self.blocks.len() {
+            return Err(self.missing(ranges));
+        }
+        let found = self.blocks.get(i)?;
         Ok((found, local))
     }
 

@@ -15,6 +15,7 @@ use crate::expr::{
 use crate::plan::contract::{
     contracted_groups, product_bytes, task_budget, ContractStage, SumStage, SUM_SPLIT_EVERY,
 };
+use crate::plan::disk::{needs_disk, DiskPhase, DiskRechunkStage, IntermediateDir};
 use crate::plan::fuse::compile;
 use crate::plan::linalg::LinalgStage;
 use crate::plan::nearest::NearestStage;
@@ -367,13 +368,19 @@ impl Lowering {
     /// input is read in place, so it is always copied directly). Returns the last.
     fn rechunk_stages(&mut self, node: &Arc<Node>, budget: Option<u64>) -> Result<usize> {
         let (mut source, mut from) = self.source(&node.inputs[0])?;
+        let itemsize = node.dtype.size();
+        if let Source::Stage(input) = source {
+            let limit = self.options.memory_limit;
+            if self.options.disk_rechunk && needs_disk(&from, &node.chunks, itemsize, limit) {
+                return Ok(self.disk_rechunk_stages(node, input, from));
+            }
+        }
         let mut steps = vec![(node.chunks.clone(), String::new())];
         if matches!(source, Source::Stage(_)) {
             let budget = match budget {
                 Some(b) => b,
                 None => self.options.rechunk_bytes,
             };
-            let itemsize = node.dtype.size();
             if let Some(mid) = intermediate_chunks(&from, &node.chunks, itemsize, budget) {
                 let note = format!(
                     " (intermediate: direct tasks would hold over {})",
@@ -394,6 +401,41 @@ impl Lowering {
             (source, last, from) = (Source::Stage(s), Some(s), to);
         }
         last.ok_or_else(|| Error::invalid("plan", "rechunk without stages"))
+    }
+
+    /// The two stages of a rechunk through disk (see [`crate::plan::disk`])
+    /// of stage `input`'s blocks, chunked `from`; returns the second.
+    fn disk_rechunk_stages(&mut self, node: &Arc<Node>, input: usize, from: Chunks) -> usize {
+        let dir = Arc::new(IntermediateDir::new(&crate::config::spill_parent(None)));
+        let note = format!(
+            "through {} on disk: an output block overlaps input blocks over the memory limit of {}",
+            dir.path.display(),
+            human_bytes(self.options.memory_limit)
+        );
+        let to = node.chunks.clone();
+        let mut stage = |phase, input: usize, name: String| {
+            let kind = DiskRechunkStage {
+                phase,
+                dir: dir.clone(),
+                from: from.clone(),
+                to: to.clone(),
+                input,
+            };
+            let grid = kind.grid();
+            self.add_stage(Stage {
+                name,
+                grid,
+                kind: StageKind::DiskRechunk(kind),
+                dtype: node.dtype,
+            })
+        };
+        let write = stage(
+            DiskPhase::Write,
+            input,
+            format!("rechunk {from} → files ({note})"),
+        );
+        let written = stage(DiskPhase::Barrier, write, "rechunk files written".into());
+        stage(DiskPhase::Read, written, format!("rechunk files → {to}"))
     }
 
     /// Where a region stage reads `input`, and the input's chunks there: a
@@ -729,7 +771,7 @@ impl Lowering {
             &node.chunks,
             itemsize,
             budget,
-        ));
+        )?);
         let a = spec.axis;
         let mut grid = input.chunks.numblocks()[..a].to_vec();
         grid.extend([groups.len(), input.chunks.lens(a).len()]);

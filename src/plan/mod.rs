@@ -11,6 +11,7 @@
 //! and user functions appear by reference (their shape, or their registered name).
 
 pub mod contract;
+pub mod disk;
 pub mod fuse;
 pub mod linalg;
 mod lower;
@@ -115,6 +116,9 @@ pub enum StageKind {
     Select(select::SelectStage),
     /// Apply a dense factorisation kernel to row blocks or a single block.
     Linalg(linalg::LinalgStage),
+    /// Write input blocks to files, or assemble output blocks from them (a
+    /// rechunk through disk).
+    DiskRechunk(disk::DiskRechunkStage),
     /// Store each block of the input stage with a sink's writer, in whichever
     /// process runs the task (a registered storage kind, see
     /// [`crate::registry`]).
@@ -149,6 +153,11 @@ impl StageKind {
             StageKind::Fused(_) => "fused",
             StageKind::Combine(_) => "reduce",
             StageKind::Region(r) => r.label(),
+            StageKind::DiskRechunk(d) => match d.phase {
+                disk::DiskPhase::Write => "rechunk-write",
+                disk::DiskPhase::Barrier => "rechunk-barrier",
+                disk::DiskPhase::Read => "rechunk-read",
+            },
             StageKind::Scatter(_) => "scatter",
             StageKind::Extract(_) => "extract",
             StageKind::MapBlocks { .. } => "map_blocks",
@@ -177,6 +186,7 @@ impl StageKind {
                 .map(|b| (c.prev_stage, b))
                 .collect(),
             StageKind::Region(r) => r.reads(block),
+            StageKind::DiskRechunk(d) => d.reads(block),
             StageKind::Scatter(sc) => sc.reads(own, block),
             StageKind::Extract(ex) => ex
                 .chain(block)
@@ -235,6 +245,11 @@ impl StageKind {
                 (inputs.first().copied().unwrap_or(0), 0)
             }
             StageKind::Region(r) => (bytes(&r.to), bytes(&r.to)),
+            // A written block is a file: its task's result is only a marker.
+            StageKind::DiskRechunk(d) => match d.phase {
+                disk::DiskPhase::Write | disk::DiskPhase::Barrier => (0, 0),
+                disk::DiskPhase::Read => (bytes(&d.to), bytes(&d.to)),
+            },
             StageKind::Scatter(sc) => {
                 let buffer = sc.buffer_bytes(block, dtype.size());
                 (buffer, buffer)

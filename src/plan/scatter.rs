@@ -14,7 +14,9 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::chunks::Chunks;
+use crate::error::Result;
 use crate::expr::GatherSpec;
+use crate::ship::side::DataVec;
 
 /// One group of consecutive output chunks and its positions sorted by source block.
 #[derive(Debug, Serialize, Deserialize)]
@@ -24,8 +26,7 @@ pub struct ScatterGroup {
     /// Index positions the group covers (C order over the index).
     pub positions: Range<usize>,
     /// Group-relative positions, sorted by source block (counting sort).
-    #[serde(with = "crate::ship::binary_only")]
-    pub order: Vec<u32>,
+    pub order: DataVec<u32>,
     /// `order[offsets[s]..offsets[s + 1]]` come from source block `s`.
     #[serde(with = "crate::ship::binary_only")]
     pub offsets: Vec<u32>,
@@ -161,7 +162,8 @@ pub fn plan_groups(
     out: &Chunks,
     elem_bytes: usize,
     budget: u64,
-) -> Vec<ScatterGroup> {
+) -> Result<Vec<ScatterGroup>> {
+    let index = spec.index.as_slice()?;
     let a = spec.axis;
     let k = spec.index_shape.len();
     let per_row: usize = spec.index_shape.iter().skip(1).product::<usize>().max(1);
@@ -190,7 +192,7 @@ pub fn plan_groups(
             }
         }
         groups.push(sort_group(
-            &spec.index[start..end],
+            &index[start..end],
             factor,
             offsets,
             m,
@@ -200,7 +202,7 @@ pub fn plan_groups(
         first_chunk = end_chunk;
         start = end;
     }
-    groups
+    Ok(groups)
 }
 
 /// Counting sort of a group's positions by the source block of their index.
@@ -244,7 +246,7 @@ fn sort_group(
     ScatterGroup {
         chunks,
         positions,
-        order,
+        order: order.into(),
         offsets: offsets_out,
         touched,
     }

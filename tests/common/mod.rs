@@ -822,3 +822,53 @@ pub fn npy_fixture<T: ndarray_npy::ReadableElement>(
     let file = std::fs::File::open(dir.join(format!("{name}.npy"))).unwrap();
     ArrayD::<T>::read_npy(file).unwrap()
 }
+
+/// What a test of a binary with its own `main` (`harness = false`) returns:
+/// `Err` says what went wrong.
+pub type Outcome = std::result::Result<(), String>;
+
+/// A named test of such a binary.
+pub type NamedTest = (&'static str, fn() -> Outcome);
+
+/// Runs those of `tests` whose names contain one of the command line's
+/// filters (all of them when there is none), printing each outcome as
+/// libtest does; returns how many ran and the names that failed.
+pub fn run_named_tests(tests: &[NamedTest]) -> (usize, Vec<&'static str>) {
+    let filters: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with('-'))
+        .collect();
+    let mut failed = Vec::new();
+    let mut ran = 0;
+    for (name, test) in tests {
+        if !filters.is_empty() && !filters.iter().any(|f| name.contains(f.as_str())) {
+            continue;
+        }
+        let start = std::time::Instant::now();
+        let outcome = std::panic::catch_unwind(test)
+            .unwrap_or_else(|p| Err(format!("panicked: {:?}", p.downcast_ref::<String>())));
+        ran += 1;
+        match outcome {
+            Ok(()) => println!("test {name} ... ok ({:.1?})", start.elapsed()),
+            Err(e) => {
+                println!("test {name} ... FAILED\n{e}");
+                failed.push(*name);
+            }
+        }
+    }
+    (ran, failed)
+}
+
+/// Prints the summary line of [`run_named_tests`]' run and exits with
+/// status 1 when a test failed.
+pub fn finish_named_tests(ran: usize, failed: &[&str]) {
+    println!(
+        "\ntest result: {}. {} passed; {} failed",
+        if failed.is_empty() { "ok" } else { "FAILED" },
+        ran - failed.len(),
+        failed.len()
+    );
+    if !failed.is_empty() {
+        std::process::exit(1);
+    }
+}

@@ -4,7 +4,9 @@ Started once per executor by the Rust side as `python driver.py`, it talks
 JSON lines on stdin and stdout:
 
 1. The first line says where to run: {"address": "tcp://...", "connect_timeout":
-   "10s"}, or {"address": null, "local_workers": N} for a LocalCluster. The
+   "10s"}, {"address": null, "local_workers": N} for a LocalCluster, or
+   {"address": null, "jobqueue": {"system": "slurm", "jobs": N, "adapt": null
+   or [MIN, MAX], "options": {...}}} for a dask-jobqueue cluster. The
    answer is {"ok": true}, or {"ok": false, "code": 3 or 4, "error": ...} and
    the driver exits (3: `distributed` cannot be imported; 4: the scheduler
    cannot be reached or the local cluster cannot start).
@@ -17,15 +19,17 @@ JSON lines on stdin and stdout:
 
    which reads its inputs from, and commits its result to, SCRATCH/values. Dask
    moves only the task ids. A task whose result is already committed (a retry
-   after a lost worker) returns at once. The servers are stopped after each
+   after a lost worker) returns at once. A result file is deleted when the
+   last of its consumers is done (see release_inputs). The servers are stopped after each
    run. The answer is {"ok": true}, or {"ok": false, "code": 5, ...} with the
    failed task's id, stage label, block, exit status and error.
-3. At the end of stdin the client (and a local cluster) is closed.
+3. At the end of stdin the client (and a cluster it started) is closed.
 """
 
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -99,10 +103,41 @@ def stop_servers(exe):
         err.close()
 
 
-def run_task(exe, scratch, tid, stage, block, deps, label, *_inputs):
-    """Runs task `tid` in this worker's server process; returns its id."""
-    if os.path.exists(os.path.join(scratch, "values", f"{tid}.bin")):
-        return tid
+def release_inputs(scratch, tid, release):
+    """Marks this task's inputs consumed by it and deletes the result file of
+    each input all of whose consumers are done: `release` is "DEP:N,..." with N
+    the input's number of consumers. Each consumer leaves a marker file
+    (consumed/DEP/TID) before counting the markers, so the last one to finish
+    sees them all; two finishing together may both delete, which is harmless.
+    A task's markers outlive a retry of it, so a retried consumer is not
+    counted twice."""
+    for entry in filter(None, release.split(",")):
+        dep, consumers = entry.split(":")
+        marks = os.path.join(scratch, "consumed", dep)
+        os.makedirs(marks, exist_ok=True)
+        open(os.path.join(marks, str(tid)), "w").close()
+        if len(os.listdir(marks)) >= int(consumers):
+            try:
+                os.remove(os.path.join(scratch, "values", f"{dep}.bin"))
+            except FileNotFoundError:
+                pass
+
+
+def run_task(exe, scratch, tid, stage, block, deps, label, release, *_inputs):
+    """Runs task `tid` in this worker's server process (unless its result is
+    committed already: a retry after a lost worker), then releases its
+    inputs; returns its id."""
+    if not os.path.exists(os.path.join(scratch, "values", f"{tid}.bin")):
+        # Made again (a lost task needed it after it was deleted): its
+        # consumers count again from none.
+        shutil.rmtree(os.path.join(scratch, "consumed", str(tid)), ignore_errors=True)
+        run_in_server(exe, scratch, tid, stage, block, deps, label)
+    release_inputs(scratch, tid, release)
+    return tid
+
+
+def run_in_server(exe, scratch, tid, stage, block, deps, label):
+    """Hands task `tid` to this thread's worker server; raises its failure."""
     key, (proc, err) = server(exe)
     start = err.seek(0, os.SEEK_END)
     try:
@@ -114,7 +149,7 @@ def run_task(exe, scratch, tid, stage, block, deps, label, *_inputs):
     if line:
         answer = json.loads(line)
         if answer["ok"]:
-            return tid
+            return
         status, message = None, answer["error"]
     else:  # the server died (killed, or a crash that was not a panic)
         status, message = proc.wait(), ""
@@ -134,24 +169,61 @@ def key_prefix(label):
     return "-".join(["ndchunk", *words])
 
 
+# dask-jobqueue's cluster class of each batch system.
+JOBQUEUE_CLASSES = {
+    "slurm": "SLURMCluster",
+    "pbs": "PBSCluster",
+    "sge": "SGECluster",
+    "lsf": "LSFCluster",
+    "htcondor": "HTCondorCluster",
+    "moab": "MoabCluster",
+    "oar": "OARCluster",
+}
+
+
+def start_jobqueue(spec):
+    """A dask-jobqueue cluster as `spec` says: its options over those of
+    jobqueue.yaml, then scale(jobs=N) or adapt(minimum_jobs, maximum_jobs)."""
+    import dask_jobqueue
+
+    name = JOBQUEUE_CLASSES.get(spec["system"])
+    if name is None:
+        known = ", ".join(sorted(JOBQUEUE_CLASSES))
+        raise ValueError(f"unknown batch system {spec['system']!r} (known: {known})")
+    cluster = getattr(dask_jobqueue, name)(**spec["options"])
+    if spec.get("adapt"):
+        minimum, maximum = spec["adapt"]
+        cluster.adapt(minimum_jobs=minimum, maximum_jobs=maximum)
+    else:
+        cluster.scale(jobs=spec["jobs"])
+    return cluster
+
+
 def connect(where):
-    """The client for `where` (the first line), or an error answer."""
+    """The client for `where` (the first line) and the cluster it started (to
+    close at the end), or an error answer."""
     try:
         from distributed import Client, LocalCluster
+
+        if where.get("jobqueue"):
+            import dask_jobqueue  # noqa: F401 (an import error is code 3)
     except Exception as e:  # ImportError, or a broken installation
-        return None, {"code": 3, "error": f"cannot import distributed: {e!r}", "python": sys.executable}
+        return None, None, {"code": 3, "error": f"cannot import: {e!r}", "python": sys.executable}
     try:
         if where.get("address"):
-            return Client(where["address"], timeout=where.get("connect_timeout", "10s")), None
-        cluster = LocalCluster(
-            n_workers=where["local_workers"],
-            threads_per_worker=1,
-            processes=True,
-            dashboard_address=None,
-        )
-        return Client(cluster), None
+            return Client(where["address"], timeout=where.get("connect_timeout", "10s")), None, None
+        if where.get("jobqueue"):
+            cluster = start_jobqueue(where["jobqueue"])
+        else:
+            cluster = LocalCluster(
+                n_workers=where["local_workers"],
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+            )
+        return Client(cluster), cluster, None
     except Exception as e:
-        return None, {"code": 4, "error": f"{e!r}", "address": where.get("address")}
+        return None, None, {"code": 4, "error": f"{e!r}", "address": where.get("address")}
 
 
 def run_graph(client, scratch):
@@ -172,6 +244,7 @@ def run_graph(client, scratch):
             ",".join(map(str, t["block"])),
             ",".join(map(str, t["deps"])),
             t["label"],
+            ",".join(f"{d}:{n}" for d, n in t["release"]),
         )
         dsk[key] = (run_task, *args, *[keys[d] for d in t["deps"]])
     wanted = [keys[t] for t in graph["outputs"]]
@@ -192,7 +265,7 @@ def run_graph(client, scratch):
 
 
 def main():
-    client, failure = connect(json.loads(sys.stdin.readline() or "{}"))
+    client, cluster, failure = connect(json.loads(sys.stdin.readline() or "{}"))
     if failure:
         reply(ok=False, **failure)
         return
@@ -206,6 +279,8 @@ def main():
                 reply(ok=True)
     finally:
         client.close()
+        if cluster is not None:
+            cluster.close()  # a jobqueue cluster cancels its jobs
 
 
 if __name__ == "__main__":

@@ -3,7 +3,9 @@
 //!
 //! The driver (this process) writes the plan into a scratch directory on a
 //! filesystem the Dask workers share: one file per stage (`stages/S.bin`, the
-//! stage as data, see [`crate::ship`]) and the task graph (`graph.json`: per task
+//! stage as data, see [`crate::ship`]), the stages' in-memory arrays and index
+//! lists beside them (`data.bin`, read by each task only where it touches them,
+//! see [`crate::ship::side`]) and the task graph (`graph.json`: per task
 //! its stage, block and dependencies). It then hands the directory to the
 //! embedded Python driver (`driver.py`, one process per executor, kept between
 //! runs), which submits the graph to the scheduler. Each Dask worker
@@ -12,9 +14,12 @@
 //! its result as `values/T.bin` (a temporary file renamed into place), so a task
 //! retried after a lost worker finds its result and returns.
 //! Dask moves only task ids. When the graph is done, the driver reads the output
-//! tasks' results. The scratch directory is removed after success and after
-//! failure.
+//! tasks' results. A result file is deleted once every task reading it has
+//! committed its own (so the scratch directory holds the working set, not
+//! every result), and made again if a lost task needs it after all. The
+//! scratch directory is removed after success and after failure.
 
+mod jobqueue;
 mod scratch;
 mod session;
 
@@ -27,6 +32,7 @@ use crate::error::{Error, Result};
 use crate::exec::{Sink, Value};
 use crate::plan::{Instr, LeafSource, Plan, StageKind};
 
+pub use jobqueue::JobQueue;
 pub use scratch::{Scratch, KEEP_SCRATCH_ENV};
 use session::{Session, Target};
 
@@ -45,8 +51,11 @@ pub const SCHEDULER_ENV: &str = "DASK_SCHEDULER_ADDRESS";
 /// Where the Dask executor runs and what it runs with.
 #[derive(Clone, Debug)]
 pub struct DaskOptions {
-    /// The scheduler (`tcp://host:8786`); `None` starts a `LocalCluster`.
+    /// The scheduler (`tcp://host:8786`); `None` starts a `LocalCluster`, or
+    /// the cluster of batch jobs `jobqueue` describes.
     pub address: Option<String>,
+    /// A dask-jobqueue cluster the driver starts (and closes with the executor).
+    pub jobqueue: Option<JobQueue>,
     /// Worker processes of the local cluster (one thread each).
     pub local_workers: usize,
     /// The Python interpreter; default [`PYTHON_ENV`], else the project's
@@ -77,6 +86,24 @@ struct GraphTask<'a> {
     block: &'a [usize],
     deps: &'a [usize],
     label: &'a str,
+    /// The inputs whose result files this task may delete once it is done:
+    /// `(dependency, its number of consumers)`, outputs excluded (see
+    /// `release_inputs` in driver.py).
+    release: Vec<(usize, usize)>,
+}
+
+/// Per task, how many distinct tasks read its result.
+fn consumer_counts(plan: &Plan) -> Vec<usize> {
+    let mut counts = vec![0; plan.tasks.len()];
+    for task in &plan.tasks {
+        let mut deps = task.deps.clone();
+        deps.sort_unstable();
+        deps.dedup();
+        for d in deps {
+            counts[d] += 1;
+        }
+    }
+    counts
 }
 
 /// Runs `plan` on the cluster `options` describe; outputs go to `sink`, or are
@@ -99,8 +126,11 @@ pub(crate) fn run(
         .or_else(|| std::env::var_os(SCRATCH_ENV).map(PathBuf::from))
         .unwrap_or_else(std::env::temp_dir);
     let scratch = Scratch::create(&root)?;
-    for (s, stage) in plan.stages.iter().enumerate() {
-        scratch.write_stage(s, stage)?;
+    scratch.write_stages(&plan.stages)?;
+    let consumers = consumer_counts(plan);
+    let mut is_output = vec![false; plan.tasks.len()];
+    for &t in &plan.outputs {
+        is_output[t] = true;
     }
     let graph = Graph {
         exe: exe.display().to_string(),
@@ -109,12 +139,23 @@ pub(crate) fn run(
             .tasks
             .iter()
             .enumerate()
-            .map(|(id, t)| GraphTask {
-                id,
-                stage: t.stage,
-                block: &t.block,
-                deps: &t.deps,
-                label: &plan.stages[t.stage].name,
+            .map(|(id, t)| {
+                let mut release: Vec<(usize, usize)> = t
+                    .deps
+                    .iter()
+                    .filter(|&&d| !is_output[d])
+                    .map(|&d| (d, consumers[d]))
+                    .collect();
+                release.sort_unstable();
+                release.dedup();
+                GraphTask {
+                    id,
+                    stage: t.stage,
+                    block: &t.block,
+                    deps: &t.deps,
+                    label: &plan.stages[t.stage].name,
+                    release,
+                }
             })
             .collect(),
         outputs: &plan.outputs,
@@ -123,6 +164,7 @@ pub(crate) fn run(
     let target = Target {
         address: options.address.as_deref(),
         local_workers: options.local_workers,
+        jobqueue: options.jobqueue.as_ref(),
     };
     options.session.run(&python, &target, scratch.path())?;
     let mut values = Vec::with_capacity(if sink.is_some() {
@@ -209,14 +251,20 @@ fn answer_error(answer: &serde_json::Value, python: &Path, target: &Target) -> O
     let field = |k: &str| answer.get(k).and_then(|v| v.as_str()).unwrap_or("");
     Some(match answer.get("code").and_then(|v| v.as_i64()) {
         Some(3) => Error::Executor(format!(
-            "the Python at {} cannot import the `distributed` package (pip install distributed, \
-             or run ./setup.sh): {}",
+            "the Python at {} cannot import the `distributed` package (or, for a cluster of \
+             batch jobs, `dask_jobqueue`; pip install distributed dask-jobqueue, or run \
+             ./setup.sh): {}",
             python.display(),
             field("error")
         )),
-        Some(4) => Error::Executor(match target.address {
-            Some(a) => format!("cannot reach the Dask scheduler at {a}: {}", field("error")),
-            None => format!("cannot start a local Dask cluster: {}", field("error")),
+        Some(4) => Error::Executor(match (target.address, target.jobqueue) {
+            (Some(a), _) => format!("cannot reach the Dask scheduler at {a}: {}", field("error")),
+            (None, Some(q)) => format!(
+                "cannot start a dask-jobqueue cluster on {}: {}",
+                q.system(),
+                field("error")
+            ),
+            (None, None) => format!("cannot start a local Dask cluster: {}", field("error")),
         }),
         Some(5) if answer.get("task").is_some() => Error::Task {
             task: format!(

@@ -10,6 +10,7 @@ use serde::Serialize;
 use crate::error::{Error, Result};
 use crate::exec::Value;
 use crate::plan::Stage;
+use crate::ship::side::SideFile;
 use crate::ship::{from_bytes, to_bytes};
 
 /// A scratch directory: made (and removed when dropped) by the driver, opened
@@ -89,10 +90,24 @@ impl Scratch {
         self.path.join("values").join(format!("{t}.bin"))
     }
 
-    /// Writes stage `s`.
+    /// Writes stage `s`, with its data inline.
     pub fn write_stage(&self, s: usize, stage: &Stage) -> Result<()> {
         let path = self.stage_path(s);
         fs::write(&path, to_bytes(stage)?).map_err(|e| io_error("cannot write", &path, e))
+    }
+
+    /// Writes every stage, their in-memory arrays, index lists and orders
+    /// going to one data file beside them (`data.bin`, each value once):
+    /// a worker then reads the part of them its task touches, not all of
+    /// them (see [`crate::ship::side`]).
+    pub fn write_stages(&self, stages: &[Stage]) -> Result<()> {
+        let mut side = SideFile::create(&self.path.join("data.bin"))?;
+        for (s, stage) in stages.iter().enumerate() {
+            let (written, back) = side.scope(|| self.write_stage(s, stage));
+            written?;
+            side = back;
+        }
+        Ok(())
     }
 
     /// Reads stage `s`.

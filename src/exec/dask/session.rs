@@ -18,10 +18,12 @@ use crate::error::{Error, Result};
 
 const DRIVER: &str = include_str!("driver.py");
 
-/// Where the driver connects: a scheduler's address, or a local cluster.
+/// Where the driver connects: a scheduler's address, a cluster of batch jobs,
+/// or a local cluster.
 pub(crate) struct Target<'a> {
     pub address: Option<&'a str>,
     pub local_workers: usize,
+    pub jobqueue: Option<&'a super::JobQueue>,
 }
 
 /// The driver process of an executor, if one is running.
@@ -112,6 +114,7 @@ impl Driver {
         let config = json!({
             "address": target.address,
             "local_workers": target.local_workers.max(1),
+            "jobqueue": target.jobqueue,
             "connect_timeout": "10s",
         });
         let answer = driver.request(&config.to_string()).map_err(|e| {

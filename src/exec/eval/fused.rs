@@ -362,7 +362,7 @@ fn gather_input<'a>(
     deps: &mut std::slice::Iter<'a, Arc<Value>>,
 ) -> Result<Vec<&'a DynArray>> {
     match from {
-        Source::Resident(r) => Ok(r.blocks.iter().collect()),
+        Source::Resident(r) => r.blocks.all(),
         Source::Stage(_) => (0..count)
             .map(|_| match deps.next().map(|v| &**v) {
                 Some(Value::Block(b)) => Ok(b),
@@ -567,7 +567,7 @@ fn prepare<'a>(
                 shape: source_shape,
             };
             let rows = match input.blocks.as_slice() {
-                [whole] => gather_rows(spec, source_shape, src_chunks, &src_block)
+                [whole] => gather_rows(spec, source_shape, src_chunks, &src_block)?
                     .map(|(row_len, map)| (*whole, row_len, map)),
                 _ => None,
             };

@@ -50,14 +50,24 @@ fn box_positions(shape: &[usize], ranges: &[Range<usize>]) -> Vec<usize> {
 }
 
 /// The input positions a block reads: the index entries in the box `index_ranges`.
-fn selected_indices<'a>(spec: &'a GatherSpec, index_ranges: &[Range<usize>]) -> Cow<'a, [usize]> {
+fn selected_indices<'a>(
+    spec: &'a GatherSpec,
+    index_ranges: &[Range<usize>],
+) -> Result<Cow<'a, [usize]>> {
     match flat_range(&spec.index_shape, index_ranges) {
-        Some(r) => Cow::Borrowed(&spec.index[r]),
-        None => box_positions(&spec.index_shape, index_ranges)
-            .into_iter()
-            .map(|p| spec.index[p])
-            .collect::<Vec<_>>()
-            .into(),
+        Some(r) => spec.index.range(r),
+        None => {
+            let positions = box_positions(&spec.index_shape, index_ranges);
+            let (Some(&lo), Some(&hi)) = (positions.iter().min(), positions.iter().max()) else {
+                return Ok(Cow::Owned(Vec::new()));
+            };
+            let within = spec.index.range(lo..hi + 1)?;
+            Ok(positions
+                .iter()
+                .map(|&p| within[p - lo])
+                .collect::<Vec<_>>()
+                .into())
+        }
     }
 }
 
@@ -69,18 +79,22 @@ pub fn gather_rows<'a>(
     source_shape: &[usize],
     chunks: &Chunks,
     block: &[usize],
-) -> Option<(usize, RowMap<'a>)> {
+) -> Result<Option<(usize, RowMap<'a>)>> {
     let ranges = chunks.block_ranges(block);
     let (a, k) = (spec.axis, spec.index_shape.len());
     let outer = box_positions(&source_shape[..a], &ranges[..a]);
     let inner_shape = &source_shape[a + spec.naxes..];
-    let inner = flat_range(inner_shape, &ranges[a + k..])?;
-    let [o] = outer.as_slice() else { return None };
+    let Some(inner) = flat_range(inner_shape, &ranges[a + k..]) else {
+        return Ok(None);
+    };
+    let [o] = outer.as_slice() else {
+        return Ok(None);
+    };
     let len: usize = source_shape[a..a + spec.naxes].iter().product();
     let inner_len: usize = inner_shape.iter().product();
     let index_ranges = &ranges[a..a + k];
-    let selected = selected_indices(spec, index_ranges);
-    (!inner.is_empty()).then(|| {
+    let selected = selected_indices(spec, index_ranges)?;
+    Ok((!inner.is_empty()).then(|| {
         (
             inner.len(),
             RowMap::Gather {
@@ -89,7 +103,7 @@ pub fn gather_rows<'a>(
                 stride: inner_len,
             },
         )
-    })
+    }))
 }
 
 /// The input a gather reads, held whole: its blocks in order along the gathered
@@ -208,7 +222,7 @@ fn gather_into<T: Element>(
     let inner_len: usize = inner_shape.iter().product();
     let index_ranges = &ranges[a..a + k];
     let inner_ranges = &ranges[a + k..];
-    let selected = selected_indices(spec, index_ranges);
+    let selected = selected_indices(spec, index_ranges)?;
     let outer = box_positions(outer_shape, &ranges[..a]);
     // Blocks split the first gathered axis; positions count the combined axes.
     let per_row: usize = source_shape[a + 1..a + spec.naxes].iter().product();

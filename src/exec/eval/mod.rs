@@ -3,6 +3,7 @@
 pub mod blocks;
 pub mod contract;
 pub mod counting;
+pub mod disk;
 pub mod fused;
 pub mod gather;
 pub mod generate;
@@ -67,6 +68,7 @@ pub fn run_task(
             }
         }
         StageKind::Region(r) => region::run(r, stage.dtype, &task.block, deps),
+        StageKind::DiskRechunk(d) => disk::run(d, stage.dtype, &task.block, deps),
         StageKind::Reshape(r) => reshape::reshape(r, &task.block, deps),
         StageKind::Contract(c) => contract::run(c, stage.dtype, &task.block, &deps),
         StageKind::Sum(_) => contract::sum(stage.dtype, deps, &stage.name),

@@ -312,7 +312,7 @@ fn constant_grown<T: Element>(
     values
 }
 
-fn slice_info(ranges: &[Range<usize>]) -> Vec<SliceInfoElem> {
+pub(crate) fn slice_info(ranges: &[Range<usize>]) -> Vec<SliceInfoElem> {
     ranges
         .iter()
         .map(|r| SliceInfoElem::from(ndarray::Slice::from(r.clone())))

@@ -52,7 +52,10 @@ pub fn scatter_step(
     let positions = group.positions.len();
     let factor = row_factor(&sc.spec, &sc.source.shape()).max(1);
     let row0 = sc.source.offsets(a)[s];
-    let order = &group.order[group.offsets[s] as usize..group.offsets[s + 1] as usize];
+    let order = group
+        .order
+        .range(group.offsets[s] as usize..group.offsets[s + 1] as usize)?;
+    let index = sc.spec.index.range(group.positions.clone())?;
     let mut buffer = match prev {
         Some(p) => Value::take_block(p, "gather.scatter")?,
         None => DynArray::zeros(dtype, &[outer, positions, inner]),
@@ -60,9 +63,9 @@ pub fn scatter_step(
     dyn_match!(&mut buffer, dst: T => {
         let src = T::unwrap_ref(src).and_then(|x| x.as_slice()).ok_or_else(|| not_a_block("gather.scatter"))?;
         let dst = dst.as_slice_mut().ok_or_else(|| not_a_block("gather.scatter"))?;
-        for &k in order {
+        for &k in order.iter() {
             let k = k as usize;
-            let l = sc.spec.index[group.positions.start + k];
+            let l = index[k];
             let local = (l / factor - row0) * factor + l % factor;
             for o in 0..outer {
                 let from = (o * rows_here + local) * inner;
