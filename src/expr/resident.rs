@@ -49,8 +49,9 @@ impl Resident {
         self.blocks.len() == 1
     }
 
-    /// The block holding the box `ranges` (array coordinates) whole, and the
-    /// box's ranges within that block; an error when the box crosses blocks.
+    /// The block holding the box `ranges` (array coordinates) whole (in a
+    /// Dask worker, the box alone: see [`ResidentBlocks::region`]), and the
+    /// box's ranges within it; an error when the box crosses blocks.
     pub fn locate(&self, ranges: &[Range<usize>]) -> Result<(&DynArray, Vec<Range<usize>>)> {
         let mut block = Vec::with_capacity(ranges.len());
         for (axis, r) in ranges.iter().enumerate() {
@@ -62,7 +63,7 @@ impl Resident {
             block.push(b.start);
         }
         let start = self.chunks.block_offset(&block);
-        let local = ranges
+        let local: Vec<Range<usize>> = ranges
             .iter()
             .zip(&start)
             .map(|(r, &s)| r.start - s..r.end - s)
@@ -71,8 +72,7 @@ impl Resident {
         if i >= self.blocks.len() {
             return Err(self.missing(ranges));
         }
-        let found = self.blocks.get(i)?;
-        Ok((found, local))
+        self.blocks.region(i, &local)
     }
 
     fn missing(&self, ranges: &[Range<usize>]) -> Error {

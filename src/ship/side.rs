@@ -39,6 +39,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use bytemuck::Pod;
+use elsa::sync::FrozenMap;
 use serde::de::Error as _;
 use serde::ser::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -359,12 +360,15 @@ impl<'de, T: Pod> Deserialize<'de> for DataVec<T> {
 
 /// The blocks of an in-memory input (a [`crate::expr::Resident`]): in memory
 /// where the plan was made; in a worker that read them from a side file,
-/// each block read when a task first touches it.
+/// each region a task reads is read when first asked for (only its bytes) and
+/// kept for the run's other tasks.
 ///
 /// ```
 /// use ndchunk::{DType, DynArray, ship::side::ResidentBlocks};
 /// let blocks = ResidentBlocks::from(vec![DynArray::zeros(DType::F32, &[2, 3])]);
 /// assert_eq!((blocks.len(), blocks.get(0)?.shape()), (1, &[2, 3][..]));
+/// let (block, local) = blocks.region(0, &[1..2, 0..3])?;
+/// assert_eq!((block.shape(), local), (&[2, 3][..], vec![1..2, 0..3]));
 /// # Ok::<(), ndchunk::Error>(())
 /// ```
 pub struct ResidentBlocks(Arc<BlocksRepr>);
@@ -374,7 +378,8 @@ enum BlocksRepr {
     Side {
         path: PathBuf,
         entries: Vec<BlockEntry>,
-        loaded: Box<[OnceLock<DynArray>]>,
+        /// Regions read so far, by block and box.
+        regions: FrozenMap<(usize, Vec<Range<usize>>), Box<DynArray>>,
     },
 }
 
@@ -404,6 +409,10 @@ impl From<Vec<DynArray>> for ResidentBlocks {
     }
 }
 
+/// Runs read one at a time up to this many; more, and the bytes from the
+/// first run's start to the last one's end are read at once.
+const MAX_RUNS: usize = 64;
+
 impl ResidentBlocks {
     /// Number of blocks.
     pub fn len(&self) -> usize {
@@ -418,33 +427,115 @@ impl ResidentBlocks {
         self.len() == 0
     }
 
-    /// Block `i` (read from the side file the first time); an error past the end.
+    /// Block `i` whole; an error past the end.
     pub fn get(&self, i: usize) -> Result<&DynArray> {
-        let missing = || Error::Executor(format!("resident input: no block {i} of {}", self.len()));
-        match &*self.0 {
-            BlocksRepr::Memory(b) => b.get(i).ok_or_else(missing),
-            BlocksRepr::Side {
-                path,
-                entries,
-                loaded,
-            } => {
-                let entry = entries.get(i).ok_or_else(missing)?;
-                if let Some(block) = loaded[i].get() {
-                    return Ok(block);
-                }
-                let count: usize = entry.shape.iter().product();
-                let bytes = read_at(path, entry.offset, count * entry.dtype.size())?;
-                let block = super::from_c_order_bytes(entry.dtype, &entry.shape, &bytes)
-                    .map_err(|e| Error::Executor(format!("plan data {}: {e}", path.display())))?;
-                Ok(loaded[i].get_or_init(|| block))
+        let whole: Vec<Range<usize>> = match &*self.0 {
+            BlocksRepr::Memory(b) => return b.get(i).ok_or_else(|| self.missing(i)),
+            BlocksRepr::Side { entries, .. } => {
+                let entry = entries.get(i).ok_or_else(|| self.missing(i))?;
+                entry.shape.iter().map(|&n| 0..n).collect()
             }
+        };
+        Ok(self.region(i, &whole)?.0)
+    }
+
+    /// The box `ranges` of block `i`: an array holding it and the box's
+    /// ranges there (the block itself in memory; in a worker, the box alone,
+    /// read from the side file the first time).
+    pub fn region(
+        &self,
+        i: usize,
+        ranges: &[Range<usize>],
+    ) -> Result<(&DynArray, Vec<Range<usize>>)> {
+        let BlocksRepr::Side {
+            path,
+            entries,
+            regions,
+        } = &*self.0
+        else {
+            let BlocksRepr::Memory(blocks) = &*self.0 else {
+                unreachable!()
+            };
+            return Ok((
+                blocks.get(i).ok_or_else(|| self.missing(i))?,
+                ranges.to_vec(),
+            ));
+        };
+        let entry = entries.get(i).ok_or_else(|| self.missing(i))?;
+        let local = ranges.iter().map(|r| 0..r.len()).collect();
+        let key = (i, ranges.to_vec());
+        if let Some(found) = regions.get(&key) {
+            return Ok((found, local));
         }
+        let read = read_box(path, entry, ranges)?;
+        Ok((regions.insert(key, Box::new(read)), local))
     }
 
     /// Every block, in order.
     pub fn all(&self) -> Result<Vec<&DynArray>> {
         (0..self.len()).map(|i| self.get(i)).collect()
     }
+
+    fn missing(&self, i: usize) -> Error {
+        Error::Executor(format!("resident input: no block {i} of {}", self.len()))
+    }
+}
+
+/// Reads the box `ranges` of the C-order block `entry` in `path`: one read
+/// per contiguous run, or one read of the span they cover when they are many.
+fn read_box(path: &Path, entry: &BlockEntry, ranges: &[Range<usize>]) -> Result<DynArray> {
+    let bad = |what: String| Error::Executor(format!("plan data {}: {what}", path.display()));
+    if ranges.len() != entry.shape.len()
+        || ranges
+            .iter()
+            .zip(&entry.shape)
+            .any(|(r, &n)| r.start > r.end || r.end > n)
+    {
+        return Err(bad(format!(
+            "box {ranges:?} of a block of shape {:?}",
+            entry.shape
+        )));
+    }
+    let size = entry.dtype.size();
+    let shape: Vec<usize> = ranges.iter().map(|r| r.len()).collect();
+    let count: usize = shape.iter().product();
+    // Axes from `split` on are covered whole, so each run is `run` elements.
+    let split = (0..ranges.len())
+        .rev()
+        .find(|&a| ranges[a].len() != entry.shape[a])
+        .unwrap_or(0);
+    let run: usize = ranges[split].len() * entry.shape[split + 1..].iter().product::<usize>();
+    let strides: Vec<usize> = (0..entry.shape.len())
+        .map(|a| entry.shape[a + 1..].iter().product())
+        .collect();
+    let starts: Vec<usize> = if count == 0 {
+        Vec::new()
+    } else {
+        crate::grid::box_indices(&ranges[..split])
+            .iter()
+            .map(|ix| {
+                ix.iter().zip(&strides).map(|(i, s)| i * s).sum::<usize>()
+                    + ranges[split].start * strides[split]
+            })
+            .collect()
+    };
+    let mut bytes = Vec::with_capacity(count * size);
+    if starts.len() > MAX_RUNS {
+        let (first, last) = (starts[0], starts[starts.len() - 1] + run);
+        let span = read_at(
+            path,
+            entry.offset + (first * size) as u64,
+            (last - first) * size,
+        )?;
+        for &s in &starts {
+            bytes.extend_from_slice(&span[(s - first) * size..(s - first + run) * size]);
+        }
+    } else {
+        for &s in &starts {
+            bytes.extend(read_at(path, entry.offset + (s * size) as u64, run * size)?);
+        }
+    }
+    super::from_c_order_bytes(entry.dtype, &shape, &bytes).map_err(bad)
 }
 
 impl Serialize for ResidentBlocks {
@@ -500,14 +591,11 @@ impl<'de> Deserialize<'de> for ResidentBlocks {
                     postcard::from_bytes(&bytes).map_err(D::Error::custom)?;
                 ResidentBlocks::from(blocks)
             }
-            Wire::Side { path, at: entries } => {
-                let loaded = entries.iter().map(|_| OnceLock::new()).collect();
-                ResidentBlocks(Arc::new(BlocksRepr::Side {
-                    path: PathBuf::from(path),
-                    entries,
-                    loaded,
-                }))
-            }
+            Wire::Side { path, at: entries } => ResidentBlocks(Arc::new(BlocksRepr::Side {
+                path: PathBuf::from(path),
+                entries,
+                regions: FrozenMap::new(),
+            })),
         })
     }
 }

@@ -162,3 +162,95 @@ impl Drop for Scratch {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use ndarray::Array2;
+
+    use super::Scratch;
+    use crate::exec::eval::run_task;
+    use crate::exec::Value;
+    use crate::ship::side::bytes_read;
+    use crate::{Array, Axis};
+
+    /// Runs `x`'s plan task by task as Dask workers do, each task reading
+    /// its stage afresh from a scratch directory (no cache); returns the
+    /// result and the side-file bytes each task read.
+    fn run_from_scratch(x: &Array<f32>) -> (Vec<f32>, Vec<u64>) {
+        let plan = x.plan().unwrap();
+        let scratch = Scratch::create(&std::env::temp_dir()).unwrap();
+        scratch.write_stages(&plan.stages).unwrap();
+        let worker = Scratch::open(scratch.path());
+        let mut values: Vec<Option<Arc<Value>>> = vec![None; plan.tasks.len()];
+        let mut read = Vec::with_capacity(plan.tasks.len());
+        for (id, task) in plan.tasks.iter().enumerate() {
+            let before = bytes_read();
+            let stage = worker.read_stage(task.stage).unwrap();
+            let inputs = task
+                .deps
+                .iter()
+                .map(|&d| values[d].clone().unwrap())
+                .collect();
+            values[id] = Some(Arc::new(run_task(&stage, task, inputs, &mut None).unwrap()));
+            read.push(bytes_read() - before);
+        }
+        let mut result = Vec::new();
+        for &o in &plan.outputs {
+            match values[o].as_deref() {
+                Some(Value::Block(crate::DynArray::F32(b))) => result.extend(b.iter().copied()),
+                other => panic!("output task {o} gave {other:?}"),
+            }
+        }
+        (result, read)
+    }
+
+    /// Stage data travel beside the stage files, and each task reads only
+    /// its part: a block-local task one block of the in-memory input, a
+    /// gather its own index positions (plus the input rows it gathers,
+    /// which for random indices are every block).
+    #[test]
+    fn tasks_read_their_part_of_the_stage_data() {
+        let (n, d, k, chunk) = (100_000usize, 8usize, 40usize, 10_000usize);
+        let points = Array2::from_shape_fn((n, d), |(i, j)| ((i * 31 + j * 7) % 97) as f32);
+        let knn = Array2::from_shape_fn((n, k), |(i, j)| ((i * 7919 + j * 104_729) % n) as i64);
+        let x_bytes = (n * d * 4) as u64;
+        let index_bytes = (n * k * 8) as u64;
+        let x = crate::from_array(points, [chunk, d]).unwrap();
+
+        // Block-local: each task reads its one block of X.
+        let sums = x.sum_axis(Axis(1)).unwrap();
+        let (result, read) = run_from_scratch(&sums);
+        assert_eq!(result, sums.compute().unwrap().into_raw_vec_and_offset().0);
+        let block = x_bytes / (n / chunk) as u64;
+        assert!(
+            read.iter().all(|&r| r <= block),
+            "{read:?} > {block} per task"
+        );
+        assert_eq!(read.iter().sum::<u64>(), x_bytes);
+
+        // A gather: its index positions (a page of slack) and X's blocks.
+        let gathered = x.vindex(&[knn.into_dyn()]).unwrap();
+        let own = x.insert_axis(Axis(1)).unwrap();
+        let d2 = (&gathered - &own)
+            .powi(2)
+            .sum_axis(Axis(2))
+            .unwrap()
+            .mean_axis(Axis(1))
+            .unwrap();
+        let (result, read) = run_from_scratch(&d2);
+        assert_eq!(result, d2.compute().unwrap().into_raw_vec_and_offset().0);
+        let part = index_bytes / (n / chunk) as u64 + crate::ship::side::PAGE_BYTES as u64;
+        let max = *read.iter().max().unwrap();
+        println!(
+            "side data: X {x_bytes} B, index {index_bytes} B; most a gather task read: {max} B"
+        );
+        assert!(
+            max <= x_bytes + part,
+            "a task read {max} bytes, its part is {}",
+            x_bytes + part
+        );
+        assert!(max < (x_bytes + index_bytes) / 2);
+    }
+}
