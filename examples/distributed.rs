@@ -14,8 +14,9 @@
 //!
 //! The same expression is computed by the local executor too, and the two
 //! results are compared. `X` and `knn` are in the driver's memory, so they
-//! travel inside the plan's stage files (as dask embeds NumPy arrays in its
-//! graphs); data larger than that belongs in a Zarr store the workers read.
+//! travel with the plan (as dask embeds NumPy arrays in its graphs), in a
+//! data file beside the stage files of which each task reads only the part it
+//! touches; data larger than memory belongs in a Zarr store the workers read.
 
 use std::time::Instant;
 

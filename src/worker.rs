@@ -96,7 +96,9 @@ fn serve(input: impl std::io::BufRead, mut output: impl std::io::Write) {
             std::panic::catch_unwind(AssertUnwindSafe(|| run_task_with(&fields, &mut cache)))
                 .unwrap_or_else(|p| Err(Error::Executor(crate::exec::panic_message(p.as_ref()))));
         let answer = match outcome {
-            Ok(()) => serde_json::json!({ "ok": true }),
+            Ok(Io { read, written }) => {
+                serde_json::json!({ "ok": true, "read": read, "written": written })
+            }
             Err(e) => serde_json::json!({ "ok": false, "error": e.to_string() }),
         };
         if writeln!(output, "{answer}")
@@ -111,11 +113,19 @@ fn serve(input: impl std::io::BufRead, mut output: impl std::io::Write) {
 /// Runs the task described by `SCRATCH TASK STAGE BLOCK DEPS` (block and
 /// dependencies comma separated, possibly empty).
 fn run_worker_task(args: &[String]) -> Result<()> {
-    run_task_with(args, &mut StageCache::default())
+    run_task_with(args, &mut StageCache::default()).map(|_| ())
+}
+
+/// What a task read (its inputs' result files and its part of the plan
+/// data) and wrote (its result file), in bytes: the run report's figures.
+#[derive(Default)]
+struct Io {
+    read: u64,
+    written: u64,
 }
 
 /// [`run_worker_task`], reading stages through `cache`.
-fn run_task_with(args: &[String], cache: &mut StageCache) -> Result<()> {
+fn run_task_with(args: &[String], cache: &mut StageCache) -> Result<Io> {
     let [scratch, task, stage, block, deps] = args else {
         return Err(Error::Executor(format!(
             "worker arguments: expected SCRATCH TASK STAGE BLOCK DEPS, got {args:?}"
@@ -124,7 +134,7 @@ fn run_task_with(args: &[String], cache: &mut StageCache) -> Result<()> {
     let scratch = Scratch::open(Path::new(scratch));
     let id = number(task, "task")?;
     if scratch.has_value(id) {
-        return Ok(());
+        return Ok(Io::default());
     }
     let task = Task {
         stage: number(stage, "stage")?,
@@ -133,14 +143,24 @@ fn run_task_with(args: &[String], cache: &mut StageCache) -> Result<()> {
         out_bytes: 0,
         work_bytes: 0,
     };
+    let data_before = crate::ship::side::bytes_read();
     let stage = cache.stage(&scratch, task.stage)?;
+    let mut read = 0;
     let inputs = task
         .deps
         .iter()
-        .map(|&d| scratch.read_value(d).map(Arc::new))
+        .map(|&d| {
+            let (value, bytes) = scratch.read_value_counted(d)?;
+            read += bytes;
+            Ok(Arc::new(value))
+        })
         .collect::<Result<Vec<_>>>()?;
     let value = run_task(&stage, &task, inputs, &mut None)?;
-    scratch.write_value(id, &value)
+    let written = scratch.write_value(id, &value)?;
+    Ok(Io {
+        read: read + crate::ship::side::bytes_read() - data_before,
+        written,
+    })
 }
 
 /// Stages read from one scratch directory, kept while a server runs its tasks:

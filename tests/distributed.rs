@@ -70,6 +70,10 @@ fn main() {
             scratch_holds_the_working_set_not_every_result,
         ),
         (
+            "dask_run_report_has_a_row_per_worker_thread",
+            dask_run_report_has_a_row_per_worker_thread,
+        ),
+        (
             "killing_a_worker_mid_run_keeps_the_result_correct",
             killing_a_worker_mid_run_keeps_the_result_correct,
         ),
@@ -560,6 +564,36 @@ fn values_bytes(root: &Path) -> u64 {
         .filter_map(|f| f.metadata().ok())
         .map(|m| m.len())
         .sum()
+}
+
+/// The run report of a Dask run: a bar per task on the rows of the two
+/// Dask workers' threads, with the stages' names and the bytes each task
+/// read and wrote.
+fn dask_run_report_has_a_row_per_worker_thread() -> Outcome {
+    let path = fresh_dir("distributed-report").join("run.html");
+    let ex = cluster().report(&path);
+    let x = ndchunk::random::uniform::<f64>(&[64, 1000], [8, 1000], 3).map_err(err)?;
+    let y = x.map_blocks_registered::<f64>("double").map_err(err)?;
+    let got = y.sum().map_err(err)?.compute_with(&ex).map_err(err)?;
+    if got != y.sum().map_err(err)?.compute().map_err(err)? {
+        return Err("the Dask and local results differ".into());
+    }
+    let html = std::fs::read_to_string(&path).map_err(|e| format!("no report at {path:?}: {e}"))?;
+    let rows: std::collections::BTreeSet<&str> = html
+        .match_indices("tcp://127.0.0.1:")
+        .map(|(i, _)| html[i..].split(" thread").next().unwrap_or(""))
+        .collect();
+    for wanted in ["double", "sum", "KiB · wrote", "\"type\":\"bar\""] {
+        if !html.contains(wanted) {
+            return Err(format!("the report lacks {wanted:?}"));
+        }
+    }
+    if rows.len() != 2 {
+        return Err(format!(
+            "the report's rows are {rows:?}, not the two workers"
+        ));
+    }
+    Ok(())
 }
 
 /// Results are deleted once their consumers are done: a chain of 10 block maps

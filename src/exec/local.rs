@@ -386,7 +386,7 @@ fn worker(run: &Run, shared: &Mutex<Shared>, wake: &Condvar) {
                     let read: u64 = task.deps.iter().map(|&d| plan.tasks[d].out_bytes).sum();
                     records.tasks.push(TaskRecord {
                         task: t,
-                        worker: run.thread,
+                        worker: format!("thread {}", run.thread),
                         start: began,
                         end: run.started.elapsed(),
                         read,
@@ -478,7 +478,7 @@ fn spill_results<'a>(
                 task: d,
                 raw: plan.tasks[d].out_bytes,
                 disk: *disk,
-                worker: run.thread,
+                worker: format!("thread {}", run.thread),
                 start,
                 end,
             });

@@ -282,6 +282,7 @@ impl Executor {
                 python: None,
                 scratch: None,
                 worker_exe: None,
+                report: None,
                 session: Default::default(),
             }),
             plan: None,
@@ -389,12 +390,12 @@ impl Executor {
         self
     }
 
-    /// Local executor: after each run, write its report to `path`: an HTML
-    /// timeline with a row per worker thread and a bar per task, coloured by
-    /// stage, whose hover text gives the task's block, time, bytes read and
-    /// written, and what was spilled (plotly.js is embedded: the file opens
-    /// offline). A failed run writes its report too. Ignored by the Dask
-    /// executor, whose dashboard shows its tasks by stage.
+    /// After each run, write its report to `path`: an HTML timeline with a
+    /// row per worker thread (of this process, or of each Dask worker) and a
+    /// bar per task, coloured by stage, whose hover text gives the task's
+    /// block, time, bytes read and written, and what was spilled (plotly.js
+    /// is embedded: the file opens offline). A failed run writes its report
+    /// too. The Dask dashboard shows the same tasks live, grouped by stage.
     ///
     /// ```
     /// let path = std::env::temp_dir().join(format!("ndchunk-doc-report-{}.html", std::process::id()));
@@ -408,8 +409,9 @@ impl Executor {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn report(mut self, path: impl Into<std::path::PathBuf>) -> Executor {
-        if let ExecutorKind::Local(o) = &mut self.kind {
-            o.report = Some(path.into());
+        match &mut self.kind {
+            ExecutorKind::Local(o) => o.report = Some(path.into()),
+            ExecutorKind::Dask(o) => o.report = Some(path.into()),
         }
         self
     }

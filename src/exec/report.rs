@@ -1,6 +1,7 @@
-//! The run report: an HTML timeline of one run of the local executor, one
-//! row per worker thread and one bar per task, coloured by stage, with the
-//! bytes each task read, wrote and spilled on hover. Drawn with plotly
+//! The run report: an HTML timeline of one run, one row per worker thread
+//! (of the local executor, or of a Dask worker) and one bar per task,
+//! coloured by stage, with the bytes each task read, wrote and spilled on
+//! hover. Drawn with plotly
 //! (plotly.js embedded, so the file opens offline).
 
 use std::collections::BTreeMap;
@@ -20,8 +21,8 @@ use crate::plan::Plan;
 #[derive(Clone, Debug)]
 pub(crate) struct TaskRecord {
     pub task: usize,
-    /// The worker thread that ran it (0-based).
-    pub worker: usize,
+    /// The worker thread that ran it, as its row is labelled.
+    pub worker: String,
     /// Since the run started.
     pub start: Duration,
     pub end: Duration,
@@ -39,8 +40,8 @@ pub(crate) struct SpillRecord {
     pub task: usize,
     pub raw: u64,
     pub disk: u64,
-    /// The worker thread that wrote it, and when.
-    pub worker: usize,
+    /// The worker thread that wrote it (its row's label), and when.
+    pub worker: String,
     pub start: Duration,
     pub end: Duration,
 }
@@ -65,7 +66,7 @@ pub(crate) fn write_timeline(
     let mut plot = Plot::new();
     for (stage, records) in &by_stage {
         let name = format!("{stage}: {}", plan.stages[*stage].name);
-        let worker = |r: &&TaskRecord| format!("thread {}", r.worker);
+        let worker = |r: &&TaskRecord| r.worker.clone();
         let seconds = |d: Duration| d.as_secs_f64();
         let hover: Vec<String> = records
             .iter()
@@ -113,10 +114,7 @@ pub(crate) fn write_timeline(
                 .map(|s| (s.end - s.start).as_secs_f64())
                 .collect(),
             base: spills.iter().map(|s| s.start.as_secs_f64()).collect(),
-            y: spills
-                .iter()
-                .map(|s| format!("thread {}", s.worker))
-                .collect(),
+            y: spills.iter().map(|s| s.worker.clone()).collect(),
             hovertext: spills
                 .iter()
                 .map(|s| {

@@ -20,8 +20,10 @@ JSON lines on stdin and stdout:
    which reads its inputs from, and commits its result to, SCRATCH/values. Dask
    moves only the task ids. A task whose result is already committed (a retry
    after a lost worker) returns at once. A result file is deleted when the
-   last of its consumers is done (see release_inputs). The servers are stopped after each
-   run. The answer is {"ok": true}, or {"ok": false, "code": 5, ...} with the
+   last of its consumers is done (see release_inputs). With "report" set in
+   graph.json, each task also appends its worker thread, start, end and bytes
+   read and written to SCRATCH/timeline/ (see record), from which the Rust
+   side draws the run report. The servers are stopped after each run. The answer is {"ok": true}, or {"ok": false, "code": 5, ...} with the
    failed task's id, stage label, block, exit status and error.
 3. At the end of stdin the client (and a cluster it started) is closed.
 """
@@ -34,6 +36,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 
 STDERR_TAIL = 4000
 
@@ -123,21 +126,55 @@ def release_inputs(scratch, tid, release):
                 pass
 
 
-def run_task(exe, scratch, tid, stage, block, deps, label, release, *_inputs):
+def worker_row():
+    """The run report's row for this thread: the Dask worker's address and the
+    thread's number in it."""
+    try:
+        from distributed import get_worker
+
+        worker = get_worker()
+        holder, name = worker, worker.address
+    except ValueError:  # not inside a Dask worker (the driver's own tests)
+        holder, name = sys.modules[__name__], f"pid {os.getpid()}"
+    if not hasattr(holder, "_ndchunk_threads"):
+        holder._ndchunk_threads = {}
+    threads = holder._ndchunk_threads
+    number = threads.setdefault(threading.get_ident(), len(threads))
+    return f"{name} thread {number}"
+
+
+def record(scratch, tid, start, end, answer):
+    """Appends task `tid`'s line to this thread's file in SCRATCH/timeline/:
+    its row, start and end (seconds since the epoch) and the bytes its server
+    says it read and wrote."""
+    folder = os.path.join(scratch, "timeline")
+    os.makedirs(folder, exist_ok=True)
+    line = {"task": tid, "worker": worker_row(), "start": start, "end": end,
+            "read": answer.get("read", 0), "written": answer.get("written", 0)}
+    path = os.path.join(folder, f"{os.getpid()}-{threading.get_ident()}.jsonl")
+    with open(path, "a") as f:
+        f.write(json.dumps(line) + "\n")
+
+
+def run_task(exe, scratch, tid, stage, block, deps, label, release, report, *_inputs):
     """Runs task `tid` in this worker's server process (unless its result is
-    committed already: a retry after a lost worker), then releases its
-    inputs; returns its id."""
+    committed already: a retry after a lost worker), records it for the run
+    report if `report`, then releases its inputs; returns its id."""
     if not os.path.exists(os.path.join(scratch, "values", f"{tid}.bin")):
         # Made again (a lost task needed it after it was deleted): its
         # consumers count again from none.
         shutil.rmtree(os.path.join(scratch, "consumed", str(tid)), ignore_errors=True)
-        run_in_server(exe, scratch, tid, stage, block, deps, label)
+        start = time.time()
+        answer = run_in_server(exe, scratch, tid, stage, block, deps, label)
+        if report:
+            record(scratch, tid, start, time.time(), answer)
     release_inputs(scratch, tid, release)
     return tid
 
 
 def run_in_server(exe, scratch, tid, stage, block, deps, label):
-    """Hands task `tid` to this thread's worker server; raises its failure."""
+    """Hands task `tid` to this thread's worker server; returns its answer
+    (with the bytes it read and wrote), or raises its failure."""
     key, (proc, err) = server(exe)
     start = err.seek(0, os.SEEK_END)
     try:
@@ -149,7 +186,7 @@ def run_in_server(exe, scratch, tid, stage, block, deps, label):
     if line:
         answer = json.loads(line)
         if answer["ok"]:
-            return
+            return answer
         status, message = None, answer["error"]
     else:  # the server died (killed, or a crash that was not a panic)
         status, message = proc.wait(), ""
@@ -245,6 +282,7 @@ def run_graph(client, scratch):
             ",".join(map(str, t["deps"])),
             t["label"],
             ",".join(f"{d}:{n}" for d, n in t["release"]),
+            graph.get("report", False),
         )
         dsk[key] = (run_task, *args, *[keys[d] for d in t["deps"]])
     wanted = [keys[t] for t in graph["outputs"]]

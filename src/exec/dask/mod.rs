@@ -29,6 +29,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use crate::error::{Error, Result};
+use crate::exec::report::{write_timeline, TaskRecord};
 use crate::exec::{Sink, Value};
 use crate::plan::{Instr, LeafSource, Plan, StageKind};
 
@@ -66,6 +67,8 @@ pub struct DaskOptions {
     pub scratch: Option<PathBuf>,
     /// The program the workers run; default this process's executable.
     pub worker_exe: Option<PathBuf>,
+    /// Where each run writes its report (see [`crate::Executor::report`]).
+    pub report: Option<PathBuf>,
     /// The Python driver, shared by the executor's clones.
     pub(crate) session: Arc<Session>,
 }
@@ -75,6 +78,8 @@ pub struct DaskOptions {
 struct Graph<'a> {
     exe: String,
     run: String,
+    /// Tasks record their times and bytes for the run report.
+    report: bool,
     tasks: Vec<GraphTask<'a>>,
     outputs: &'a [usize],
 }
@@ -135,6 +140,7 @@ pub(crate) fn run(
     let graph = Graph {
         exe: exe.display().to_string(),
         run: scratch.run_id().to_string(),
+        report: options.report.is_some(),
         tasks: plan
             .tasks
             .iter()
@@ -166,7 +172,14 @@ pub(crate) fn run(
         local_workers: options.local_workers,
         jobqueue: options.jobqueue.as_ref(),
     };
-    options.session.run(&python, &target, scratch.path())?;
+    let ran = options.session.run(&python, &target, scratch.path());
+    // A failed run's report is written too; the run's error comes first.
+    let drawn = match &options.report {
+        Some(path) => write_report(path, plan, &scratch),
+        None => Ok(()),
+    };
+    ran?;
+    drawn?;
     let mut values = Vec::with_capacity(if sink.is_some() {
         0
     } else {
@@ -183,6 +196,51 @@ pub(crate) fn run(
         }
     }
     Ok(values)
+}
+
+/// Draws the run report from the lines the tasks appended to
+/// `SCRATCH/timeline/` (one file per worker thread; see `record` in driver.py).
+fn write_report(path: &Path, plan: &Plan, scratch: &Scratch) -> Result<()> {
+    #[derive(serde::Deserialize)]
+    struct Line {
+        task: usize,
+        worker: String,
+        start: f64,
+        end: f64,
+        read: u64,
+        written: u64,
+    }
+    let folder = scratch.path().join("timeline");
+    let mut lines = Vec::new();
+    if let Ok(files) = std::fs::read_dir(&folder) {
+        for file in files.flatten() {
+            let text = std::fs::read_to_string(file.path())
+                .map_err(|e| scratch::io_error("cannot read", &file.path(), e))?;
+            for l in text.lines() {
+                let line: Line = serde_json::from_str(l)
+                    .map_err(|e| Error::Executor(format!("run report line {l:?}: {e}")))?;
+                if line.task < plan.tasks.len() {
+                    lines.push(line);
+                }
+            }
+        }
+    }
+    let t0 = lines.iter().map(|l| l.start).fold(f64::INFINITY, f64::min);
+    let since = |t: f64| std::time::Duration::from_secs_f64((t - t0).max(0.0));
+    let total = lines.iter().map(|l| since(l.end)).max().unwrap_or_default();
+    let tasks: Vec<TaskRecord> = lines
+        .into_iter()
+        .map(|l| TaskRecord {
+            task: l.task,
+            worker: l.worker,
+            start: since(l.start),
+            end: since(l.end),
+            read: l.read,
+            written: l.written,
+            unspilled: 0,
+        })
+        .collect();
+    write_timeline(path, plan, &tasks, &[], total)
 }
 
 /// Refuses plans with user functions a worker process cannot find: closures

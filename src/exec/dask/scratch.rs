@@ -131,22 +131,30 @@ impl Scratch {
     }
 
     /// Commits task `t`'s result: written to a temporary file, then renamed, so
-    /// a reader never sees a partial result.
-    pub fn write_value(&self, t: usize, value: &Value) -> Result<()> {
+    /// a reader never sees a partial result. Returns the file's size.
+    pub fn write_value(&self, t: usize, value: &Value) -> Result<u64> {
         let path = self.value_path(t);
         let tmp = self
             .path
             .join("values")
             .join(format!(".{t}.{}.partial", std::process::id()));
-        fs::write(&tmp, to_bytes(value)?).map_err(|e| io_error("cannot write", &tmp, e))?;
-        fs::rename(&tmp, &path).map_err(|e| io_error("cannot commit", &path, e))
+        let bytes = to_bytes(value)?;
+        fs::write(&tmp, &bytes).map_err(|e| io_error("cannot write", &tmp, e))?;
+        fs::rename(&tmp, &path).map_err(|e| io_error("cannot commit", &path, e))?;
+        Ok(bytes.len() as u64)
     }
 
     /// Reads task `t`'s committed result.
     pub fn read_value(&self, t: usize) -> Result<Value> {
+        self.read_value_counted(t).map(|(value, _)| value)
+    }
+
+    /// Reads task `t`'s committed result, and the size of its file.
+    pub fn read_value_counted(&self, t: usize) -> Result<(Value, u64)> {
         let path = self.value_path(t);
         let bytes = fs::read(&path).map_err(|e| io_error("cannot read the result", &path, e))?;
-        from_bytes(&bytes, &format!("result file {}", path.display()))
+        let value = from_bytes(&bytes, &format!("result file {}", path.display()))?;
+        Ok((value, bytes.len() as u64))
     }
 }
 
