@@ -74,6 +74,10 @@ fn main() {
             dask_run_report_has_a_row_per_worker_thread,
         ),
         (
+            "tasks_read_their_part_of_the_stage_data",
+            tasks_read_their_part_of_the_stage_data,
+        ),
+        (
             "killing_a_worker_mid_run_keeps_the_result_correct",
             killing_a_worker_mid_run_keeps_the_result_correct,
         ),
@@ -591,6 +595,88 @@ fn dask_run_report_has_a_row_per_worker_thread() -> Outcome {
     if rows.len() != 2 {
         return Err(format!(
             "the report's rows are {rows:?}, not the two workers"
+        ));
+    }
+    Ok(())
+}
+
+/// Runs `x`'s plan task by task as the Dask workers do, each task reading
+/// its stage afresh from a scratch directory (no cache); returns the result
+/// and the side-file bytes each task read.
+fn run_from_scratch(x: &Array<f32>) -> Result<(Vec<f32>, Vec<u64>), String> {
+    use ndchunk::exec::{dask::Scratch, eval::run_task, Value};
+    use ndchunk::ship::side::bytes_read;
+    let plan = x.plan().map_err(err)?;
+    let scratch = Scratch::create(&std::env::temp_dir()).map_err(err)?;
+    scratch.write_stages(&plan.stages).map_err(err)?;
+    let worker = Scratch::open(scratch.path());
+    let mut values: Vec<Option<std::sync::Arc<Value>>> = vec![None; plan.tasks.len()];
+    let mut read = Vec::with_capacity(plan.tasks.len());
+    for (id, task) in plan.tasks.iter().enumerate() {
+        let before = bytes_read();
+        let stage = worker.read_stage(task.stage).map_err(err)?;
+        let inputs = task
+            .deps
+            .iter()
+            .map(|&d| values[d].clone().ok_or("a task ran before its input"))
+            .collect::<Result<Vec<_>, _>>()?;
+        let value = run_task(&stage, task, inputs, &mut None).map_err(err)?;
+        values[id] = Some(std::sync::Arc::new(value));
+        read.push(bytes_read() - before);
+    }
+    let mut result = Vec::new();
+    for &o in &plan.outputs {
+        match values[o].as_deref() {
+            Some(Value::Block(ndchunk::DynArray::F32(b))) => result.extend(b.iter().copied()),
+            _ => return Err(format!("output task {o} gave no f32 block")),
+        }
+    }
+    Ok((result, read))
+}
+
+/// In-memory inputs and index lists travel beside the stage files
+/// (`data.bin`), and each task reads only its part: a block-local task its
+/// block of the input, a gather its own index positions (a page of slack)
+/// and the rows it gathers, which for these spread indices are all of X.
+fn tasks_read_their_part_of_the_stage_data() -> Outcome {
+    let (n, d, k, chunk) = (100_000usize, 8usize, 40usize, 10_000usize);
+    let points = ndarray::Array2::from_shape_fn((n, d), |(i, j)| ((i * 31 + j * 7) % 97) as f32);
+    let knn =
+        ndarray::Array2::from_shape_fn((n, k), |(i, j)| ((i * 7919 + j * 104_729) % n) as i64);
+    let (x_bytes, index_bytes) = ((n * d * 4) as u64, (n * k * 8) as u64);
+    let x = ndchunk::from_array(points, [chunk, d]).map_err(err)?;
+
+    let sums = x.sum_axis(Axis(1)).map_err(err)?;
+    let (result, read) = run_from_scratch(&sums)?;
+    if result != sums.compute().map_err(err)?.into_raw_vec_and_offset().0 {
+        return Err("block-local sums differ from the local executor's".into());
+    }
+    let block = x_bytes / (n / chunk) as u64;
+    if read.iter().any(|&r| r > block) || read.iter().sum::<u64>() != x_bytes {
+        return Err(format!(
+            "block-local tasks read {read:?}, not one block ({block} B) each"
+        ));
+    }
+
+    let gathered = x.vindex(&[knn.into_dyn()]).map_err(err)?;
+    let own = x.insert_axis(Axis(1)).map_err(err)?;
+    let d2 = (&gathered - &own)
+        .powi(2)
+        .sum_axis(Axis(2))
+        .and_then(|s| s.mean_axis(Axis(1)))
+        .map_err(err)?;
+    let (result, read) = run_from_scratch(&d2)?;
+    if result != d2.compute().map_err(err)?.into_raw_vec_and_offset().0 {
+        return Err("gathered distances differ from the local executor's".into());
+    }
+    let part = x_bytes + index_bytes / (n / chunk) as u64 + ndchunk::ship::side::PAGE_BYTES as u64;
+    let most = read.iter().copied().max().unwrap_or(0);
+    println!(
+        "    plan data: X {x_bytes} B, index {index_bytes} B; most a gather task read: {most} B"
+    );
+    if most > part || most >= (x_bytes + index_bytes) / 2 {
+        return Err(format!(
+            "a gather task read {most} bytes; its part is at most {part}"
         ));
     }
     Ok(())

@@ -24,11 +24,13 @@ const LAYERS: &[&[&str]] = &[
 
 /// Pairs (user, used) within one layer that are allowed.
 /// (An element type wraps itself as a block, and a block is one of them; a
-/// chunking does its block-index arithmetic with the grid's.)
+/// chunking, and a side file reading a box of a block, do their block-index
+/// arithmetic with the grid's.)
 const SAME_LAYER: &[(&str, &str)] = &[
     ("element", "block"),
     ("block", "element"),
     ("chunks", "grid"),
+    ("ship", "grid"),
 ];
 
 fn layer_of(module: &str) -> Option<usize> {
