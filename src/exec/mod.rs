@@ -229,7 +229,7 @@ impl Executor {
     ///     ndchunk::worker::run_if_worker();
     ///     let ex = ndchunk::Executor::dask_jobqueue(JobQueue::slurm().jobs(4))
     ///         .scratch("/shared/scratch");
-    ///     let x = ndchunk::from_zarr::<f32>("/shared/data.zarr")?;
+    ///     let x = ndchunk::random::uniform::<f32>(&[100_000, 1000], [10_000, 1000], 0)?;
     ///     println!("{}", x.mean()?.compute_with(&ex)?);
     ///     Ok(())
     /// }
