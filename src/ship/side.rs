@@ -228,18 +228,15 @@ impl<T: Pod> DataVec<T> {
                 self.len()
             )));
         }
-        let ListRepr::Side {
-            path,
-            offset,
-            len,
-            pages,
-            ..
-        } = &*self.0
-        else {
-            let ListRepr::Memory(v) = &*self.0 else {
-                unreachable!()
-            };
-            return Ok(Cow::Borrowed(&v[range]));
+        let (path, offset, len, pages) = match &*self.0 {
+            ListRepr::Memory(v) => return Ok(Cow::Borrowed(&v[range])),
+            ListRepr::Side {
+                path,
+                offset,
+                len,
+                pages,
+                ..
+            } => (path, offset, len, pages),
         };
         let per = Self::per_page();
         let size = std::mem::size_of::<T>();
@@ -447,19 +444,16 @@ impl ResidentBlocks {
         i: usize,
         ranges: &[Range<usize>],
     ) -> Result<(&DynArray, Vec<Range<usize>>)> {
-        let BlocksRepr::Side {
-            path,
-            entries,
-            regions,
-        } = &*self.0
-        else {
-            let BlocksRepr::Memory(blocks) = &*self.0 else {
-                unreachable!()
-            };
-            return Ok((
-                blocks.get(i).ok_or_else(|| self.missing(i))?,
-                ranges.to_vec(),
-            ));
+        let (path, entries, regions) = match &*self.0 {
+            BlocksRepr::Memory(blocks) => {
+                let block = blocks.get(i).ok_or_else(|| self.missing(i))?;
+                return Ok((block, ranges.to_vec()));
+            }
+            BlocksRepr::Side {
+                path,
+                entries,
+                regions,
+            } => (path, entries, regions),
         };
         let entry = entries.get(i).ok_or_else(|| self.missing(i))?;
         let local = ranges.iter().map(|r| 0..r.len()).collect();
