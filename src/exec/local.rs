@@ -9,6 +9,10 @@
 //!   until they do (see [`super::spill`]); when nothing is left to spill, the
 //!   task waits, or runs if nothing else is running (so the plan always makes
 //!   progress).
+//! - Tasks may hold all but a sixteenth of the limit. Before a task starts,
+//!   the allocator's free pages go back to the system if resident memory plus
+//!   what the running tasks may yet allocate would come within that sixteenth
+//!   of the limit (see [`super::allocator::Retention`]).
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -18,6 +22,7 @@ use std::time::{Duration, Instant};
 
 use crate::block::DynSliceMut;
 use crate::error::{Error, Result};
+use crate::exec::allocator::Retention;
 use crate::exec::eval::run_task;
 use crate::exec::progress::Bar;
 use crate::exec::report::{write_timeline, SpillRecord, TaskRecord};
@@ -53,6 +58,8 @@ struct Shared {
     bytes_in_flight: u64,
     /// Bytes of results being spilled: soon out of `bytes_in_flight`.
     spilling_bytes: u64,
+    /// The estimates of the running tasks (part of `bytes_in_flight`).
+    running_bytes: u64,
     running: usize,
     done: usize,
     error: Option<Error>,
@@ -122,6 +129,7 @@ pub fn run(
         started: vec![false; n],
         bytes_in_flight: 0,
         spilling_bytes: 0,
+        running_bytes: 0,
         running: 0,
         done: 0,
         error: None,
@@ -131,15 +139,17 @@ pub fn run(
     let started = Instant::now();
     let wake = Condvar::new();
     let spill = SpillDir::new(options.spill_dir.as_deref());
+    let retention = Retention::new(limit, plan.estimated_peak_bytes());
     let work = |thread: usize| {
         let run = Run {
             plan,
             dependents: &dependents,
             output_of: &output_of,
             sink,
-            limit,
+            limit: limit - retention.reserve(),
             cancel: options.cancel.as_ref(),
             spill: &spill,
+            retention: &retention,
             started,
             thread,
         };
@@ -164,6 +174,7 @@ pub fn run(
             }
         }),
     }
+    retention.finish();
     let mut state = shared
         .into_inner()
         .map_err(|_| Error::Executor("scheduler state poisoned".into()))?;
@@ -206,9 +217,12 @@ struct Run<'a> {
     dependents: &'a [Vec<TaskId>],
     output_of: &'a [Option<usize>],
     sink: Option<&'a dyn Sink>,
+    /// The bytes tasks may hold: the memory limit less what is left to the
+    /// allocator (see [`Retention::reserve`]).
     limit: u64,
     cancel: Option<&'a CancelToken>,
     spill: &'a SpillDir,
+    retention: &'a Retention,
     /// When the run started, and this worker's number (for the report).
     started: Instant,
     thread: usize,
@@ -325,6 +339,8 @@ fn worker(run: &Run, shared: &Mutex<Shared>, wake: &Condvar) {
         s.started[t] = true;
         s.running += 1;
         s.bytes_in_flight += charged;
+        s.running_bytes += charged;
+        let running_bytes = s.running_bytes;
         // The last consumer of a result takes it, so it may reuse the buffer
         // (`Arc::try_unwrap`) instead of copying it.
         let mut inputs: Vec<Input> = Vec::with_capacity(task.deps.len());
@@ -348,6 +364,7 @@ fn worker(run: &Run, shared: &Mutex<Shared>, wake: &Condvar) {
             inputs.extend(input);
         }
         drop(s);
+        run.retention.make_room(running_bytes);
 
         // Outputs go to the sink from this thread, in parallel with other tasks:
         // written straight into the destination it offers, or received whole.
@@ -380,6 +397,7 @@ fn worker(run: &Run, shared: &Mutex<Shared>, wake: &Condvar) {
         };
         s.running -= 1;
         s.bytes_in_flight -= charged;
+        s.running_bytes -= charged;
         match outcome {
             Ok(value) => {
                 if let Some(records) = &mut s.records {

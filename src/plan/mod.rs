@@ -268,7 +268,9 @@ impl StageKind {
                 (result, result)
             }
             StageKind::MapBlocks { chunks, .. } => (bytes(chunks), 2 * bytes(chunks)),
-            StageKind::Store { .. } => (0, inputs.first().copied().unwrap_or(0)),
+            // The block's bytes, then its encoded copy beside them (no
+            // smaller for data that does not compress).
+            StageKind::Store { .. } => (0, 2 * inputs.first().copied().unwrap_or(0)),
         }
     }
 }
@@ -339,7 +341,15 @@ impl FusedStage {
                     || matches!(&l.source, LeafSource::Generate(g)
                         if !g.is_positional() && l.shape != self.full_shape)
             })
-            .map(|l| l.chunks.max_block_len() as u64 * l.dtype.size() as u64)
+            .map(|l| {
+                let block = l.chunks.max_block_len() as u64 * l.dtype.size() as u64;
+                match &l.source {
+                    // A storage reader decodes into a buffer of its own
+                    // before the block is made from it.
+                    LeafSource::FromFn(f) if f.recipe.is_some() => 2 * block,
+                    _ => block,
+                }
+            })
             .sum();
         match &self.reduce {
             Some(spec) => {
