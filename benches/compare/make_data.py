@@ -21,7 +21,7 @@ Files (C order, little endian):
   w4_big.zarr    W4/W5 input, float32 (R4, 20_000) Zarr v3, chunks (2000, 2000),
                  R4 = 20_000 (1.6 GB), written row block by row block
 
-Workloads (same definitions in peers.py and examples/compare_ndchunk.rs):
+Workloads (same definitions in peers.py and examples/compare_ndchunk/main.rs):
   W1  X[idx] along axis 0 (np.take(X, idx, axis=0))
   W3  mean over k of ||X[knn[i, k]] - X[i]||^2 -> float32 vector of length N3
   W6  X[X[:, 0] > 0.5].sum()   (bench_dask.py's W6, on W1's X; a float32 scalar)

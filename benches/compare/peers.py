@@ -479,7 +479,7 @@ def child(workload, system, args, meta):
 
 def ndchunk_py_child(workload, args, sz, rep, info, inputs):
     """ndchunk from Python (the ``ndchunk`` package), timed from Python like the
-    numpy and dask rows, with the same expressions as examples/compare_ndchunk.rs.
+    numpy and dask rows, with the same expressions as examples/compare_ndchunk/main.rs.
     Inputs are NumPy arrays read in place (``from_array``) or Zarr stores."""
     import shutil
 

@@ -39,6 +39,8 @@ use ndchunk::array::indexing::Index;
 use ndchunk::{Axis, Executor};
 use serde_json::{json, Value};
 
+mod floors;
+
 type BoxError = Box<dyn std::error::Error>;
 type BoxResult<T> = Result<T, BoxError>;
 
@@ -1111,6 +1113,95 @@ fn w5(ctx: &Ctx, name: &'static str, executor: &Executor) -> BoxResult<Report> {
     Ok(report(ctx, name, &m, sum, plan, info))
 }
 
+/// The floor of `workload` (see `floors.rs`), measured with the workload's
+/// threads; `Ok(Err(reason))` for a workload without one.
+fn floor_of(ctx: &Ctx, workload: &str) -> BoxResult<Result<floors::Floor, &'static str>> {
+    let threads = ctx.threads.unwrap_or_else(|| {
+        thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
+    let repeat = ctx.repeat;
+    let f32_bytes = |shape: &[usize]| shape.iter().product::<usize>() * 4;
+    Ok(Ok(match workload {
+        "W1" => {
+            let x: Array2<f32> = read_npy(ctx.path("w1_X.npy"))?;
+            let idx: Array1<i64> = read_npy(ctx.path("w1_idx.npy"))?;
+            let x = x.as_standard_layout();
+            let source = x.as_slice().ok_or_else(|| err("w1_X.npy"))?;
+            let ix = idx.as_slice().ok_or_else(|| err("w1_idx.npy"))?;
+            floors::gather(source, x.ncols(), ix, threads, repeat)
+        }
+        "W3" => {
+            let x: Array2<f32> = read_npy(ctx.path("w3_X.npy"))?;
+            let knn: Array2<i64> = read_npy(ctx.path("w3_knn.npy"))?;
+            let (x, knn) = (x.as_standard_layout(), knn.as_standard_layout());
+            let (d, k) = (x.ncols(), knn.ncols());
+            let xs = x.as_slice().ok_or_else(|| err("w3_X.npy"))?;
+            let ks = knn.as_slice().ok_or_else(|| err("w3_knn.npy"))?;
+            floors::neighbour_distances(xs, d, ks, k, threads, repeat)
+        }
+        "W7" | "P4" => {
+            let x: Array1<f64> = read_npy(ctx.path("w7_x.npy"))?;
+            let file = if workload == "P4" {
+                "p4_perm.npy"
+            } else {
+                "w7_idx.npy"
+            };
+            let idx: Array1<i64> = read_npy(ctx.path(file))?;
+            let source = x.as_slice().ok_or_else(|| err("w7_x.npy"))?;
+            let ix = idx.as_slice().ok_or_else(|| err(file))?;
+            floors::gather(source, 1, ix, threads, repeat)
+        }
+        // Every element of X is read once.
+        "W6" => {
+            let shape = [ctx.number("W6", "N")?, ctx.number("W6", "D")?];
+            floors::memory(f32_bytes(&shape) as u64, threads, repeat)
+        }
+        // Two rechunks, each reading and writing the whole array.
+        "W5-mem" => {
+            let n = ctx.number("W5-mem", "N")?;
+            floors::memory(4 * f32_bytes(&[n, n]) as u64, threads, repeat)
+        }
+        "W2" | "W4" | "W4-sum" | "W4-dask-cluster" | "W4-slurm" => {
+            let store = ctx.store(workload)?;
+            let chunk = f32_bytes(&ctx.chunk(workload)?);
+            floors::storage(&store, chunk, None, threads, repeat)?
+        }
+        "W5" | "W5-spill" => {
+            let store = ctx.store(workload)?;
+            let chunk = f32_bytes(&ctx.chunk(workload)?);
+            let strips = ctx.lens(workload, "strips")?;
+            let columns = ctx.number(workload, "C")?;
+            let dir = ctx.path("floor_writes");
+            let writes = floors::Writes {
+                count: columns.div_ceil(strips[1]),
+                bytes: f32_bytes(&strips),
+                level: 0,
+                dir: &dir,
+            };
+            floors::storage(&store, chunk, Some(writes), threads, repeat)?
+        }
+        _ => return Ok(Err("none yet: compute-bound (GEMM, SVD, kNN, sort, scans)")),
+    }))
+}
+
+/// The JSON fields of `workload`'s floor beside its time `seconds`.
+fn floor_fields(ctx: &Ctx, workload: &str, seconds: f64) -> Vec<(&'static str, Value)> {
+    match floor_of(ctx, workload) {
+        Ok(Ok(f)) => vec![
+            ("floor_seconds", json!(round(f.seconds, 6))),
+            ("floor", json!(f.what)),
+            ("ndchunk_per_floor", json!(round(seconds / f.seconds, 3))),
+        ],
+        Ok(Err(reason)) => vec![("floor_seconds", Value::Null), ("floor", json!(reason))],
+        Err(e) => vec![
+            ("floor_seconds", Value::Null),
+            ("floor", json!(format!("failed: {e}"))),
+        ],
+    }
+}
+
 /// One JSON object with the keys in a fixed order (serde_json's map sorts them).
 fn json_line(fields: &[(&str, Value)]) -> String {
     let body: Vec<String> = fields
@@ -1157,7 +1248,7 @@ fn run_child(args: &Args, workload: &str) -> String {
             executor,
             w6_lazy_mask: args.w6_mask == "lazy",
         };
-        match workload {
+        let mut report = match workload {
             "W1" => w1(&ctx),
             "W3" => w3(&ctx),
             "W6" => w6(&ctx),
@@ -1183,7 +1274,11 @@ fn run_child(args: &Args, workload: &str) -> String {
             "S5" => s5(&ctx),
             "S4" => s4(&ctx),
             other => Err(err(format!("unknown workload {other}"))),
-        }
+        }?;
+        report
+            .extra
+            .extend(floor_fields(&ctx, workload, report.seconds));
+        Ok(report)
     })();
     match result {
         Ok(r) => {
