@@ -11,6 +11,8 @@ pub(crate) mod partial;
 pub mod zarr;
 #[cfg(feature = "zarr")]
 pub mod zarr_write;
+#[cfg(feature = "zarr")]
+mod zstd_chunk;
 
 use std::sync::Once;
 

@@ -160,7 +160,10 @@ fn source<T: Element>(array: Arc<Store>, path: PathBuf, chunks: Chunks) -> Resul
 }
 
 fn block_reader<T: Element>(array: Arc<Store>, path: PathBuf, grid: Chunks) -> Arc<BlockFn> {
-    Arc::new(move |block: &[usize], _: &[&DynArray]| read_block::<T>(&array, &path, &grid, block))
+    let plain_zstd = super::zstd_chunk::is_plain_zstd(&array);
+    Arc::new(move |block: &[usize], _: &[&DynArray]| {
+        read_block::<T>(&array, &path, &grid, block, plain_zstd)
+    })
 }
 
 /// The block reader of a Zarr source made again in another process from its
@@ -173,12 +176,15 @@ pub(crate) fn reader(params: &str) -> Result<Arc<BlockFn>> {
     })
 }
 
-/// Block `block` of `chunks`, read from `array`.
+/// Block `block` of `chunks`, read from `array`; a whole chunk of a
+/// `plain_zstd` array is decoded straight into the block's buffer (see
+/// [`super::zstd_chunk`]).
 fn read_block<T: Element>(
     array: &Store,
     path: &Path,
     chunks: &Chunks,
     block: &[usize],
+    plain_zstd: bool,
 ) -> Result<DynArray> {
     let ranges: Vec<std::ops::Range<u64>> = chunks
         .block_ranges(block)
@@ -186,6 +192,22 @@ fn read_block<T: Element>(
         .map(|r| r.start as u64..r.end as u64)
         .collect();
     let subset = ArraySubset::new_with_ranges(&ranges);
+    if plain_zstd {
+        let direct = crate::with_num_dtype!(T::DTYPE, U => {
+            super::zstd_chunk::read_whole_chunk::<U>(array, &subset).map(|a| a.map(U::wrap))
+        }, else => Ok(None));
+        match direct {
+            Ok(Some(block)) => return Ok(block),
+            Ok(None) => {}
+            Err((key, message)) => {
+                return Err(Error::Storage {
+                    path: path.display().to_string(),
+                    chunk: Some(key),
+                    message,
+                });
+            }
+        }
+    }
     with_dtype!(T::DTYPE, U => {
         let read = array.retrieve_array_subset::<ArrayD<U>>(&subset);
         match read {
