@@ -95,6 +95,8 @@ fn serve(input: impl std::io::BufRead, mut output: impl std::io::Write) {
         let outcome =
             std::panic::catch_unwind(AssertUnwindSafe(|| run_task_with(&fields, &mut cache)))
                 .unwrap_or_else(|p| Err(Error::Executor(crate::exec::panic_message(p.as_ref()))));
+        // Reused buffers live for one task here, as for one compute locally.
+        crate::exec::pool::clear();
         let answer = match outcome {
             Ok(Io { read, written }) => {
                 serde_json::json!({ "ok": true, "read": read, "written": written })

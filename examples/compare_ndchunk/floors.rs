@@ -27,10 +27,12 @@ pub struct Floor {
     pub what: String,
 }
 
-/// Best of `repeat` runs of `run`, in seconds.
-fn best_of(repeat: usize, mut run: impl FnMut()) -> f64 {
+/// Best of `repeat` runs of `run`, in seconds, calling `before` ahead of
+/// each outside the timing.
+fn best_of(repeat: usize, mut before: impl FnMut(), mut run: impl FnMut()) -> f64 {
     (0..repeat.max(1))
         .map(|_| {
+            before();
             let t0 = Instant::now();
             run();
             t0.elapsed().as_secs_f64()
@@ -59,16 +61,20 @@ pub fn memory(traffic: u64, threads: usize, repeat: usize) -> Floor {
     let src = vec![1u8; len];
     let mut dst = vec![2u8; len];
     let passes = bytes.div_ceil(len);
-    let seconds = best_of(repeat, || {
-        for _ in 0..passes {
-            let step = len.div_ceil(threads.max(1));
-            std::thread::scope(|s| {
-                for (d, from) in dst.chunks_mut(step).zip(src.chunks(step)) {
-                    s.spawn(move || d.copy_from_slice(from));
-                }
-            });
-        }
-    });
+    let seconds = best_of(
+        repeat,
+        || {},
+        || {
+            for _ in 0..passes {
+                let step = len.div_ceil(threads.max(1));
+                std::thread::scope(|s| {
+                    for (d, from) in dst.chunks_mut(step).zip(src.chunks(step)) {
+                        s.spawn(move || d.copy_from_slice(from));
+                    }
+                });
+            }
+        },
+    );
     std::hint::black_box(&dst);
     Floor {
         seconds,
@@ -90,23 +96,29 @@ pub fn gather<T: Copy + Default + Send + Sync>(
 ) -> Floor {
     let rows = (source.len() / row_len.max(1)) as i64;
     let mut out = vec![T::default(); idx.len() * row_len];
+    // Written once (a zeroed allocation is only mapped, not touched).
+    out.fill(T::default());
     let ranges = split(idx.len(), threads);
-    let seconds = best_of(repeat, || {
-        let mut rest: &mut [T] = &mut out;
-        std::thread::scope(|s| {
-            for r in &ranges {
-                let (mine, tail) = std::mem::take(&mut rest).split_at_mut(r.len() * row_len);
-                rest = tail;
-                let idx = &idx[r.clone()];
-                s.spawn(move || {
-                    for (o, &i) in mine.chunks_exact_mut(row_len).zip(idx) {
-                        let row = if i < 0 { i + rows } else { i } as usize * row_len;
-                        o.copy_from_slice(&source[row..row + row_len]);
-                    }
-                });
-            }
-        });
-    });
+    let seconds = best_of(
+        repeat,
+        || {},
+        || {
+            let mut rest: &mut [T] = &mut out;
+            std::thread::scope(|s| {
+                for r in &ranges {
+                    let (mine, tail) = std::mem::take(&mut rest).split_at_mut(r.len() * row_len);
+                    rest = tail;
+                    let idx = &idx[r.clone()];
+                    s.spawn(move || {
+                        for (o, &i) in mine.chunks_exact_mut(row_len).zip(idx) {
+                            let row = if i < 0 { i + rows } else { i } as usize * row_len;
+                            o.copy_from_slice(&source[row..row + row_len]);
+                        }
+                    });
+                }
+            });
+        },
+    );
     std::hint::black_box(&out);
     Floor {
         seconds,
@@ -130,33 +142,38 @@ pub fn neighbour_distances(
 ) -> Floor {
     let n = x.len() / d;
     let mut out = vec![0f32; n];
+    out.fill(0.0);
     let ranges = split(n, threads);
-    let seconds = best_of(repeat, || {
-        let mut rest: &mut [f32] = &mut out;
-        std::thread::scope(|s| {
-            for r in &ranges {
-                let (mine, tail) = std::mem::take(&mut rest).split_at_mut(r.len());
-                rest = tail;
-                let start = r.start;
-                s.spawn(move || {
-                    for (off, o) in mine.iter_mut().enumerate() {
-                        let i = start + off;
-                        let xi = &x[i * d..(i + 1) * d];
-                        let mut total = 0f32;
-                        for &j in &knn[i * k..(i + 1) * k] {
-                            let xj = &x[j as usize * d..(j as usize + 1) * d];
-                            total += xi
-                                .iter()
-                                .zip(xj)
-                                .map(|(a, b)| (b - a) * (b - a))
-                                .sum::<f32>();
+    let seconds = best_of(
+        repeat,
+        || {},
+        || {
+            let mut rest: &mut [f32] = &mut out;
+            std::thread::scope(|s| {
+                for r in &ranges {
+                    let (mine, tail) = std::mem::take(&mut rest).split_at_mut(r.len());
+                    rest = tail;
+                    let start = r.start;
+                    s.spawn(move || {
+                        for (off, o) in mine.iter_mut().enumerate() {
+                            let i = start + off;
+                            let xi = &x[i * d..(i + 1) * d];
+                            let mut total = 0f32;
+                            for &j in &knn[i * k..(i + 1) * k] {
+                                let xj = &x[j as usize * d..(j as usize + 1) * d];
+                                total += xi
+                                    .iter()
+                                    .zip(xj)
+                                    .map(|(a, b)| (b - a) * (b - a))
+                                    .sum::<f32>();
+                            }
+                            *o = total / k as f32;
                         }
-                        *o = total / k as f32;
-                    }
-                });
-            }
-        });
-    });
+                    });
+                }
+            });
+        },
+    );
     std::hint::black_box(&out);
     Floor {
         seconds,
@@ -206,17 +223,22 @@ pub struct Writes<'a> {
 /// Reading and decoding every chunk of `store` (`chunk_bytes` decoded each),
 /// then encoding and writing `writes`, with `threads` threads; each thread
 /// reuses its buffers. The data encoded is the first decoded chunk, repeated
-/// to the written chunk's size.
+/// to the written chunk's size. `before` runs ahead of each run, outside the
+/// timing (the workload's page-cache eviction, with `--cold`).
 pub fn storage(
     store: &Path,
     chunk_bytes: usize,
     writes: Option<Writes>,
     threads: usize,
     repeat: usize,
+    before: impl FnMut(),
 ) -> BoxResult<Floor> {
     zstd_level(store)?;
     let files = chunk_files(store)?;
-    let first = zstd::bulk::decompress(&std::fs::read(&files[0])?, chunk_bytes)?;
+    let Some(first_file) = files.first() else {
+        return Err(format!("{}: no chunk files", store.display()).into());
+    };
+    let first = zstd::bulk::decompress(&std::fs::read(first_file)?, chunk_bytes)?;
     let raw: Vec<u8> = match &writes {
         Some(w) => first.iter().copied().cycle().take(w.bytes).collect(),
         None => Vec::new(),
@@ -227,7 +249,7 @@ pub fn storage(
     let read_ranges = split(files.len(), threads);
     let write_ranges = split(writes.as_ref().map_or(0, |w| w.count), threads);
     let failed = std::sync::Mutex::new(None::<String>);
-    let seconds = best_of(repeat, || {
+    let seconds = best_of(repeat, before, || {
         std::thread::scope(|s| {
             for (reads, outs) in read_ranges.iter().zip(&write_ranges) {
                 let (files, raw, writes, failed) = (&files, &raw, &writes, &failed);

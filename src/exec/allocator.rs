@@ -15,8 +15,9 @@
 //! resident far over it. Tasks may hold all but a sixteenth of the limit, and
 //! in a run that may come near it [`Retention`] gives the freed pages back
 //! before a task starts whenever resident memory plus what the running tasks
-//! may yet allocate would come within that sixteenth of the limit; and at the
-//! end of every run.
+//! may yet allocate would come within that sixteenth of the limit, and at
+//! the run's end. `NDCHUNK_MALLOC_TUNING=0` leaves glibc's thresholds alone but
+//! not this: it is part of keeping the limit.
 
 use std::sync::Once;
 
@@ -48,12 +49,18 @@ pub(crate) struct Retention {
 
 impl Retention {
     /// For a run under `limit` bytes whose plan may hold `estimated_peak`
-    /// bytes at once: watched when that is over a quarter of the limit.
+    /// bytes at once: watched when that is over a quarter of the limit. An
+    /// unwatched run never looks at resident memory.
     pub fn new(limit: u64, estimated_peak: u64) -> Retention {
+        let watch = estimated_peak > limit / 4;
         Retention {
-            baseline: resident_bytes().unwrap_or(0),
+            baseline: if watch {
+                resident_bytes().unwrap_or(0)
+            } else {
+                0
+            },
             limit,
-            watch: estimated_peak > limit / 4,
+            watch,
         }
     }
 
@@ -74,11 +81,14 @@ impl Retention {
         }
     }
 
-    /// At the end of the run: returns what the run's freed results left in
-    /// the allocator when that is more than the reserve, so that the next run
-    /// starts from the program's own memory.
+    /// At the end of a watched run: returns the free pages to the system when
+    /// resident memory grew by more than the reserve (the outputs kept for
+    /// the caller count too, so the trim may give back little), so that the
+    /// next run starts from the program's own memory.
     pub fn finish(&self) {
-        self.trim_above(self.reserve());
+        if self.watch {
+            self.trim_above(self.reserve());
+        }
     }
 
     /// Trims when resident memory exceeds the baseline by `run_bytes`.

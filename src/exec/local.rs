@@ -9,7 +9,8 @@
 //!   until they do (see [`super::spill`]); when nothing is left to spill, the
 //!   task waits, or runs if nothing else is running (so the plan always makes
 //!   progress).
-//! - Tasks may hold all but a sixteenth of the limit. Before a task starts,
+//! - Tasks may hold all but a sixteenth of the limit (a task needing more,
+//!   up to the whole limit, runs alone, as above). Before a task starts,
 //!   the allocator's free pages go back to the system if resident memory plus
 //!   what the running tasks may yet allocate would come within that sixteenth
 //!   of the limit (see [`super::allocator::Retention`]).
@@ -139,7 +140,14 @@ pub fn run(
     let started = Instant::now();
     let wake = Condvar::new();
     let spill = SpillDir::new(options.spill_dir.as_deref());
-    let retention = Retention::new(limit, plan.estimated_peak_bytes());
+    // What the plan may hold at once: its one-thread peak, or its largest
+    // task on every thread.
+    let threads_used = threads.unwrap_or_else(rayon::current_num_threads) as u64;
+    let widest = plan.tasks.iter().map(|t| t.work_bytes).max().unwrap_or(0);
+    let retention = Retention::new(
+        limit,
+        plan.estimated_peak_bytes().max(widest * threads_used),
+    );
     let work = |thread: usize| {
         let run = Run {
             plan,

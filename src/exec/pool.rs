@@ -16,14 +16,16 @@ thread_local! {
     static FREE: RefCell<Vec<(TypeId, Box<dyn Any>)>> = const { RefCell::new(Vec::new()) };
 }
 
-/// An empty `Vec<T>` with room for `capacity` elements, reused when possible.
+/// An empty `Vec<T>` with room for `capacity` elements, reused when possible
+/// (a kept buffer at most twice that size, so that a small block is not held
+/// in a large allocation the memory estimates do not count).
 pub fn take<T: 'static>(capacity: usize) -> Vec<T> {
     let reused = FREE.with(|free| {
         let mut free = free.borrow_mut();
         let pos = free.iter().position(|(id, b)| {
             *id == TypeId::of::<Vec<T>>()
                 && b.downcast_ref::<Vec<T>>()
-                    .is_some_and(|v| v.capacity() >= capacity)
+                    .is_some_and(|v| (capacity..=2 * capacity.max(1)).contains(&v.capacity()))
         })?;
         free.swap_remove(pos)
             .1
@@ -68,6 +70,9 @@ mod tests {
         let again: Vec<f32> = take(500);
         assert_eq!(again.as_ptr(), ptr);
         assert!(again.is_empty());
+        give(again);
+        let much_smaller: Vec<f32> = take(100);
+        assert_ne!(much_smaller.as_ptr(), ptr);
         clear();
         let fresh: Vec<f32> = take(2000);
         assert!(fresh.capacity() >= 2000);

@@ -193,7 +193,7 @@ fn read_block<T: Element>(
         .collect();
     let subset = ArraySubset::new_with_ranges(&ranges);
     if plain_zstd {
-        let direct = crate::with_num_dtype!(T::DTYPE, U => {
+        let direct = with_num_dtype!(T::DTYPE, U => {
             super::zstd_chunk::read_whole_chunk::<U>(array, &subset).map(|a| a.map(U::wrap))
         }, else => Ok(None));
         match direct {

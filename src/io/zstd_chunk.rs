@@ -49,6 +49,9 @@ pub(super) fn read_whole_chunk<U: bytemuck::Pod + 'static>(
     let Ok(Some(chunks)) = array.chunks_in_array_subset(subset) else {
         return Ok(None);
     };
+    if std::mem::size_of::<U>() == 0 {
+        return Ok(None);
+    }
     if chunks.num_elements() != 1 {
         return Ok(None);
     }

@@ -344,8 +344,9 @@ impl FusedStage {
             .map(|l| {
                 let block = l.chunks.max_block_len() as u64 * l.dtype.size() as u64;
                 match &l.source {
-                    // A storage reader decodes into a buffer of its own
-                    // before the block is made from it.
+                    // A storage reader holds the chunk's stored bytes (no
+                    // fewer for data that does not compress) or a decoded
+                    // copy beside the block.
                     LeafSource::FromFn(f) if f.recipe.is_some() => 2 * block,
                     _ => block,
                 }
