@@ -384,14 +384,9 @@ fn write_block(target: &Target, block_idx: &[usize], block: DynArray) -> Result<
         .collect();
     let subset = ArraySubset::new_with_ranges(&ranges);
     // Stored from a borrow: zarrs copies an owned array into bytes of its own
-    // first. The buffer then goes back to this worker's pool for the next
-    // block.
+    // first.
     let stored = with_dtype!(target.dtype, U => match U::unwrap(block) {
-        Ok(a) => {
-            let stored = target.array.store_array_subset(&subset, &a);
-            crate::exec::pool::give(a.into_raw_vec_and_offset().0);
-            stored.map_err(|e| e.to_string())
-        }
+        Ok(a) => target.array.store_array_subset(&subset, &a).map_err(|e| e.to_string()),
         Err(_) => Err("block of another dtype".to_string()),
     });
     stored.map_err(|message| Error::Storage {
