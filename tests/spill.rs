@@ -9,7 +9,6 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use ndchunk::prelude::*;
-use ndchunk::{ZarrCodec, ZarrOptions};
 
 /// The system allocator, counting the bytes live and their peak.
 struct Counting;
@@ -160,57 +159,65 @@ fn held_results_over_the_limit_are_spilled_and_read_back() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
-/// Resets this process's resident set high-water mark (Linux 4.0 and later);
-/// false where it cannot.
-fn reset_vm_hwm() -> bool {
-    std::fs::write("/proc/self/clear_refs", "5").is_ok()
-}
+/// The resident set, not only the heap: a Zarr write under a limit (Zarr is a
+/// cargo feature).
+#[cfg(feature = "zarr")]
+mod resident {
+    use super::*;
+    use ndchunk::{ZarrCodec, ZarrOptions};
 
-/// Resident set size of this process now, from /proc (bytes).
-fn vm_rss() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024)
-}
+    /// Resets this process's resident set high-water mark (Linux 4.0 and later);
+    /// false where it cannot.
+    fn reset_vm_hwm() -> bool {
+        std::fs::write("/proc/self/clear_refs", "5").is_ok()
+    }
 
-#[test]
-fn a_zarr_rechunk_and_write_stays_resident_within_the_limit() {
-    let _one = one_at_a_time();
-    std::env::set_var(ndchunk::exec::PROGRESS_ENV, "0");
-    let dir = spill_root("resident-test");
-    std::env::set_var(ndchunk::config::SPILL_DIR_ENV, &dir);
-    // W5 of the harness in small: 128 MiB of f32 in 8 MiB chunks to column
-    // strips, so that every strip needs a column of chunks (half the limit)
-    // held while its pieces are cut; each chunk is decoded and each strip
-    // encoded beside it.
-    let source = dir.join("source.zarr");
-    let zstd = ZarrOptions::default().codec(ZarrCodec::Zstd(0));
-    let x = ndchunk::random::uniform::<f32>(&[8192, 4096], [2048, 1024], 3).unwrap();
-    x.to_zarr(&source, zstd.clone()).unwrap();
-    let strips = ndchunk::from_zarr::<f32>(&source)
-        .unwrap()
-        .rechunk([8192, 64])
-        .unwrap();
-    let limit = 64 * MIB;
-    let ex = Executor::local().threads(2).memory_limit(limit);
-    let target = dir.join("strips.zarr");
-    let Some(before) = vm_rss().filter(|_| reset_vm_hwm()) else {
-        println!("no /proc/self/clear_refs: the resident set cannot be measured here");
-        return;
-    };
-    strips.to_zarr_with(&target, zstd, &ex).unwrap();
-    let growth = vm_hwm().unwrap_or(0).saturating_sub(before);
-    println!(
-        "zarr rechunk and write: resident set peak {:.1} MiB over the start (limit {} MiB)",
-        mib(growth as usize),
-        limit / MIB
-    );
-    // The resident set, with what the allocator keeps, is what the limit
-    // bounds: before the executor gave kept pages back, it grew 1.24 times
-    // the limit here.
-    assert!(growth <= limit, "the resident set grew {growth} bytes");
-    let written = ndchunk::from_zarr::<f32>(&target).unwrap();
-    assert_eq!(written.compute().unwrap(), x.compute().unwrap());
-    std::fs::remove_dir_all(&dir).unwrap();
+    /// Resident set size of this process now, from /proc (bytes).
+    fn vm_rss() -> Option<u64> {
+        let status = std::fs::read_to_string("/proc/self/status").ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+        let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+        Some(kib * 1024)
+    }
+
+    #[test]
+    fn a_zarr_rechunk_and_write_stays_resident_within_the_limit() {
+        let _one = one_at_a_time();
+        std::env::set_var(ndchunk::exec::PROGRESS_ENV, "0");
+        let dir = spill_root("resident-test");
+        std::env::set_var(ndchunk::config::SPILL_DIR_ENV, &dir);
+        // W5 of the harness in small: 128 MiB of f32 in 8 MiB chunks to column
+        // strips, so that every strip needs a column of chunks (half the limit)
+        // held while its pieces are cut; each chunk is decoded and each strip
+        // encoded beside it.
+        let source = dir.join("source.zarr");
+        let zstd = ZarrOptions::default().codec(ZarrCodec::Zstd(0));
+        let x = ndchunk::random::uniform::<f32>(&[8192, 4096], [2048, 1024], 3).unwrap();
+        x.to_zarr(&source, zstd.clone()).unwrap();
+        let strips = ndchunk::from_zarr::<f32>(&source)
+            .unwrap()
+            .rechunk([8192, 64])
+            .unwrap();
+        let limit = 64 * MIB;
+        let ex = Executor::local().threads(2).memory_limit(limit);
+        let target = dir.join("strips.zarr");
+        let Some(before) = vm_rss().filter(|_| reset_vm_hwm()) else {
+            println!("no /proc/self/clear_refs: the resident set cannot be measured here");
+            return;
+        };
+        strips.to_zarr_with(&target, zstd, &ex).unwrap();
+        let growth = vm_hwm().unwrap_or(0).saturating_sub(before);
+        println!(
+            "zarr rechunk and write: resident set peak {:.1} MiB over the start (limit {} MiB)",
+            mib(growth as usize),
+            limit / MIB
+        );
+        // The resident set, with what the allocator keeps, is what the limit
+        // bounds: before the executor gave kept pages back, it grew 1.24 times
+        // the limit here.
+        assert!(growth <= limit, "the resident set grew {growth} bytes");
+        let written = ndchunk::from_zarr::<f32>(&target).unwrap();
+        assert_eq!(written.compute().unwrap(), x.compute().unwrap());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
 }
