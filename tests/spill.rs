@@ -36,12 +36,17 @@ static ALLOCATOR: Counting = Counting;
 
 const MIB: u64 = 1 << 20;
 
-/// Resident set high-water mark of this process, from /proc (bytes).
-fn vm_hwm() -> Option<u64> {
+/// The kB field `name` (`VmHWM:`, `VmRSS:`) of /proc/self/status, in bytes.
+fn status_bytes(name: &str) -> Option<u64> {
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let line = status.lines().find(|l| l.starts_with(name))?;
     let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib * 1024)
+}
+
+/// Resident set high-water mark of this process (bytes).
+fn vm_hwm() -> Option<u64> {
+    status_bytes("VmHWM:")
 }
 
 /// Held by each test for its whole run: the allocator's counters and the
@@ -172,14 +177,6 @@ mod resident {
         std::fs::write("/proc/self/clear_refs", "5").is_ok()
     }
 
-    /// Resident set size of this process now, from /proc (bytes).
-    fn vm_rss() -> Option<u64> {
-        let status = std::fs::read_to_string("/proc/self/status").ok()?;
-        let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
-        let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-        Some(kib * 1024)
-    }
-
     #[test]
     fn a_zarr_rechunk_and_write_stays_resident_within_the_limit() {
         let _one = one_at_a_time();
@@ -201,7 +198,7 @@ mod resident {
         let limit = 64 * MIB;
         let ex = Executor::local().threads(2).memory_limit(limit);
         let target = dir.join("strips.zarr");
-        let Some(before) = vm_rss().filter(|_| reset_vm_hwm()) else {
+        let Some(before) = status_bytes("VmRSS:").filter(|_| reset_vm_hwm()) else {
             println!("no /proc/self/clear_refs: the resident set cannot be measured here");
             return;
         };

@@ -48,6 +48,23 @@ fn split(n: usize, parts: usize) -> Vec<Range<usize>> {
         .collect()
 }
 
+/// Calls `fill(first_row, rows)` on `threads` threads, each with its own
+/// contiguous share of `out`'s rows of `row_len` elements.
+fn by_rows<T: Send>(
+    out: &mut [T],
+    row_len: usize,
+    threads: usize,
+    fill: impl Fn(usize, &mut [T]) + Sync,
+) {
+    let rows_each = (out.len() / row_len).div_ceil(threads.max(1)).max(1);
+    std::thread::scope(|s| {
+        for (p, part) in out.chunks_mut(rows_each * row_len).enumerate() {
+            let fill = &fill;
+            s.spawn(move || fill(p * rows_each, part));
+        }
+    });
+}
+
 /// Largest buffer a memory floor copies between: well past the caches,
 /// small enough to sit beside the workload's data.
 const COPY_BUFFER: usize = 256 << 20;
@@ -98,25 +115,16 @@ pub fn gather<T: Copy + Default + Send + Sync>(
     let mut out = vec![T::default(); idx.len() * row_len];
     // Written once (a zeroed allocation is only mapped, not touched).
     out.fill(T::default());
-    let ranges = split(idx.len(), threads);
     let seconds = best_of(
         repeat,
         || {},
         || {
-            let mut rest: &mut [T] = &mut out;
-            std::thread::scope(|s| {
-                for r in &ranges {
-                    let (mine, tail) = std::mem::take(&mut rest).split_at_mut(r.len() * row_len);
-                    rest = tail;
-                    let idx = &idx[r.clone()];
-                    s.spawn(move || {
-                        for (o, &i) in mine.chunks_exact_mut(row_len).zip(idx) {
-                            let row = if i < 0 { i + rows } else { i } as usize * row_len;
-                            o.copy_from_slice(&source[row..row + row_len]);
-                        }
-                    });
+            by_rows(&mut out, row_len, threads, |first, part| {
+                for (o, &i) in part.chunks_exact_mut(row_len).zip(&idx[first..]) {
+                    let row = if i < 0 { i + rows } else { i } as usize * row_len;
+                    o.copy_from_slice(&source[row..row + row_len]);
                 }
-            });
+            })
         },
     );
     std::hint::black_box(&out);
@@ -143,35 +151,25 @@ pub fn neighbour_distances(
     let n = x.len() / d;
     let mut out = vec![0f32; n];
     out.fill(0.0);
-    let ranges = split(n, threads);
     let seconds = best_of(
         repeat,
         || {},
         || {
-            let mut rest: &mut [f32] = &mut out;
-            std::thread::scope(|s| {
-                for r in &ranges {
-                    let (mine, tail) = std::mem::take(&mut rest).split_at_mut(r.len());
-                    rest = tail;
-                    let start = r.start;
-                    s.spawn(move || {
-                        for (off, o) in mine.iter_mut().enumerate() {
-                            let i = start + off;
-                            let xi = &x[i * d..(i + 1) * d];
-                            let mut total = 0f32;
-                            for &j in &knn[i * k..(i + 1) * k] {
-                                let xj = &x[j as usize * d..(j as usize + 1) * d];
-                                total += xi
-                                    .iter()
-                                    .zip(xj)
-                                    .map(|(a, b)| (b - a) * (b - a))
-                                    .sum::<f32>();
-                            }
-                            *o = total / k as f32;
-                        }
-                    });
+            by_rows(&mut out, 1, threads, |first, part| {
+                for (i, o) in (first..).zip(part.iter_mut()) {
+                    let xi = &x[i * d..(i + 1) * d];
+                    let mut total = 0f32;
+                    for &j in &knn[i * k..(i + 1) * k] {
+                        let xj = &x[j as usize * d..(j as usize + 1) * d];
+                        total += xi
+                            .iter()
+                            .zip(xj)
+                            .map(|(a, b)| (b - a) * (b - a))
+                            .sum::<f32>();
+                    }
+                    *o = total / k as f32;
                 }
-            });
+            })
         },
     );
     std::hint::black_box(&out);

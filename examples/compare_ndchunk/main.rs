@@ -1167,34 +1167,29 @@ fn floor_of(ctx: &Ctx, workload: &str) -> BoxResult<Result<floors::Floor, &'stat
             let n = ctx.number("W5-mem", "N")?;
             floors::memory(2 * f32_bytes(&[n, n]) as u64, threads, repeat)
         }
-        "W2" | "W4" | "W4-sum" | "W4-dask-cluster" | "W4-slurm" => {
+        "W2" | "W4" | "W4-sum" | "W4-dask-cluster" | "W4-slurm" | "W5" | "W5-spill" => {
             let store = ctx.store(workload)?;
             let chunk = f32_bytes(&ctx.chunk(workload)?);
-            let evict_store = || {
-                if ctx.cold {
-                    let _ = evict(&store);
-                }
-            };
-            floors::storage(&store, chunk, None, threads, repeat, evict_store)?
-        }
-        "W5" | "W5-spill" => {
-            let store = ctx.store(workload)?;
-            let chunk = f32_bytes(&ctx.chunk(workload)?);
-            let strips = ctx.lens(workload, "strips")?;
-            let columns = ctx.number(workload, "C")?;
             let dir = ctx.path("floor_writes");
-            let writes = floors::Writes {
-                count: columns.div_ceil(strips[1]),
-                bytes: f32_bytes(&strips),
-                level: W5_ZSTD_LEVEL,
-                dir: &dir,
+            // W5 also encodes and writes its strips.
+            let writes = match workload {
+                "W5" | "W5-spill" => {
+                    let strips = ctx.lens(workload, "strips")?;
+                    Some(floors::Writes {
+                        count: ctx.number(workload, "C")?.div_ceil(strips[1]),
+                        bytes: f32_bytes(&strips),
+                        level: W5_ZSTD_LEVEL,
+                        dir: &dir,
+                    })
+                }
+                _ => None,
             };
             let evict_store = || {
                 if ctx.cold {
                     let _ = evict(&store);
                 }
             };
-            floors::storage(&store, chunk, Some(writes), threads, repeat, evict_store)?
+            floors::storage(&store, chunk, writes, threads, repeat, evict_store)?
         }
         _ => return Ok(Err("none yet: compute-bound (GEMM, SVD, kNN, sort, scans)")),
     }))

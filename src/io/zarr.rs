@@ -22,7 +22,7 @@ use crate::element::Element;
 use crate::error::{Error, Result};
 use crate::registry::{read_params, BlockFn, Recipe};
 
-type Store = ZarrArray<FilesystemStore>;
+pub(super) type Store = ZarrArray<FilesystemStore>;
 
 /// The Zarr array at `path` (v2 or v3), chunked as stored: one block per stored
 /// chunk (per shard, for a sharded array).
@@ -80,7 +80,7 @@ pub fn from_zarr_with<T: Element>(
 }
 
 /// Opens the array at `path`, checking that its dtype is `T`'s.
-fn open<T: Element>(path: &Path) -> Result<(Arc<Store>, PathBuf)> {
+pub(super) fn open<T: Element>(path: &Path) -> Result<(Arc<Store>, PathBuf)> {
     if !path.is_dir() {
         return Err(Error::storage(path, "no Zarr array here (not a directory)"));
     }

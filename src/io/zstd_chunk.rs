@@ -10,14 +10,15 @@
 
 use ndarray::ArrayD;
 use serde_json::Value;
-use zarrs::array::{Array as ZarrArray, ArrayMetadata, ArraySubset};
-use zarrs::filesystem::FilesystemStore;
+use zarrs::array::{ArrayMetadata, ArraySubset};
 use zstd::zstd_safe::WriteBuf;
+
+use super::zarr::Store;
 
 /// True when `array`'s chunks are stored as `bytes` (little-endian, on a
 /// little-endian machine) then `zstd`, with no other codec or storage
 /// transformer.
-pub(super) fn is_plain_zstd(array: &ZarrArray<FilesystemStore>) -> bool {
+pub(super) fn is_plain_zstd(array: &Store) -> bool {
     let ArrayMetadata::V3(meta) = array.metadata() else {
         return false;
     };
@@ -43,16 +44,13 @@ pub(super) fn is_plain_zstd(array: &ZarrArray<FilesystemStore>) -> bool {
 /// it through zarrs, which fills it). An error is the chunk's key and what
 /// failed.
 pub(super) fn read_whole_chunk<U: bytemuck::Pod + 'static>(
-    array: &ZarrArray<FilesystemStore>,
+    array: &Store,
     subset: &ArraySubset,
 ) -> Result<Option<ArrayD<U>>, (String, String)> {
     let Ok(Some(chunks)) = array.chunks_in_array_subset(subset) else {
         return Ok(None);
     };
-    if std::mem::size_of::<U>() == 0 {
-        return Ok(None);
-    }
-    if chunks.num_elements() != 1 {
+    if chunks.num_elements() != 1 || std::mem::size_of::<U>() == 0 {
         return Ok(None);
     }
     let chunk = chunks.start().to_vec();
@@ -107,5 +105,54 @@ unsafe impl<U: bytemuck::Pod> WriteBuf for Elements<U> {
     unsafe fn filled_until(&mut self, n: usize) {
         // SAFETY: the caller wrote the first `n` bytes; whole elements only.
         unsafe { self.0.set_len(n / std::mem::size_of::<U>()) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::array::creation::from_array;
+    use crate::io::zarr_write::{ZarrCodec, ZarrOptions};
+
+    /// `values` written by ndchunk as a Zarr v3 array with `codec` and
+    /// chunks (4, 3) into `dir`, opened again.
+    fn written(values: &ndarray::Array2<f64>, codec: ZarrCodec, dir: &std::path::Path) -> Store {
+        let options = ZarrOptions::default()
+            .codec(codec)
+            .chunks(&[4, 3])
+            .overwrite(true);
+        from_array(values.clone(), [4, 3])
+            .unwrap()
+            .to_zarr(dir, options)
+            .unwrap();
+        let array = super::super::zarr::open::<f64>(dir).unwrap().0;
+        std::sync::Arc::try_unwrap(array).unwrap_or_else(|_| unreachable!("one owner"))
+    }
+
+    fn subset(rows: std::ops::Range<u64>, cols: std::ops::Range<u64>) -> ArraySubset {
+        ArraySubset::new_with_ranges(&[rows, cols])
+    }
+
+    #[test]
+    fn whole_chunks_are_decoded_here_and_the_rest_left_to_zarrs() {
+        let values = ndarray::Array2::from_shape_fn((10, 7), |(i, j)| (i * 7 + j) as f64 - 20.5);
+        let dir = std::env::temp_dir().join(format!("ndchunk-zstd-chunk-{}", std::process::id()));
+        let zstd = written(&values, ZarrCodec::Zstd(3), &dir.join("zstd"));
+        assert!(is_plain_zstd(&zstd));
+        // Chunk (1, 1): rows 4..8, columns 3..6, against the values written.
+        let chunk = read_whole_chunk::<f64>(&zstd, &subset(4..8, 3..6))
+            .unwrap()
+            .unwrap();
+        assert_eq!(chunk, values.slice(ndarray::s![4..8, 3..6]).into_dyn());
+        // Part of a chunk, two chunks, and an edge chunk (stored padded): zarrs.
+        for (rows, cols) in [(4..6, 3..6), (0..8, 0..3), (8..10, 6..7)] {
+            assert!(read_whole_chunk::<f64>(&zstd, &subset(rows, cols))
+                .unwrap()
+                .is_none());
+        }
+        let blosc = written(&values, ZarrCodec::Blosc(5), &dir.join("blosc"));
+        let raw = written(&values, ZarrCodec::None, &dir.join("raw"));
+        assert!(!is_plain_zstd(&blosc) && !is_plain_zstd(&raw));
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }
