@@ -869,3 +869,70 @@ fn chained_reductions_agree_fused_or_not() {
         assert_eq!(y.compute().unwrap(), want, "{chunks:?}");
     }
 }
+
+/// `sum((2x + 1)^2)` and its mean over the first `lead` axes, against the
+/// reference: a fused stage adds these up column by column from its tiles,
+/// never collecting the block (`fused::streamed_column_sums`).
+fn check_fused_leading<T>(a: &ArrayD<T>, chunks: &[Vec<usize>], lead: usize)
+where
+    T: RefElem<Sum = T, Mean = T> + ndchunk::FloatElement + num_traits::Float,
+{
+    let x = ndchunk::from_array(a.clone(), chunks.to_vec()).unwrap();
+    let two = T::from(2.0).unwrap();
+    let y = (&x * two + T::one()).powi(2);
+    let axes: Vec<usize> = (0..lead).collect();
+    let signed: Vec<isize> = axes.iter().map(|&a| a as isize).collect();
+    let squared = a.mapv(|v| (v * two + T::one()).powi(2));
+    let ctx = format!("shape {:?} chunks {chunks:?} lead {lead}", a.shape());
+    let options = ReduceOptions::new().axes(&signed);
+    let tol = sum_tol(&squared, T::DTYPE == DType::F32);
+    let sum = ref_reduce(&squared, &axes, false, T::ref_sum);
+    expect_ok(
+        y.sum_with(&options),
+        &sum,
+        tol,
+        T::DTYPE,
+        &format!("sum {ctx}"),
+    );
+    let mean = ref_reduce(&squared, &axes, false, ref_mean::<T>);
+    expect_ok(
+        y.mean_with(&options),
+        &mean,
+        tol,
+        T::DTYPE,
+        &format!("mean {ctx}"),
+    );
+}
+
+proptest! {
+    #![proptest_config(config(96))]
+
+    #[test]
+    fn fused_sums_over_leading_axes(
+        (a, c) in chunked_array(3, f64::arb()).prop_filter("2 axes or more", |(a, _)| a.ndim() >= 2),
+        lead in 1usize..3,
+    ) {
+        let lead = lead.min(a.ndim() - 1);
+        check_fused_leading(&a, &c, lead);
+        check_fused_leading(&a.mapv(|v| v as f32), &c, lead);
+    }
+
+    /// Blocks of several tiles (`fused::TILE` is 2048 values) whose rows
+    /// do not divide a tile, so tiles start mid-row.
+    #[test]
+    fn fused_sums_over_leading_axes_of_large_blocks(
+        rows in 200usize..700,
+        cols in 1usize..13,
+        row_chunk in 150usize..700,
+    ) {
+        let a = ArrayD::from_shape_fn(vec![rows, cols], |ix| ((ix[0] * 31 + ix[1] * 7) % 23) as f64 - 11.0);
+        let chunks = vec![chunk_lengths(rows, row_chunk), vec![cols]];
+        check_fused_leading(&a, &chunks, 1);
+        check_fused_leading(&a.mapv(|v| v as f32), &chunks, 1);
+    }
+}
+
+/// `n` cut into pieces of `size` (the last shorter).
+fn chunk_lengths(n: usize, size: usize) -> Vec<usize> {
+    (0..n).step_by(size).map(|s| size.min(n - s)).collect()
+}

@@ -15,7 +15,7 @@ use crate::exec::eval::gather::{
 };
 use crate::exec::eval::generate::GenStream;
 use crate::exec::eval::reduce::{
-    block_states, finish_block, identity, merge, Reducible, State, StateBlock,
+    block_states, finish_block, identity, merge, ColumnSums, Reducible, State, StateBlock,
 };
 use crate::exec::eval::tile_ops::{apply, splat};
 use crate::exec::Value;
@@ -231,6 +231,9 @@ fn partial_states(
     spec: &ReduceSpec,
 ) -> Result<StateBlock> {
     let Some(run) = contiguous_runs(shape, &spec.axes) else {
+        if let Some(states) = streamed_column_sums(f, leaves, dtype, shape, spec)? {
+            return Ok(states);
+        }
         let values = collect_block(f, leaves, dtype, shape)?;
         return block_states(spec, &values, offset);
     };
@@ -288,6 +291,48 @@ fn partial_states(
         shape: kept_shape,
         states,
     })
+}
+
+/// A float sum or mean over the block's leading axes, added up column by
+/// column from the program's tiles as they are made (the block is never
+/// collected); `None` for other reductions. The same sums, in the same
+/// order, as `block_states` of the collected block.
+fn streamed_column_sums(
+    f: &FusedStage,
+    leaves: &mut [LeafData],
+    dtype: DType,
+    shape: &[usize],
+    spec: &ReduceSpec,
+) -> Result<Option<StateBlock>> {
+    let reduced = spec.axes.len();
+    let leading = spec.axes.iter().enumerate().all(|(i, &a)| a == i);
+    if !leading || reduced == 0 || reduced >= shape.len() {
+        return Ok(None);
+    }
+    let run: usize = shape[..reduced].iter().product();
+    let positions: usize = shape[reduced..].iter().product();
+    let Some(mut sums) = ColumnSums::new(spec.kind, dtype, positions) else {
+        return Ok(None);
+    };
+    if run == 0 || positions == 0 {
+        return Ok(None);
+    }
+    run_tiles(f, leaves, run * positions, |tile, p, n| {
+        match dtype {
+            DType::F32 => sums.add(&f32::tile(tile)[..n], p),
+            _ => sums.add(&f64::tile(tile)[..n], p),
+        }
+        Ok(())
+    })?;
+    let kept_shape = shape
+        .iter()
+        .enumerate()
+        .map(|(a, &n)| if a < reduced { 1 } else { n })
+        .collect();
+    Ok(Some(StateBlock {
+        shape: kept_shape,
+        states: sums.into_states(run),
+    }))
 }
 
 fn collect_block(

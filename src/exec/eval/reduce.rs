@@ -336,30 +336,62 @@ fn column_sums(
     run: usize,
     positions: usize,
 ) -> Option<Vec<State>> {
-    if !matches!(kind, ReduceKind::Sum | ReduceKind::Mean) {
-        return None;
-    }
-    let mut sums = vec![0f64; positions];
+    let mut sums = ColumnSums::new(kind, block.dtype(), positions)?;
     match block {
-        DynArray::F32(a) => add_rows(a.as_slice()?, &mut sums),
-        DynArray::F64(a) => add_rows(a.as_slice()?, &mut sums),
+        DynArray::F32(a) => sums.add(a.as_slice()?, 0),
+        DynArray::F64(a) => sums.add(a.as_slice()?, 0),
         _ => return None,
     }
-    Some(
-        sums.into_iter()
+    Some(sums.into_states(run))
+}
+
+/// Per-column `f64` sums of a C-order block reduced over its leading axes,
+/// fed in pieces (a whole block, or a fused stage's tiles as they are made):
+/// element `q` of the block adds to column `q % positions`, rows in order,
+/// so the result is the same however the block is cut.
+pub struct ColumnSums {
+    kind: ReduceKind,
+    sums: Vec<f64>,
+}
+
+impl ColumnSums {
+    /// Sums for `positions` columns; `None` unless `kind` is a sum or a mean
+    /// of floats.
+    pub fn new(kind: ReduceKind, dtype: DType, positions: usize) -> Option<ColumnSums> {
+        let float = matches!(dtype, DType::F32 | DType::F64);
+        (float && matches!(kind, ReduceKind::Sum | ReduceKind::Mean)).then(|| ColumnSums {
+            kind,
+            sums: vec![0f64; positions],
+        })
+    }
+
+    /// Adds `values`, the block's elements from flat position `start` on.
+    pub fn add<T: Copy + Into<f64>>(&mut self, values: &[T], start: usize) {
+        let width = self.sums.len();
+        if width == 0 {
+            return;
+        }
+        let (mut rest, mut col) = (values, start % width);
+        while !rest.is_empty() {
+            let seg = (width - col).min(rest.len());
+            for (s, &v) in self.sums[col..col + seg].iter_mut().zip(&rest[..seg]) {
+                *s += v.into();
+            }
+            rest = &rest[seg..];
+            col = 0;
+        }
+    }
+
+    /// The columns' states, each over `run` elements.
+    pub fn into_states(self, run: usize) -> Vec<State> {
+        let kind = self.kind;
+        self.sums
+            .into_iter()
             .map(|sum| match kind {
                 ReduceKind::Mean => State::Mean(sum, run as f64),
                 _ => State::Float(sum),
             })
-            .collect(),
-    )
-}
-
-fn add_rows<T: Copy + Into<f64>>(values: &[T], sums: &mut [f64]) {
-    for row in values.chunks_exact(sums.len()) {
-        for (s, &v) in sums.iter_mut().zip(row) {
-            *s += v.into();
-        }
+            .collect()
     }
 }
 
