@@ -8,7 +8,8 @@
 //! - storage workloads: the codec and the filesystem alone: every chunk the
 //!   workload reads is read into a reused buffer and decoded into another,
 //!   and every chunk it writes is encoded (same codec and level) into a reused
-//!   buffer and written to a file.
+//!   buffer and written to a file;
+//! - compute-bound workloads: see [`compute`].
 //!
 //! Each floor is the best of `repeat` runs, measured in the workload's own
 //! child process right after it.
@@ -18,6 +19,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use serde_json::Value;
+
+pub mod compute;
 
 type BoxResult<T> = Result<T, Box<dyn std::error::Error>>;
 

@@ -121,6 +121,9 @@ struct Args {
     /// cache before each run (`posix_fadvise(DONTNEED)`, as bench_dask.py --cold).
     #[arg(long)]
     cold: bool,
+    /// Leave the floors out (for profiling a workload alone).
+    #[arg(long)]
+    no_floors: bool,
     /// Internal: run one workload in this process.
     #[arg(long, hide = true)]
     child: Option<String>,
@@ -638,14 +641,22 @@ fn w5_mem(ctx: &Ctx) -> BoxResult<Report> {
     Ok(report(ctx, "W5-mem", &m, checksum, plan, info))
 }
 
+/// M1's A and B, generated as make_data.py says.
+fn m1_inputs(ctx: &Ctx) -> BoxResult<(Array2<f32>, Array2<f32>)> {
+    let number = |key: &str| ctx.number("M1", key);
+    let (n, k, m) = (number("N")?, number("K")?, number("M")?);
+    let a = Array2::from_shape_fn((n, k), |(i, j)| ((7 * i + 3 * j) % 13) as f32 * 0.1);
+    let b = Array2::from_shape_fn((k, m), |(i, j)| ((5 * i + 11 * j) % 17) as f32 * 0.05);
+    Ok((a, b))
+}
+
 /// M1: `A @ B`, A (N, 1000) f32 in memory as (20000, 1000) row blocks, B
 /// (1000, 256) f32 in one block, both generated as make_data.py says.
 fn m1(ctx: &Ctx) -> BoxResult<Report> {
     let number = |key: &str| ctx.number("M1", key);
     let (n, k, m) = (number("N")?, number("K")?, number("M")?);
     let chunk = ctx.chunk("M1")?;
-    let a = ndarray::Array2::from_shape_fn((n, k), |(i, j)| ((7 * i + 3 * j) % 13) as f32 * 0.1);
-    let b = ndarray::Array2::from_shape_fn((k, m), |(i, j)| ((5 * i + 11 * j) % 17) as f32 * 0.05);
+    let (a, b) = m1_inputs(ctx)?;
     let x = ndchunk::from_array(a, chunk.clone())?;
     let w = ndchunk::from_array(b, [k, m])?;
     let build = || -> BoxResult<ndchunk::Array<f32>> { Ok(x.matmul(&w)?) };
@@ -657,6 +668,11 @@ fn m1(ctx: &Ctx) -> BoxResult<Report> {
     run_workload(ctx, "M1", build, checksum_sum, info)
 }
 
+/// make_data.py's hashed uniform `u(i, j)` in [-0.5, 0.5).
+fn hashed_uniform((i, j): (usize, usize)) -> f64 {
+    ((2_654_435_761 * i as u64 + 40_503 * j as u64) % 1_000_003) as f64 / 1_000_003.0 - 0.5
+}
+
 /// M2: the thin SVD (U, s and Vᵀ computed in one plan) of A (N, 64) f64 in
 /// memory as (100000, 64) row blocks, generated as make_data.py says; the
 /// checksum is that of s.
@@ -664,10 +680,7 @@ fn m2(ctx: &Ctx) -> BoxResult<Report> {
     let number = |key: &str| ctx.number("M2", key);
     let (n, k) = (number("N")?, number("K")?);
     let chunk = ctx.chunk("M2")?;
-    let a = ndarray::Array2::from_shape_fn((n, k), |(i, j)| {
-        ((2_654_435_761 * i as u64 + 40_503 * j as u64) % 1_000_003) as f64 / 1_000_003.0 - 0.5
-    });
-    let x = ndchunk::from_array(a, chunk.clone())?;
+    let x = ndchunk::from_array(Array2::from_shape_fn((n, k), hashed_uniform), chunk.clone())?;
     let m = measure(ctx.repeat, || {
         let (u, s, vt) = ndchunk::linalg::svd(&x)?;
         let mut all = ndchunk::compute_all_with(&[&u, &s, &vt], &ctx.executor)?;
@@ -683,6 +696,13 @@ fn m2(ctx: &Ctx) -> BoxResult<Report> {
     Ok(report(ctx, "M2", &m, checksum_sum(&m.res), plan, info))
 }
 
+/// K1's X (n, d): blobs, generated as make_data.py says.
+fn k1_input(n: usize, d: usize) -> Array2<f32> {
+    Array2::from_shape_fn((n, d), |(i, j)| {
+        (hashed_uniform((i, j)) + 0.25 * ((7 * (i % 16) + 3 * j) % 16) as f64) as f32
+    })
+}
+
 /// K1: the exact kNN graph (k = 15) of X (N, 32) f32 blobs, generated as
 /// make_data.py says, by `neighbors::knn_with`; the checksum is the sum of
 /// the exact distances to the neighbours found, and `recall` the fraction of
@@ -696,11 +716,7 @@ fn k1(ctx: &Ctx) -> BoxResult<Report> {
         number("recall_rows")?,
     );
     let chunk = ctx.chunk("K1")?;
-    let data = ndarray::Array2::from_shape_fn((n, d), |(i, j)| {
-        let u =
-            ((2_654_435_761 * i as u64 + 40_503 * j as u64) % 1_000_003) as f64 / 1_000_003.0 - 0.5;
-        (u + 0.25 * ((7 * (i % 16) + 3 * j) % 16) as f64) as f32
-    });
+    let data = k1_input(n, d);
     let x = ndchunk::from_array(data.clone(), chunk.clone())?;
     let m = measure(ctx.repeat, || {
         Ok(ndchunk::neighbors::knn_with(&x, k, &ctx.executor)?.0)
@@ -738,6 +754,11 @@ fn k1(ctx: &Ctx) -> BoxResult<Report> {
     Ok(report(ctx, "K1", &m, checksum, (0, 0.0), info))
 }
 
+/// S1's x (n,): `float32(u(i, 0))`.
+fn s1_input(n: usize) -> Array1<f32> {
+    Array1::from_shape_fn(n, |i| hashed_uniform((i, 0)) as f32)
+}
+
 /// S1: `sort` of x (N,) f32 in memory, in (1e6,) chunks, under a memory
 /// limit of 256 MiB (the sort's buckets are sized by the same limit, read
 /// from `NDCHUNK_MEMORY_LIMIT`), computed into one array; the checksum is
@@ -747,10 +768,7 @@ fn s1(ctx: &Ctx) -> BoxResult<Report> {
     let limit = ctx.number("S1", "memory_limit")?;
     let chunk = ctx.chunk("S1")?;
     std::env::set_var(ndchunk::config::MEMORY_LIMIT_ENV, limit.to_string());
-    let data = ndarray::Array1::from_shape_fn(n, |i| {
-        (((2_654_435_761 * i as u64) % 1_000_003) as f64 / 1_000_003.0 - 0.5) as f32
-    });
-    let x = ndchunk::from_array(data, chunk.clone())?;
+    let x = ndchunk::from_array(s1_input(n), chunk.clone())?;
     let mut executor = Executor::local().memory_limit(limit as u64);
     if let Some(t) = ctx.threads {
         executor = executor.threads(t);
@@ -774,6 +792,13 @@ fn s1(ctx: &Ctx) -> BoxResult<Report> {
     Ok(report(ctx, "S1", &m, checksum, plan, info))
 }
 
+/// S2's x (n,): `(2654435761 i) % 1000003 % high`.
+fn s2_input(n: usize, high: u64) -> Array1<i64> {
+    Array1::from_shape_fn(n, |i| {
+        ((2_654_435_761 * i as u64) % 1_000_003 % high) as i64
+    })
+}
+
 /// S2: `unique(return_counts=True)` of x (N,) i64 in memory, in (1e6,)
 /// chunks, `x[i] = (2654435761 i) % 1000003 % 500`; the checksum is
 /// `sum(values[i] * counts[i] * (i % 7 + 1))`.
@@ -781,10 +806,7 @@ fn s2(ctx: &Ctx) -> BoxResult<Report> {
     let n = ctx.number("S2", "N")?;
     let high = ctx.number("S2", "high")? as u64;
     let chunk = ctx.chunk("S2")?;
-    let data = ndarray::Array1::from_shape_fn(n, |i| {
-        ((2_654_435_761 * i as u64) % 1_000_003 % high) as i64
-    });
-    let x = ndchunk::from_array(data, chunk.clone())?;
+    let x = ndchunk::from_array(s2_input(n, high), chunk.clone())?;
     let options = ndchunk::UniqueOptions {
         counts: true,
         ..Default::default()
@@ -806,23 +828,25 @@ fn s2(ctx: &Ctx) -> BoxResult<Report> {
     Ok(report(ctx, "S2", &m, checksum, (0, 0.0), info))
 }
 
+/// S5's percentiles (`sizes.S5.q`).
+fn s5_quantiles(ctx: &Ctx) -> BoxResult<Vec<f64>> {
+    Ok(ctx
+        .size("S5", "q")?
+        .as_array()
+        .ok_or_else(|| err("meta.json: sizes.S5.q is not a list"))?
+        .iter()
+        .filter_map(Value::as_f64)
+        .collect())
+}
+
 /// S5: `percentile([5, 50, 95])` along axis 0 of X (N, 8) f64 in memory as
 /// (1e6, 8) row blocks, `X[i, j] = u(i, j)`; the checksum is the sum of the
 /// 24 percentiles' absolute values.
 fn s5(ctx: &Ctx) -> BoxResult<Report> {
     let (n, d) = (ctx.number("S5", "N")?, ctx.number("S5", "D")?);
     let chunk = ctx.chunk("S5")?;
-    let q: Vec<f64> = ctx
-        .size("S5", "q")?
-        .as_array()
-        .ok_or_else(|| err("meta.json: sizes.S5.q is not a list"))?
-        .iter()
-        .filter_map(Value::as_f64)
-        .collect();
-    let data = ndarray::Array2::from_shape_fn((n, d), |(i, j)| {
-        ((2_654_435_761 * i as u64 + 40_503 * j as u64) % 1_000_003) as f64 / 1_000_003.0 - 0.5
-    });
-    let x = ndchunk::from_array(data, chunk.clone())?;
+    let q = s5_quantiles(ctx)?;
+    let x = ndchunk::from_array(Array2::from_shape_fn((n, d), hashed_uniform), chunk.clone())?;
     let build =
         || -> BoxResult<ndchunk::Array<f64>> { Ok(x.percentiles(&q, Some(ndchunk::Axis(0)))?) };
     let info = vec![
@@ -841,11 +865,8 @@ fn hashed_blocks(ctx: &Ctx, workload: &str) -> BoxResult<(ndchunk::Array<f32>, V
     let n = ctx.number(workload, "N")?;
     let (rows, cols) = (c[0], c[1]);
     let x = ndchunk::from_fn(&[n, n], c.clone(), move |b, shape| {
-        let (r0, c0) = ((b[0] * rows) as u64, (b[1] * cols) as u64);
-        ArrayD::from_shape_fn(shape, |ix| {
-            let (i, j) = (r0 + ix[0] as u64, c0 + ix[1] as u64);
-            (((2_654_435_761 * i + 40_503 * j) % 1_000_003) as f64 / 1_000_003.0 - 0.5) as f32
-        })
+        let (r0, c0) = (b[0] * rows, b[1] * cols);
+        ArrayD::from_shape_fn(shape, |ix| hashed_uniform((r0 + ix[0], c0 + ix[1])) as f32)
     })?
     .persist_with(&ctx.executor)?;
     Ok((x, c))
@@ -1117,8 +1138,8 @@ fn w5(ctx: &Ctx, name: &'static str, executor: &Executor) -> BoxResult<Report> {
 }
 
 /// The floor of `workload` (see `floors.rs`), measured with the workload's
-/// threads; `Ok(Err(reason))` for a workload without one.
-fn floor_of(ctx: &Ctx, workload: &str) -> BoxResult<Result<floors::Floor, &'static str>> {
+/// threads.
+fn floor_of(ctx: &Ctx, workload: &str) -> BoxResult<floors::Floor> {
     let threads = ctx.threads.unwrap_or_else(|| {
         thread::available_parallelism()
             .map(|n| n.get())
@@ -1126,7 +1147,7 @@ fn floor_of(ctx: &Ctx, workload: &str) -> BoxResult<Result<floors::Floor, &'stat
     });
     let repeat = ctx.repeat;
     let f32_bytes = |shape: &[usize]| shape.iter().product::<usize>() * 4;
-    Ok(Ok(match workload {
+    Ok(match workload {
         "W1" => {
             let x: Array2<f32> = read_npy(ctx.path("w1_X.npy"))?;
             let idx: Array1<i64> = read_npy(ctx.path("w1_idx.npy"))?;
@@ -1191,8 +1212,50 @@ fn floor_of(ctx: &Ctx, workload: &str) -> BoxResult<Result<floors::Floor, &'stat
             };
             floors::storage(&store, chunk, writes, threads, repeat, evict_store)?
         }
-        _ => return Ok(Err("none yet: compute-bound (GEMM, SVD, kNN, sort, scans)")),
-    }))
+        "M1" => {
+            let (a, b) = m1_inputs(ctx)?;
+            floors::compute::gemm(a.view(), b.view(), threads, repeat)?
+        }
+        "M2" => {
+            let shape = (ctx.number("M2", "N")?, ctx.number("M2", "K")?);
+            let a = Array2::from_shape_fn(shape, hashed_uniform);
+            floors::compute::thin_svd(a.view(), threads, repeat)?
+        }
+        "K1" => {
+            let x = k1_input(ctx.number("K1", "N")?, ctx.number("K1", "D")?);
+            floors::compute::distance_products(x.view(), threads, repeat)?
+        }
+        "S1" => {
+            let x = s1_input(ctx.number("S1", "N")?);
+            floors::compute::sort(x.as_slice().ok_or_else(|| err("S1"))?, threads, repeat)?
+        }
+        "S2" => {
+            let x = s2_input(ctx.number("S2", "N")?, ctx.number("S2", "high")? as u64);
+            let values = x.as_slice().ok_or_else(|| err("S2"))?;
+            floors::compute::unique_counts(values, threads, repeat)?
+        }
+        // A cumulative sum reads every element once and writes it once.
+        "S3" => {
+            let n = ctx.number("S3", "N")?;
+            floors::memory(2 * f32_bytes(&[n, n]) as u64, threads, repeat)
+        }
+        "S4" => {
+            let n = ctx.number("S4", "N")?;
+            // The input grown by one element on each side (the border's
+            // values do not change the time).
+            let grown = Array2::from_shape_fn((n + 2, n + 2), |(i, j)| {
+                hashed_uniform((i.saturating_sub(1), j.saturating_sub(1))) as f32
+            });
+            floors::compute::stencil(grown.view(), 1, mean3, threads, repeat)?
+        }
+        // Radix selection must read every element at least once: a copy
+        // of half the input moves as many bytes.
+        "S5" => {
+            let (n, d) = (ctx.number("S5", "N")?, ctx.number("S5", "D")?);
+            floors::memory((n * d * 8) as u64, threads, repeat)
+        }
+        other => return Err(err(format!("no floor for workload {other}"))),
+    })
 }
 
 /// The JSON fields of `workload`'s floor beside its time `seconds`.
@@ -1203,12 +1266,11 @@ fn floor_fields(ctx: &Ctx, workload: &str, seconds: f64) -> Vec<(&'static str, V
     }))
     .unwrap_or_else(|_| Err("panicked".to_string()));
     match floor {
-        Ok(Ok(f)) => vec![
+        Ok(f) => vec![
             ("floor_seconds", json!(round(f.seconds, 6))),
             ("floor", json!(f.what)),
             ("ndchunk_per_floor", json!(round(seconds / f.seconds, 3))),
         ],
-        Ok(Err(reason)) => vec![("floor_seconds", Value::Null), ("floor", json!(reason))],
         Err(e) => vec![
             ("floor_seconds", Value::Null),
             ("floor", json!(format!("failed: {e}"))),
@@ -1289,9 +1351,11 @@ fn run_child(args: &Args, workload: &str) -> String {
             "S4" => s4(&ctx),
             other => Err(err(format!("unknown workload {other}"))),
         }?;
-        report
-            .extra
-            .extend(floor_fields(&ctx, workload, report.seconds));
+        if !args.no_floors {
+            report
+                .extra
+                .extend(floor_fields(&ctx, workload, report.seconds));
+        }
         Ok(report)
     })();
     match result {
@@ -1359,6 +1423,9 @@ fn run_child_once(args: &Args, exe: &std::path::Path, w: &str) -> BoxResult<(Str
     cmd.arg("--w6-mask").arg(&args.w6_mask);
     if args.cold {
         cmd.arg("--cold");
+    }
+    if args.no_floors {
+        cmd.arg("--no-floors");
     }
     let j0 = busy_jiffies();
     let t0 = Instant::now();
