@@ -6,6 +6,7 @@
 //!
 //! ```bash
 //! cargo run --release --example plan_at_scale
+//! cargo run --release --example plan_at_scale -- --huge  # adds 1e9 elements (about 20 GB)
 //! ```
 
 use std::alloc::{GlobalAlloc, Layout, System};
@@ -63,7 +64,11 @@ fn main() -> ndchunk::Result<()> {
             (&x * 2.0 + 1.0).powi(2).sum()
         })?;
     }
-    for (n, chunk) in [(10_000_000usize, 1_000usize), (100_000_000, 1_000)] {
+    let mut permutations = vec![(10_000_000usize, 1_000usize), (100_000_000, 1_000)];
+    if std::env::args().any(|a| a == "--huge") {
+        permutations.push((1_000_000_000, 10_000));
+    }
+    for (n, chunk) in permutations {
         measure(
             &format!("permutation of {n} over {} chunks", n / chunk),
             || ndchunk::arange::<f64>(0.0, n as f64, 1.0, [chunk])?.permutation(Axis(0), 7),
