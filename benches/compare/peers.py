@@ -44,7 +44,7 @@ SCHEDULER_ENV = "NDCHUNK_COMPARE_SCHEDULER"
 # W4-slurm runs on the SLURMCluster (2 single-core jobs) at this address.
 SLURM_SCHEDULER_ENV = "NDCHUNK_COMPARE_SLURM_SCHEDULER"
 CLUSTER_ENV = {"W4-dask-cluster": SCHEDULER_ENV, "W4-slurm": SLURM_SCHEDULER_ENV}
-PER_TASK_PROBE = 400  # trivial tasks timed to measure the per-task overhead
+PER_TASK_PROBE = 10_000  # trivial tasks timed to measure the per-task overhead
 SYSTEMS = ("numpy", "dask", "sklearn", "ndchunk-py")
 # The workloads the Python package runs (the rest have no ndchunk-py row).
 NDCHUNK_PY = ("W1", "W3", "W6", "W7", "W2", "W4", "W4-sum", "W5")

@@ -1024,7 +1024,7 @@ const SLURM_SCHEDULER_ENV: &str = "NDCHUNK_COMPARE_SLURM_SCHEDULER";
 const WORKERS_ENV: &str = "NDCHUNK_COMPARE_WORKERS";
 
 /// Trivial tasks timed to measure the per-task overhead on the cluster.
-const PER_TASK_PROBE: usize = 400;
+const PER_TASK_PROBE: usize = 10_000;
 
 /// W4-dask-cluster and W4-slurm: W4 on the Dask cluster at the scheduler
 /// `scheduler_env` names (a LocalCluster, or a SLURMCluster); the line also has the local executor's time on the same store
