@@ -349,6 +349,20 @@ fn column_sums(
 /// fed in pieces (a whole block, or a fused stage's tiles as they are made):
 /// element `q` of the block adds to column `q % positions`, rows in order,
 /// so the result is the same however the block is cut.
+///
+/// ```
+/// use ndchunk::exec::eval::reduce::{ColumnSums, State};
+/// use ndchunk::expr::ReduceKind;
+/// use ndchunk::DType;
+///
+/// // A 3 x 2 block [[1, 2], [3, 4], [5, 6]], fed in two uneven pieces.
+/// let mut sums = ColumnSums::new(ReduceKind::Mean, DType::F32, 2).unwrap();
+/// sums.add(&[1f32, 2.0, 3.0], 0);
+/// sums.add(&[4f32, 5.0, 6.0], 3);
+/// assert_eq!(sums.into_states(3), [State::Mean(9.0, 3.0), State::Mean(12.0, 3.0)]);
+/// // Only float sums and means are taken.
+/// assert!(ColumnSums::new(ReduceKind::Max, DType::F32, 2).is_none());
+/// ```
 pub struct ColumnSums {
     kind: ReduceKind,
     sums: Vec<f64>,
