@@ -197,6 +197,20 @@ impl Error {
         }
     }
 
+    /// A storage error at `chunk` (its key in the store) of the array at `path`.
+    #[cfg(feature = "zarr")]
+    pub(crate) fn storage_chunk(
+        path: &std::path::Path,
+        chunk: impl Into<String>,
+        message: impl std::fmt::Display,
+    ) -> Error {
+        Error::Storage {
+            path: path.display().to_string(),
+            chunk: Some(chunk.into()),
+            message: message.to_string(),
+        }
+    }
+
     pub(crate) fn chunks(message: impl Into<String>) -> Error {
         Error::InvalidChunks(message.into())
     }

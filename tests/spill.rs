@@ -78,16 +78,24 @@ fn spill_root(name: &str) -> std::path::PathBuf {
     dir
 }
 
+/// The start of a test that spills through `NDCHUNK_SPILL_DIR`: the lock
+/// held for its run (see [`one_at_a_time`]), no progress bar, and a fresh
+/// spill directory named by the environment.
+fn spilling_to(name: &str) -> (std::sync::MutexGuard<'static, ()>, std::path::PathBuf) {
+    let one = one_at_a_time();
+    std::env::set_var(ndchunk::exec::PROGRESS_ENV, "0");
+    let dir = spill_root(name);
+    std::env::set_var(ndchunk::config::SPILL_DIR_ENV, &dir);
+    (one, dir)
+}
+
 fn is_empty(dir: &std::path::Path) -> bool {
     std::fs::read_dir(dir).unwrap().next().is_none()
 }
 
 #[test]
 fn all_to_all_rechunk_of_256_mib_goes_through_disk_within_a_4_mib_limit() {
-    let _one = one_at_a_time();
-    std::env::set_var(ndchunk::exec::PROGRESS_ENV, "0");
-    let dir = spill_root("disk-rechunk-test");
-    std::env::set_var(ndchunk::config::SPILL_DIR_ENV, &dir);
+    let (_one, dir) = spilling_to("disk-rechunk-test");
     // 4096 x 8192 f64 (256 MiB) in column strips of 256 KiB, to row strips:
     // every output strip needs a piece of every input strip.
     let x = ndchunk::random::uniform::<f64>(&[4096, 8192], [4096, 8], 11).unwrap();
@@ -179,10 +187,7 @@ mod resident {
 
     #[test]
     fn a_zarr_rechunk_and_write_stays_resident_within_the_limit() {
-        let _one = one_at_a_time();
-        std::env::set_var(ndchunk::exec::PROGRESS_ENV, "0");
-        let dir = spill_root("resident-test");
-        std::env::set_var(ndchunk::config::SPILL_DIR_ENV, &dir);
+        let (_one, dir) = spilling_to("resident-test");
         // W5 of the harness in small: 128 MiB of f32 in 8 MiB chunks to column
         // strips, so that every strip needs a column of chunks (half the limit)
         // held while its pieces are cut; each chunk is decoded and each strip

@@ -18,6 +18,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
+use ndchunk::config::human_bytes;
 use serde_json::Value;
 
 pub mod compute;
@@ -100,7 +101,7 @@ pub fn memory(traffic: u64, threads: usize, repeat: usize) -> Floor {
         seconds,
         what: format!(
             "copy of {} (read + written) through memory, {threads} threads",
-            human(traffic)
+            human_bytes(traffic)
         ),
     }
 }
@@ -273,14 +274,14 @@ pub fn storage(
     what.push_str(&format!(
         "read + zstd decode of {} chunks ({} on disk), {threads} threads",
         files.len(),
-        human(read_total)
+        human_bytes(read_total)
     ));
     if let Some(w) = &writes {
         what.push_str(&format!(
             "; zstd({}) encode + write of {} chunks of {}",
             w.level,
             w.count,
-            human(w.bytes as u64)
+            human_bytes(w.bytes as u64)
         ));
         std::fs::remove_dir_all(w.dir)?;
     }
@@ -317,11 +318,4 @@ fn read_and_write(
     }
     std::hint::black_box(&decoded);
     Ok(())
-}
-
-fn human(bytes: u64) -> String {
-    match bytes {
-        b if b >= 1 << 30 => format!("{:.2} GiB", b as f64 / (1u64 << 30) as f64),
-        b => format!("{:.1} MiB", b as f64 / (1u64 << 20) as f64),
-    }
 }

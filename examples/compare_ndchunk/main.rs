@@ -483,21 +483,33 @@ fn report<R>(
 
 /// W1: `X[idx]` along axis 0; X (2e6, 64) f32 in chunks (100_000, 64), 1e6 indices.
 fn w1(ctx: &Ctx) -> BoxResult<Report> {
-    let c = ctx.chunk("W1")?;
     let x: Array2<f32> = huge_paged(read_npy(ctx.path("w1_X.npy"))?);
-    let idx: Array1<i64> = read_npy(ctx.path("w1_idx.npy"))?;
+    take_workload(ctx, "W1", x, "w1_idx.npy", checksum_sum)
+}
+
+/// `x.take(idx, Axis(0))`, `x` in the workload's chunks and `idx` read from
+/// `idx_file`: W1, W7 and P4.
+fn take_workload<T: ndchunk::Element, D: ndarray::Dimension>(
+    ctx: &Ctx,
+    workload: &'static str,
+    x: ndarray::Array<T, D>,
+    idx_file: &str,
+    checksum: fn(&ArrayD<T>) -> f64,
+) -> BoxResult<Report> {
+    let c = ctx.chunk(workload)?;
+    let idx: Array1<i64> = read_npy(ctx.path(idx_file))?;
     let shape = x.shape().to_vec();
-    let xa = ndchunk::from_array(x, [c[0], c[1]])?;
+    let xa = ndchunk::from_array(x, c.clone())?;
     let ix: &[i64] = idx
         .as_slice()
-        .ok_or_else(|| err("w1_idx.npy is not contiguous"))?;
-    let build = || -> BoxResult<ndchunk::Array<f32>> { Ok(xa.take(ix, Axis(0))?) };
+        .ok_or_else(|| err(format!("{idx_file} is not contiguous")))?;
+    let build = || -> BoxResult<ndchunk::Array<T>> { Ok(xa.take(ix, Axis(0))?) };
     let info = vec![
         ("chunks", json!(c)),
         ("shape", json!(shape)),
         ("nidx", json!(ix.len())),
     ];
-    run_workload(ctx, "W1", build, checksum_sum, info)
+    run_workload(ctx, workload, build, checksum, info)
 }
 
 /// W3: UMAP neighbour distance, mean over k of ||X[knn[i, k]] - X[i]||^2;
@@ -563,31 +575,12 @@ fn w6(ctx: &Ctx) -> BoxResult<Report> {
 /// W7 (1e5 random indices) and P4 (a full permutation) on the 1-d f64 array of
 /// 1e7 elements in chunks of 10_000.
 fn w7_p4(ctx: &Ctx, workload: &'static str) -> BoxResult<Report> {
-    let c = ctx.chunk(workload)?;
     let x: Array1<f64> = huge_paged(read_npy(ctx.path("w7_x.npy"))?);
-    let idx_file = if workload == "P4" {
-        "p4_perm.npy"
+    if workload == "P4" {
+        take_workload(ctx, workload, x, "p4_perm.npy", checksum_weighted)
     } else {
-        "w7_idx.npy"
-    };
-    let idx: Array1<i64> = read_npy(ctx.path(idx_file))?;
-    let shape = x.shape().to_vec();
-    let xa = ndchunk::from_array(x, [c[0]])?;
-    let ix: &[i64] = idx
-        .as_slice()
-        .ok_or_else(|| err("index file is not contiguous"))?;
-    let build = || -> BoxResult<ndchunk::Array<f64>> { Ok(xa.take(ix, Axis(0))?) };
-    let info = vec![
-        ("chunks", json!(c)),
-        ("shape", json!(shape)),
-        ("nidx", json!(ix.len())),
-    ];
-    let checksum = if workload == "P4" {
-        checksum_weighted
-    } else {
-        checksum_sum
-    };
-    run_workload(ctx, workload, build, checksum, info)
+        take_workload(ctx, workload, x, "w7_idx.npy", checksum_sum)
+    }
 }
 
 /// The task-count line and the stage lines of `a.explain()`, for the JSON line.

@@ -199,13 +199,7 @@ fn read_block<T: Element>(
         match direct {
             Ok(Some(block)) => return Ok(block),
             Ok(None) => {}
-            Err((key, message)) => {
-                return Err(Error::Storage {
-                    path: path.display().to_string(),
-                    chunk: Some(key),
-                    message,
-                });
-            }
+            Err((key, message)) => return Err(Error::storage_chunk(path, key, message)),
         }
     }
     with_dtype!(T::DTYPE, U => {
@@ -236,11 +230,7 @@ fn blame_chunk<U: zarrs::array::ElementOwned>(
             })
         });
     match culprit {
-        Some((key, message)) => Error::Storage {
-            path: path.display().to_string(),
-            chunk: Some(key),
-            message,
-        },
+        Some((key, message)) => Error::storage_chunk(path, key, message),
         None => Error::storage(path, error),
     }
 }

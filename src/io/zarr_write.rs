@@ -389,10 +389,12 @@ fn write_block(target: &Target, block_idx: &[usize], block: DynArray) -> Result<
         Ok(a) => target.array.store_array_subset(&subset, &a).map_err(|e| e.to_string()),
         Err(_) => Err("block of another dtype".to_string()),
     });
-    stored.map_err(|message| Error::Storage {
-        path: target.path.display().to_string(),
-        chunk: Some(target.array.chunk_key(&idx).to_string()),
-        message,
+    stored.map_err(|message| {
+        Error::storage_chunk(
+            &target.path,
+            target.array.chunk_key(&idx).to_string(),
+            message,
+        )
     })
 }
 

@@ -15,9 +15,6 @@
 //! S3 (a scan) and S5 (percentiles by radix selection) are memory-bound:
 //! their floors are copies (see [`super::memory`]).
 
-use std::collections::HashMap;
-use std::hash::{BuildHasherDefault, Hasher};
-
 use faer::{Accum, MatMut, MatRef, Par};
 use ndarray::{s, ArrayD, ArrayView2, ArrayViewD};
 use rayon::prelude::*;
@@ -189,28 +186,9 @@ pub fn sort(values: &[f32], threads: usize, repeat: usize) -> BoxResult<Floor> {
     })
 }
 
-/// A multiplicative hash for integer keys: a hash table of counts should
-/// cost a multiply per element, not SipHash's rounds.
-#[derive(Default)]
-struct MultiplyHasher(u64);
-
-impl Hasher for MultiplyHasher {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 ^ b as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15);
-        }
-    }
-    fn write_i64(&mut self, v: i64) {
-        self.0 = (v as u64)
-            .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-            .rotate_right(29);
-    }
-}
-
-type Counts = HashMap<i64, u64, BuildHasherDefault<MultiplyHasher>>;
+/// Counts by value, under a hash that costs a multiply per key (FxHash),
+/// not SipHash's rounds.
+type Counts = rustc_hash::FxHashMap<i64, u64>;
 
 /// The distinct values of `values` and their counts: each thread counts its
 /// contiguous share in a hash table, then the tables are merged and the
