@@ -69,6 +69,7 @@ fn main() {
             "scratch_holds_the_working_set_not_every_result",
             scratch_holds_the_working_set_not_every_result,
         ),
+        ("tiny_tasks_share_dask_tasks", tiny_tasks_share_dask_tasks),
         (
             "dask_run_report_has_a_row_per_worker_thread",
             dask_run_report_has_a_row_per_worker_thread,
@@ -573,6 +574,51 @@ fn values_bytes(root: &Path) -> u64 {
 /// The run report of a Dask run: a bar per task on the rows of the two
 /// Dask workers' threads, with the stages' names and the bytes each task
 /// read and wrote.
+/// The Dask tasks the scheduler at `address` has finished so far for
+/// ndchunk (keys `ndchunk-...`), from its task prefixes' counts.
+fn dask_tasks_done(address: &str) -> Result<u64, String> {
+    let script = "import sys\n\
+        from distributed import Client\n\
+        def done(dask_scheduler):\n    \
+            return sum(p.state_counts['memory'] for name, p in \
+            dask_scheduler.task_prefixes.items() if name.startswith('ndchunk'))\n\
+        with Client(sys.argv[1]) as c:\n    print(c.run_on_scheduler(done))\n";
+    let out = Command::new(python())
+        .args(["-c", script, address])
+        .output()
+        .map_err(|e| format!("python: {e}"))?;
+    String::from_utf8_lossy(&out.stdout)
+        .trim()
+        .parse()
+        .map_err(|_| {
+            format!(
+                "the scheduler's count: {}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })
+}
+
+/// A sum over 2000 chunks of 4 elements: 2000 partial tasks and a combine
+/// tree, each a few bytes. They run in batches, a few per worker thread per
+/// stage, not a Dask task each, and the result is the local executor's.
+fn tiny_tasks_share_dask_tasks() -> Outcome {
+    let ex = cluster();
+    let address = CLUSTER.get().map(|c| c.address.clone()).unwrap_or_default();
+    let x = ndchunk::arange::<f64>(0.0, 8000.0, 1.0, [4]).map_err(err)?;
+    let total = (x * 3.0 + 1.0).sum().map_err(err)?;
+    let tasks = total.plan().map_err(err)?.tasks.len() as u64;
+    let before = dask_tasks_done(&address)?;
+    same("sum of 2000 small chunks", &total, &ex)?;
+    let ran = dask_tasks_done(&address)? - before;
+    println!("    {tasks} ndchunk tasks ran as {ran} Dask tasks");
+    if ran == 0 || ran * 10 > tasks {
+        return Err(format!(
+            "{tasks} tiny tasks ran as {ran} Dask tasks, not in batches"
+        ));
+    }
+    Ok(())
+}
+
 fn dask_run_report_has_a_row_per_worker_thread() -> Outcome {
     let path = fresh_dir("distributed-report").join("run.html");
     let ex = cluster().report(&path);

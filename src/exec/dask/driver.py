@@ -11,15 +11,16 @@ JSON lines on stdin and stdout:
    the driver exits (3: `distributed` cannot be imported; 4: the scheduler
    cannot be reached or the local cluster cannot start).
 2. Then each line is a scratch directory to run: SCRATCH/graph.json lists the
-   tasks, each one Dask task that hands `SCRATCH TASK STAGE BLOCK DEPS` to a
+   tasks and the groups of them that may share a Dask task (see batches). Each
+   Dask task hands `SCRATCH TASK STAGE BLOCK DEPS` of each of its tasks to a
    worker server, the program's own executable started once per Dask worker
    thread as
 
        EXE --ndchunk-worker-server
 
    which reads its inputs from, and commits its result to, SCRATCH/values. Dask
-   moves only the task ids. A task whose result is already committed (a retry
-   after a lost worker) returns at once. A result file is deleted when the
+   moves only task ids. A task whose result is already committed (a retry
+   after a lost worker) is not run again. A result file is deleted when the
    last of its consumers is done (see release_inputs). With "report" set in
    graph.json, each task also appends its worker thread, start, end and bytes
    read and written to SCRATCH/timeline/ (see record), from which the Rust
@@ -156,10 +157,20 @@ def record(scratch, tid, start, end, answer):
         f.write(json.dumps(line) + "\n")
 
 
-def run_task(exe, scratch, tid, stage, block, deps, label, release, report, *_inputs):
+def run_batch(exe, scratch, report, specs, *_inputs):
+    """Runs the tasks of one Dask task (a batch, see batches) one after the
+    other: `specs` is a JSON list of [TID, STAGE, BLOCK, DEPS, LABEL, RELEASE]
+    (see run_task); returns the first task's id."""
+    specs = json.loads(specs)
+    for spec in specs:
+        run_task(exe, scratch, *spec, report)
+    return specs[0][0]
+
+
+def run_task(exe, scratch, tid, stage, block, deps, label, release, report):
     """Runs task `tid` in this worker's server process (unless its result is
     committed already: a retry after a lost worker), records it for the run
-    report if `report`, then releases its inputs; returns its id."""
+    report if `report`, then releases its inputs."""
     if not os.path.exists(os.path.join(scratch, "values", f"{tid}.bin")):
         # Made again (a lost task needed it after it was deleted): its
         # consumers count again from none.
@@ -169,7 +180,6 @@ def run_task(exe, scratch, tid, stage, block, deps, label, release, report, *_in
         if report:
             record(scratch, tid, start, time.time(), answer)
     release_inputs(scratch, tid, release)
-    return tid
 
 
 def run_in_server(exe, scratch, tid, stage, block, deps, label):
@@ -263,29 +273,54 @@ def connect(where):
         return None, None, {"code": 4, "error": f"{e!r}", "address": where.get("address")}
 
 
+def batches(graph, threads):
+    """The graph's tasks grouped into Dask tasks: each of graph["groups"]
+    (small tasks of one stage, none reading another, see exec/dask/batch.rs)
+    cut into batches of at most its per_batch tasks, and into at least four
+    per worker thread (16 at least) so that every thread stays busy; every
+    other task alone. A batch's tasks are in task order."""
+    tasks = graph["tasks"]
+    pieces = max(4 * threads, 16)
+    grouped = set()
+    for group in graph.get("groups", []):
+        ids = group["tasks"]
+        per = max(1, min(group["per_batch"], -(-len(ids) // pieces)))
+        for j in range(0, len(ids), per):
+            yield [tasks[i] for i in ids[j:j + per]]
+        grouped.update(ids)
+    for t in tasks:
+        if t["id"] not in grouped:
+            yield [t]
+
+
 def run_graph(client, scratch):
     """Runs SCRATCH/graph.json; returns None, or the failure's details."""
     with open(os.path.join(scratch, "graph.json")) as f:
         graph = json.load(f)
     run = graph["run"]
+    grouped = list(batches(graph, sum(client.nthreads().values())))
     keys = {}
+    for batch in grouped:
+        key = (key_prefix(batch[0]["label"]) + "-" + run, batch[0]["id"])
+        keys.update((t["id"], key) for t in batch)
     dsk = {}
-    for t in graph["tasks"]:
-        key = (key_prefix(t["label"]) + "-" + run, t["id"])
-        keys[t["id"]] = key
-        args = (
-            graph["exe"],
-            scratch,
-            t["id"],
-            t["stage"],
-            ",".join(map(str, t["block"])),
-            ",".join(map(str, t["deps"])),
-            t["label"],
-            ",".join(f"{d}:{n}" for d, n in t["release"]),
-            graph.get("report", False),
-        )
-        dsk[key] = (run_task, *args, *[keys[d] for d in t["deps"]])
-    wanted = [keys[t] for t in graph["outputs"]]
+    for batch in grouped:
+        specs = [
+            [
+                t["id"],
+                t["stage"],
+                ",".join(map(str, t["block"])),
+                ",".join(map(str, t["deps"])),
+                t["label"],
+                ",".join(f"{d}:{n}" for d, n in t["release"]),
+            ]
+            for t in batch
+        ]
+        # A batch reads only batches of earlier stages, never itself.
+        inputs = dict.fromkeys(keys[d] for t in batch for d in t["deps"])
+        dsk[keys[batch[0]["id"]]] = (run_batch, graph["exe"], scratch,
+                                     graph.get("report", False), json.dumps(specs), *inputs)
+    wanted = list(dict.fromkeys(keys[t] for t in graph["outputs"]))
     try:
         client.get(dsk, wanted, sync=True)
         return None

@@ -1,5 +1,6 @@
-//! The Dask executor: one Dask task per physical task, each run by a process of
-//! this program in worker mode (see [`crate::worker`]).
+//! The Dask executor: one Dask task per physical task, or per batch of tiny
+//! ones (see [`batch`]), each run by a process of this program in worker mode
+//! (see [`crate::worker`]).
 //!
 //! The driver (this process) writes the plan into a scratch directory on a
 //! filesystem the Dask workers share: one file per stage (`stages/S.bin`, the
@@ -19,6 +20,7 @@
 //! every result), and made again if a lost task needs it after all. The
 //! scratch directory is removed after success and after failure.
 
+mod batch;
 mod jobqueue;
 mod scratch;
 mod session;
@@ -82,6 +84,8 @@ struct Graph<'a> {
     report: bool,
     tasks: Vec<GraphTask<'a>>,
     outputs: &'a [usize],
+    /// Tasks that may share Dask tasks, by stage.
+    groups: Vec<batch::Group>,
 }
 
 #[derive(Serialize)]
@@ -165,6 +169,7 @@ pub(crate) fn run(
             })
             .collect(),
         outputs: &plan.outputs,
+        groups: batch::groups(plan),
     };
     scratch.write_graph(&graph)?;
     let target = Target {
