@@ -11,6 +11,10 @@
 //!   buffer and written to a file;
 //! - compute-bound workloads: see [`compute`].
 //!
+//! For the workloads that return a new array (the gathers, W2, W5-mem, S3)
+//! the floor also carries the first touch of that much new memory
+//! ([`first_touch`]), which its warm buffers leave out and a result cannot.
+//!
 //! Each floor is the best of `repeat` runs, measured in the workload's own
 //! child process right after it.
 
@@ -29,6 +33,52 @@ type BoxResult<T> = Result<T, Box<dyn std::error::Error>>;
 pub struct Floor {
     pub seconds: f64,
     pub what: String,
+    /// For a workload returning a new array: the first touch of that many
+    /// bytes of new memory (see [`first_touch`]), which the floor's own
+    /// buffers, written before the timing, do not pay.
+    pub first_touch_seconds: Option<f64>,
+}
+
+impl Floor {
+    fn new(seconds: f64, what: String) -> Floor {
+        Floor {
+            seconds,
+            what,
+            first_touch_seconds: None,
+        }
+    }
+
+    /// This floor, with the first touch of a new result of `bytes` beside it.
+    pub fn with_result(self, bytes: usize, threads: usize, repeat: usize) -> Floor {
+        Floor {
+            first_touch_seconds: Some(first_touch(bytes, threads, repeat)),
+            ..self
+        }
+    }
+}
+
+/// Allocating a new buffer of `bytes` and writing it once, `threads` threads,
+/// best of `repeat`: the kernel maps and zeroes each fresh page on its first
+/// write, which any computation returning a new array of that size pays. The
+/// buffer is advised for huge pages, as ndchunk's (and NumPy's) large arrays
+/// are, which makes those faults 2 MiB at a time.
+pub fn first_touch(bytes: usize, threads: usize, repeat: usize) -> f64 {
+    // The buffer is dropped outside the timing, as a workload's result is.
+    let kept = std::cell::Cell::new(None);
+    best_of(
+        repeat,
+        || drop(kept.take()),
+        || {
+            let mut fresh: Vec<u8> = ndchunk::huge_pages::zeroed(bytes);
+            let step = bytes.div_ceil(threads.max(1)).max(1);
+            std::thread::scope(|s| {
+                for part in fresh.chunks_mut(step) {
+                    s.spawn(move || part.fill(1));
+                }
+            });
+            kept.set(Some(fresh));
+        },
+    )
 }
 
 /// Best of `repeat` runs of `run`, in seconds, calling `before` ahead of
@@ -97,13 +147,13 @@ pub fn memory(traffic: u64, threads: usize, repeat: usize) -> Floor {
         },
     );
     std::hint::black_box(&dst);
-    Floor {
+    Floor::new(
         seconds,
-        what: format!(
+        format!(
             "copy of {} (read + written) through memory, {threads} threads",
             human_bytes(traffic)
         ),
-    }
+    )
 }
 
 /// `idx` (negative from the end) taken along the rows of `source`, rows of
@@ -132,14 +182,15 @@ pub fn gather<T: Copy + Default + Send + Sync>(
         },
     );
     std::hint::black_box(&out);
-    Floor {
+    Floor::new(
         seconds,
-        what: format!(
+        format!(
             "plain-loop gather of {} rows of {} bytes, {threads} threads",
             idx.len(),
             row_len * std::mem::size_of::<T>()
         ),
-    }
+    )
+    .with_result(std::mem::size_of_val(&out[..]), threads, repeat)
 }
 
 /// W3's loop written out: for each row `i`, the mean over its `k` neighbours
@@ -177,10 +228,10 @@ pub fn neighbour_distances(
         },
     );
     std::hint::black_box(&out);
-    Floor {
+    Floor::new(
         seconds,
-        what: format!("plain loop over {n} rows x {k} neighbours, {threads} threads"),
-    }
+        format!("plain loop over {n} rows x {k} neighbours, {threads} threads"),
+    )
 }
 
 /// The zstd level of a Zarr v3 array whose codecs are `bytes` then `zstd`
@@ -285,7 +336,7 @@ pub fn storage(
         ));
         std::fs::remove_dir_all(w.dir)?;
     }
-    Ok(Floor { seconds, what })
+    Ok(Floor::new(seconds, what))
 }
 
 /// One thread's share of [`storage`]: the chunk files `reads` and the

@@ -1179,7 +1179,11 @@ fn floor_of(ctx: &Ctx, workload: &str) -> BoxResult<floors::Floor> {
         // the persisted copy, the array read and written once.
         "W5-mem" => {
             let n = ctx.number("W5-mem", "N")?;
-            floors::memory(2 * f32_bytes(&[n, n]) as u64, threads, repeat)
+            floors::memory(2 * f32_bytes(&[n, n]) as u64, threads, repeat).with_result(
+                f32_bytes(&[n, n]),
+                threads,
+                repeat,
+            )
         }
         "W2" | "W4" | "W4-sum" | "W4-dask-cluster" | "W4-slurm" | "W5" | "W5-spill" => {
             let store = ctx.store(workload)?;
@@ -1203,7 +1207,15 @@ fn floor_of(ctx: &Ctx, workload: &str) -> BoxResult<floors::Floor> {
                     let _ = evict(&store);
                 }
             };
-            floors::storage(&store, chunk, writes, threads, repeat, evict_store)?
+            let floor = floors::storage(&store, chunk, writes, threads, repeat, evict_store)?;
+            if workload == "W2" {
+                // W2's result: the indexed rows of the store, in new memory.
+                let idx: Array1<i64> = read_npy(ctx.path("w1_idx.npy"))?;
+                let cols = ndchunk::from_zarr::<f32>(&store)?.shape()[1];
+                floor.with_result(f32_bytes(&[idx.len(), cols]), threads, repeat)
+            } else {
+                floor
+            }
         }
         "M1" => {
             let (a, b) = m1_inputs(ctx)?;
@@ -1230,7 +1242,11 @@ fn floor_of(ctx: &Ctx, workload: &str) -> BoxResult<floors::Floor> {
         // A cumulative sum reads every element once and writes it once.
         "S3" => {
             let n = ctx.number("S3", "N")?;
-            floors::memory(2 * f32_bytes(&[n, n]) as u64, threads, repeat)
+            floors::memory(2 * f32_bytes(&[n, n]) as u64, threads, repeat).with_result(
+                f32_bytes(&[n, n]),
+                threads,
+                repeat,
+            )
         }
         "S4" => {
             let n = ctx.number("S4", "N")?;
@@ -1259,11 +1275,21 @@ fn floor_fields(ctx: &Ctx, workload: &str, seconds: f64) -> Vec<(&'static str, V
     }))
     .unwrap_or_else(|_| Err("panicked".to_string()));
     match floor {
-        Ok(f) => vec![
-            ("floor_seconds", json!(round(f.seconds, 6))),
-            ("floor", json!(f.what)),
-            ("ndchunk_per_floor", json!(round(seconds / f.seconds, 3))),
-        ],
+        Ok(f) => {
+            let mut fields = vec![
+                ("floor_seconds", json!(round(f.seconds, 6))),
+                ("floor", json!(f.what)),
+                ("ndchunk_per_floor", json!(round(seconds / f.seconds, 3))),
+            ];
+            if let Some(touch) = f.first_touch_seconds {
+                fields.push(("first_touch_seconds", json!(round(touch, 6))));
+                fields.push((
+                    "ndchunk_per_floor_and_first_touch",
+                    json!(round(seconds / (f.seconds + touch), 3)),
+                ));
+            }
+            fields
+        }
         Err(e) => vec![
             ("floor_seconds", Value::Null),
             ("floor", json!(format!("failed: {e}"))),
@@ -1567,14 +1593,7 @@ fn huge_paged<T: Copy, D: ndarray::Dimension>(a: ndarray::Array<T, D>) -> ndarra
     let a = a.as_standard_layout().into_owned();
     let src = a.as_slice().expect("standard layout");
     let mut buf: Vec<T> = Vec::with_capacity(src.len());
-    let bytes = std::mem::size_of_val(src);
-    let start = (buf.as_mut_ptr() as usize).next_multiple_of(2 << 20);
-    let end = (buf.as_ptr() as usize + bytes) / (2 << 20) * (2 << 20);
-    if end > start {
-        // SAFETY: the range lies inside `buf`'s allocation; the advice changes
-        // only how its pages are backed.
-        unsafe { libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE) };
-    }
+    ndchunk::huge_pages::advise(&mut buf);
     buf.extend_from_slice(src);
     ndarray::Array::from_shape_vec(a.raw_dim(), buf).expect("same length")
 }

@@ -65,16 +65,16 @@ pub fn gemm(
         },
     );
     std::hint::black_box(&out);
-    Ok(Floor {
+    Ok(Floor::new(
         seconds,
-        what: format!(
+        format!(
             "faer GEMM of the whole ({}, {}) x ({}, {}) in memory, {threads} threads",
             a.nrows(),
             a.ncols(),
             b.nrows(),
             b.ncols()
         ),
-    })
+    ))
 }
 
 /// faer's thin SVD (U, s and V) of the whole of `a`.
@@ -97,14 +97,14 @@ pub fn thin_svd(a: ArrayView2<f64>, threads: usize, repeat: usize) -> BoxResult<
     if let Some(e) = failed {
         return Err(format!("faer's thin SVD failed: {e}").into());
     }
-    Ok(Floor {
+    Ok(Floor::new(
         seconds,
-        what: format!(
+        format!(
             "faer thin SVD of the whole ({}, {}) in memory, {threads} threads",
             a.nrows(),
             a.ncols()
         ),
-    })
+    ))
 }
 
 /// Rows per tile of [`distance_products`]: a tile pair's product
@@ -153,13 +153,13 @@ pub fn distance_products(x: ArrayView2<f32>, threads: usize, repeat: usize) -> B
             })
         },
     );
-    Ok(Floor {
+    Ok(Floor::new(
         seconds,
-        what: format!(
+        format!(
             "X·Xᵀ of ({n}, {}) by faer GEMM in {TILE}-row tiles (no k-selection), {threads} threads",
             x.ncols()
         ),
-    })
+    ))
 }
 
 /// rayon's parallel unstable sort of a copy of `values` (restored before
@@ -177,13 +177,13 @@ pub fn sort(values: &[f32], threads: usize, repeat: usize) -> BoxResult<Floor> {
         },
     );
     std::hint::black_box(&work);
-    Ok(Floor {
+    Ok(Floor::new(
         seconds,
-        what: format!(
+        format!(
             "rayon par_sort_unstable of {} f32 in memory, {threads} threads",
             values.len()
         ),
-    })
+    ))
 }
 
 /// Counts by value, under a hash that costs a multiply per key (FxHash),
@@ -229,13 +229,13 @@ pub fn unique_counts(values: &[i64], threads: usize, repeat: usize) -> BoxResult
             distinct = sorted.len();
         },
     );
-    Ok(Floor {
+    Ok(Floor::new(
         seconds,
-        what: format!(
+        format!(
             "hash-table count of {} i64 ({distinct} distinct), merged and sorted, {threads} threads",
             values.len()
         ),
-    })
+    ))
 }
 
 /// Output rows per call of a stencil's kernel: a strip small enough that
@@ -270,10 +270,10 @@ pub fn stencil(
         },
     );
     std::hint::black_box(&out);
-    Ok(Floor {
+    Ok(Floor::new(
         seconds,
-        what: format!(
+        format!(
             "the kernel over the whole ({rows}, {cols}) in {STRIP}-row strips, {threads} threads"
         ),
-    })
+    ))
 }
