@@ -564,10 +564,16 @@ fn w6(ctx: &Ctx) -> BoxResult<Report> {
     } else {
         "eager Vec<bool> from X[:, 0] > threshold, inside the timed run"
     };
+    // The eager mask alone (one thread, strided reads): part of the timed
+    // run, not of the floor.
+    let t0 = Instant::now();
+    std::hint::black_box(x.column(0).iter().map(|&v| v > thr).collect::<Vec<bool>>());
+    let mask_seconds = t0.elapsed().as_secs_f64();
     let info = vec![
         ("chunks", json!(c)),
         ("shape", json!(shape)),
         ("mask", json!(mask)),
+        ("eager_mask_seconds", json!(round(mask_seconds, 6))),
     ];
     run_workload(ctx, "W6", build, checksum_sum, info)
 }

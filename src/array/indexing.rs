@@ -276,12 +276,7 @@ impl<T: Element> Array<T> {
         computed: bool,
         op: &str,
     ) -> Result<Array<T>> {
-        let pos: Vec<usize> = keep
-            .iter()
-            .enumerate()
-            .filter(|(_, &k)| k)
-            .map(|(i, _)| i)
-            .collect();
+        let pos = true_positions(keep);
         let n = pos.len();
         let origin = mask_origin(op, computed, n, keep.len());
         self.gather(axis, naxes, pos, vec![n], origin)
@@ -604,4 +599,20 @@ fn mask_origin(op: &str, computed: bool, kept: usize, of: usize) -> String {
     } else {
         op.to_string()
     }
+}
+
+/// The positions of `keep`'s true values, in order. Written without a branch
+/// on the values: a random mask would mispredict every other one.
+fn true_positions(keep: &[bool]) -> Vec<usize> {
+    let n = keep.iter().filter(|&&k| k).count();
+    // One slot of slack: every position is written, the next overwrites it
+    // unless it was kept.
+    let mut pos = vec![0; n + 1];
+    let mut kept = 0;
+    for (i, &k) in keep.iter().enumerate() {
+        pos[kept] = i;
+        kept += usize::from(k);
+    }
+    pos.truncate(n);
+    pos
 }
