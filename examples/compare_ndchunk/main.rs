@@ -369,6 +369,15 @@ struct Ctx {
 }
 
 impl Ctx {
+    /// The executor's threads: `--threads`, else every core.
+    fn threads_used(&self) -> usize {
+        self.threads.unwrap_or_else(|| {
+            thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1)
+        })
+    }
+
     fn path(&self, file: &str) -> PathBuf {
         self.data.join(file)
     }
@@ -1028,7 +1037,8 @@ const PER_TASK_PROBE: usize = 10_000;
 /// W4-dask-cluster and W4-slurm: W4 on the Dask cluster at the scheduler
 /// `scheduler_env` names (a LocalCluster, or a SLURMCluster); the line also has the local executor's time on the same store
 /// (`local_seconds`), the cluster's per-task overhead (`per_task_ms`:
-/// worker-milliseconds per trivial task) and the fixed cost of a run
+/// worker-milliseconds per trivial task), the local executor's on the same
+/// tasks (`local_per_task_ms`) and the fixed cost of a run
 /// (`fixed_ms`: a one-task run, mostly starting the Python driver).
 fn w4_dask_cluster(ctx: &Ctx, name: &'static str, scheduler_env: &str) -> BoxResult<Report> {
     let address = std::env::var(scheduler_env).map_err(|_| {
@@ -1051,15 +1061,22 @@ fn w4_dask_cluster(ctx: &Ctx, name: &'static str, scheduler_env: &str) -> BoxRes
     })?;
     // A one-task run costs the fixed part (starting the Python driver, connecting);
     // the per-task overhead is what PER_TASK_PROBE more trivial tasks add.
-    let probe = |n: usize| -> BoxResult<f64> {
+    let probe = |executor: &ndchunk::Executor, n: usize| -> BoxResult<f64> {
         let x = ndchunk::arange::<i64>(0, n as i64, 1, [1])? + 1;
         let t0 = Instant::now();
-        x.compute_with(&dask)?;
+        x.compute_with(executor)?;
         Ok(t0.elapsed().as_secs_f64())
     };
-    let fixed = probe(1)?;
-    let many = probe(PER_TASK_PROBE + 1)?;
-    let per_task_ms = (many - fixed).max(0.0) * workers as f64 / PER_TASK_PROBE as f64 * 1e3;
+    // A one-task run's seconds, and the worker-milliseconds per task beyond
+    // it, on `threads`.
+    let per_task = |executor: &ndchunk::Executor, threads: usize| -> BoxResult<(f64, f64)> {
+        let fixed = probe(executor, 1)?;
+        let many = probe(executor, PER_TASK_PROBE + 1)?;
+        let ms = (many - fixed).max(0.0) * threads as f64 / PER_TASK_PROBE as f64 * 1e3;
+        Ok((fixed, ms))
+    };
+    let (fixed, per_task_ms) = per_task(&dask, workers)?;
+    let (_, local_per_task_ms) = per_task(&ctx.executor, ctx.threads_used())?;
     let sum = checksum_sum(&m.res);
     if sum != checksum_sum(&local.res) {
         return Err(err("the Dask and local results differ"));
@@ -1071,6 +1088,7 @@ fn w4_dask_cluster(ctx: &Ctx, name: &'static str, scheduler_env: &str) -> BoxRes
         ("GBps", json!(round(bytes as f64 / 1e9 / m.seconds, 3))),
         ("local_seconds", json!(round(local.seconds, 4))),
         ("per_task_ms", json!(round(per_task_ms, 2))),
+        ("local_per_task_ms", json!(round(local_per_task_ms, 4))),
         ("fixed_ms", json!(round(fixed * 1e3, 1))),
         ("scheduler", json!(address)),
         ("workers", json!(workers)),
@@ -1139,11 +1157,7 @@ fn w5(ctx: &Ctx, name: &'static str, executor: &Executor) -> BoxResult<Report> {
 /// The floor of `workload` (see `floors.rs`), measured with the workload's
 /// threads.
 fn floor_of(ctx: &Ctx, workload: &str) -> BoxResult<floors::Floor> {
-    let threads = ctx.threads.unwrap_or_else(|| {
-        thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1)
-    });
+    let threads = ctx.threads_used();
     let repeat = ctx.repeat;
     let f32_bytes = |shape: &[usize]| shape.iter().product::<usize>() * 4;
     Ok(match workload {

@@ -21,26 +21,39 @@ use crate::plan::{LeafSource, Plan, Stage, StageKind};
 
 /// A task estimated to allocate at most this many bytes (its result
 /// included) is small enough to share a Dask task with others.
-pub(crate) const SMALL_TASK_BYTES: u64 = 256 << 10;
+pub const SMALL_TASK_BYTES: u64 = 256 << 10;
 
 /// A batch holds at most this many bytes of estimated work ...
-const BATCH_BYTES: u64 = 16 << 20;
+pub const BATCH_BYTES: u64 = 16 << 20;
 
 /// ... and at most this many tasks (a retried batch runs again only the
 /// tasks whose results are missing, but a report row per task is kept).
-const BATCH_TASKS: usize = 1024;
+pub const BATCH_TASKS: usize = 1024;
 
 /// Tasks of one stage (in task order) that may run in batches of up to
 /// `per_batch` tasks each.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub(crate) struct Group {
+pub struct Group {
+    /// The tasks, in task order.
     pub tasks: Vec<usize>,
+    /// The most tasks one batch may hold.
     pub per_batch: usize,
 }
 
 /// The groups of `plan`'s tasks that may share Dask tasks, by stage; groups
 /// of one task are left out.
-pub(crate) fn groups(plan: &Plan) -> Vec<Group> {
+///
+/// ```
+/// use ndchunk::exec::dask::batch::{groups, BATCH_TASKS};
+/// // 1000 chunks of one element, plus one: one stage of 1000 tiny tasks.
+/// let x = ndchunk::arange::<i64>(0, 1000, 1, [1])? + 1;
+/// let found = groups(&x.plan()?);
+/// assert_eq!(found.len(), 1);
+/// assert_eq!(found[0].tasks, (0..1000).collect::<Vec<_>>());
+/// assert_eq!(found[0].per_batch, BATCH_TASKS);
+/// # Ok::<(), ndchunk::Error>(())
+/// ```
+pub fn groups(plan: &Plan) -> Vec<Group> {
     let mut reads_own_stage = vec![false; plan.stages.len()];
     for task in &plan.tasks {
         for &d in &task.deps {
@@ -88,73 +101,5 @@ fn has_no_user_function(stage: &Stage) -> bool {
         }),
         StageKind::MapBlocks { map, .. } => !matches!(map.f, BlockOp::User(_)),
         _ => true,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::prelude::*;
-
-    fn plan_of<T: Element>(x: &Array<T>) -> Plan {
-        x.plan().expect("plan")
-    }
-
-    #[test]
-    fn many_small_chunks_make_one_group_per_stage() {
-        // 1000 one-element chunks plus one: one fused stage of 1000 tasks.
-        let x = crate::arange::<i64>(0, 1000, 1, [1]).unwrap() + 1;
-        let plan = plan_of(&x);
-        assert_eq!(
-            groups(&plan),
-            vec![Group {
-                tasks: (0..1000).collect(),
-                per_batch: BATCH_TASKS
-            }]
-        );
-    }
-
-    #[test]
-    fn groups_never_hold_a_task_and_its_input() {
-        // A reduction of small chunks: partials, then levels of combines,
-        // whose tasks come interleaved with the partials they read.
-        let x = crate::arange::<f64>(0.0, 4096.0, 1.0, [4]).unwrap();
-        let plan = plan_of(&x.sum().unwrap());
-        let found = groups(&plan);
-        assert!(found.len() >= 2, "{found:?}");
-        let grouped: usize = found.iter().map(|g| g.tasks.len()).sum();
-        assert!(
-            grouped + 2 >= plan.tasks.len(),
-            "{grouped} of {}",
-            plan.tasks.len()
-        );
-        for group in &found {
-            let stage = plan.tasks[group.tasks[0]].stage;
-            for &t in &group.tasks {
-                let task = &plan.tasks[t];
-                assert_eq!(task.stage, stage);
-                assert!(task.deps.iter().all(|&d| plan.tasks[d].stage < stage));
-            }
-        }
-    }
-
-    #[test]
-    fn large_tasks_and_user_functions_keep_a_dask_task_each() {
-        let big = crate::random::uniform::<f64>(&[4 << 20], [1 << 20], 1).unwrap();
-        assert!(groups(&plan_of(&(big + 1.0))).is_empty());
-        crate::register_fn("batch_test_double", |b: ndarray::ArrayViewD<f64>| {
-            b.mapv(|v| 2.0 * v)
-        });
-        let small = crate::arange::<f64>(0.0, 100.0, 1.0, [1]).unwrap();
-        let mapped = small
-            .map_blocks_registered::<f64>("batch_test_double")
-            .unwrap();
-        let plan = plan_of(&mapped);
-        let user_stage = plan.tasks[*plan.outputs.last().unwrap()].stage;
-        let user_tasks = plan.tasks.iter().filter(|t| t.stage == user_stage);
-        assert_eq!(user_tasks.count(), 100);
-        assert!(groups(&plan)
-            .iter()
-            .all(|g| plan.tasks[g.tasks[0]].stage != user_stage));
     }
 }

@@ -20,7 +20,7 @@
 //! every result), and made again if a lost task needs it after all. The
 //! scratch directory is removed after success and after failure.
 
-mod batch;
+pub mod batch;
 mod jobqueue;
 mod scratch;
 mod session;
