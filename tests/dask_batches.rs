@@ -4,7 +4,6 @@
 //! `tests/distributed.rs`, `tiny_tasks_share_dask_tasks`.)
 
 use ndchunk::exec::dask::batch::{groups, SMALL_TASK_BYTES};
-use ndchunk::prelude::*;
 
 #[test]
 fn groups_never_hold_a_task_and_its_input() {

@@ -3,6 +3,8 @@
 //! `hdf5` feature). Each is a storage kind registered in [`crate::registry`],
 //! so plans name them as data and the layers below never import this module.
 
+#[cfg(feature = "zarr")]
+mod deferred_sync;
 #[cfg(feature = "hdf5")]
 pub mod hdf5;
 #[cfg(any(feature = "zarr", feature = "hdf5"))]

@@ -29,6 +29,7 @@ use crate::element::{DType, Element};
 use crate::error::{Error, Result};
 use crate::exec::Executor;
 use crate::expr::{Node, Op, UserFn};
+use crate::io::deferred_sync::{sync_tree, DeferredSyncStore};
 use crate::io::partial;
 use crate::plan::lower_many;
 use crate::registry::{read_params, Recipe, StoreFn};
@@ -203,7 +204,7 @@ pub fn store(items: &[(AnyArray, &Path, ZarrOptions)]) -> Result<()> {
 struct Target {
     path: PathBuf,
     temp: PathBuf,
-    array: ZarrArray<FilesystemStore>,
+    array: ZarrArray<DeferredSyncStore>,
     /// The blocks, one write unit each.
     chunks: Chunks,
     dtype: DType,
@@ -229,6 +230,7 @@ pub(crate) fn writer(params: &str) -> Result<Arc<StoreFn>> {
     let p: SinkParams = read_params("to_zarr", params)?;
     let fail = |e: &dyn std::fmt::Display| Error::storage(&p.target, e);
     let store = FilesystemStore::new(&p.temp).map_err(|e| fail(&e))?;
+    let store = DeferredSyncStore::new(store, false);
     let metadata = serde_json::from_str(&p.metadata).map_err(|e| fail(&e))?;
     let array =
         ZarrArray::new_with_metadata(Arc::new(store), "/", metadata).map_err(|e| fail(&e))?;
@@ -313,10 +315,13 @@ pub fn store_with(items: &[(AnyArray, &Path, ZarrOptions)], executor: &Executor)
         let (plan, _) = lower_many(&sinks, &executor.plan_options()?)?;
         // The store tasks write the blocks; the outputs are acknowledgements.
         executor.run(&plan)?;
+        // Chunk writes did not wait for the disk: everything is made durable
+        // here, once, before any target is renamed into place.
         for t in &targets {
             t.array
                 .store_metadata()
                 .map_err(|e| Error::storage(&t.path, e))?;
+            sync_tree(&t.temp).map_err(|e| Error::storage(&t.path, e))?;
         }
         Ok(())
     })();
@@ -406,12 +411,13 @@ fn create(
     dtype: DType,
     chunks: &[usize],
     options: &ZarrOptions,
-) -> Result<ZarrArray<FilesystemStore>> {
+) -> Result<ZarrArray<DeferredSyncStore>> {
     let fail = |e: &dyn std::fmt::Display| Error::storage(dir, e);
     std::fs::create_dir_all(dir).map_err(|e| fail(&e))?;
     let mut store_options = FilesystemStoreOptions::default();
     store_options.direct_io(options.direct_io);
     let store = FilesystemStore::new_with_options(dir, store_options).map_err(|e| fail(&e))?;
+    let store = DeferredSyncStore::new(store, options.direct_io);
     let shape: Vec<u64> = shape.iter().map(|&n| n as u64).collect();
     let inner: Vec<u64> = chunks.iter().map(|&n| n as u64).collect();
     let grid = match &options.shards {
