@@ -5,10 +5,13 @@
 //! on W5 (a rechunk written to Zarr on 2 threads) that was about a seventh
 //! of the run. ndchunk writes an array into a temporary directory that is
 //! renamed into place only when complete (see [`super::partial`]), so the
-//! chunks need to be on disk only before that rename: each write here starts
-//! the kernel's write-back of the file and returns ([`start_writeback`]), and
-//! the commit syncs the whole directory once ([`sync_tree`]) before the
-//! rename. Reads, lists, erases and partial writes are the inner store's.
+//! chunks need to be on disk only before that rename: in the process that
+//! commits, each write starts the kernel's write-back of the file and returns
+//! ([`start_writeback`]), and the commit syncs the filesystem once
+//! ([`sync_tree`]) before the rename. Writers in other processes (Dask
+//! workers, perhaps on other machines, whose page caches that sync does not
+//! reach) keep zarrs' sync per chunk, as do `direct_io` writes. Reads, lists,
+//! erases and partial writes are the inner store's.
 
 use std::fs::File;
 use std::io::Write;
@@ -21,18 +24,18 @@ use zarrs::storage::{
     StorageError, StoreKey, StoreKeys, StoreKeysPrefixes, StorePrefix, WritableStorageTraits,
 };
 
-/// A [`FilesystemStore`] whose whole-value writes start write-back instead of
-/// waiting for it; with `direct_io` (which bypasses the page cache) they are
-/// the inner store's.
+/// A [`FilesystemStore`] whose whole-value writes, when `defer` is set,
+/// start write-back instead of waiting for it; otherwise they are the inner
+/// store's (synced).
 #[derive(Debug)]
 pub(crate) struct DeferredSyncStore {
     inner: FilesystemStore,
-    direct_io: bool,
+    defer: bool,
 }
 
 impl DeferredSyncStore {
-    pub(crate) fn new(inner: FilesystemStore, direct_io: bool) -> Self {
-        DeferredSyncStore { inner, direct_io }
+    pub(crate) fn new(inner: FilesystemStore, defer: bool) -> Self {
+        DeferredSyncStore { inner, defer }
     }
 }
 
@@ -74,7 +77,7 @@ impl ListableStorageTraits for DeferredSyncStore {
 
 impl WritableStorageTraits for DeferredSyncStore {
     fn set(&self, key: &StoreKey, value: Bytes) -> Result<(), StorageError> {
-        if self.direct_io {
+        if !self.defer {
             return self.inner.set(key, value);
         }
         let path = self.inner.key_to_fspath(key);
@@ -161,7 +164,7 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("ndchunk-deferred-{}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
-        let store = DeferredSyncStore::new(FilesystemStore::new(&dir).unwrap(), false);
+        let store = DeferredSyncStore::new(FilesystemStore::new(&dir).unwrap(), true);
         let key = StoreKey::new("c/0/1").unwrap();
         store.set(&key, Bytes::from(vec![1u8, 2, 3])).unwrap();
         assert_eq!(store.size_key(&key).unwrap(), Some(3));

@@ -229,8 +229,9 @@ struct SinkParams {
 pub(crate) fn writer(params: &str) -> Result<Arc<StoreFn>> {
     let p: SinkParams = read_params("to_zarr", params)?;
     let fail = |e: &dyn std::fmt::Display| Error::storage(&p.target, e);
-    let store = FilesystemStore::new(&p.temp).map_err(|e| fail(&e))?;
-    let store = DeferredSyncStore::new(store, false);
+    // Another process, perhaps on another machine: the commit's sync would
+    // not reach its page cache, so each chunk is synced here.
+    let store = DeferredSyncStore::new(FilesystemStore::new(&p.temp).map_err(|e| fail(&e))?, false);
     let metadata = serde_json::from_str(&p.metadata).map_err(|e| fail(&e))?;
     let array =
         ZarrArray::new_with_metadata(Arc::new(store), "/", metadata).map_err(|e| fail(&e))?;
@@ -417,7 +418,7 @@ fn create(
     let mut store_options = FilesystemStoreOptions::default();
     store_options.direct_io(options.direct_io);
     let store = FilesystemStore::new_with_options(dir, store_options).map_err(|e| fail(&e))?;
-    let store = DeferredSyncStore::new(store, options.direct_io);
+    let store = DeferredSyncStore::new(store, !options.direct_io);
     let shape: Vec<u64> = shape.iter().map(|&n| n as u64).collect();
     let inner: Vec<u64> = chunks.iter().map(|&n| n as u64).collect();
     let grid = match &options.shards {
