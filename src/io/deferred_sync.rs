@@ -7,15 +7,17 @@
 //! renamed into place only when complete (see [`super::partial`]), so the
 //! chunks need to be on disk only before that rename: in the process that
 //! commits, each write starts the kernel's write-back of the file and returns
-//! ([`start_writeback`]), and the commit syncs the filesystem once
-//! ([`sync_tree`]) before the rename. Writers in other processes (Dask
-//! workers, perhaps on other machines, whose page caches that sync does not
-//! reach) keep zarrs' sync per chunk, as do `direct_io` writes. Reads, lists,
-//! erases and partial writes are the inner store's.
+//! ([`start_writeback`]), and the commit syncs the files written
+//! ([`DeferredSyncStore::sync`], by then mostly on disk already) before the
+//! rename. Writers in other processes (Dask workers, perhaps on other
+//! machines), which the commit does not see, keep zarrs' sync per chunk, as
+//! do `direct_io` writes. Reads, lists, erases and partial writes are the
+//! inner store's.
 
 use std::fs::File;
 use std::io::Write;
-use std::path::Path;
+use std::path::PathBuf;
+use std::sync::Mutex;
 
 use zarrs::filesystem::FilesystemStore;
 use zarrs::storage::byte_range::ByteRangeIterator;
@@ -31,11 +33,31 @@ use zarrs::storage::{
 pub(crate) struct DeferredSyncStore {
     inner: FilesystemStore,
     defer: bool,
+    /// Files written and not synced yet.
+    unsynced: Mutex<Vec<PathBuf>>,
 }
 
 impl DeferredSyncStore {
     pub(crate) fn new(inner: FilesystemStore, defer: bool) -> Self {
-        DeferredSyncStore { inner, defer }
+        DeferredSyncStore {
+            inner,
+            defer,
+            unsynced: Mutex::default(),
+        }
+    }
+
+    /// Syncs every file this store wrote and has not synced (a file erased
+    /// since is skipped): after this, what it wrote is on disk.
+    pub(crate) fn sync(&self) -> std::io::Result<()> {
+        let files = std::mem::take(&mut *self.unsynced.lock().unwrap_or_else(|e| e.into_inner()));
+        for path in files {
+            match File::open(&path) {
+                Ok(file) => file.sync_all()?,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(())
     }
 }
 
@@ -87,6 +109,10 @@ impl WritableStorageTraits for DeferredSyncStore {
         let mut file = File::create(&path)?;
         file.write_all(&value)?;
         start_writeback(&file);
+        self.unsynced
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(path);
         Ok(())
     }
 
@@ -112,7 +138,7 @@ impl WritableStorageTraits for DeferredSyncStore {
 }
 
 /// Starts writing `file`'s dirty pages to disk without waiting for them
-/// (Linux); elsewhere the commit's [`sync_tree`] does it all.
+/// (Linux); elsewhere the commit's [`DeferredSyncStore::sync`] does it all.
 fn start_writeback(file: &File) {
     #[cfg(target_os = "linux")]
     {
@@ -126,33 +152,6 @@ fn start_writeback(file: &File) {
     }
     #[cfg(not(target_os = "linux"))]
     let _ = file;
-}
-
-/// Makes everything written under `dir` durable: one `syncfs` of its
-/// filesystem on Linux, else an `fsync` of every file under it.
-pub(crate) fn sync_tree(dir: &Path) -> std::io::Result<()> {
-    #[cfg(target_os = "linux")]
-    {
-        use std::os::fd::AsRawFd;
-        let handle = File::open(dir)?;
-        // SAFETY: the descriptor is open for the call.
-        if unsafe { libc::syncfs(handle.as_raw_fd()) } != 0 {
-            return Err(std::io::Error::last_os_error());
-        }
-        Ok(())
-    }
-    #[cfg(not(target_os = "linux"))]
-    {
-        for entry in std::fs::read_dir(dir)? {
-            let path = entry?.path();
-            if path.is_dir() {
-                sync_tree(&path)?;
-            } else {
-                File::open(&path)?.sync_all()?;
-            }
-        }
-        Ok(())
-    }
 }
 
 #[cfg(test)]
@@ -174,7 +173,8 @@ mod tests {
         );
         store.set(&key, Bytes::from(vec![9u8])).unwrap();
         assert_eq!(std::fs::read(dir.join("c/0/1")).unwrap(), vec![9]);
-        sync_tree(&dir).unwrap();
+        store.sync().unwrap();
+        assert!(store.unsynced.lock().unwrap().is_empty());
         store.erase(&key).unwrap();
         assert_eq!(store.size_key(&key).unwrap(), None);
         std::fs::remove_dir_all(&dir).unwrap();

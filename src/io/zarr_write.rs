@@ -29,7 +29,7 @@ use crate::element::{DType, Element};
 use crate::error::{Error, Result};
 use crate::exec::Executor;
 use crate::expr::{Node, Op, UserFn};
-use crate::io::deferred_sync::{sync_tree, DeferredSyncStore};
+use crate::io::deferred_sync::DeferredSyncStore;
 use crate::io::partial;
 use crate::plan::lower_many;
 use crate::registry::{read_params, Recipe, StoreFn};
@@ -205,6 +205,8 @@ struct Target {
     path: PathBuf,
     temp: PathBuf,
     array: ZarrArray<DeferredSyncStore>,
+    /// The array's store, synced at the commit.
+    store: Arc<DeferredSyncStore>,
     /// The blocks, one write unit each.
     chunks: Chunks,
     dtype: DType,
@@ -229,16 +231,17 @@ struct SinkParams {
 pub(crate) fn writer(params: &str) -> Result<Arc<StoreFn>> {
     let p: SinkParams = read_params("to_zarr", params)?;
     let fail = |e: &dyn std::fmt::Display| Error::storage(&p.target, e);
-    // Another process, perhaps on another machine: the commit's sync would
-    // not reach its page cache, so each chunk is synced here.
-    let store = DeferredSyncStore::new(FilesystemStore::new(&p.temp).map_err(|e| fail(&e))?, false);
+    // Another process, perhaps on another machine, which the commit does not
+    // see: each chunk is synced here.
+    let store = FilesystemStore::new(&p.temp).map_err(|e| fail(&e))?;
+    let store = Arc::new(DeferredSyncStore::new(store, false));
     let metadata = serde_json::from_str(&p.metadata).map_err(|e| fail(&e))?;
-    let array =
-        ZarrArray::new_with_metadata(Arc::new(store), "/", metadata).map_err(|e| fail(&e))?;
+    let array = ZarrArray::new_with_metadata(store.clone(), "/", metadata).map_err(|e| fail(&e))?;
     let target = Target {
         path: p.target,
         temp: p.temp,
         array,
+        store,
         chunks: p.chunks,
         dtype: p.dtype,
     };
@@ -296,7 +299,7 @@ pub fn store_with(items: &[(AnyArray, &Path, ZarrOptions)], executor: &Executor)
             let (units, chunks) = write_units(array.node(), path, options)?;
             let temp = partial::partial_path(path)?;
             temps.push(temp.clone());
-            let zarr = create(
+            let (zarr, store) = create(
                 &temp,
                 &array.node().shape,
                 array.node().dtype,
@@ -307,6 +310,7 @@ pub fn store_with(items: &[(AnyArray, &Path, ZarrOptions)], executor: &Executor)
                 path: path.to_path_buf(),
                 temp,
                 array: zarr,
+                store,
                 chunks: units.chunks.clone(),
                 dtype: units.dtype,
             });
@@ -316,13 +320,13 @@ pub fn store_with(items: &[(AnyArray, &Path, ZarrOptions)], executor: &Executor)
         let (plan, _) = lower_many(&sinks, &executor.plan_options()?)?;
         // The store tasks write the blocks; the outputs are acknowledgements.
         executor.run(&plan)?;
-        // Chunk writes did not wait for the disk: everything is made durable
-        // here, once, before any target is renamed into place.
+        // Chunk writes did not wait for the disk: what this process wrote
+        // is made durable here, before any target is renamed into place.
         for t in &targets {
             t.array
                 .store_metadata()
                 .map_err(|e| Error::storage(&t.path, e))?;
-            sync_tree(&t.temp).map_err(|e| Error::storage(&t.path, e))?;
+            t.store.sync().map_err(|e| Error::storage(&t.path, e))?;
         }
         Ok(())
     })();
@@ -404,21 +408,22 @@ fn write_block(target: &Target, block_idx: &[usize], block: DynArray) -> Result<
     })
 }
 
-/// Creates the directory `dir` and the array to be written there; its metadata
-/// is stored by the caller once every chunk is.
+/// Creates the directory `dir` and the array to be written there, and its
+/// store; the caller stores the metadata once every chunk is, then syncs
+/// the store.
 fn create(
     dir: &Path,
     shape: &[usize],
     dtype: DType,
     chunks: &[usize],
     options: &ZarrOptions,
-) -> Result<ZarrArray<DeferredSyncStore>> {
+) -> Result<(ZarrArray<DeferredSyncStore>, Arc<DeferredSyncStore>)> {
     let fail = |e: &dyn std::fmt::Display| Error::storage(dir, e);
     std::fs::create_dir_all(dir).map_err(|e| fail(&e))?;
     let mut store_options = FilesystemStoreOptions::default();
     store_options.direct_io(options.direct_io);
     let store = FilesystemStore::new_with_options(dir, store_options).map_err(|e| fail(&e))?;
-    let store = DeferredSyncStore::new(store, !options.direct_io);
+    let store = Arc::new(DeferredSyncStore::new(store, !options.direct_io));
     let shape: Vec<u64> = shape.iter().map(|&n| n as u64).collect();
     let inner: Vec<u64> = chunks.iter().map(|&n| n as u64).collect();
     let grid = match &options.shards {
@@ -434,7 +439,8 @@ fn create(
     if options.shards.is_some() {
         builder.subchunk_shape(inner);
     }
-    builder.build(Arc::new(store), "/").map_err(|e| fail(&e))
+    let array = builder.build(store.clone(), "/").map_err(|e| fail(&e))?;
+    Ok((array, store))
 }
 
 fn codecs(
