@@ -7,23 +7,22 @@
 //! renamed into place only when complete (see [`super::partial`]), so the
 //! chunks need to be on disk only before that rename: in the process that
 //! commits, each write starts the kernel's write-back of the file and returns
-//! ([`start_writeback`]), and the commit syncs the files written
-//! ([`DeferredSyncStore::sync`], by then mostly on disk already) before the
-//! rename. Writers in other processes (Dask workers, perhaps on other
+//! ([`start_writeback`]), and the commit syncs every file and directory of
+//! the temporary directory ([`sync_tree`]; the files are mostly on disk by
+//! then) before the rename. Writers in other processes (Dask workers, perhaps on other
 //! machines), which the commit does not see, keep zarrs' sync per chunk, as
-//! do `direct_io` writes. Reads, lists, erases and partial writes are the
-//! inner store's.
+//! do `direct_io` writes. Reads, erases and partial writes are the inner
+//! store's.
 
 use std::fs::File;
 use std::io::Write;
-use std::path::PathBuf;
-use std::sync::Mutex;
+use std::path::Path;
 
 use zarrs::filesystem::FilesystemStore;
 use zarrs::storage::byte_range::ByteRangeIterator;
 use zarrs::storage::{
-    Bytes, ListableStorageTraits, MaybeBytesIterator, OffsetBytesIterator, ReadableStorageTraits,
-    StorageError, StoreKey, StoreKeys, StoreKeysPrefixes, StorePrefix, WritableStorageTraits,
+    Bytes, MaybeBytesIterator, OffsetBytesIterator, ReadableStorageTraits, StorageError, StoreKey,
+    StorePrefix, WritableStorageTraits,
 };
 
 /// A [`FilesystemStore`] whose whole-value writes, when `defer` is set,
@@ -33,31 +32,11 @@ use zarrs::storage::{
 pub(crate) struct DeferredSyncStore {
     inner: FilesystemStore,
     defer: bool,
-    /// Files written and not synced yet.
-    unsynced: Mutex<Vec<PathBuf>>,
 }
 
 impl DeferredSyncStore {
     pub(crate) fn new(inner: FilesystemStore, defer: bool) -> Self {
-        DeferredSyncStore {
-            inner,
-            defer,
-            unsynced: Mutex::default(),
-        }
-    }
-
-    /// Syncs every file this store wrote and has not synced (a file erased
-    /// since is skipped): after this, what it wrote is on disk.
-    pub(crate) fn sync(&self) -> std::io::Result<()> {
-        let files = std::mem::take(&mut *self.unsynced.lock().unwrap_or_else(|e| e.into_inner()));
-        for path in files {
-            match File::open(&path) {
-                Ok(file) => file.sync_all()?,
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(())
+        DeferredSyncStore { inner, defer }
     }
 }
 
@@ -79,24 +58,6 @@ impl ReadableStorageTraits for DeferredSyncStore {
     }
 }
 
-impl ListableStorageTraits for DeferredSyncStore {
-    fn list(&self) -> Result<StoreKeys, StorageError> {
-        self.inner.list()
-    }
-
-    fn list_prefix(&self, prefix: &StorePrefix) -> Result<StoreKeys, StorageError> {
-        self.inner.list_prefix(prefix)
-    }
-
-    fn list_dir(&self, prefix: &StorePrefix) -> Result<StoreKeysPrefixes, StorageError> {
-        self.inner.list_dir(prefix)
-    }
-
-    fn size_prefix(&self, prefix: &StorePrefix) -> Result<u64, StorageError> {
-        self.inner.size_prefix(prefix)
-    }
-}
-
 impl WritableStorageTraits for DeferredSyncStore {
     fn set(&self, key: &StoreKey, value: Bytes) -> Result<(), StorageError> {
         if !self.defer {
@@ -109,10 +70,6 @@ impl WritableStorageTraits for DeferredSyncStore {
         let mut file = File::create(&path)?;
         file.write_all(&value)?;
         start_writeback(&file);
-        self.unsynced
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(path);
         Ok(())
     }
 
@@ -138,7 +95,7 @@ impl WritableStorageTraits for DeferredSyncStore {
 }
 
 /// Starts writing `file`'s dirty pages to disk without waiting for them
-/// (Linux); elsewhere the commit's [`DeferredSyncStore::sync`] does it all.
+/// (Linux); elsewhere the commit's [`sync_tree`] does it all.
 fn start_writeback(file: &File) {
     #[cfg(target_os = "linux")]
     {
@@ -152,6 +109,20 @@ fn start_writeback(file: &File) {
     }
     #[cfg(not(target_os = "linux"))]
     let _ = file;
+}
+
+/// Syncs every file and directory under `dir`, `dir` included: after this,
+/// what was written there is on disk.
+pub(crate) fn sync_tree(dir: &Path) -> std::io::Result<()> {
+    for entry in std::fs::read_dir(dir)? {
+        let entry = entry?;
+        if entry.file_type()?.is_dir() {
+            sync_tree(&entry.path())?;
+        } else {
+            File::open(entry.path())?.sync_all()?;
+        }
+    }
+    File::open(dir)?.sync_all()
 }
 
 #[cfg(test)]
@@ -173,8 +144,7 @@ mod tests {
         );
         store.set(&key, Bytes::from(vec![9u8])).unwrap();
         assert_eq!(std::fs::read(dir.join("c/0/1")).unwrap(), vec![9]);
-        store.sync().unwrap();
-        assert!(store.unsynced.lock().unwrap().is_empty());
+        sync_tree(&dir).unwrap();
         store.erase(&key).unwrap();
         assert_eq!(store.size_key(&key).unwrap(), None);
         std::fs::remove_dir_all(&dir).unwrap();

@@ -29,7 +29,7 @@ use crate::element::{DType, Element};
 use crate::error::{Error, Result};
 use crate::exec::Executor;
 use crate::expr::{Node, Op, UserFn};
-use crate::io::deferred_sync::DeferredSyncStore;
+use crate::io::deferred_sync::{sync_tree, DeferredSyncStore};
 use crate::io::partial;
 use crate::plan::lower_many;
 use crate::registry::{read_params, Recipe, StoreFn};
@@ -205,8 +205,6 @@ struct Target {
     path: PathBuf,
     temp: PathBuf,
     array: ZarrArray<DeferredSyncStore>,
-    /// The array's store, synced at the commit.
-    store: Arc<DeferredSyncStore>,
     /// The blocks, one write unit each.
     chunks: Chunks,
     dtype: DType,
@@ -236,12 +234,11 @@ pub(crate) fn writer(params: &str) -> Result<Arc<StoreFn>> {
     let store = FilesystemStore::new(&p.temp).map_err(|e| fail(&e))?;
     let store = Arc::new(DeferredSyncStore::new(store, false));
     let metadata = serde_json::from_str(&p.metadata).map_err(|e| fail(&e))?;
-    let array = ZarrArray::new_with_metadata(store.clone(), "/", metadata).map_err(|e| fail(&e))?;
+    let array = ZarrArray::new_with_metadata(store, "/", metadata).map_err(|e| fail(&e))?;
     let target = Target {
         path: p.target,
         temp: p.temp,
         array,
-        store,
         chunks: p.chunks,
         dtype: p.dtype,
     };
@@ -299,7 +296,7 @@ pub fn store_with(items: &[(AnyArray, &Path, ZarrOptions)], executor: &Executor)
             let (units, chunks) = write_units(array.node(), path, options)?;
             let temp = partial::partial_path(path)?;
             temps.push(temp.clone());
-            let (zarr, store) = create(
+            let zarr = create(
                 &temp,
                 &array.node().shape,
                 array.node().dtype,
@@ -310,7 +307,6 @@ pub fn store_with(items: &[(AnyArray, &Path, ZarrOptions)], executor: &Executor)
                 path: path.to_path_buf(),
                 temp,
                 array: zarr,
-                store,
                 chunks: units.chunks.clone(),
                 dtype: units.dtype,
             });
@@ -326,7 +322,7 @@ pub fn store_with(items: &[(AnyArray, &Path, ZarrOptions)], executor: &Executor)
             t.array
                 .store_metadata()
                 .map_err(|e| Error::storage(&t.path, e))?;
-            t.store.sync().map_err(|e| Error::storage(&t.path, e))?;
+            sync_tree(&t.temp).map_err(|e| Error::storage(&t.path, e))?;
         }
         Ok(())
     })();
@@ -408,22 +404,21 @@ fn write_block(target: &Target, block_idx: &[usize], block: DynArray) -> Result<
     })
 }
 
-/// Creates the directory `dir` and the array to be written there, and its
-/// store; the caller stores the metadata once every chunk is, then syncs
-/// the store.
+/// Creates the directory `dir` and the array to be written there; the caller
+/// stores the metadata once every chunk is, then syncs the directory.
 fn create(
     dir: &Path,
     shape: &[usize],
     dtype: DType,
     chunks: &[usize],
     options: &ZarrOptions,
-) -> Result<(ZarrArray<DeferredSyncStore>, Arc<DeferredSyncStore>)> {
+) -> Result<ZarrArray<DeferredSyncStore>> {
     let fail = |e: &dyn std::fmt::Display| Error::storage(dir, e);
     std::fs::create_dir_all(dir).map_err(|e| fail(&e))?;
     let mut store_options = FilesystemStoreOptions::default();
     store_options.direct_io(options.direct_io);
     let store = FilesystemStore::new_with_options(dir, store_options).map_err(|e| fail(&e))?;
-    let store = Arc::new(DeferredSyncStore::new(store, !options.direct_io));
+    let store = DeferredSyncStore::new(store, !options.direct_io);
     let shape: Vec<u64> = shape.iter().map(|&n| n as u64).collect();
     let inner: Vec<u64> = chunks.iter().map(|&n| n as u64).collect();
     let grid = match &options.shards {
@@ -439,8 +434,7 @@ fn create(
     if options.shards.is_some() {
         builder.subchunk_shape(inner);
     }
-    let array = builder.build(store.clone(), "/").map_err(|e| fail(&e))?;
-    Ok((array, store))
+    builder.build(Arc::new(store), "/").map_err(|e| fail(&e))
 }
 
 fn codecs(
